@@ -1,0 +1,97 @@
+/**
+ * TypeBox schema of the whole configuration (DESIGN.md convention 9). The static type
+ * AppConfig is derived from it, so mailserver.config.ts is checked by the compiler and,
+ * at start-up, by the same schema at run time.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+/** `host:port`, `[v6]:port`; a trailing `*` means implicit TLS (the seed's `465*`). */
+export const ListenerSpec = Type.String({
+  pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}\\*?$',
+  description: 'host:port, with a trailing * for implicit TLS (e.g. "0.0.0.0:465*")',
+});
+
+const Bytes = Type.Integer({ minimum: 0, description: 'bytes, 0 = unlimited' });
+
+export const AuthMethod = Type.Union([Type.Literal('PLAIN'), Type.Literal('LOGIN'), Type.Literal('CRAM-MD5')]);
+
+export const SmtpConfig = Type.Object({
+  listen: Type.Array(ListenerSpec, { default: ['127.0.0.1:2525', '127.0.0.1:2465*'] }),
+  /** Text after the hostname in the 220 greeting. */
+  banner: Type.String({ default: 'ESMTP' }),
+  /** RX-5: concurrent sessions, 0 = unlimited. */
+  maxSessions: Type.Integer({ minimum: 0, default: 0 }),
+  /** RX-7: message size limit, announced with SIZE (RFC 1870). */
+  maxMessageSize: Type.Integer({ minimum: 0, default: 0 }),
+  /** RX-7: recipients per message, 0 = unlimited (RFC 5321 §4.5.3.1.8 asks for at least 100). */
+  maxRecipients: Type.Integer({ minimum: 0, default: 100 }),
+  /** RX-2: answer VRFY/EXPN (true) or refuse them with 502. */
+  vrfy: Type.Boolean({ default: true }),
+  /** RX-3: the Received: header template; see policies/received-template.ts for the fields. */
+  receivedTemplate: Type.String({
+    default: 'from {helo} ({remoteHost} [{remoteIp}])\r\n\tby {hostname} ({product}) with {protocol} id {id}\r\n\tfor <{recipient}>; {date}',
+  }),
+  auth: Type.Object({
+    methods: Type.Array(AuthMethod, { default: ['PLAIN', 'LOGIN', 'CRAM-MD5'] }),
+    /** Allow PLAIN/LOGIN without TLS (off: RFC 4954 §4 advice; Postfix smtpd_tls_auth_only). */
+    allowInsecure: Type.Boolean({ default: false }),
+  }, { default: {} }),
+  /**
+   * Bare LF in DATA (SMTP smuggling vector): 'reject' refuses the message with 550 5.5.2;
+   * 'normalize' turns it into CRLF. <LF>.<CR><LF> never ends DATA either way.
+   */
+  bareLf: Type.Union([Type.Literal('reject'), Type.Literal('normalize')], { default: 'reject' }),
+  /** Idle timeout of a session (RFC 5321 §4.5.3.2 suggests 5 minutes). */
+  socketTimeoutMs: Type.Integer({ minimum: 1000, default: 300_000 }),
+}, { default: {} });
+
+export const Pop3Config = Type.Object({
+  listen: Type.Array(ListenerSpec, { default: ['127.0.0.1:1110', '127.0.0.1:1995*'] }),
+  maxSessions: Type.Integer({ minimum: 0, default: 0 }),
+  /** PO-1: an account that has an APOP secret may log in with APOP only. */
+  apopExclusive: Type.Boolean({ default: false }),
+  /** Allow USER/PASS without TLS (off by default, as Dovecot's disable_plaintext_auth). */
+  allowInsecureAuth: Type.Boolean({ default: false }),
+  /** RFC 1939 §3: the autologout timer is at least 10 minutes. */
+  socketTimeoutMs: Type.Integer({ minimum: 1000, default: 600_000 }),
+}, { default: {} });
+
+export const TlsConfig = Type.Object({
+  /** PEM certificate (path). Without one, a self-signed certificate is made in the data directory. */
+  cert: Type.Optional(Type.String()),
+  key: Type.Optional(Type.String()),
+}, { default: {} });
+
+export const HarakaConfig = Type.Object({
+  /** Haraka-style config/ directory the shim reads for plugins' this.config.get(). */
+  configDir: Type.String({ default: './haraka' }),
+  /** Published haraka-plugin-* packages to run, by short name ("access" = haraka-plugin-access). */
+  plugins: Type.Array(Type.String(), { default: [] }),
+}, { default: {} });
+
+export const PluginEntrySchema = Type.Object({
+  name: Type.String(),
+  options: Type.Optional(Type.Unknown()),
+});
+
+export const AppConfigSchema = Type.Object({
+  /** Name in greetings and Received: headers. */
+  hostname: Type.String({ minLength: 1, default: 'localhost' }),
+  tls: TlsConfig,
+  smtp: SmtpConfig,
+  pop3: Pop3Config,
+  haraka: HarakaConfig,
+  /** Appliance plugins from plugins/<name>/, in order. */
+  plugins: Type.Array(PluginEntrySchema, { default: [] }),
+  /** A hook that runs longer yields a temporary failure. */
+  hookTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
+  log: Type.Object({
+    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  }, { default: {} }),
+}, { additionalProperties: false });
+
+export type AppConfig = Static<typeof AppConfigSchema>;
+
+/** What an operator writes: every field optional, defaults filled at load. */
+export type UserConfig = DeepPartial<AppConfig>;
+type DeepPartial<T> = T extends (infer U)[] ? U[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;

@@ -1,0 +1,119 @@
+/**
+ * The closed, typed hook table and its async runner (DESIGN.md conventions 4 and 6).
+ * Registering a hook that is not in HOOK_NAMES is an error; there is no dispatch by
+ * building method names.
+ */
+import type { Connection, Transaction, Recipient, EnvelopeAddress } from './session.ts';
+import type { Verdict } from './verdict.ts';
+import type { Logger } from './log.ts';
+
+export interface HookMap {
+  /** A client connected (any protocol). */
+  connect: { conn: Connection };
+  /** HELO/EHLO. */
+  helo: { conn: Connection; verb: 'HELO' | 'EHLO'; host: string };
+  /** AUTH succeeded at the credential check; a hook may still refuse the login. */
+  auth: { conn: Connection; method: string; login: string };
+  mail: { conn: Connection; tx: Transaction; from: EnvelopeAddress };
+  rcpt: { conn: Connection; tx: Transaction; rcpt: Recipient };
+  /** DATA command received, before the 354. */
+  data: { conn: Connection; tx: Transaction };
+  /** The whole message has arrived (tx.message is set), before it is stored. */
+  data_post: { conn: Connection; tx: Transaction };
+  /** The message is about to be committed; an accept here does not skip storage. */
+  queue: { conn: Connection; tx: Transaction };
+  /** After the message was committed and the 250 decided. */
+  queue_ok: { conn: Connection; tx: Transaction; queueId: string };
+  vrfy: { conn: Connection; address: string };
+  noop: { conn: Connection };
+  rset: { conn: Connection };
+  quit: { conn: Connection };
+  unrecognized_command: { conn: Connection; line: string };
+  /** The connection closed. Verdicts are ignored. */
+  disconnect: { conn: Connection };
+}
+
+export type HookName = keyof HookMap;
+
+export const HOOK_NAMES: readonly HookName[] = [
+  'connect', 'helo', 'auth', 'mail', 'rcpt', 'data', 'data_post', 'queue', 'queue_ok',
+  'vrfy', 'noop', 'rset', 'quit', 'unrecognized_command', 'disconnect',
+] as const satisfies readonly HookName[];
+
+export type HookHandler<K extends HookName> = (ctx: HookMap[K]) => Verdict | void | Promise<Verdict | void>;
+
+interface Registration<K extends HookName> {
+  plugin: string;
+  priority: number;
+  handler: HookHandler<K>;
+  seq: number;
+}
+
+export interface HookRunnerOptions {
+  /** Per-hook timeout; a hook that runs longer yields a temporary failure. */
+  timeoutMs: number;
+  log: Logger;
+}
+
+/** Names of plugins whose hooks are skipped for this transaction (Haraka's transaction.notes.skip_plugins). */
+function skipped(ctx: object): string[] {
+  const tx = (ctx as { tx?: Transaction }).tx ?? (ctx as { conn?: Connection }).conn?.transaction;
+  const list = tx?.notes?.skip_plugins;
+  return Array.isArray(list) ? (list as string[]) : [];
+}
+
+export class HookRunner {
+  private readonly table = new Map<HookName, Registration<HookName>[]>();
+  private seq = 0;
+  constructor(private readonly opts: HookRunnerOptions) {}
+
+  register<K extends HookName>(hook: K, plugin: string, handler: HookHandler<K>, priority = 0): void {
+    if (!HOOK_NAMES.includes(hook)) {
+      throw new Error(`plugin ${plugin}: unknown hook "${String(hook)}" (known: ${HOOK_NAMES.join(', ')})`);
+    }
+    const list = this.table.get(hook) ?? [];
+    list.push({ plugin, priority, handler: handler as HookHandler<HookName>, seq: this.seq++ });
+    // lower priority runs first; equal priority keeps registration order
+    list.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
+    this.table.set(hook, list);
+  }
+
+  has(hook: HookName): boolean {
+    return (this.table.get(hook)?.length ?? 0) > 0;
+  }
+
+  /**
+   * Runs the chain for one hook. The first verdict other than `next` ends it. A hook that
+   * throws or exceeds the timeout yields a temporary failure and is logged with its plugin.
+   */
+  async run<K extends HookName>(hook: K, ctx: HookMap[K]): Promise<Verdict> {
+    const list = this.table.get(hook);
+    if (!list) return { kind: 'next' };
+    const skip = skipped(ctx);
+    for (const reg of list) {
+      if (skip.includes(reg.plugin)) continue;
+      const verdict = await this.runOne(hook, reg as Registration<K>, ctx);
+      if (verdict.kind !== 'next') return verdict;
+    }
+    return { kind: 'next' };
+  }
+
+  private async runOne<K extends HookName>(hook: K, reg: Registration<K>, ctx: HookMap[K]): Promise<Verdict> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<Verdict>((resolve) => {
+      timer = setTimeout(() => {
+        this.opts.log.error({ plugin: reg.plugin, hook, timeoutMs: this.opts.timeoutMs }, 'hook timed out');
+        resolve({ kind: 'reject', permanent: false, message: `plugin ${reg.plugin} timed out`, code: 451, enhanced: '4.3.0' });
+      }, this.opts.timeoutMs);
+    });
+    try {
+      const result = Promise.resolve().then(() => reg.handler(ctx)).then((v) => v ?? { kind: 'next' as const });
+      return await Promise.race([result, timeout]);
+    } catch (err) {
+      this.opts.log.error({ plugin: reg.plugin, hook, err }, 'hook failed');
+      return { kind: 'reject', permanent: false, message: `plugin ${reg.plugin} failed`, code: 451, enhanced: '4.3.0' };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Plugin definition (definePlugin), and the loader that validates options and checks
+ * dependencies before any plugin is set up.
+ */
+import { Value } from '@sinclair/typebox/value';
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { HookHandler, HookName, HookRunner } from './hooks.ts';
+import type { Logger } from './log.ts';
+import type { Stores } from './store/ports.ts';
+import type { AppConfig } from './config/schema.ts';
+import { ConfigError } from './errors.ts';
+
+export interface PluginApi<O> {
+  readonly name: string;
+  readonly options: O;
+  readonly config: AppConfig;
+  readonly stores: Stores;
+  readonly log: Logger;
+  /** Register a hook; lower priority runs earlier (default 0). */
+  hook<K extends HookName>(hook: K, handler: HookHandler<K>, opts?: { priority?: number }): void;
+  /** Release resources on shutdown. */
+  onClose(fn: () => void | Promise<void>): void;
+}
+
+export interface PluginDefinition<S extends TSchema = TSchema> {
+  name: string;
+  /** Plugins that must be loaded (earlier in the list) for this one to work. */
+  dependencies?: string[];
+  options: S;
+  setup(api: PluginApi<Static<S>>): void | Promise<void>;
+}
+
+export function definePlugin<S extends TSchema>(def: PluginDefinition<S>): PluginDefinition<S> {
+  return def;
+}
+
+export interface PluginEntry {
+  name: string;
+  options?: unknown;
+}
+
+export interface LoadContext {
+  hooks: HookRunner;
+  config: AppConfig;
+  stores: Stores;
+  log: Logger;
+}
+
+/**
+ * Validates every entry against its plugin's options schema and dependency list first, so a
+ * bad plugin configuration stops start-up with every problem listed, then sets the plugins up
+ * in order. Returns the close functions.
+ */
+export async function loadPlugins(
+  entries: PluginEntry[],
+  resolve: (name: string) => Promise<PluginDefinition>,
+  ctx: LoadContext,
+): Promise<(() => void | Promise<void>)[]> {
+  const problems: { path: string; message: string }[] = [];
+  const defs: { def: PluginDefinition; options: unknown }[] = [];
+  const seen = new Set<string>();
+  for (const [i, entry] of entries.entries()) {
+    let def: PluginDefinition;
+    try {
+      def = await resolve(entry.name);
+    } catch (err) {
+      problems.push({ path: `plugins[${i}].name`, message: `unknown plugin "${entry.name}": ${(err as Error).message}` });
+      continue;
+    }
+    const options = Value.Default(def.options, structuredClone(entry.options ?? {}));
+    for (const e of Value.Errors(def.options, options)) {
+      problems.push({ path: `plugins[${i}].options${e.path.replace(/\//g, '.')}`, message: e.message });
+    }
+    for (const dep of def.dependencies ?? []) {
+      if (!seen.has(dep)) problems.push({ path: `plugins[${i}]`, message: `plugin "${def.name}" needs plugin "${dep}" listed before it` });
+    }
+    seen.add(def.name);
+    defs.push({ def, options });
+  }
+  if (problems.length) throw new ConfigError('plugins', problems);
+  const closers: (() => void | Promise<void>)[] = [];
+  for (const { def, options } of defs) {
+    const api: PluginApi<unknown> = {
+      name: def.name,
+      options,
+      config: ctx.config,
+      stores: ctx.stores,
+      log: ctx.log.child({ plugin: def.name }),
+      hook: (hook, handler, opts) => ctx.hooks.register(hook, def.name, handler, opts?.priority ?? 0),
+      onClose: (fn) => closers.push(fn),
+    };
+    await def.setup(api as PluginApi<never>);
+  }
+  return closers;
+}

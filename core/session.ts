@@ -1,0 +1,72 @@
+/**
+ * The Connection / Transaction model shared by every protocol listener and every plugin.
+ */
+import type { Logger } from './log.ts';
+
+/**
+ * Per-plugin session state. Empty here; each plugin adds its own typed slot by module
+ * augmentation:
+ *   declare module '../../core/session.ts' { interface SessionState { myPlugin: { hits: number } } }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface SessionState {}
+
+export type Protocol = 'smtp' | 'pop3' | 'imap';
+
+export interface AuthUser {
+  /** The login as typed by the client. */
+  login: string;
+  /** Canonical address of the account (user@domain). */
+  address: string;
+  accountId: number;
+}
+
+export interface Connection {
+  readonly id: string;
+  readonly protocol: Protocol;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** Reverse-DNS name of the peer when known. */
+  remoteHost?: string;
+  secure: boolean;
+  helo?: { verb: 'HELO' | 'EHLO'; host: string };
+  user?: AuthUser;
+  /** True when this session may send to non-local recipients. */
+  relaying: boolean;
+  transaction?: Transaction;
+  /** Typed state of each plugin, keyed by plugin (see SessionState). */
+  state: Partial<SessionState>;
+  /** Untyped bag for the Haraka shim (connection.notes). */
+  notes: Record<string, unknown>;
+  log: Logger;
+}
+
+export interface EnvelopeAddress {
+  /** user@domain as given, '' for the null sender <>. */
+  address: string;
+  /** ESMTP parameters (SIZE, BODY, ...). */
+  params: Record<string, string | boolean>;
+}
+
+export interface Recipient extends EnvelopeAddress {
+  /** Filled by local resolution: the account that receives it, when local. */
+  accountId?: number;
+  /** Envelope recipient after alias rewriting (AL-1 ,0/,1). */
+  deliveredTo?: string;
+  local: boolean;
+}
+
+export interface Transaction {
+  readonly id: string;
+  mailFrom: EnvelopeAddress;
+  rcptTo: Recipient[];
+  /** Headers the appliance or plugins add on top of the message, in order. */
+  addedHeaders: { name: string; value: string }[];
+  removedHeaders: string[];
+  /** Message bytes once DATA has ended (CRLF line endings, dot-unstuffed). */
+  message?: Buffer;
+  state: Partial<SessionState>;
+  notes: Record<string, unknown>;
+}
