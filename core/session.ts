@@ -55,6 +55,8 @@ export interface Recipient extends EnvelopeAddress {
   accountId?: number;
   /** Envelope recipient after alias rewriting (AL-1 ,0/,1). */
   deliveredTo?: string;
+  /** Remote address the message goes to (relay, or an alias to another domain). */
+  forwardTo?: string;
   local: boolean;
 }
 

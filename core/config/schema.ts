@@ -17,8 +17,8 @@ export const AuthMethod = Type.Union([Type.Literal('PLAIN'), Type.Literal('LOGIN
 
 export const SmtpConfig = Type.Object({
   listen: Type.Array(ListenerSpec, { default: ['127.0.0.1:2525', '127.0.0.1:2465*'] }),
-  /** Text after the hostname in the 220 greeting. */
-  banner: Type.String({ default: 'ESMTP' }),
+  /** Text after "<hostname> ESMTP" in the 220 greeting. */
+  banner: Type.String({ default: '' }),
   /** RX-5: concurrent sessions, 0 = unlimited. */
   maxSessions: Type.Integer({ minimum: 0, default: 0 }),
   /** RX-7: message size limit, announced with SIZE (RFC 1870). */

@@ -1,0 +1,55 @@
+/**
+ * SMTP AUTH (RFC 4954): PLAIN and LOGIN checked against the account's password hash;
+ * CRAM-MD5 (RFC 2195) only for accounts flagged for APOP/CRAM-MD5, whose clear secret is
+ * kept for that purpose.
+ */
+import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
+import type { SmtpContext } from './context.ts';
+import { authenticate, resolveLogin } from '../auth/login.ts';
+import { verifyAgainstDummy } from '../auth/passwords.ts';
+import { connectionOf } from './session.ts';
+import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
+import type { Account } from '../../core/store/ports.ts';
+
+async function check(ctx: SmtpContext, auth: SMTPServerAuthentication): Promise<Account | null> {
+  const login = auth.username ?? '';
+  if (auth.method === 'CRAM-MD5') {
+    const address = await resolveLogin(ctx.stores, login);
+    const account = address ? await ctx.stores.accounts.get(address) : null;
+    const secret = account ? await ctx.stores.accounts.getSecret(account.id) : null;
+    if (!account || !secret) {
+      await verifyAgainstDummy(auth.challengeResponse ?? '');
+      return null;
+    }
+    return auth.validatePassword(secret) ? account : null;
+  }
+  return authenticate(ctx.stores, login, auth.password ?? '');
+}
+
+export function onAuth(ctx: SmtpContext) {
+  return (auth: SMTPServerAuthentication, session: SMTPServerSession,
+    callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void => {
+    const conn = connectionOf(session);
+    (async () => {
+      const account = await check(ctx, auth);
+      if (!account) {
+        conn.log.info({ method: auth.method, login: auth.username }, 'smtp auth failed');
+        return callback(toSmtpError(REPLIES.authFailed()));
+      }
+      const address = `${account.name}@${account.domain}`;
+      conn.user = { login: auth.username ?? address, address, accountId: account.id };
+      const verdict = await ctx.hooks.run('auth', { conn, method: auth.method, login: auth.username ?? '' });
+      const reply = verdictToReply(verdict);
+      if (reply) {
+        conn.user = undefined;
+        return callback(toSmtpError(reply));
+      }
+      conn.relaying = true;
+      conn.log.info({ method: auth.method, user: address }, 'smtp auth ok');
+      callback(null, { user: address });
+    })().catch((err) => {
+      conn.log.error({ err }, 'smtp auth error');
+      callback(toSmtpError({ code: 454, enhanced: '4.7.0', message: 'Temporary authentication failure' }));
+    });
+  };
+}

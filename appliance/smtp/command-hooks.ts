@@ -1,0 +1,116 @@
+/**
+ * smtp-server answers HELO/EHLO, VRFY, NOOP, RSET, QUIT and unknown commands by itself and
+ * has no EXPN; its options expose only connect/auth/mail/rcpt/data/close. To run the core
+ * hooks for those commands (and Haraka plugins' helo, vrfy, noop, rset, quit and
+ * unrecognized_command hooks) this module wraps those handlers of SMTPConnection once, and
+ * each wrapper asks the bridge of the server that owns the connection. Servers without a
+ * bridge keep smtp-server's behaviour.
+ *
+ * It also lets a reply carry its own RFC 3463 enhanced code: smtp-server adds one from its
+ * table, so a message that already starts with one is sent without a second.
+ */
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
+import type { SmtpReply } from './replies.ts';
+
+export const BRIDGE = Symbol.for('mailserver.smtp.bridge');
+
+type Callback = () => void;
+type Session = { id: string } & Record<string, unknown>;
+
+/** What the listener provides to the wrapped command handlers. Null = default behaviour. */
+export interface CommandBridge {
+  helo(session: Session, verb: 'HELO' | 'EHLO', host: string): Promise<SmtpReply | null>;
+  vrfy(session: Session, arg: string): Promise<SmtpReply | null>;
+  expn(session: Session, arg: string): Promise<SmtpReply | null>;
+  /** noop, rset, quit: a reply here replaces the default one. */
+  simple(session: Session, hook: 'noop' | 'rset' | 'quit'): Promise<SmtpReply | null>;
+  unrecognized(session: Session, line: string): Promise<SmtpReply | null>;
+}
+
+interface Conn {
+  _server: { [BRIDGE]?: CommandBridge };
+  session: Session;
+  _upgrading: boolean;
+  _ready: boolean;
+  _nextHandler: unknown;
+  send(code: number, data?: string | string[], context?: string | false): void;
+  close(): void;
+  _getHandler(cmd: string): unknown;
+}
+
+type Handler = (this: Conn, command: Buffer | string, callback: Callback) => void;
+const proto = SMTPConnection.prototype as unknown as Record<string, Handler> & {
+  send: Conn['send'];
+  _onCommand: (this: Conn, command: Buffer, callback: Callback) => void;
+};
+
+const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
+
+function answer(conn: Conn, reply: SmtpReply, callback: Callback): void {
+  conn.send(reply.code, `${reply.enhanced} ${reply.message}`);
+  if (reply.disconnect) conn.close();
+  callback();
+}
+
+function wrap(name: string, run: (conn: Conn, bridge: CommandBridge, line: string) => Promise<SmtpReply | null>): void {
+  const original = proto[name];
+  proto[name] = function (this: Conn, command, callback) {
+    const bridge = this._server[BRIDGE];
+    if (!bridge) return original.call(this, command, callback);
+    run(this, bridge, command.toString()).then(
+      (reply) => (reply ? answer(this, reply, callback) : original?.call(this, command, callback)),
+      () => answer(this, { code: 451, enhanced: '4.3.0', message: 'Local error in processing' }, callback),
+    );
+  };
+}
+
+let installed = false;
+
+export function installCommandHooks(): void {
+  if (installed) return;
+  installed = true;
+
+  const send = proto.send;
+  proto.send = function (this: Conn, code, data, context) {
+    if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return send.call(this, code, data, false);
+    return send.call(this, code, data, context);
+  };
+
+  for (const verb of ['HELO', 'EHLO'] as const) {
+    wrap(`handler_${verb}`, async (conn, bridge, line) => {
+      const parts = line.trim().split(/\s+/);
+      // syntax errors are answered by smtp-server itself
+      if (parts.length !== 2) return null;
+      return bridge.helo(conn.session, verb, parts[1]);
+    });
+  }
+  wrap('handler_VRFY', (conn, bridge, line) => bridge.vrfy(conn.session, line.trim().split(/\s+/).slice(1).join(' ')));
+  proto.handler_EXPN = function (this: Conn, command, callback) {
+    const bridge = this._server[BRIDGE];
+    const arg = command.toString().trim().split(/\s+/).slice(1).join(' ');
+    if (!bridge) {
+      this.send(502, 'Error: EXPN not implemented');
+      return callback();
+    }
+    bridge.expn(this.session, arg).then(
+      (reply) => answer(this, reply ?? { code: 502, enhanced: '5.5.1', message: 'EXPN not implemented' }, callback),
+      () => answer(this, { code: 451, enhanced: '4.3.0', message: 'Local error in processing' }, callback),
+    );
+  };
+  for (const hook of ['noop', 'rset', 'quit'] as const) {
+    wrap(`handler_${hook.toUpperCase()}`, (conn, bridge) => bridge.simple(conn.session, hook));
+  }
+
+  const onCommand = proto._onCommand;
+  proto._onCommand = function (this: Conn, command, callback) {
+    const bridge = this._server[BRIDGE];
+    const verb = (command || '').toString().split(' ')[0].toUpperCase();
+    if (!bridge || this._upgrading || !this._ready || this._nextHandler || typeof this._getHandler(verb) === 'function') {
+      return onCommand.call(this, command, callback);
+    }
+    bridge.unrecognized(this.session, command.toString()).then(
+      (reply) => (reply ? answer(this, reply, callback) : onCommand.call(this, command, callback)),
+      () => onCommand.call(this, command, callback),
+    );
+  };
+}

@@ -1,0 +1,16 @@
+import type { AppConfig } from '../../core/config/schema.ts';
+import type { HookRunner } from '../../core/hooks.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Stores } from '../../core/store/ports.ts';
+import type { TlsMaterial } from '../net/tls.ts';
+import type { DirectoryCache } from '../delivery/directory-cache.ts';
+
+/** Everything the SMTP listener's handlers need. */
+export interface SmtpContext {
+  config: AppConfig;
+  stores: Stores;
+  hooks: HookRunner;
+  tls: TlsMaterial;
+  log: Logger;
+  directory: DirectoryCache;
+}

@@ -1,0 +1,76 @@
+/** MAIL FROM and RCPT TO: core hooks first, then local resolution, relay and quota checks. */
+import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
+import type { SmtpContext } from './context.ts';
+import { beginTransaction, connectionOf, toEnvelopeAddress } from './session.ts';
+import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
+import { resolveRecipient } from '../delivery/resolve-recipient.ts';
+import type { Recipient } from '../../core/session.ts';
+import { ReplyError } from '../../core/errors.ts';
+import { UsageError } from '../../core/errors.ts';
+
+type Done = (err?: Error | null) => void;
+
+function fail(conn: { log: { error: (o: object, m: string) => void } }, done: Done) {
+  return (err: unknown) => {
+    if (err instanceof ReplyError) return done(toSmtpError(err));
+    conn.log.error({ err }, 'smtp envelope error');
+    done(toSmtpError(REPLIES.storeFailed()));
+  };
+}
+
+export function onMailFrom(ctx: SmtpContext) {
+  return (address: SMTPServerAddress, session: SMTPServerSession, done: Done): void => {
+    const conn = connectionOf(session);
+    conn.secure = !!session.secure;
+    const from = toEnvelopeAddress(address);
+    const tx = beginTransaction(conn, from);
+    ctx.hooks.run('mail', { conn, tx, from }).then((verdict) => {
+      const reply = verdictToReply(verdict);
+      done(reply ? toSmtpError(reply) : null);
+    }, fail(conn, done));
+  };
+}
+
+/** RFC 5321 §4.5.3.1.10 / RFC 1870: a declared SIZE that cannot fit is refused at RCPT. */
+async function checkQuota(ctx: SmtpContext, rcpt: Recipient, accountId: number, quota: number, declared: number) {
+  if (!quota) return;
+  const used = await ctx.stores.mail.usage(accountId);
+  if (used >= quota) throw REPLIES.mailboxFull(rcpt.address);
+  if (declared && used + declared > quota) throw REPLIES.overQuota(rcpt.address);
+}
+
+export function onRcptTo(ctx: SmtpContext) {
+  return (address: SMTPServerAddress, session: SMTPServerSession, done: Done): void => {
+    const conn = connectionOf(session);
+    const tx = conn.transaction!;
+    const rcpt: Recipient = { ...toEnvelopeAddress(address), local: false };
+    (async () => {
+      const verdict = await ctx.hooks.run('rcpt', { conn, tx, rcpt });
+      const reply = verdictToReply(verdict);
+      if (reply) throw new ReplyError(reply.code, reply.enhanced, reply.message);
+      const dir = await ctx.directory.get();
+      let where;
+      try {
+        where = resolveRecipient(dir, rcpt.address);
+      } catch (err) {
+        // an alias loop is the operator's mistake: refuse for now, log why
+        if (err instanceof UsageError) {
+          conn.log.error({ rcpt: rcpt.address, err: err.message }, 'alias error');
+          throw new ReplyError(451, '4.3.0', `<${rcpt.address}>: alias configuration error, try again later`);
+        }
+        throw err;
+      }
+      if (where.kind === 'unknown') throw REPLIES.noSuchUser(rcpt.address);
+      if (where.kind === 'local') {
+        await checkQuota(ctx, rcpt, where.account.id, where.account.quota, Number(tx.mailFrom.params.SIZE) || 0);
+        Object.assign(rcpt, { local: true, accountId: where.account.id, deliveredTo: where.deliveredTo });
+      } else {
+        // until the relay-effect plugin lands: only authenticated sessions (or a plugin's
+        // explicit accept) relay; a hosted alias that forwards out is not relaying
+        if (!where.viaAlias && !conn.relaying && verdict.kind !== 'accept') throw REPLIES.relayDenied();
+        Object.assign(rcpt, { local: false, forwardTo: where.address, deliveredTo: where.deliveredTo });
+      }
+      tx.rcptTo.push(rcpt);
+    })().then(() => done(null), fail(conn, done));
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Every SMTP reply the appliance composes, and the one mapping from a core Verdict or a
+ * ReplyError to an SMTP reply (DESIGN.md conventions 5, 7 and 12).
+ */
+import type { Verdict } from '../../core/verdict.ts';
+import { ENHANCED, ReplyError } from '../../core/errors.ts';
+
+export interface SmtpReply {
+  code: number;
+  enhanced: string;
+  message: string;
+  disconnect?: boolean;
+}
+
+/** Reply texts, by stable name. */
+export const REPLIES = {
+  relayDenied: () => new ReplyError(554, ENHANCED.RELAY_DENIED, 'Relay access denied', 'relay-denied'),
+  noSuchUser: (addr: string) => new ReplyError(550, ENHANCED.NO_SUCH_USER, `<${addr}>: Recipient address rejected: no such user here`, 'no-such-user'),
+  mailboxFull: (addr: string) => new ReplyError(452, ENHANCED.MAILBOX_FULL, `<${addr}>: mailbox full, try again later`, 'mailbox-full'),
+  overQuota: (addr: string) => new ReplyError(552, ENHANCED.MAILBOX_FULL_PERMANENT, `<${addr}>: message would exceed the mailbox size limit`, 'over-quota'),
+  someOverQuota: () => new ReplyError(452, ENHANCED.MAILBOX_FULL, 'A recipient mailbox is full, try again later', 'over-quota'),
+  bareLf: () => new ReplyError(550, ENHANCED.SYNTAX_ERROR, 'Message refused: bare <LF> line ending (RFC 5321 §2.3.8 requires <CR><LF>)', 'bare-lf'),
+  storeFailed: () => new ReplyError(451, ENHANCED.SYSTEM_ERROR, 'Local error in processing, message not accepted, try again later', 'store-failed'),
+  authFailed: () => new ReplyError(535, ENHANCED.AUTH_INVALID, 'Authentication credentials invalid', 'auth-failed'),
+  vrfyDisabled: () => new ReplyError(502, '5.5.1', 'VRFY command is disabled', 'vrfy-disabled'),
+  expnDisabled: () => new ReplyError(502, '5.5.1', 'EXPN command is disabled', 'expn-disabled'),
+  cannotVerify: () => ({ code: 252, enhanced: '2.1.5', message: 'Cannot VRFY user, but will accept message and attempt delivery' }),
+  queued: (id: string) => `Ok: queued as ${id}`,
+} as const;
+
+const DEFAULT_CODES = { permanent: 550, temporary: 451, disconnectPermanent: 554, disconnectTemporary: 421 };
+
+/** The single Verdict -> SMTP reply mapping. Returns null for `next` and `accept`. */
+export function verdictToReply(v: Verdict): SmtpReply | null {
+  if (v.kind === 'next' || v.kind === 'accept') return null;
+  const disconnect = v.kind === 'disconnect';
+  const code = v.code ?? (disconnect
+    ? (v.permanent ? DEFAULT_CODES.disconnectPermanent : DEFAULT_CODES.disconnectTemporary)
+    : (v.permanent ? DEFAULT_CODES.permanent : DEFAULT_CODES.temporary));
+  const enhanced = v.enhanced ?? (code >= 500 ? '5.7.1' : '4.7.1');
+  return { code, enhanced, message: v.message, disconnect };
+}
+
+/** An Error as smtp-server's callbacks expect it (responseCode, message with the enhanced code). */
+export function toSmtpError(reply: SmtpReply | ReplyError): Error & { responseCode: number } {
+  const err = new Error(`${reply.enhanced} ${reply.message}`) as Error & { responseCode: number };
+  err.responseCode = reply.code;
+  return err;
+}

@@ -1,0 +1,54 @@
+/** Builds and keeps the core Connection / Transaction for an smtp-server session. */
+import crypto from 'node:crypto';
+import type { SMTPServerSession } from 'smtp-server';
+import type { Connection, Transaction, EnvelopeAddress } from '../../core/session.ts';
+import type { Logger } from '../../core/log.ts';
+
+const connections = new WeakMap<object, Connection>();
+
+export function newId(): string {
+  return crypto.randomBytes(6).toString('hex').toUpperCase();
+}
+
+export function createConnection(session: SMTPServerSession, log: Logger): Connection {
+  const conn: Connection = {
+    id: session.id,
+    protocol: 'smtp',
+    remoteAddress: session.remoteAddress,
+    remotePort: session.remotePort,
+    localAddress: session.localAddress,
+    localPort: session.localPort,
+    secure: !!session.secure,
+    relaying: false,
+    state: {},
+    notes: {},
+    log: log.child({ cid: session.id, remote: session.remoteAddress }),
+  };
+  connections.set(session, conn);
+  return conn;
+}
+
+export function connectionOf(session: object): Connection {
+  const conn = connections.get(session);
+  if (!conn) throw new Error('SMTP session without a connection');
+  return conn;
+}
+
+export function toEnvelopeAddress(address: { address: string | false; args?: unknown } | false | undefined): EnvelopeAddress {
+  const a = address || { address: '', args: {} };
+  return { address: a.address || '', params: (a.args && typeof a.args === 'object' ? a.args : {}) as Record<string, string | boolean> };
+}
+
+/** The transaction of the session, created at MAIL FROM; a new MAIL after RSET starts a new one. */
+export function beginTransaction(conn: Connection, from: EnvelopeAddress): Transaction {
+  conn.transaction = {
+    id: newId(),
+    mailFrom: from,
+    rcptTo: [],
+    addedHeaders: [],
+    removedHeaders: [],
+    state: {},
+    notes: {},
+  };
+  return conn.transaction;
+}

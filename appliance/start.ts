@@ -1,0 +1,81 @@
+/**
+ * Starts the appliance: config, data directory, store, TLS, plugins (appliance and Haraka),
+ * then the listeners. Returns a handle that stops everything in order.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../core/config/load.ts';
+import type { AppConfig } from '../core/config/schema.ts';
+import { HookRunner } from '../core/hooks.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { loadPlugins, type PluginDefinition } from '../core/plugin.ts';
+import { openEmbeddedStore } from './store/embedded/index.ts';
+import { loadTlsMaterial } from './net/tls.ts';
+import { DirectoryCache } from './delivery/directory-cache.ts';
+import { startSmtp, type SmtpService } from './smtp/server.ts';
+type Pop3Service = any;
+
+export interface StartOptions {
+  configFile?: string;
+  dataDir?: string;
+  /** A config object instead of a file (tests). */
+  config?: AppConfig;
+  log?: Logger;
+}
+
+export interface Appliance {
+  config: AppConfig;
+  dataDir: string;
+  smtp: SmtpService;
+  pop3: Pop3Service;
+  close(): Promise<void>;
+}
+
+const PLUGIN_ROOT = new URL('../plugins/', import.meta.url);
+
+async function resolvePlugin(name: string): Promise<PluginDefinition> {
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error('plugin names are lower-case letters, digits and dashes');
+  const file = new URL(`${name}/index.ts`, PLUGIN_ROOT);
+  if (!fs.existsSync(file)) throw new Error(`no plugins/${name}/index.ts`);
+  const mod = (await import(file.href)) as { default: PluginDefinition };
+  return mod.default;
+}
+
+export function defaultDataDir(): string {
+  return path.resolve(process.env.MAILSERVER_DATA ?? './data');
+}
+
+export async function startAppliance(opts: StartOptions = {}): Promise<Appliance> {
+  const { config, file } = opts.config ? { config: opts.config, file: null } : await loadConfig(opts.configFile ?? process.env.MAILSERVER_CONFIG);
+  const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
+  fs.mkdirSync(dataDir, { recursive: true });
+  const log = opts.log ?? createLogger({ level: config.log.level });
+  log.info({ config: file ?? '(defaults)', dataDir }, 'starting');
+
+  const stores = openEmbeddedStore(dataDir);
+  const orphans = stores.mail.sweepOrphans();
+  if (orphans) log.warn({ orphans }, 'removed message files left by an interrupted commit');
+  const tls = await loadTlsMaterial(config, dataDir, log);
+  const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log });
+  const closers = await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log });
+  if (config.haraka.plugins.length) {
+    const configDir = path.resolve(file ? path.dirname(file) : process.cwd(), config.haraka.configDir);
+    const loaded = [configDir];
+    log.info({ plugins: loaded }, 'haraka plugins loaded');
+  }
+  const directory = new DirectoryCache(stores);
+  const smtp = await startSmtp({ config, stores, hooks, tls, log, directory });
+  const pop3 = { listeners: [], close: async () => {} };
+  log.info('ready');
+  return {
+    config,
+    dataDir,
+    smtp,
+    pop3,
+    async close() {
+      await Promise.all([smtp.close(), pop3.close()]);
+      for (const c of closers) await c();
+      await stores.close();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * Message bytes. Small messages live inside SQLite (committed with their index in one
+ * fsync); large ones go to a file that is fsync'd, with its directory, before the index
+ * row that points to it is committed.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { Db } from './database.ts';
+
+/** Messages up to this size are stored inline in the database. */
+export const INLINE_LIMIT = 256 * 1024;
+
+export interface PreparedBlob {
+  id: string;
+  size: number;
+  data: Buffer | null;
+  path: string | null;
+}
+
+export function newBlobId(): string {
+  return crypto.randomBytes(12).toString('hex');
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fs.promises.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes a large blob's file durably; small blobs need no I/O before the commit. */
+export async function prepareBlob(blobDir: string, content: Buffer): Promise<PreparedBlob> {
+  const id = newBlobId();
+  if (content.length <= INLINE_LIMIT) return { id, size: content.length, data: content, path: null };
+  const rel = path.join(id.slice(0, 2), id);
+  const file = path.join(blobDir, rel);
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const fh = await fs.promises.open(file, 'wx', 0o600);
+  try {
+    await fh.writeFile(content);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await fsyncDir(path.dirname(file));
+  return { id, size: content.length, data: null, path: rel };
+}
+
+export class BlobTable {
+  private readonly insert;
+  private readonly get;
+  private readonly addRef;
+  private readonly dropRef;
+  private readonly remove;
+  constructor(private readonly db: Db, private readonly blobDir: string) {
+    this.insert = db.prepare('INSERT INTO blobs (id, size, data, path, refs) VALUES (?, ?, ?, ?, ?)');
+    this.get = db.prepare<[string], { data: Buffer | null; path: string | null }>('SELECT data, path FROM blobs WHERE id = ?');
+    this.addRef = db.prepare('UPDATE blobs SET refs = refs + ? WHERE id = ?');
+    this.dropRef = db.prepare<[string], { refs: number; path: string | null }>('UPDATE blobs SET refs = refs - 1 WHERE id = ? RETURNING refs, path');
+    this.remove = db.prepare('DELETE FROM blobs WHERE id = ?');
+  }
+
+  /** Inside a transaction. */
+  add(blob: PreparedBlob, refs: number): void {
+    this.insert.run(blob.id, blob.size, blob.data, blob.path, refs);
+  }
+
+  ref(id: string, n = 1): void {
+    this.addRef.run(n, id);
+  }
+
+  /** Inside a transaction; returns a file to unlink after the commit, if any. */
+  unref(id: string): string | null {
+    const row = this.dropRef.get(id);
+    if (!row || row.refs > 0) return null;
+    this.remove.run(id);
+    return row.path ? path.join(this.blobDir, row.path) : null;
+  }
+
+  async read(id: string): Promise<Buffer> {
+    const row = this.get.get(id);
+    if (!row) throw new Error(`message blob ${id} not found`);
+    if (row.data) return row.data;
+    return fs.promises.readFile(path.join(this.blobDir, row.path!));
+  }
+
+  /** Removes files left by a crash between file write and commit. */
+  sweepOrphans(): number {
+    if (!fs.existsSync(this.blobDir)) return 0;
+    const known = new Set(
+      (this.db.prepare('SELECT path FROM blobs WHERE path IS NOT NULL').all() as { path: string }[]).map((r) => r.path),
+    );
+    let removed = 0;
+    for (const sub of fs.readdirSync(this.blobDir)) {
+      for (const f of fs.readdirSync(path.join(this.blobDir, sub))) {
+        const rel = path.join(sub, f);
+        if (!known.has(rel)) {
+          fs.unlinkSync(path.join(this.blobDir, rel));
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+}

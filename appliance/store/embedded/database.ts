@@ -1,0 +1,30 @@
+/**
+ * Opens the embedded SQLite database. WAL lets the CLI change accounts while the appliance
+ * runs; synchronous=FULL makes every commit fsync the WAL, so a committed message survives
+ * a crash or power loss (DESIGN.md "Storage").
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './schema.ts';
+
+export type Db = Database.Database;
+
+export function openDatabase(dataDir: string, opts: { durable?: boolean } = {}): Db {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, 'mailserver.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 10000');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+  const check = db.pragma('quick_check', { simple: true });
+  if (check !== 'ok') throw new Error(`database ${path.join(dataDir, 'mailserver.db')} failed its integrity check: ${String(check)}`);
+  return db;
+}

@@ -1,0 +1,126 @@
+/** Mailboxes, messages and the outbound queue in the embedded store. */
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import type { Db } from './database.ts';
+import type { Delivery, MailboxInfo, MailStore, MessageMeta, OutboundItem } from '../../../core/store/ports.ts';
+import { BlobTable, prepareBlob } from './blobs.ts';
+import { GroupCommit } from './group-commit.ts';
+import { createMailbox } from './mailboxes.ts';
+
+interface MailboxRow { id: number; account_id: number; name: string; uid_validity: number; uid_next: number; highest_modseq: number; special_use: string | null }
+interface MessageRow { mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; size: number; blob_id: string }
+
+const toMailbox = (r: MailboxRow): MailboxInfo => ({
+  id: r.id, accountId: r.account_id, name: r.name, uidValidity: r.uid_validity, uidNext: r.uid_next,
+  highestModseq: r.highest_modseq, specialUse: r.special_use,
+});
+const toMessage = (r: MessageRow): MessageMeta => ({
+  mailboxId: r.mailbox_id, uid: r.uid, modseq: r.modseq, flags: r.flags ? r.flags.split(' ') : [],
+  internalDate: new Date(r.internal_date), size: r.size, blobId: r.blob_id,
+});
+
+export class EmbeddedMail implements MailStore {
+  private readonly commits: GroupCommit;
+  private readonly blobs: BlobTable;
+  private readonly q;
+
+  constructor(private readonly db: Db, private readonly blobDir: string) {
+    this.commits = new GroupCommit(db);
+    this.blobs = new BlobTable(db, blobDir);
+    this.q = {
+      mailbox: db.prepare<[number, string], MailboxRow>('SELECT * FROM mailboxes WHERE account_id = ? AND name = ?'),
+      allocate: db.prepare<[number], { uid: number; modseq: number }>(
+        'UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING uid_next - 1 AS uid, highest_modseq AS modseq'),
+      insertMessage: db.prepare('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      addUsage: db.prepare('UPDATE accounts SET usage = usage + ? WHERE id = ?'),
+      usage: db.prepare<[number], { usage: number }>('SELECT usage FROM accounts WHERE id = ?'),
+      messages: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? ORDER BY uid'),
+      message: db.prepare<[number, number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?'),
+      deleteMessage: db.prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?'),
+      bumpModseq: db.prepare('UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?'),
+      mailboxById: db.prepare<[number], MailboxRow>('SELECT * FROM mailboxes WHERE id = ?'),
+      insertQueue: db.prepare('INSERT INTO queue (id, mail_from, blob_id, created) VALUES (?, ?, ?, ?)'),
+      insertQueueRcpt: db.prepare('INSERT OR IGNORE INTO queue_recipients (queue_id, recipient) VALUES (?, ?)'),
+    };
+  }
+
+  sweepOrphans(): number {
+    return this.blobs.sweepOrphans();
+  }
+
+  private mailboxFor(accountId: number, name: string): MailboxRow {
+    const row = this.q.mailbox.get(accountId, name);
+    if (row) return row;
+    createMailbox(this.db, accountId, name, null);
+    return this.q.mailbox.get(accountId, name)!;
+  }
+
+  async deliver(d: Delivery): Promise<void> {
+    if (!d.accountIds.length) return;
+    const blob = await prepareBlob(this.blobDir, d.content);
+    const flags = (d.flags ?? []).join(' ');
+    await this.commits.run(() => {
+      this.blobs.add(blob, d.accountIds.length);
+      for (const accountId of d.accountIds) {
+        const mbox = this.mailboxFor(accountId, d.mailbox ?? 'INBOX');
+        const { uid, modseq } = this.q.allocate.get(mbox.id)!;
+        this.q.insertMessage.run(mbox.id, uid, modseq, flags, d.internalDate.getTime(), blob.size, blob.id);
+        this.q.addUsage.run(blob.size, accountId);
+      }
+    });
+  }
+
+  async enqueue(item: OutboundItem): Promise<string> {
+    const blob = await prepareBlob(this.blobDir, item.content);
+    const id = crypto.randomBytes(8).toString('hex');
+    await this.commits.run(() => {
+      this.blobs.add(blob, 1);
+      this.q.insertQueue.run(id, item.mailFrom, blob.id, Date.now());
+      for (const r of item.recipients) this.q.insertQueueRcpt.run(id, r);
+    });
+    return id;
+  }
+
+  async mailbox(accountId: number, name: string) {
+    const r = this.q.mailbox.get(accountId, name);
+    return r ? toMailbox(r) : null;
+  }
+
+  async listMailboxes(accountId: number) {
+    return this.db.prepare<[number], MailboxRow>('SELECT * FROM mailboxes WHERE account_id = ? ORDER BY name').all(accountId).map(toMailbox);
+  }
+
+  async messages(mailboxId: number) {
+    return this.q.messages.all(mailboxId).map(toMessage);
+  }
+
+  async usage(accountId: number) {
+    return this.q.usage.get(accountId)?.usage ?? 0;
+  }
+
+  read(blobId: string) {
+    return this.blobs.read(blobId);
+  }
+
+  async expunge(mailboxId: number, uids: number[]): Promise<number[]> {
+    const files: string[] = [];
+    const removed = await this.commits.run(() => {
+      const mbox = this.q.mailboxById.get(mailboxId);
+      if (!mbox) return [];
+      const done: number[] = [];
+      for (const uid of uids) {
+        const m = this.q.message.get(mailboxId, uid);
+        if (!m) continue;
+        this.q.deleteMessage.run(mailboxId, uid);
+        this.q.addUsage.run(-m.size, mbox.account_id);
+        const file = this.blobs.unref(m.blob_id);
+        if (file) files.push(file);
+        done.push(uid);
+      }
+      if (done.length) this.q.bumpModseq.run(mailboxId);
+      return done;
+    });
+    for (const f of files) await fs.promises.unlink(f).catch(() => undefined);
+    return removed;
+  }
+}

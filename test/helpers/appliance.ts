@@ -1,0 +1,71 @@
+/**
+ * Starts a real appliance in this process on 127.0.0.1 port 0 listeners with a fresh data
+ * directory, for wire tests with real clients.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startAppliance, type Appliance } from '../../appliance/start.ts';
+import { validateConfig } from '../../core/config/load.ts';
+import { silentLogger } from '../../core/log.ts';
+import { openEmbeddedStore } from '../../appliance/store/embedded/index.ts';
+import type { UserConfig } from '../../core/config/schema.ts';
+
+export interface TestAppliance extends Appliance {
+  smtpPort: number;
+  smtpsPort: number;
+  pop3Port: number;
+  pop3sPort: number;
+  /** A second handle on the store, as the CLI would open it. */
+  store: ReturnType<typeof openEmbeddedStore>;
+}
+
+export function tempDir(prefix = 'mailserver-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startTestAppliance(overrides: UserConfig = {}, dataDir = tempDir()): Promise<TestAppliance> {
+  const config = validateConfig({
+    hostname: 'mail.test',
+    ...overrides,
+    smtp: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.smtp },
+    pop3: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.pop3 },
+    log: { level: 'silent' },
+  });
+  const app = await startAppliance({ config, dataDir, log: process.env.TEST_LOG ? undefined : silentLogger });
+  const store = openEmbeddedStore(dataDir);
+  const port = (list: { implicitTls: boolean; port: number }[], tls: boolean) => list.find((l) => l.implicitTls === tls)?.port ?? 0;
+  return {
+    ...app,
+    smtpPort: port(app.smtp.listeners, false),
+    smtpsPort: port(app.smtp.listeners, true),
+    pop3Port: port(app.pop3.listeners, false),
+    pop3sPort: port(app.pop3.listeners, true),
+    store,
+    async close() {
+      await store.close();
+      await app.close();
+    },
+  };
+}
+
+/** Adds a domain and accounts (password = "pw-" + local part). */
+export async function seedAccounts(app: TestAppliance, domain: string, names: string[], extra: Record<string, unknown> = {}) {
+  if (!(await app.store.domains.get(domain))) await app.store.domains.create({ name: domain });
+  for (const name of names) {
+    await app.store.accounts.create({
+      name, domain, password: `pw-${name}`, fullName: '', home: '', quota: 0, smtpAuth: false, apop: false,
+      pop3Disabled: false, imapDisabled: false, sharedPath: '', sharedWrite: false, ...extra,
+    });
+  }
+}
+
+/** Messages in an account's INBOX, with their bytes. */
+export async function inbox(app: TestAppliance, address: string): Promise<{ uid: number; content: string }[]> {
+  const acct = await app.store.accounts.get(address);
+  if (!acct) throw new Error(`no account ${address}`);
+  const mbox = await app.store.mail.mailbox(acct.id, 'INBOX');
+  const out = [];
+  for (const m of await app.store.mail.messages(mbox!.id)) out.push({ uid: m.uid, content: (await app.store.mail.read(m.blobId)).toString('utf8') });
+  return out;
+}
