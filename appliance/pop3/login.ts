@@ -1,0 +1,59 @@
+/**
+ * What every POP3 login does once the credentials were checked (USER/PASS, APOP, AUTH PLAIN):
+ * account policy (AC-7 POP3 disabled, PO-1 APOP exclusive), the core `auth` hook, the
+ * maildrop lock and the INBOX snapshot. Policy is checked only after the credentials, so a
+ * reply never tells whether an account exists.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Account } from '../../core/store/ports.ts';
+import { Maildrop } from './maildrop.ts';
+import { R } from './replies.ts';
+import type { Pop3Session } from './types.ts';
+
+export type LoginMethod = 'USER' | 'APOP' | 'PLAIN';
+
+/**
+ * A refused login: answered after a delay, counted, and after maxAuthFailures the
+ * connection is closed.
+ */
+export async function refuseLogin(s: Pop3Session, method: LoginMethod, login: string, reason: string, reply: string): Promise<void> {
+  s.authFailures++;
+  s.conn.log.info({ method, login, reason, failures: s.authFailures }, 'pop3 login failed');
+  await sleep(s.env.limits.authFailureDelayMs);
+  if (s.closed) return;
+  if (s.authFailures >= s.env.limits.maxAuthFailures) return s.end(reason === 'bad credentials' ? R.authFailedClosing() : reply);
+  await s.write(reply);
+}
+
+/** Completes a login; `account` is null when the credentials were wrong. */
+export async function completeLogin(s: Pop3Session, method: LoginMethod, login: string, account: Account | null): Promise<void> {
+  if (!account) return refuseLogin(s, method, login, 'bad credentials', R.authFailed());
+  if (account.pop3Disabled) return refuseLogin(s, method, login, 'pop3 disabled', R.pop3Disabled());
+  if (method !== 'APOP' && account.apop && s.env.config.apopExclusive) {
+    return refuseLogin(s, method, login, 'apop exclusive', R.apopRequired());
+  }
+  const verdict = await s.env.hooks.run('auth', { conn: s.conn, method, login });
+  if (verdict.kind === 'reject') return refuseLogin(s, method, login, 'auth hook', R.authRefused(verdict));
+  if (verdict.kind === 'disconnect') return s.end(R.authRefused(verdict));
+
+  const address = `${account.name}@${account.domain}`;
+  const release = s.env.locks.acquire(account.id);
+  if (!release) {
+    s.conn.log.info({ method, user: address }, 'pop3 maildrop in use');
+    return s.write(R.inUse());
+  }
+  s.holdLock(release);
+  let maildrop: Maildrop;
+  try {
+    maildrop = await Maildrop.open(s.env.stores.mail, account.id);
+  } catch (err) {
+    release();
+    s.conn.log.error({ err, user: address }, 'pop3 cannot open maildrop');
+    return s.write(R.maildropFailed());
+  }
+  if (s.closed) return release();
+  s.enterTransaction({ login, address, accountId: account.id }, maildrop);
+  const { count, octets } = maildrop.stat();
+  s.conn.log.info({ method, user: address, messages: count, octets, secure: s.conn.secure }, 'pop3 login');
+  await s.write(R.loggedIn(count, octets));
+}
