@@ -16,6 +16,8 @@ export interface PluginApi<O> {
   readonly config: AppConfig;
   readonly stores: Stores;
   readonly log: Logger;
+  /** The appliance's data directory (for plugin files such as logs). */
+  readonly dataDir: string;
   /** Register a hook; lower priority runs earlier (default 0). */
   hook<K extends HookName>(hook: K, handler: HookHandler<K>, opts?: { priority?: number }): void;
   /** Release resources on shutdown. */
@@ -44,6 +46,7 @@ export interface LoadContext {
   config: AppConfig;
   stores: Stores;
   log: Logger;
+  dataDir: string;
 }
 
 /**
@@ -86,6 +89,7 @@ export async function loadPlugins(
       config: ctx.config,
       stores: ctx.stores,
       log: ctx.log.child({ plugin: def.name }),
+      dataDir: ctx.dataDir,
       hook: (hook, handler, opts) => ctx.hooks.register(hook, def.name, handler, opts?.priority ?? 0),
       onClose: (fn) => closers.push(fn),
     };

@@ -30,10 +30,13 @@ export function validateConfig(input: unknown, source = 'config'): AppConfig {
     throw new ConfigError(source, [{ path: '', message: 'expected an object (export default defineConfig({...}))' }]);
   }
   const withDefaults = Value.Default(AppConfigSchema, structuredClone(input));
-  const problems = [...Value.Errors(AppConfigSchema, withDefaults)].map((e) => ({
-    path: jsonPointerToPath(e.path),
-    message: `${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}`,
-  }));
+  const problems = [...Value.Errors(AppConfigSchema, withDefaults)].map((e) => {
+    // a pattern means little to an operator: say what the setting is instead
+    const described = (e.schema as { description?: string; pattern?: string }).pattern && e.schema.description;
+    const expected = described ? `expected ${e.schema.description}` : e.message;
+    const got = e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : '';
+    return { path: jsonPointerToPath(e.path), message: expected + got };
+  });
   // unions report once per branch; keep one line per path+message
   const unique = [...new Map(problems.map((p) => [`${p.path}|${p.message}`, p])).values()];
   if (unique.length) throw new ConfigError(source, unique);

@@ -1,4 +1,6 @@
 /** Domains, accounts and aliases in the embedded store. */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Db } from './database.ts';
 import type { Account, AccountInput, AccountStore, Alias, AliasStore, Domain, DomainStore } from '../../../core/store/ports.ts';
 import { UsageError } from '../../../core/errors.ts';
@@ -33,8 +35,31 @@ export function checkDomainName(name: string): string {
   return d;
 }
 
+/**
+ * Drops the references an account's messages hold on their blobs (messages and mailboxes go
+ * with the account by ON DELETE CASCADE); returns the files of blobs no longer referenced.
+ */
+function releaseAccountBlobs(db: Db, accountId: number): string[] {
+  const refs = db.prepare<[number], { blob_id: string; n: number }>(`SELECT m.blob_id, count(*) AS n FROM messages m
+    JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ? GROUP BY m.blob_id`).all(accountId);
+  const files: string[] = [];
+  for (const { blob_id, n } of refs) {
+    const row = db.prepare<[number, string], { refs: number; path: string | null }>(
+      'UPDATE blobs SET refs = refs - ? WHERE id = ? RETURNING refs, path').get(n, blob_id);
+    if (row && row.refs <= 0) {
+      db.prepare('DELETE FROM blobs WHERE id = ?').run(blob_id);
+      if (row.path) files.push(row.path);
+    }
+  }
+  return files;
+}
+
+function removeFiles(blobDir: string, relPaths: string[]): void {
+  for (const rel of relPaths) fs.rmSync(path.join(blobDir, rel), { force: true });
+}
+
 export class EmbeddedDomains implements DomainStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly blobDir: string) {}
   async get(name: string) {
     const r = this.db.prepare<[string], DomainRow>('SELECT * FROM domains WHERE name = ?').get(name.toLowerCase());
     return r ? toDomain(r) : null;
@@ -58,13 +83,20 @@ export class EmbeddedDomains implements DomainStore {
     return next;
   }
   async delete(name: string) {
-    const r = this.db.prepare('DELETE FROM domains WHERE name = ?').run(name.toLowerCase());
-    if (!r.changes) throw new UsageError(`no domain ${name}`);
+    const domain = name.toLowerCase();
+    const files = this.db.transaction(() => {
+      const ids = this.db.prepare<[string], { id: number }>('SELECT id FROM accounts WHERE domain = ?').all(domain);
+      const unlinked = ids.flatMap(({ id }) => releaseAccountBlobs(this.db, id));
+      const r = this.db.prepare('DELETE FROM domains WHERE name = ?').run(domain);
+      if (!r.changes) throw new UsageError(`no domain ${name}`);
+      return unlinked;
+    }).immediate();
+    removeFiles(this.blobDir, files);
   }
 }
 
 export class EmbeddedAccounts implements AccountStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly blobDir: string) {}
 
   async get(address: string) {
     const { local, domain } = splitAddress(address);
@@ -131,7 +163,12 @@ export class EmbeddedAccounts implements AccountStore {
   async delete(address: string) {
     const cur = await this.get(address);
     if (!cur) throw new UsageError(`no account ${address}`);
-    this.db.prepare('DELETE FROM accounts WHERE id = ?').run(cur.id);
+    const files = this.db.transaction(() => {
+      const unlinked = releaseAccountBlobs(this.db, cur.id);
+      this.db.prepare('DELETE FROM accounts WHERE id = ?').run(cur.id);
+      return unlinked;
+    }).immediate();
+    removeFiles(this.blobDir, files);
   }
 
   async verifyPassword(address: string, password: string) {

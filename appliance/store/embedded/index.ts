@@ -11,10 +11,11 @@ export interface EmbeddedStores extends Stores {
 
 export function openEmbeddedStore(dataDir: string, opts: { durable?: boolean } = {}): EmbeddedStores {
   const db = openDatabase(dataDir, opts);
-  const mail = new EmbeddedMail(db, path.join(dataDir, 'blobs'));
+  const blobDir = path.join(dataDir, 'blobs');
+  const mail = new EmbeddedMail(db, blobDir);
   return {
-    accounts: new EmbeddedAccounts(db),
-    domains: new EmbeddedDomains(db),
+    accounts: new EmbeddedAccounts(db, blobDir),
+    domains: new EmbeddedDomains(db, blobDir),
     aliases: new EmbeddedAliases(db),
     mail,
     async close() {

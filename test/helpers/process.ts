@@ -1,0 +1,213 @@
+/**
+ * Runs the appliance as a real child process (its own data directory and ports), for tests and
+ * benchmarks that must kill it (-9) or measure it apart from the client. Prefers the CLI
+ * (`node bin/mailserver.js start --config FILE --data DIR`); until appliance/cli/main.ts exists
+ * it starts appliance/start.ts directly. Either way the child is one node process, so a signal
+ * sent to it reaches the appliance itself (no npx/tsx wrapper process in between).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openEmbeddedStore } from '../../appliance/store/embedded/index.ts';
+
+/** The repository root (this file is test/helpers/process.ts). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Free TCP ports on 127.0.0.1: bound on port 0 all at once (so they differ), then released.
+ * Another process could take one in between; good enough on a test machine.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => resolve());
+      });
+      servers.push(s);
+    }
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+export interface ConfigOptions {
+  smtpPort: number;
+  pop3Port: number;
+  hostname?: string;
+  /** 'info' is needed to see the `ready` line; the benchmark uses 'warn'. */
+  logLevel?: string;
+}
+
+/** Writes a mailserver config module into `dir` and returns its path. */
+export function writeConfig(dir: string, o: ConfigOptions): string {
+  const file = path.join(dir, 'mailserver.config.ts');
+  const core = path.join(REPO_ROOT, 'core', 'index.ts');
+  fs.writeFileSync(file, `import { defineConfig } from ${JSON.stringify(core)};
+export default defineConfig({
+  hostname: ${JSON.stringify(o.hostname ?? 'bench.test')},
+  smtp: { listen: ['127.0.0.1:${o.smtpPort}'], maxRecipients: 0 },
+  pop3: { listen: ['127.0.0.1:${o.pop3Port}'] },
+  log: { level: ${JSON.stringify(o.logLevel ?? 'info')} },
+});
+`);
+  return file;
+}
+
+/** Creates domains and accounts (address -> password) in a data directory, before start. */
+export async function seedStore(dataDir: string, domains: string[], accounts: Record<string, string>): Promise<void> {
+  const stores = openEmbeddedStore(dataDir);
+  try {
+    for (const name of domains) if (!(await stores.domains.get(name))) await stores.domains.create({ name });
+    for (const [address, password] of Object.entries(accounts)) {
+      const [name, domain] = address.split('@');
+      await stores.accounts.create({
+        name, domain, password, fullName: '', home: '', quota: 0, smtpAuth: false, apop: false,
+        pop3Disabled: false, imapDisabled: false, sharedPath: '', sharedWrite: false,
+      });
+    }
+  } finally {
+    await stores.close();
+  }
+}
+
+/** How the appliance is started: the CLI once it exists, else appliance/start.ts directly. */
+export function applianceCommand(configFile: string, dataDir: string): string[] {
+  const cli = path.join(REPO_ROOT, 'bin', 'mailserver.js');
+  const useCli = process.env.MAILSERVER_SPAWN !== 'module'
+    && fs.existsSync(cli) && fs.existsSync(path.join(REPO_ROOT, 'appliance', 'cli', 'main.ts'));
+  if (useCli) return [cli, 'start', '--config', configFile, '--data', dataDir];
+  return [
+    '--import', 'tsx', '-e',
+    `import('./appliance/start.ts').then((m) => m.startAppliance({ configFile: process.argv[1], dataDir: process.argv[2] }))
+      .catch((err) => { console.error(err); process.exit(1); })`,
+    configFile, dataDir,
+  ];
+}
+
+export interface LogLine {
+  level?: number;
+  msg?: string;
+  [key: string]: unknown;
+}
+
+export class ApplianceProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private err = '';
+  private out = '';
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+
+  constructor(readonly configFile: string, readonly dataDir: string) {
+    this.child = spawn(process.execPath, applianceCommand(configFile, dataDir), {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));
+    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        resolve(this.exitInfo);
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.exitInfo === null;
+  }
+
+  /** Everything the appliance wrote, for failure messages. */
+  output(): string {
+    return this.err + this.out;
+  }
+
+  /** The JSON log lines written so far (pino writes to stderr). */
+  logs(): LogLine[] {
+    const lines: LogLine[] = [];
+    for (const raw of this.err.split('\n')) {
+      if (!raw.startsWith('{')) continue;
+      try {
+        lines.push(JSON.parse(raw) as LogLine);
+      } catch {
+        // a line still being written
+      }
+    }
+    return lines;
+  }
+
+  /** Resolves once the appliance logged `msg` (e.g. 'ready'); rejects if it exits first. */
+  async waitForLog(msg: string, timeoutMs = 20_000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.logs().find((l) => l.msg === msg);
+      if (hit) return hit;
+      if (!this.running) throw new Error(`appliance exited (${JSON.stringify(this.exitInfo)}) before logging ${msg}:\n${this.output()}`);
+      if (Date.now() > deadline) throw new Error(`appliance did not log ${msg} within ${timeoutMs} ms:\n${this.output()}`);
+      await sleep(50);
+    }
+  }
+
+  /** Resolves once the SMTP port answers with a 220 greeting (for log levels that hide `ready`). */
+  async waitForSmtp(port: number, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.running) throw new Error(`appliance exited (${JSON.stringify(this.exitInfo)}) before listening:\n${this.output()}`);
+      if (await greets(port)) return;
+      if (Date.now() > deadline) throw new Error(`appliance did not listen on ${port} within ${timeoutMs} ms:\n${this.output()}`);
+      await sleep(100);
+    }
+  }
+
+  /** SIGKILL: no shutdown code runs, as in a crash. */
+  async kill9(): Promise<void> {
+    if (this.running) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export function spawnAppliance(configFile: string, dataDir: string): ApplianceProcess {
+  return new ApplianceProcess(configFile, dataDir);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Connects, waits for a 220 and says QUIT. */
+function greets(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let buf = '';
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(2000, () => done(false));
+    s.on('error', () => done(false));
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      if (/^220[ -]/.test(buf)) {
+        s.end('QUIT\r\n');
+        s.once('close', () => resolve(true));
+      } else if (/\r\n/.test(buf)) done(false);
+    });
+  });
+}
