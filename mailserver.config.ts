@@ -24,6 +24,6 @@ export default defineConfig({
     apopExclusive: false,
   },
   // tls: { cert: '/etc/ssl/mail.pem', key: '/etc/ssl/mail.key' },  // else a self-signed one is made
-  // haraka: { configDir: './haraka', plugins: ['access', 'headers'] },
+  // haraka: { configDir: './haraka/config', plugins: ['access', 'headers'] },
   plugins: [],
 });

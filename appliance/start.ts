@@ -11,9 +11,10 @@ import { createLogger, type Logger } from '../core/log.ts';
 import { loadPlugins, type PluginDefinition } from '../core/plugin.ts';
 import { openEmbeddedStore } from './store/embedded/index.ts';
 import { loadTlsMaterial } from './net/tls.ts';
+import { registerHarakaPlugins } from '../core/haraka/index.ts';
 import { DirectoryCache } from './delivery/directory-cache.ts';
 import { startSmtp, type SmtpService } from './smtp/server.ts';
-type Pop3Service = any;
+import { startPop3, type Pop3Service } from './pop3/index.ts';
 
 export interface StartOptions {
   configFile?: string;
@@ -57,15 +58,18 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
   if (orphans) log.warn({ orphans }, 'removed message files left by an interrupted commit');
   const tls = await loadTlsMaterial(config, dataDir, log);
   const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log });
-  const closers = await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log });
+  const closers = await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir });
   if (config.haraka.plugins.length) {
     const configDir = path.resolve(file ? path.dirname(file) : process.cwd(), config.haraka.configDir);
-    const loaded = [configDir];
-    log.info({ plugins: loaded }, 'haraka plugins loaded');
+    const loaded = await registerHarakaPlugins(hooks, config.haraka.plugins, { configDir, log, hostname: config.hostname });
+    for (const p of loaded) {
+      log.info({ plugin: p.name, hooks: p.hooks, unsupported: p.unsupported }, 'haraka plugin loaded');
+      closers.push(() => p.shutdown());
+    }
   }
   const directory = new DirectoryCache(stores);
   const smtp = await startSmtp({ config, stores, hooks, tls, log, directory });
-  const pop3 = { listeners: [], close: async () => {} };
+  const pop3 = await startPop3({ config, stores, hooks, tls, log, hostname: config.hostname });
   log.info('ready');
   return {
     config,

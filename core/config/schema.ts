@@ -64,7 +64,7 @@ export const TlsConfig = Type.Object({
 
 export const HarakaConfig = Type.Object({
   /** Haraka-style config/ directory the shim reads for plugins' this.config.get(). */
-  configDir: Type.String({ default: './haraka' }),
+  configDir: Type.String({ default: './haraka/config' }),
   /** Published haraka-plugin-* packages to run, by short name ("access" = haraka-plugin-access). */
   plugins: Type.Array(Type.String(), { default: [] }),
 }, { default: {} });

@@ -8,7 +8,9 @@
  *  - the plugin's own timeout (`<name>.timeout`, `plugin_timeout`, 30 s) resolves
  *    DENYSOFT 'plugin timeout', as Haraka does; later calls of next() are ignored silently.
  */
+import { types } from 'node:util';
 import { CONT, DENYSOFT, translate } from './constants.ts';
+import { LOG_FIELDS } from './log.ts';
 import type { HarakaPlugin } from './plugin-loader.ts';
 
 export interface HookAnswer {
@@ -16,18 +18,16 @@ export interface HookAnswer {
   msg?: unknown;
 }
 
-interface Loggable {
-  logerror(...args: unknown[]): void;
-  logcrit(...args: unknown[]): void;
-}
-
 export function callHarakaMethod(
   plugin: HarakaPlugin,
   method: string,
-  target: Loggable,
+  target: object,
   params: unknown,
   hook: string,
 ): Promise<HookAnswer> {
+  // Log lines carry the connection's id when the target is a connection (not the server object).
+  const about = LOG_FIELDS in target ? [target] : [];
+  const logerror = (...args: unknown[]): void => plugin.logerror(...about, ...args);
   return new Promise<HookAnswer>((resolve, reject) => {
     let done = false;
     let timedOut = false;
@@ -40,8 +40,8 @@ export function callHarakaMethod(
     const next = (code?: number, msg?: unknown): void => {
       if (done) {
         if (!timedOut) {
-          target.logerror(plugin, `${plugin.name}.${method} called next() more than once on hook ${hook} (${translate(code || CONT)}) - ignored`);
-          target.logerror(plugin, new Error('next() called twice').stack ?? '');
+          logerror(`${plugin.name}.${method} called next() more than once on hook ${hook} (${translate(code || CONT)}) - ignored`);
+          logerror(new Error('next() called twice').stack ?? '');
         }
         return;
       }
@@ -49,17 +49,18 @@ export function callHarakaMethod(
     };
     const fail = (err: unknown): void => {
       if (done) {
-        target.logerror(plugin, `${plugin.name}.${method} failed after calling next() on hook ${hook}`, err instanceof Error ? err : String(err));
+        logerror(`${plugin.name}.${method} failed after calling next() on hook ${hook}`, types.isNativeError(err) ? err : String(err));
         return;
       }
       done = true;
       clearTimeout(timer);
-      reject(err instanceof Error ? err : new Error(String(err)));
+      // errors thrown in a vm sandbox are Errors of another realm: keep them as they are
+      reject(types.isNativeError(err) ? err : new Error(String(err)));
     };
     if (plugin.timeout > 0) {
       timer = setTimeout(() => {
         timedOut = true;
-        target.logcrit(plugin, `plugin ${plugin.name} timed out on hook ${hook} - make sure it calls the callback`);
+        plugin.logcrit(...about, `plugin ${plugin.name} timed out on hook ${hook} - make sure it calls the callback`);
         finish({ code: DENYSOFT, msg: 'plugin timeout' });
       }, plugin.timeout * 1000);
       timer.unref?.();

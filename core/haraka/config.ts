@@ -21,3 +21,8 @@ export function pluginConfig(configDir: string, packageDir?: string): HarakaConf
   }
   return cfg;
 }
+
+/** The plugin names of Haraka's `config/plugins` list file in `configDir` (comments and blanks skipped). */
+export function harakaPluginList(configDir: string): string[] {
+  return (pluginConfig(configDir).get('plugins', 'list') as string[]).map((s) => s.trim()).filter(Boolean);
+}

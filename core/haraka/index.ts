@@ -7,6 +7,7 @@
 export { registerHarakaPlugins, type HarakaShimOptions, type HarakaPluginInfo } from './runner.ts';
 export { loadHarakaPlugin, registrationsOf, HarakaPlugin, type LoadOptions, type HookRegistration } from './plugin-loader.ts';
 export { resolveHarakaPlugin, type ResolvedPlugin } from './resolve.ts';
+export { harakaPluginList, pluginConfig } from './config.ts';
 export { HOOK_SUPPORT, SUPPORTED_HOOKS, UNSUPPORTED_HOOKS, hookSupport, type HookSupport } from './hook-table.ts';
 export { REPLIES, codeToVerdict, normalizeMessage } from './replies.ts';
 export { connectionAdapter, HarakaConnection } from './connection.ts';

@@ -4,6 +4,7 @@
  * (anything with a `name`), a connection or transaction, strings, objects of key/values and
  * errors; the same mix is turned here into one pino record.
  */
+import { types } from 'node:util';
 import type { Logger } from '../log.ts';
 
 export const LOG_LEVELS = {
@@ -53,7 +54,7 @@ export function harakaLog(log: Logger, method: HarakaLogMethod, args: readonly u
     }
     const own = (arg as Partial<HasLogFields>)[LOG_FIELDS];
     if (typeof own === 'function') Object.assign(fields, own.call(arg));
-    else if (arg instanceof Error) fields.err = arg;
+    else if (types.isNativeError(arg)) fields.err = arg;
     else if (typeof (arg as { name?: unknown }).name === 'string') fields.plugin = (arg as { name: string }).name;
     else if (Array.isArray(arg)) words.push(arg.map(String).join(' '));
     else if (isPlainObject(arg)) {

@@ -185,12 +185,30 @@ export function compilePlugin(source: ResolvedPlugin, opts: LoadOptions): Haraka
 }
 
 /**
- * Loads one Haraka plugin: resolves it (see resolve.ts), compiles it, calls register() (awaited
- * when it returns a promise) and registers its `hook_*` methods (priority 0).
+ * Waits for the Haraka helper modules that load their data asynchronously (haraka-tld reads
+ * the public suffix list after require and exposes `ready`), wherever a plugin loaded a copy,
+ * so the first connection does not see empty lists.
+ */
+export async function dependenciesReady(): Promise<void> {
+  const pending: Promise<unknown>[] = [];
+  for (const [file, mod] of Object.entries(requireFromRoot.cache)) {
+    if (!/[\\/]haraka-tld[\\/]index\.js$/.test(file)) continue;
+    const ready = (mod?.exports as { ready?: Promise<unknown> } | undefined)?.ready;
+    if (ready && typeof ready.then === 'function') pending.push(ready);
+  }
+  await Promise.all(pending);
+}
+
+/**
+ * Loads one Haraka plugin: resolves it (see resolve.ts), compiles it, waits for its helper
+ * modules' data (dependenciesReady), calls register() (awaited when it returns a promise), then
+ * registers its `hook_*` methods at priority 0 — after register(), as Haraka does, so hook_*
+ * methods copied by inherits() count too.
  */
 export async function loadHarakaPlugin(spec: string, opts: LoadOptions): Promise<HarakaPlugin> {
   installGlobals();
   const plugin = compilePlugin(resolveHarakaPlugin(spec, { pluginDir: opts.pluginDir }), opts);
+  await dependenciesReady();
   const pending = plugin.register();
   if (pending && typeof (pending as Promise<unknown>).then === 'function') await pending;
   for (const key in plugin) {

@@ -133,8 +133,7 @@ export function codeToVerdict(hook: string, code: number, msg: unknown, subject 
       text = text.slice(lead[0].length);
     }
     const kind = code === DENY || code === DENYSOFT ? 'reject' : 'disconnect';
-    const verdict: Verdict = { kind, permanent: replyCode >= 500, message: text, code: replyCode };
-    if (enhanced) verdict.enhanced = enhanced;
+    const verdict: Verdict = { kind, permanent: replyCode >= 500, message: text, code: replyCode, ...(enhanced ? { enhanced } : {}) };
     return { verdict, known: true };
   }
   const known = code === CONT || code === STOP || code === NEXT_HOOK || code === DELAY;

@@ -98,7 +98,7 @@ function handlerFor(plugin: HarakaPlugin, reg: HookRegistration, support: Mapped
       const answer = await callHarakaMethod(plugin, reg.method, conn, params, reg.hook);
       if (answer.code !== CONT) {
         ctx.conn.log.info(
-          { plugin: plugin.name, hook: reg.hook, method: reg.method, retval: translate(answer.code), msg: normalizeMessage(answer.msg).text },
+          { plugin: plugin.name, hook: reg.hook, method: reg.method, retval: translate(answer.code), reply: normalizeMessage(answer.msg).text },
           'haraka hook answered',
         );
       }
@@ -111,8 +111,9 @@ function handlerFor(plugin: HarakaPlugin, reg: HookRegistration, support: Mapped
       }
       if (reg.hook === 'lookup_rdns' && answer.code === OK) {
         rdnsAnswered.add(conn);
+        // Haraka stores 'Unknown' for an OK without a name; the core keeps remoteHost unset instead.
         const host = normalizeMessage(answer.msg).text?.split('\n')[0];
-        conn.remote.host = host || 'Unknown';
+        if (host) conn.remote.host = host;
         return NEXT;
       }
       const { verdict, known } = codeToVerdict(reg.hook, answer.code, answer.msg, subjectOf(reg.hook, params));
@@ -175,7 +176,7 @@ export async function registerHarakaPlugins(hooks: HookRunner, names: string[], 
     }
   }
   for (const { plugin, reg } of entries.filter((e) => e.reg.hook === 'init_master').sort(byPriority)) {
-    await callHarakaMethod(plugin, reg.method, plugin, server, 'init_master');
+    await callHarakaMethod(plugin, reg.method, server, undefined, 'init_master');
   }
   return [...infos.values()];
 }

@@ -2,7 +2,7 @@
 //   AUTH                -> +OK, the mechanisms one a line, "."
 //   AUTH PLAIN          -> "+ " then the client sends base64(authzid NUL authcid NUL passwd), or "*"
 //   AUTH PLAIN <b64>    -> the same with an initial response ("=" is an empty one)
-import { authenticate } from '../../auth/login.ts';
+import { authenticate, resolveLogin } from '../../auth/login.ts';
 import { completeLogin } from '../login.ts';
 import { R, continuation } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
@@ -33,8 +33,11 @@ export const AUTH: CommandSpec = {
     const parts = Buffer.from(b64, 'base64').toString('utf8').split('\0');
     if (parts.length !== 3 || !parts[1]) return s.write(R.saslMalformed());
     const [authzid, authcid, password] = parts;
-    // no proxy logins: an authorization identity other than the login is refused
-    if (authzid && authzid.toLowerCase() !== authcid.toLowerCase()) return completeLogin(s, 'PLAIN', authcid, null);
+    // no proxy logins: an authorization identity naming another account than the login is refused
+    if (authzid) {
+      const [as, by] = await Promise.all([resolveLogin(s.env.stores, authzid), resolveLogin(s.env.stores, authcid)]);
+      if (!as || as !== by) return completeLogin(s, 'PLAIN', authcid, null);
+    }
     const account = await authenticate(s.env.stores, authcid, password);
     await completeLogin(s, 'PLAIN', authcid, account);
   },

@@ -1,0 +1,18 @@
+// RETR msg             (RFC 1939 §5)
+//   +OK size octets, the message byte-stuffed, "."
+import { dotStuff } from '../message-format.ts';
+import { R } from '../replies.ts';
+import type { CommandSpec } from '../types.ts';
+import { messageArg } from './message-arg.ts';
+
+export const RETR: CommandSpec = {
+  syntax: 'RETR msg',
+  states: ['TRANSACTION'],
+  args: ['msg'],
+  async run(s, [arg]) {
+    const m = await messageArg(s, arg);
+    if (!m) return;
+    const content = await s.env.stores.mail.read(m.blobId);
+    await s.write(Buffer.concat([Buffer.from(R.messageFollows(m.size)), dotStuff(content)]));
+  },
+};
