@@ -69,7 +69,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
   }
   const directory = new DirectoryCache(stores);
   const smtp = await startSmtp({ config, stores, hooks, tls, log, directory });
-  const pop3 = await startPop3({ config, stores, hooks, tls, log, hostname: config.hostname });
+  const pop3 = await startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps });
   log.info('ready');
   return {
     config,

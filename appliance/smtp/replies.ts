@@ -25,6 +25,7 @@ export const REPLIES = {
   vrfyDisabled: () => new ReplyError(502, '5.5.1', 'VRFY command is disabled', 'vrfy-disabled'),
   expnDisabled: () => new ReplyError(502, '5.5.1', 'EXPN command is disabled', 'expn-disabled'),
   cannotVerify: () => ({ code: 252, enhanced: '2.1.5', message: 'Cannot VRFY user, but will accept message and attempt delivery' }),
+  noService: () => ({ code: 554, enhanced: '5.3.2', message: 'No SMTP service here' }),
   queued: (id: string) => `Ok: queued as ${id}`,
 } as const;
 

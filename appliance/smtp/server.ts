@@ -8,7 +8,7 @@ import { createConnection, connectionOf } from './session.ts';
 import { onAuth } from './auth.ts';
 import { onMailFrom, onRcptTo } from './envelope.ts';
 import { onData } from './data.ts';
-import { toSmtpError, verdictToReply } from './replies.ts';
+import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
 
 export interface SmtpService {
   listeners: (ListenerSpec & { port: number })[];
@@ -38,6 +38,10 @@ function options(ctx: SmtpContext, spec: ListenerSpec): SMTPServerOptions {
     hideREQUIRETLS: true,
     logger: false,
     onConnect(session: SMTPServerSession, done: (err?: Error | null) => void) {
+      // RX-9: RFC 5321 §3.1 lets a server answer 554 instead of 220 when it offers no service
+      if (ctx.config.smtp.hiddenIps.includes(session.localAddress)) {
+        return done(toSmtpError(REPLIES.noService()));
+      }
       const conn = createConnection(session, ctx.log);
       ctx.hooks.run('connect', { conn }).then((v) => {
         const reply = verdictToReply(v);

@@ -19,6 +19,8 @@ export const SmtpConfig = Type.Object({
   listen: Type.Array(ListenerSpec, { default: ['127.0.0.1:2525', '127.0.0.1:2465*'] }),
   /** Text after "<hostname> ESMTP" in the 220 greeting. */
   banner: Type.String({ default: '' }),
+  /** RX-9: local addresses on which sessions are refused (so only a cluster's virtual IP answers). */
+  hiddenIps: Type.Array(Type.String(), { default: [] }),
   /** RX-5: concurrent sessions, 0 = unlimited. */
   maxSessions: Type.Integer({ minimum: 0, default: 0 }),
   /** RX-7: message size limit, announced with SIZE (RFC 1870). */
@@ -48,6 +50,8 @@ export const SmtpConfig = Type.Object({
 export const Pop3Config = Type.Object({
   listen: Type.Array(ListenerSpec, { default: ['127.0.0.1:1110', '127.0.0.1:1995*'] }),
   maxSessions: Type.Integer({ minimum: 0, default: 0 }),
+  /** RX-9: local addresses on which sessions are refused (so only a cluster's virtual IP answers). */
+  hiddenIps: Type.Array(Type.String(), { default: [] }),
   /** PO-1: an account that has an APOP secret may log in with APOP only. */
   apopExclusive: Type.Boolean({ default: false }),
   /** Allow USER/PASS without TLS (off by default, as Dovecot's disable_plaintext_auth). */
