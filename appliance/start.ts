@@ -11,7 +11,6 @@ import { createLogger, type Logger } from '../core/log.ts';
 import { loadPlugins, type PluginDefinition } from '../core/plugin.ts';
 import { openEmbeddedStore } from './store/embedded/index.ts';
 import { loadTlsMaterial } from './net/tls.ts';
-import { registerHarakaPlugins } from '../core/haraka/index.ts';
 import { DirectoryCache } from './delivery/directory-cache.ts';
 import { startSmtp, type SmtpService } from './smtp/server.ts';
 import { startPop3, type Pop3Service } from './pop3/index.ts';
@@ -53,33 +52,37 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
   const log = opts.log ?? createLogger({ level: config.log.level });
   log.info({ config: file ?? '(defaults)', dataDir }, 'starting');
 
-  const stores = openEmbeddedStore(dataDir);
-  const orphans = stores.mail.sweepOrphans();
-  if (orphans) log.warn({ orphans }, 'removed message files left by an interrupted commit');
-  const tls = await loadTlsMaterial(config, dataDir, log);
-  const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log });
-  const closers = await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir });
-  if (config.haraka.plugins.length) {
-    const configDir = path.resolve(file ? path.dirname(file) : process.cwd(), config.haraka.configDir);
-    const loaded = await registerHarakaPlugins(hooks, config.haraka.plugins, { configDir, log, hostname: config.hostname });
-    for (const p of loaded) {
-      log.info({ plugin: p.name, hooks: p.hooks, unsupported: p.unsupported }, 'haraka plugin loaded');
-      closers.push(() => p.shutdown());
-    }
-  }
-  const directory = new DirectoryCache(stores);
-  const smtp = await startSmtp({ config, stores, hooks, tls, log, directory });
-  const pop3 = await startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps });
-  log.info('ready');
-  return {
-    config,
-    dataDir,
-    smtp,
-    pop3,
-    async close() {
-      await Promise.all([smtp.close(), pop3.close()]);
-      for (const c of closers) await c();
-      await stores.close();
-    },
+  // everything opened so far, closed in reverse order on shutdown or on a failed start
+  const opened: (() => void | Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const close of opened.splice(0).reverse()) await close();
   };
+  try {
+    const stores = openEmbeddedStore(dataDir);
+    opened.push(() => stores.close());
+    const orphans = stores.mail.sweepOrphans();
+    if (orphans) log.warn({ orphans }, 'removed message files left by an interrupted commit');
+    const tls = await loadTlsMaterial(config, dataDir, log);
+    const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log });
+    opened.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir })));
+    if (config.haraka.plugins.length) {
+      // loaded only when used: the Haraka helper packages print to stdout when imported
+      const { registerHarakaPlugins } = await import('../core/haraka/index.ts');
+      const configDir = path.resolve(file ? path.dirname(file) : process.cwd(), config.haraka.configDir);
+      for (const p of await registerHarakaPlugins(hooks, config.haraka.plugins, { configDir, log, hostname: config.hostname })) {
+        log.info({ plugin: p.name, hooks: p.hooks, unsupported: p.unsupported }, 'haraka plugin loaded');
+        opened.push(() => p.shutdown());
+      }
+    }
+    const directory = new DirectoryCache(stores);
+    const smtp = await startSmtp({ config, stores, hooks, tls, log, directory });
+    opened.push(() => smtp.close());
+    const pop3 = await startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps });
+    opened.push(() => pop3.close());
+    log.info('ready');
+    return { config, dataDir, smtp, pop3, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
 }

@@ -44,8 +44,10 @@ export interface Verb {
   /** The synopsis after `mailserver`, e.g. `account delete USER@DOMAIN`. */
   usage: string;
   summary: string;
-  /** Lines explaining the options, shown by `--help`. */
-  details?: string[];
+  /** Paragraph lines shown by `--help` before the options. */
+  notes?: string[];
+  /** `[option, explanation]` pairs shown by `--help`. */
+  optionHelp?: [string, string][];
   options?: OptionSpec;
   /** [min, max] positional arguments. */
   positionals: [number, number];
@@ -65,14 +67,22 @@ const COMMON_OPTIONS: OptionSpec = {
   help: { type: 'boolean', short: 'h' },
 };
 
-export const DATA_HELP = '  --data DIR     data directory (default: $MAILSERVER_DATA, else ./data)';
+const DATA_HELP: [string, string] = ['--data DIR', 'data directory (default: $MAILSERVER_DATA, else ./data)'];
+
+/** Option lines aligned in two columns. */
+export function optionLines(pairs: [string, string][]): string[] {
+  const width = Math.max(...pairs.map(([o]) => o.length));
+  return pairs.map(([o, text]) => `  ${o.padEnd(width)}  ${text}`);
+}
 
 export function resolveDataDir(flag: string | undefined, globals: GlobalOptions): string {
   return path.resolve(flag ?? globals.data ?? process.env.MAILSERVER_DATA ?? './data');
 }
 
 function verbHelp(verb: Verb): string {
-  return [`usage: mailserver ${verb.usage}`, '', `${verb.summary}`, '', 'options:', ...(verb.details ?? []), DATA_HELP, '  -h, --help     this help'].join('\n');
+  const notes = verb.notes ? [...verb.notes.map((n) => `  ${n}`), ''] : [];
+  const options = optionLines([...(verb.optionHelp ?? []), DATA_HELP, ['-h, --help', 'this help']]);
+  return [`usage: mailserver ${verb.usage}`, '', verb.summary, '', ...notes, 'options:', ...options].join('\n');
 }
 
 /** Node's parseArgs messages, shortened to what an operator needs. */
