@@ -48,3 +48,16 @@ t.test('VRFY and EXPN can be turned off (RX-2)', async (t) => {
   t.match(await c.command('EXPN staff'), /^502 5\.5\.1 EXPN command is disabled/);
   c.close();
 });
+
+t.test('with a greeting pause, a client that talks first is refused as an early talker', async (t) => {
+  const app = await startTestAppliance({ smtp: { greetingDelayMs: 300 } });
+  t.teardown(() => app.close());
+  const early = await RawClient.connect(app.smtpPort);
+  early.write('EHLO eager.test\r\n');
+  t.match(await early.drain(600), /^421 [^\r]*talk too soon\r\n$/, 'refused, and never greeted');
+  early.close();
+  const polite = await RawClient.connect(app.smtpPort);
+  t.match(await polite.reply(), /^220 /);
+  t.match(await polite.command('EHLO polite.test'), /^250/);
+  polite.close();
+});

@@ -25,6 +25,7 @@ async function verify(ctx: SmtpContext, arg: string): Promise<SmtpReply> {
 
 export function commandBridge(ctx: SmtpContext): CommandBridge {
   return {
+    greetingDelayMs: ctx.config.smtp.greetingDelayMs,
     async helo(session, verb, host) {
       const conn = connectionOf(session);
       conn.helo = { verb, host };

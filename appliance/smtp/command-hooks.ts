@@ -7,7 +7,9 @@
  * bridge keep smtp-server's behaviour.
  *
  * It also lets a reply carry its own RFC 3463 enhanced code: smtp-server adds one from its
- * table, so a message that already starts with one is sent without a second.
+ * table, so a message that already starts with one is sent without a second; and it makes
+ * smtp-server's fixed 100 ms pause before the greeting (its early-talker check) a setting,
+ * since that pause alone caps a listener at sessions/0.1 s new connections a second.
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
 import type { SmtpReply } from './replies.ts';
@@ -19,6 +21,8 @@ type Session = { id: string } & Record<string, unknown>;
 
 /** What the listener provides to the wrapped command handlers. Null = default behaviour. */
 export interface CommandBridge {
+  /** Pause before the 220 greeting, to catch clients that talk first (0 = none). */
+  greetingDelayMs: number;
   helo(session: Session, verb: 'HELO' | 'EHLO', host: string): Promise<SmtpReply | null>;
   vrfy(session: Session, arg: string): Promise<SmtpReply | null>;
   expn(session: Session, arg: string): Promise<SmtpReply | null>;
@@ -28,7 +32,10 @@ export interface CommandBridge {
 }
 
 interface Conn {
-  _server: { [BRIDGE]?: CommandBridge };
+  _server: { [BRIDGE]?: CommandBridge; options: { maxClients?: number }; connections: Set<unknown> };
+  name: string;
+  _setListeners(cb: () => void): void;
+  connectionReady(): void;
   session: Session;
   _upgrading: boolean;
   _ready: boolean;
@@ -42,6 +49,7 @@ type Handler = (this: Conn, command: Buffer | string, callback: Callback) => voi
 const proto = SMTPConnection.prototype as unknown as Record<string, Handler> & {
   send: Conn['send'];
   _onCommand: (this: Conn, command: Buffer, callback: Callback) => void;
+  init: (this: Conn) => void;
 };
 
 const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
@@ -100,6 +108,23 @@ export function installCommandHooks(): void {
   for (const hook of ['noop', 'rset', 'quit'] as const) {
     wrap(`handler_${hook.toUpperCase()}`, (conn, bridge) => bridge.simple(conn.session, hook));
   }
+
+  const init = proto.init;
+  proto.init = function (this: Conn) {
+    const bridge = this._server[BRIDGE];
+    if (!bridge) return init.call(this);
+    this._setListeners(() => {
+      const { maxClients } = this._server.options;
+      if (maxClients && this._server.connections.size > maxClients) {
+        return this.send(421, `${this.name} Too many connected clients, try again in a moment`, false);
+      }
+      // a client that talks before the greeting gets 421 "You talk too soon" (RFC 5321 §4.3.1:
+      // the client waits for the 220); a pause makes such clients visible
+      const delay = bridge.greetingDelayMs;
+      if (delay > 0) setTimeout(() => this.connectionReady(), delay).unref();
+      else setImmediate(() => this.connectionReady());
+    });
+  };
 
   const onCommand = proto._onCommand;
   proto._onCommand = function (this: Conn, command, callback) {

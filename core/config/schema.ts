@@ -43,6 +43,11 @@ export const SmtpConfig = Type.Object({
    * 'normalize' turns it into CRLF. <LF>.<CR><LF> never ends DATA either way.
    */
   bareLf: Type.Union([Type.Literal('reject'), Type.Literal('normalize')], { default: 'reject' }),
+  /**
+   * Pause before the 220 greeting; a client that sends before it is refused as an early talker
+   * (Postfix postscreen's greet_wait, Haraka's early_talker). 0 = greet at once, as smtpd does.
+   */
+  greetingDelayMs: Type.Integer({ minimum: 0, maximum: 30_000, default: 0 }),
   /** Idle timeout of a session (RFC 5321 §4.5.3.2 suggests 5 minutes). */
   socketTimeoutMs: Type.Integer({ minimum: 1000, default: 300_000 }),
 }, { default: {} });

@@ -47,6 +47,9 @@ export interface ConfigOptions {
 /** Writes a mailserver config module into `dir` and returns its path. */
 export function writeConfig(dir: string, o: ConfigOptions): string {
   const file = path.join(dir, 'mailserver.config.ts');
+  // Outside a "type": "module" package tsx compiles a .ts file as CommonJS, and the CLI registers
+  // only tsx's ESM hooks: the config's `import` of core/index.ts would fail ("Unknown file extension").
+  fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
   const core = path.join(REPO_ROOT, 'core', 'index.ts');
   fs.writeFileSync(file, `import { defineConfig } from ${JSON.stringify(core)};
 export default defineConfig({
@@ -107,7 +110,8 @@ export class ApplianceProcess {
     this.child = spawn(process.execPath, applianceCommand(configFile, dataDir), {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
+      // not the parent's (tap's loaders); APPLIANCE_NODE_OPTIONS for profiling, e.g. --cpu-prof
+      env: { ...process.env, NODE_OPTIONS: process.env.APPLIANCE_NODE_OPTIONS ?? '' },
     });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
@@ -196,18 +200,21 @@ function greets(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     let buf = '';
+    let settled = false;
     const done = (ok: boolean) => {
-      s.destroy();
+      if (settled) return;
+      settled = true;
+      if (ok) s.end('QUIT\r\n');
+      else s.destroy();
       resolve(ok);
     };
     s.setTimeout(2000, () => done(false));
     s.on('error', () => done(false));
+    s.on('close', () => done(false));
     s.on('data', (d) => {
       buf += d.toString('latin1');
-      if (/^220[ -]/.test(buf)) {
-        s.end('QUIT\r\n');
-        s.once('close', () => resolve(true));
-      } else if (/\r\n/.test(buf)) done(false);
+      if (/^220[ -]/.test(buf)) done(true);
+      else if (buf.includes('\r\n')) done(false);
     });
   });
 }

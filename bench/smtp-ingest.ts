@@ -1,0 +1,200 @@
+/**
+ * SMTP ingest benchmark: Postfix's smtp-source against the appliance and against a throwaway
+ * Postfix (bench/postfix-peer.sh) on loopback, one after the other in the same run (the machine
+ * has two cores; running them together would measure the contention).
+ *
+ * Workload: BENCH_MESSAGES (10,000) messages of 4 KB over 50 parallel sessions, a new connection
+ * per message (smtp-source's default; BENCH_REUSE=1 adds -d to reuse connections), to a hosted
+ * mailbox (bench@y.test) with the appliance's default durable acceptance (250 after fsync).
+ * smtp-source runs without -A, so a single rejected message fails the benchmark.
+ * After the appliance's run, the messages are counted in its SQLite store.
+ *
+ *   npm run bench                 (bash bench/smtp-ingest.sh)
+ *   BENCH_MESSAGES=2000 npm run bench
+ * Env: BENCH_MESSAGES, BENCH_SESSIONS (50), BENCH_SIZE (4096), BENCH_REUSE (unset), BENCH_WARMUP
+ * (0: messages sent to each server, untimed, before the measured run), BENCH_ONLY (appliance|postfix),
+ * BENCH_KEEP (keep the work directory, with Postfix's maillog, for a post-mortem).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { REPO_ROOT, freePorts, seedStore, spawnAppliance, writeConfig, type ApplianceProcess } from '../test/helpers/process.ts';
+
+function intEnv(name: string, dflt: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+const MESSAGES = intEnv('BENCH_MESSAGES', 10_000);
+const SESSIONS = intEnv('BENCH_SESSIONS', 50);
+const SIZE = intEnv('BENCH_SIZE', 4096);
+const WARMUP = intEnv('BENCH_WARMUP', 0);
+const REUSE = !!process.env.BENCH_REUSE && process.env.BENCH_REUSE !== '0';
+const ONLY = process.env.BENCH_ONLY ?? '';
+const SENDER = 'sender@x.test';
+const RECIPIENT = 'bench@y.test';
+const PEER_SCRIPT = path.join(REPO_ROOT, 'bench', 'postfix-peer.sh');
+
+function findSmtpSource(): string {
+  const candidates = [process.env.SMTP_SOURCE, '/usr/sbin/smtp-source', '/usr/bin/smtp-source',
+    ...(process.env.PATH ?? '').split(':').map((d) => path.join(d, 'smtp-source'))];
+  for (const c of candidates) if (c && fs.existsSync(c)) return c;
+  throw new Error('smtp-source not found: install Debian\'s postfix package (DEBIAN_FRONTEND=noninteractive apt-get install -y postfix)');
+}
+
+// ---- cleanup, on success, failure and signals --------------------------------------------
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smtp-ingest-'));
+fs.chmodSync(work, 0o755); // mkdtemp makes it 0700; Postfix's daemons run as the postfix user
+let appliance: ApplianceProcess | null = null;
+let postfixDir: string | null = null;
+const children = new Set<ChildProcess>();
+let cleaned = false;
+
+function cleanup(): void {
+  if (cleaned) return;
+  cleaned = true;
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  if (appliance?.running) appliance.child.kill('SIGKILL');
+  if (postfixDir) {
+    try {
+      execFileSync('bash', [PEER_SCRIPT, 'stop', postfixDir], { stdio: 'ignore', timeout: 20_000 });
+    } catch {
+      // best effort
+    }
+    postfixDir = null;
+  }
+  if (process.env.BENCH_KEEP) console.error(`smtp-ingest: kept ${work}`);
+  else fs.rmSync(work, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    console.error(`smtp-ingest: ${sig}, cleaning up`);
+    cleanup();
+    process.exit(130);
+  });
+}
+
+// ---- measurement ------------------------------------------------------------------------------
+interface Run {
+  messages: number;
+  seconds: number;
+  rate: number;
+}
+
+/** Runs smtp-source to completion; fails on a non-zero exit (a rejected message, a lost connection). */
+function smtpSource(bin: string, port: number, messages: number, label: string): Promise<Run> {
+  const args = ['-s', String(SESSIONS), '-m', String(messages), '-l', String(SIZE), ...(REUSE ? ['-d'] : []),
+    '-f', SENDER, '-t', RECIPIENT, `127.0.0.1:${port}`];
+  console.log(`smtp-ingest: ${label}: ${path.basename(bin)} ${args.join(' ')}`);
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(120_000, messages * 100));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      clearTimeout(timer);
+      children.delete(child);
+      if (code !== 0) reject(new Error(`${label}: smtp-source failed (exit ${code ?? signal}) after ${seconds.toFixed(1)} s:\n${out.trim()}`));
+      else resolve({ messages, seconds, rate: messages / seconds });
+    });
+  });
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ=100)
+  } catch {
+    return NaN;
+  }
+}
+
+function countStored(dataDir: string): { count: number; bytes: number } {
+  const db = new Database(path.join(dataDir, 'mailserver.db'), { readonly: true });
+  try {
+    return db.prepare(`SELECT count(*) AS count, coalesce(sum(m.size), 0) AS bytes FROM messages m
+      JOIN mailboxes b ON b.id = m.mailbox_id JOIN accounts a ON a.id = b.account_id
+      WHERE a.name = ? AND a.domain = ? AND b.name = 'INBOX'`).get(...RECIPIENT.split('@')) as { count: number; bytes: number };
+  } finally {
+    db.close();
+  }
+}
+
+async function benchPostfix(bin: string): Promise<Run> {
+  const [port] = await freePorts(1);
+  postfixDir = path.join(work, 'postfix');
+  execFileSync('bash', [PEER_SCRIPT, 'start', postfixDir, String(port)], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
+  try {
+    if (WARMUP) await smtpSource(bin, port, WARMUP, 'postfix warm-up');
+    return await smtpSource(bin, port, MESSAGES, 'postfix');
+  } finally {
+    execFileSync('bash', [PEER_SCRIPT, 'stop', postfixDir], { stdio: 'ignore', timeout: 30_000 });
+    postfixDir = null;
+  }
+}
+
+async function benchAppliance(bin: string): Promise<Run & { cpu: number }> {
+  const [smtpPort, pop3Port] = await freePorts(2);
+  const dataDir = path.join(work, 'appliance-data');
+  await seedStore(dataDir, ['y.test'], { [RECIPIENT]: 'bench-password' });
+  // 'warn': per-message info lines would be part of the measurement otherwise
+  const configFile = writeConfig(work, { smtpPort, pop3Port, logLevel: 'warn' });
+  appliance = spawnAppliance(configFile, dataDir);
+  try {
+    await appliance.waitForSmtp(smtpPort, 30_000);
+    if (WARMUP) await smtpSource(bin, smtpPort, WARMUP, 'appliance warm-up');
+    const cpu0 = cpuSeconds(appliance.pid);
+    const run = await smtpSource(bin, smtpPort, MESSAGES, 'appliance');
+    const cpu = cpuSeconds(appliance.pid) - cpu0;
+    const stored = countStored(dataDir);
+    const expected = MESSAGES + WARMUP;
+    if (stored.count !== expected) throw new Error(`appliance: ${stored.count} messages stored in ${RECIPIENT}'s INBOX, expected ${expected}`);
+    console.log(`smtp-ingest: appliance stored ${stored.count} messages (${(stored.bytes / 1048576).toFixed(1)} MiB) in ${RECIPIENT}'s INBOX; `
+      + `appliance process CPU ${cpu.toFixed(1)} s over ${run.seconds.toFixed(1)} s (${((100 * cpu) / run.seconds).toFixed(0)}% of one core)`);
+    const errors = appliance.logs().filter((l) => (l.level ?? 0) >= 50);
+    if (errors.length) throw new Error(`appliance logged errors:\n${errors.slice(0, 5).map((e) => JSON.stringify(e)).join('\n')}`);
+    return { ...run, cpu };
+  } finally {
+    await appliance.stop(3000);
+    appliance = null;
+  }
+}
+
+async function main(): Promise<void> {
+  if (MESSAGES < 1) throw new Error('BENCH_MESSAGES must be at least 1');
+  const bin = findSmtpSource();
+  const shape = `${MESSAGES} msgs, ${SIZE % 1024 === 0 ? `${SIZE / 1024} KB` : `${SIZE} bytes`}, ${SESSIONS} sessions${REUSE ? ', reused connections (-d)' : ''}`;
+  console.log(`smtp-ingest: ${shape}; work directory ${work}`);
+  const app = ONLY === 'postfix' ? null : await benchAppliance(bin);
+  if (app) console.log(`smtp-ingest: appliance ${app.rate.toFixed(1)} msg/s (${app.seconds.toFixed(2)} s)`);
+  const pf = ONLY === 'appliance' ? null : await benchPostfix(bin);
+  if (pf) console.log(`smtp-ingest: postfix ${pf.rate.toFixed(1)} msg/s (${pf.seconds.toFixed(2)} s)`);
+  const parts = [app && `appliance ${app.rate.toFixed(1)} msg/s`, pf && `postfix ${pf.rate.toFixed(1)} msg/s`,
+    app && pf && `ratio ${(app.rate / pf.rate).toFixed(2)}x`].filter(Boolean);
+  console.log(`smtp-ingest: ${parts.join(', ')} (${shape})`);
+}
+
+main().then(
+  () => {
+    cleanup();
+    process.exit(0);
+  },
+  (err: unknown) => {
+    console.error(`smtp-ingest: FAILED: ${err instanceof Error ? err.message : String(err)}`);
+    cleanup();
+    process.exit(1);
+  },
+);
