@@ -28,3 +28,14 @@ export function openDatabase(dataDir: string, opts: { durable?: boolean } = {}):
   if (check !== 'ok') throw new Error(`database ${path.join(dataDir, 'mailserver.db')} failed its integrity check: ${String(check)}`);
   return db;
 }
+
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** A prepared statement, prepared once per database (preparing costs more than running). */
+export function sql<P extends unknown[] = unknown[], R = unknown>(db: Db, text: string): Database.Statement<P, R> {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let stmt = cache.get(text);
+  if (!stmt) cache.set(text, (stmt = db.prepare(text)));
+  return stmt as Database.Statement<P, R>;
+}

@@ -1,7 +1,7 @@
 /** Domains, accounts and aliases in the embedded store. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db } from './database.ts';
+import { sql, type Db } from './database.ts';
 import type { Account, AccountInput, AccountStore, Alias, AliasStore, Domain, DomainStore } from '../../../core/store/ports.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { hashPassword, isPasswordHash, verifyAgainstDummy, verifyPassword } from '../../auth/passwords.ts';
@@ -40,14 +40,14 @@ export function checkDomainName(name: string): string {
  * with the account by ON DELETE CASCADE); returns the files of blobs no longer referenced.
  */
 function releaseAccountBlobs(db: Db, accountId: number): string[] {
-  const refs = db.prepare<[number], { blob_id: string; n: number }>(`SELECT m.blob_id, count(*) AS n FROM messages m
+  const refs = sql<[number], { blob_id: string; n: number }>(db, `SELECT m.blob_id, count(*) AS n FROM messages m
     JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ? GROUP BY m.blob_id`).all(accountId);
   const files: string[] = [];
   for (const { blob_id, n } of refs) {
-    const row = db.prepare<[number, string], { refs: number; path: string | null }>(
+    const row = sql<[number, string], { refs: number; path: string | null }>(db,
       'UPDATE blobs SET refs = refs - ? WHERE id = ? RETURNING refs, path').get(n, blob_id);
     if (row && row.refs <= 0) {
-      db.prepare('DELETE FROM blobs WHERE id = ?').run(blob_id);
+      sql(db, 'DELETE FROM blobs WHERE id = ?').run(blob_id);
       if (row.path) files.push(row.path);
     }
   }
@@ -61,16 +61,16 @@ function removeFiles(blobDir: string, relPaths: string[]): void {
 export class EmbeddedDomains implements DomainStore {
   constructor(private readonly db: Db, private readonly blobDir: string) {}
   async get(name: string) {
-    const r = this.db.prepare<[string], DomainRow>('SELECT * FROM domains WHERE name = ?').get(name.toLowerCase());
+    const r = sql<[string], DomainRow>(this.db, 'SELECT * FROM domains WHERE name = ?').get(name.toLowerCase());
     return r ? toDomain(r) : null;
   }
   async list() {
-    return this.db.prepare<[], DomainRow>('SELECT * FROM domains ORDER BY name').all().map(toDomain);
+    return sql<[], DomainRow>(this.db, 'SELECT * FROM domains ORDER BY name').all().map(toDomain);
   }
   async create(d: Partial<Domain> & { name: string }) {
     const name = checkDomainName(d.name);
     if (await this.get(name)) throw new UsageError(`domain ${name} already exists`);
-    this.db.prepare('INSERT INTO domains (name, account_limit, admin, copy_errors_to_admin) VALUES (?, ?, ?, ?)')
+    sql(this.db, 'INSERT INTO domains (name, account_limit, admin, copy_errors_to_admin) VALUES (?, ?, ?, ?)')
       .run(name, d.accountLimit ?? 0, (d.admin ?? `Administrator@${name}`), d.copyErrorsToAdmin ? 1 : 0);
     return (await this.get(name))!;
   }
@@ -78,16 +78,16 @@ export class EmbeddedDomains implements DomainStore {
     const cur = await this.get(name);
     if (!cur) throw new UsageError(`no domain ${name}`);
     const next = { ...cur, ...patch };
-    this.db.prepare('UPDATE domains SET account_limit = ?, admin = ?, copy_errors_to_admin = ? WHERE name = ?')
+    sql(this.db, 'UPDATE domains SET account_limit = ?, admin = ?, copy_errors_to_admin = ? WHERE name = ?')
       .run(next.accountLimit, next.admin, next.copyErrorsToAdmin ? 1 : 0, cur.name);
     return next;
   }
   async delete(name: string) {
     const domain = name.toLowerCase();
     const files = this.db.transaction(() => {
-      const ids = this.db.prepare<[string], { id: number }>('SELECT id FROM accounts WHERE domain = ?').all(domain);
+      const ids = sql<[string], { id: number }>(this.db, 'SELECT id FROM accounts WHERE domain = ?').all(domain);
       const unlinked = ids.flatMap(({ id }) => releaseAccountBlobs(this.db, id));
-      const r = this.db.prepare('DELETE FROM domains WHERE name = ?').run(domain);
+      const r = sql(this.db, 'DELETE FROM domains WHERE name = ?').run(domain);
       if (!r.changes) throw new UsageError(`no domain ${name}`);
       return unlinked;
     }).immediate();
@@ -100,37 +100,37 @@ export class EmbeddedAccounts implements AccountStore {
 
   async get(address: string) {
     const { local, domain } = splitAddress(address);
-    const r = this.db.prepare<[string, string], AccountRow>('SELECT * FROM accounts WHERE name = ? AND domain = ?').get(local, domain);
+    const r = sql<[string, string], AccountRow>(this.db, 'SELECT * FROM accounts WHERE name = ? AND domain = ?').get(local, domain);
     return r ? toAccount(r) : null;
   }
   async getById(id: number) {
-    const r = this.db.prepare<[number], AccountRow>('SELECT * FROM accounts WHERE id = ?').get(id);
+    const r = sql<[number], AccountRow>(this.db, 'SELECT * FROM accounts WHERE id = ?').get(id);
     return r ? toAccount(r) : null;
   }
   async list(domain?: string) {
     const rows = domain
-      ? this.db.prepare<[string], AccountRow>('SELECT * FROM accounts WHERE domain = ? ORDER BY domain, name').all(domain.toLowerCase())
-      : this.db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY domain, name').all();
+      ? sql<[string], AccountRow>(this.db, 'SELECT * FROM accounts WHERE domain = ? ORDER BY domain, name').all(domain.toLowerCase())
+      : sql<[], AccountRow>(this.db, 'SELECT * FROM accounts ORDER BY domain, name').all();
     return rows.map(toAccount);
   }
 
   async create(input: AccountInput) {
     const name = input.name.toLowerCase();
     if (!LOCAL_PART.test(name) || name.startsWith('.') || name.endsWith('.')) throw new UsageError(`"${input.name}" is not a valid account name`);
-    const domain = this.db.prepare<[string], DomainRow>('SELECT * FROM domains WHERE name = ?').get(input.domain.toLowerCase());
+    const domain = sql<[string], DomainRow>(this.db, 'SELECT * FROM domains WHERE name = ?').get(input.domain.toLowerCase());
     if (!domain) throw new UsageError(`no domain ${input.domain}: add it first (mailserver domain add ${input.domain})`);
     const hash = isPasswordHash(input.password) ? input.password : await hashPassword(input.password);
     // the clear secret is kept only for accounts that need APOP / CRAM-MD5 (RFC 1939 §7, RFC 2195)
     const secret = input.apop && !isPasswordHash(input.password) ? input.password : null;
     const id = this.db.transaction(() => {
-      const count = (this.db.prepare('SELECT count(*) AS n FROM accounts WHERE domain = ?').get(domain.name) as { n: number }).n;
+      const count = (sql(this.db, 'SELECT count(*) AS n FROM accounts WHERE domain = ?').get(domain.name) as { n: number }).n;
       if (domain.account_limit > 0 && count >= domain.account_limit) {
         throw new UsageError(`domain ${domain.name} already has its limit of ${domain.account_limit} accounts`);
       }
-      if (this.db.prepare('SELECT 1 FROM accounts WHERE name = ? AND domain = ?').get(name, domain.name)) {
+      if (sql(this.db, 'SELECT 1 FROM accounts WHERE name = ? AND domain = ?').get(name, domain.name)) {
         throw new UsageError(`account ${name}@${domain.name} already exists`);
       }
-      const res = this.db.prepare(`INSERT INTO accounts (name, domain, full_name, home, quota, smtp_auth, apop, pop3_disabled,
+      const res = sql(this.db, `INSERT INTO accounts (name, domain, full_name, home, quota, smtp_auth, apop, pop3_disabled,
         imap_disabled, shared_path, shared_write, password_hash, secret) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`).run(
         name, domain.name, input.fullName, input.home, input.quota, input.smtpAuth ? 1 : 0, input.apop ? 1 : 0,
         input.pop3Disabled ? 1 : 0, input.imapDisabled ? 1 : 0, input.sharedPath, input.sharedWrite ? 1 : 0, hash, secret);
@@ -147,13 +147,13 @@ export class EmbeddedAccounts implements AccountStore {
     if (!cur) throw new UsageError(`no account ${address}`);
     const n = { ...cur, ...patch };
     let hash = cur.passwordHash;
-    let secret = (this.db.prepare('SELECT secret FROM accounts WHERE id = ?').get(cur.id) as { secret: string | null }).secret;
+    let secret = (sql(this.db, 'SELECT secret FROM accounts WHERE id = ?').get(cur.id) as { secret: string | null }).secret;
     if (patch.password !== undefined) {
       hash = isPasswordHash(patch.password) ? patch.password : await hashPassword(patch.password);
       secret = isPasswordHash(patch.password) ? null : patch.password;
     }
     if (!n.apop) secret = null;
-    this.db.prepare(`UPDATE accounts SET full_name=?, home=?, quota=?, smtp_auth=?, apop=?, pop3_disabled=?, imap_disabled=?,
+    sql(this.db, `UPDATE accounts SET full_name=?, home=?, quota=?, smtp_auth=?, apop=?, pop3_disabled=?, imap_disabled=?,
       shared_path=?, shared_write=?, password_hash=?, secret=? WHERE id=?`).run(
       n.fullName, n.home, n.quota, n.smtpAuth ? 1 : 0, n.apop ? 1 : 0, n.pop3Disabled ? 1 : 0, n.imapDisabled ? 1 : 0,
       n.sharedPath, n.sharedWrite ? 1 : 0, hash, secret, cur.id);
@@ -165,7 +165,7 @@ export class EmbeddedAccounts implements AccountStore {
     if (!cur) throw new UsageError(`no account ${address}`);
     const files = this.db.transaction(() => {
       const unlinked = releaseAccountBlobs(this.db, cur.id);
-      this.db.prepare('DELETE FROM accounts WHERE id = ?').run(cur.id);
+      sql(this.db, 'DELETE FROM accounts WHERE id = ?').run(cur.id);
       return unlinked;
     }).immediate();
     removeFiles(this.blobDir, files);
@@ -183,7 +183,7 @@ export class EmbeddedAccounts implements AccountStore {
   }
 
   async getSecret(accountId: number) {
-    const r = this.db.prepare<[number], { secret: string | null; apop: number }>('SELECT secret, apop FROM accounts WHERE id = ?').get(accountId);
+    const r = sql<[number], { secret: string | null; apop: number }>(this.db, 'SELECT secret, apop FROM accounts WHERE id = ?').get(accountId);
     return r && r.apop ? r.secret : null;
   }
 }
@@ -191,18 +191,18 @@ export class EmbeddedAccounts implements AccountStore {
 export class EmbeddedAliases implements AliasStore {
   constructor(private readonly db: Db) {}
   async list(domain?: string) {
-    const rows = this.db.prepare<[], { alias: string; target: string; rewrite: number | null }>('SELECT * FROM aliases ORDER BY alias').all();
+    const rows = sql<[], { alias: string; target: string; rewrite: number | null }>(this.db, 'SELECT * FROM aliases ORDER BY alias').all();
     return rows
       .map((r) => ({ alias: r.alias, target: r.target, rewrite: r.rewrite === null ? null : !!r.rewrite }))
       .filter((a) => !domain || a.alias.endsWith(`@${domain.toLowerCase()}`));
   }
   async add(a: Alias) {
     const alias = a.alias.toLowerCase();
-    if (this.db.prepare('SELECT 1 FROM aliases WHERE alias = ?').get(alias)) throw new UsageError(`alias ${alias} already exists`);
-    this.db.prepare('INSERT INTO aliases (alias, target, rewrite) VALUES (?, ?, ?)').run(alias, a.target.toLowerCase(), a.rewrite === null ? null : a.rewrite ? 1 : 0);
+    if (sql(this.db, 'SELECT 1 FROM aliases WHERE alias = ?').get(alias)) throw new UsageError(`alias ${alias} already exists`);
+    sql(this.db, 'INSERT INTO aliases (alias, target, rewrite) VALUES (?, ?, ?)').run(alias, a.target.toLowerCase(), a.rewrite === null ? null : a.rewrite ? 1 : 0);
   }
   async delete(alias: string) {
-    const r = this.db.prepare('DELETE FROM aliases WHERE alias = ?').run(alias.toLowerCase());
+    const r = sql(this.db, 'DELETE FROM aliases WHERE alias = ?').run(alias.toLowerCase());
     if (!r.changes) throw new UsageError(`no alias ${alias}`);
   }
 }

@@ -1,7 +1,7 @@
 /** Mailboxes, messages and the outbound queue in the embedded store. */
 import fs from 'node:fs';
 import crypto from 'node:crypto';
-import type { Db } from './database.ts';
+import { sql, type Db } from './database.ts';
 import type { Delivery, MailboxInfo, MailStore, MessageMeta, OutboundItem } from '../../../core/store/ports.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -87,7 +87,7 @@ export class EmbeddedMail implements MailStore {
   }
 
   async listMailboxes(accountId: number) {
-    return this.db.prepare<[number], MailboxRow>('SELECT * FROM mailboxes WHERE account_id = ? ORDER BY name').all(accountId).map(toMailbox);
+    return sql<[number], MailboxRow>(this.db, 'SELECT * FROM mailboxes WHERE account_id = ? ORDER BY name').all(accountId).map(toMailbox);
   }
 
   async messages(mailboxId: number) {

@@ -1,5 +1,5 @@
 /** Mailbox rows: creation with a fresh UIDVALIDITY (RFC 3501 §2.3.1.1) and the special-use set. */
-import type { Db } from './database.ts';
+import { sql, type Db } from './database.ts';
 
 /** RFC 6154 folders every new account gets, with their special-use attribute. */
 export const SPECIAL_FOLDERS: [string, string][] = [
@@ -20,7 +20,7 @@ export function nextUidValidity(): number {
 }
 
 export function createMailbox(db: Db, accountId: number, name: string, specialUse: string | null): number {
-  const res = db.prepare('INSERT INTO mailboxes (account_id, name, uid_validity, special_use) VALUES (?, ?, ?, ?)')
+  const res = sql(db, 'INSERT INTO mailboxes (account_id, name, uid_validity, special_use) VALUES (?, ?, ?, ?)')
     .run(accountId, name, nextUidValidity(), specialUse);
   return Number(res.lastInsertRowid);
 }
