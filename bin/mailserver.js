@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // The `mailserver` command. The appliance is written in TypeScript and run with tsx, so this
-// plain-JS entry point registers tsx's ESM loader before it imports the CLI.
-import { register } from 'tsx/esm/api';
+// plain-JS entry point registers tsx's loaders before it imports the CLI: the ESM loader for
+// the appliance, and the CommonJS one for a mailserver.config.ts kept outside any
+// "type": "module" package (e.g. /etc/mailserver/), which Node treats as CommonJS.
+import { register as registerEsm } from 'tsx/esm/api';
+import { register as registerCjs } from 'tsx/cjs/api';
 
-register();
+registerEsm();
+registerCjs();
 const { main } = await import('../appliance/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

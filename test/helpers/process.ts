@@ -1,9 +1,8 @@
 /**
  * Runs the appliance as a real child process (its own data directory and ports), for tests and
- * benchmarks that must kill it (-9) or measure it apart from the client. Prefers the CLI
- * (`node bin/mailserver.js start --config FILE --data DIR`); until appliance/cli/main.ts exists
- * it starts appliance/start.ts directly. Either way the child is one node process, so a signal
- * sent to it reaches the appliance itself (no npx/tsx wrapper process in between).
+ * benchmarks that must kill it (-9) or measure it apart from the client, through the CLI
+ * (`node bin/mailserver.js start --config FILE --data DIR`). The child is one node process, so a
+ * signal sent to it reaches the appliance itself (no npx/tsx wrapper process in between).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,6 +38,9 @@ export async function freePorts(n: number): Promise<number[]> {
 export interface ConfigOptions {
   smtpPort: number;
   pop3Port: number;
+  /** Implicit-TLS listeners, when wanted. */
+  smtpsPort?: number;
+  pop3sPort?: number;
   hostname?: string;
   /** 'info' is needed to see the `ready` line; the benchmark uses 'warn'. */
   logLevel?: string;
@@ -47,15 +49,12 @@ export interface ConfigOptions {
 /** Writes a mailserver config module into `dir` and returns its path. */
 export function writeConfig(dir: string, o: ConfigOptions): string {
   const file = path.join(dir, 'mailserver.config.ts');
-  // Outside a "type": "module" package tsx compiles a .ts file as CommonJS, and the CLI registers
-  // only tsx's ESM hooks: the config's `import` of core/index.ts would fail ("Unknown file extension").
-  fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
   const core = path.join(REPO_ROOT, 'core', 'index.ts');
   fs.writeFileSync(file, `import { defineConfig } from ${JSON.stringify(core)};
 export default defineConfig({
   hostname: ${JSON.stringify(o.hostname ?? 'bench.test')},
-  smtp: { listen: ['127.0.0.1:${o.smtpPort}'], maxRecipients: 0 },
-  pop3: { listen: ['127.0.0.1:${o.pop3Port}'] },
+  smtp: { listen: ${JSON.stringify([`127.0.0.1:${o.smtpPort}`, ...(o.smtpsPort ? [`127.0.0.1:${o.smtpsPort}*`] : [])])}, maxRecipients: 0 },
+  pop3: { listen: ${JSON.stringify([`127.0.0.1:${o.pop3Port}`, ...(o.pop3sPort ? [`127.0.0.1:${o.pop3sPort}*`] : [])])} },
   log: { level: ${JSON.stringify(o.logLevel ?? 'info')} },
 });
 `);
@@ -79,18 +78,9 @@ export async function seedStore(dataDir: string, domains: string[], accounts: Re
   }
 }
 
-/** How the appliance is started: the CLI once it exists, else appliance/start.ts directly. */
+/** The appliance is started the way an operator does: `mailserver start --config FILE --data DIR`. */
 export function applianceCommand(configFile: string, dataDir: string): string[] {
-  const cli = path.join(REPO_ROOT, 'bin', 'mailserver.js');
-  const useCli = process.env.MAILSERVER_SPAWN !== 'module'
-    && fs.existsSync(cli) && fs.existsSync(path.join(REPO_ROOT, 'appliance', 'cli', 'main.ts'));
-  if (useCli) return [cli, 'start', '--config', configFile, '--data', dataDir];
-  return [
-    '--import', 'tsx', '-e',
-    `import('./appliance/start.ts').then((m) => m.startAppliance({ configFile: process.argv[1], dataDir: process.argv[2] }))
-      .catch((err) => { console.error(err); process.exit(1); })`,
-    configFile, dataDir,
-  ];
+  return [path.join(REPO_ROOT, 'bin', 'mailserver.js'), 'start', '--config', configFile, '--data', dataDir];
 }
 
 export interface LogLine {
