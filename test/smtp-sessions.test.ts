@@ -61,3 +61,13 @@ t.test('with a greeting pause, a client that talks first is refused as an early 
   t.match(await polite.command('EHLO polite.test'), /^250/);
   polite.close();
 });
+
+t.test('IPv6 listeners: [::1]:port answers over IPv6 (RX-1)', async (t) => {
+  const app = await startTestAppliance({ smtp: { listen: ['[::1]:0'] } });
+  t.teardown(() => app.close());
+  const port = app.smtp.listeners[0].port;
+  const c = await connectTo('::1', port);
+  t.match(await c.reply(), /^220 mail\.test ESMTP/);
+  t.match(await c.command('EHLO v6.test'), /^250/);
+  c.close();
+});
