@@ -25,5 +25,29 @@ export default defineConfig({
   },
   // tls: { cert: '/etc/ssl/mail.pem', key: '/etc/ssl/mail.key' },  // else a self-signed one is made
   // haraka: { configDir: './haraka/config', plugins: ['access', 'headers'] },
-  plugins: [],
+  // Delivery (TX-1 … TX-6, README "Delivery"): MX through the system resolver on port 25 unless set
+  // delivery: {
+  //   workers: 20, perDestination: 10,                          // TX-1
+  //   retry: { intervalSeconds: 120, refusals: 9, lineErrorSeconds: 8 * 3600, unreachableSeconds: 24 * 3600 }, // TX-2
+  //   dnsServers: ['192.0.2.53'], mxCacheSeconds: 864000,        // TX-3
+  //   gateway: 'smarthost.example.net:587', gatewayTableFile: './gateway.dat', // TX-4
+  //   auth: { method: 'PLAIN', user: 'relay', pass: 'secret' }, // TX-6
+  // },
+  plugins: [
+    {
+      // RL-1 … RL-7, RX-4, RX-6, AC-4, AC-5 (README "Relay control and SMTP policy")
+      name: 'relay-effect',
+      options: {
+        // effect.dat rules, first match wins, e.g. { match: '192.168.0.0/16', action: 'default' };
+        // or file: './effect.dat' to read the original's file as it is
+        rules: [],
+        // secure default: an unauthenticated client never relays just because its MAIL FROM
+        // names a local account. true = the original's behaviour (any client may relay for
+        // local senders), which makes this server an open relay for anyone who forges one.
+        localSenderRelay: false,
+        authLevel: 'optional', // RX-4: 'optional' | 'required' | 'per-account'
+        senderTrust: 'auth-id', // RX-6: 'auth-id' | 'envelope' | 'envelope-and-header'
+      },
+    },
+  ],
 });

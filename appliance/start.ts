@@ -12,8 +12,10 @@ import { loadPlugins, type PluginDefinition } from '../core/plugin.ts';
 import { openEmbeddedStore } from './store/embedded/index.ts';
 import { loadTlsMaterial } from './net/tls.ts';
 import { DirectoryCache } from './delivery/directory-cache.ts';
+import { DeliveryService } from './delivery/service.ts';
 import { startSmtp, type SmtpService } from './smtp/server.ts';
 import { startPop3, type Pop3Service } from './pop3/index.ts';
+import { startImap, type ImapService } from './imap/index.ts';
 
 export interface StartOptions {
   configFile?: string;
@@ -28,6 +30,9 @@ export interface Appliance {
   dataDir: string;
   smtp: SmtpService;
   pop3: Pop3Service;
+  imap: ImapService;
+  /** The delivery service (null when delivery.enabled is false). */
+  delivery: DeliveryService | null;
   close(): Promise<void>;
 }
 
@@ -75,12 +80,23 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
       }
     }
     const directory = new DirectoryCache(stores);
+    // delivery starts before the listeners so that it is there for the first queued message, and
+    // stops after them (closed in reverse order), when nothing new can be queued
+    const delivery = config.delivery.enabled
+      ? new DeliveryService({ config, stores, directory, log, dataDir, configDir: file ? path.dirname(file) : process.cwd() })
+      : null;
+    if (delivery) {
+      await delivery.start();
+      opened.push(() => delivery.stop());
+    }
     const smtp = await startSmtp({ config, stores, hooks, tls, log, directory });
     opened.push(() => smtp.close());
     const pop3 = await startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps });
     opened.push(() => pop3.close());
+    const imap = await startImap({ config, stores, hooks, tls, log, hostname: config.hostname });
+    opened.push(() => imap.close());
     log.info('ready');
-    return { config, dataDir, smtp, pop3, close: closeAll };
+    return { config, dataDir, smtp, pop3, imap, delivery, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { ConfigError, UsageError } from '../../core/errors.ts';
 import { ArgumentError, optionLines, type CliContext, type CommandGroup, type GlobalOptions } from './command.ts';
 import { processIo, type Io } from './io.ts';
-type CommandName = 'start' | 'domain' | 'account' | 'alias';
+type CommandName = 'start' | 'domain' | 'account' | 'alias' | 'queue' | 'dkim' | 'effect';
 
 // Loaded on demand: each run pays only for its own command's imports (tsx compiles at start-up).
 const COMMANDS: Record<CommandName, () => Promise<{ default: CommandGroup }>> = {
@@ -18,6 +18,9 @@ const COMMANDS: Record<CommandName, () => Promise<{ default: CommandGroup }>> = 
   domain: () => import('./commands/domain.ts'),
   account: () => import('./commands/account.ts'),
   alias: () => import('./commands/alias.ts'),
+  queue: () => import('./commands/queue.ts'),
+  dkim: () => import('./commands/dkim.ts'),
+  effect: () => import('./commands/effect.ts'),
 };
 
 const load = async (name: CommandName) => (await COMMANDS[name]()).default;

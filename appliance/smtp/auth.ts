@@ -1,8 +1,10 @@
 /**
  * SMTP AUTH (RFC 4954): PLAIN and LOGIN checked against the account's password hash;
  * CRAM-MD5 (RFC 2195) only for accounts flagged for APOP/CRAM-MD5, whose clear secret is
- * kept for that purpose.
+ * kept for that purpose. Failures are throttled per client IP and per login name
+ * (auth-throttle.ts) and answered after a fixed delay.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
 import type { SmtpContext } from './context.ts';
 import { authenticate, resolveLogin } from '../auth/login.ts';
@@ -10,6 +12,10 @@ import { verifyAgainstDummy } from '../auth/passwords.ts';
 import { connectionOf } from './session.ts';
 import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
 import type { Account } from '../../core/store/ports.ts';
+import { AuthThrottle } from './auth-throttle.ts';
+
+/** One throttle for every listener of an appliance. */
+const throttles = new WeakMap<SmtpContext, AuthThrottle>();
 
 async function check(ctx: SmtpContext, auth: SMTPServerAuthentication): Promise<Account | null> {
   const login = auth.username ?? '';
@@ -30,12 +36,23 @@ export function onAuth(ctx: SmtpContext) {
   return (auth: SMTPServerAuthentication, session: SMTPServerSession,
     callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void => {
     const conn = connectionOf(session);
+    const limits = ctx.config.smtp.auth.throttle;
+    let throttle = throttles.get(ctx);
+    if (!throttle) throttles.set(ctx, (throttle = new AuthThrottle(limits)));
+    const login = auth.username ?? '';
     (async () => {
+      if (throttle.blocked(conn.remoteAddress, login)) {
+        conn.log.warn({ method: auth.method, login }, 'smtp auth throttled');
+        return callback(toSmtpError(REPLIES.authThrottled()));
+      }
       const account = await check(ctx, auth);
       if (!account) {
-        conn.log.info({ method: auth.method, login: auth.username }, 'smtp auth failed');
+        throttle.fail(conn.remoteAddress, login);
+        conn.log.info({ method: auth.method, login }, 'smtp auth failed');
+        await sleep(limits.failureDelayMs);
         return callback(toSmtpError(REPLIES.authFailed()));
       }
+      throttle.succeed(login);
       const address = `${account.name}@${account.domain}`;
       conn.user = { login: auth.username ?? address, address, accountId: account.id };
       const verdict = await ctx.hooks.run('auth', { conn, method: auth.method, login: auth.username ?? '' });

@@ -50,8 +50,10 @@ async function checkQuotas(ctx: SmtpContext, tx: Transaction, size: number): Pro
 }
 
 async function commit(ctx: SmtpContext, tx: Transaction, content: Buffer): Promise<string> {
-  const accountIds = [...new Set(tx.rcptTo.filter((r) => r.local).map((r) => r.accountId!))];
-  const remote = tx.rcptTo.filter((r) => !r.local).map((r) => r.forwardTo ?? r.address);
+  // TX-5: with forwardAllToGateway this node keeps no mailboxes; everything goes to the gateway
+  const keepLocal = !ctx.config.delivery.forwardAllToGateway;
+  const accountIds = keepLocal ? [...new Set(tx.rcptTo.filter((r) => r.local).map((r) => r.accountId!))] : [];
+  const remote = tx.rcptTo.filter((r) => !keepLocal || !r.local).map((r) => r.forwardTo ?? r.address);
   await Promise.all([
     accountIds.length ? ctx.stores.mail.deliver({ accountIds, content, internalDate: new Date() }) : undefined,
     remote.length ? ctx.stores.mail.enqueue({ mailFrom: tx.mailFrom.address, recipients: remote, content }) : undefined,

@@ -65,8 +65,9 @@ export function onRcptTo(ctx: SmtpContext) {
         await checkQuota(ctx, rcpt, where.account.id, where.account.quota, Number(tx.mailFrom.params.SIZE) || 0);
         Object.assign(rcpt, { local: true, accountId: where.account.id, deliveredTo: where.deliveredTo });
       } else {
-        // until the relay-effect plugin lands: only authenticated sessions (or a plugin's
-        // explicit accept) relay; a hosted alias that forwards out is not relaying
+        // the listener's own rule, secure with or without plugins: only authenticated sessions
+        // relay, or a plugin's explicit accept (relay-effect accepts what its rules allow and
+        // refuses the rest itself); a hosted alias that forwards out is not relaying
         if (!where.viaAlias && !conn.relaying && verdict.kind !== 'accept') throw REPLIES.relayDenied();
         Object.assign(rcpt, { local: false, forwardTo: where.address, deliveredTo: where.deliveredTo });
       }

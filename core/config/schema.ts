@@ -4,6 +4,8 @@
  * at start-up, by the same schema at run time.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { ImapConfig } from './imap.ts';
+import { DeliveryConfig } from './delivery.ts';
 
 /** `host:port`, `[v6]:port`; a trailing `*` means implicit TLS (the seed's `465*`). */
 export const ListenerSpec = Type.String({
@@ -37,6 +39,17 @@ export const SmtpConfig = Type.Object({
     methods: Type.Array(AuthMethod, { default: ['PLAIN', 'LOGIN', 'CRAM-MD5'] }),
     /** Allow PLAIN/LOGIN without TLS (off: RFC 4954 §4 advice; Postfix smtpd_tls_auth_only). */
     allowInsecure: Type.Boolean({ default: false }),
+    /**
+     * RX-4 failed-AUTH throttling: after this many failures within windowMs from one client IP,
+     * or for one login name (whether or not the account exists), AUTH answers 454 4.7.0 until
+     * the window has passed. Every failure is answered after failureDelayMs.
+     */
+    throttle: Type.Object({
+      maxFailuresPerIp: Type.Integer({ minimum: 1, default: 10 }),
+      maxFailuresPerLogin: Type.Integer({ minimum: 1, default: 5 }),
+      windowMs: Type.Integer({ minimum: 1000, default: 900_000 }),
+      failureDelayMs: Type.Integer({ minimum: 0, default: 300 }),
+    }, { default: {} }),
   }, { default: {} }),
   /**
    * Bare LF in DATA (SMTP smuggling vector): 'reject' refuses the message with 550 5.5.2;
@@ -89,7 +102,10 @@ export const AppConfigSchema = Type.Object({
   tls: TlsConfig,
   smtp: SmtpConfig,
   pop3: Pop3Config,
+  imap: ImapConfig,
   haraka: HarakaConfig,
+  /** Outbound queue and SMTP delivery (TX-1 … TX-6); see core/config/delivery.ts. */
+  delivery: DeliveryConfig,
   /** Appliance plugins from plugins/<name>/, in order. */
   plugins: Type.Array(PluginEntrySchema, { default: [] }),
   /** A hook that runs longer yields a temporary failure. */

@@ -1,3 +1,5 @@
+import type { ChangeNotifier } from './notifications.ts';
+
 /**
  * Store interfaces (ports). The embedded store (SQLite + files) implements them in
  * appliance/store/embedded; the cluster store (PostgreSQL) will implement the same.
@@ -135,5 +137,140 @@ export interface Stores {
   domains: DomainStore;
   aliases: AliasStore;
   mail: MailStore;
+  /** The outbound queue (delivery engine, TX-1 … TX-6). */
+  queue: QueueStore;
+  /** Folder management and message changes for IMAP (RFC 3501). */
+  folders: FolderStore;
+  /** Change notifications (IMAP IDLE and unsolicited updates). */
+  changes: ChangeNotifier;
   close(): Promise<void>;
+}
+
+/** How STORE changes flags (RFC 3501 §6.4.6: FLAGS, +FLAGS, -FLAGS). */
+export type FlagMode = 'set' | 'add' | 'remove';
+
+/** A message's flags after a change, with the MODSEQ the change got (RFC 7162). */
+export interface FlagUpdate {
+  uid: number;
+  flags: string[];
+  modseq: number;
+}
+
+/** Counts for STATUS (RFC 3501 §6.3.10). */
+export interface MailboxCounts {
+  messages: number;
+  unseen: number;
+  /** Messages no session has seen yet (\Recent). */
+  recent: number;
+  size: number;
+}
+
+/**
+ * IMAP's view of the mail store: folders, flags, copy/move/append. Every method that changes
+ * a mailbox commits durably and then publishes a MailboxChange.
+ */
+export interface FolderStore {
+  byId(mailboxId: number): Promise<MailboxInfo | null>;
+  /** Creates a mailbox; false when the name exists already. */
+  create(accountId: number, name: string, specialUse?: string | null): Promise<boolean>;
+  /** Renames a mailbox and its children; INBOX is moved as RFC 3501 §6.3.5 says. */
+  rename(accountId: number, from: string, to: string): Promise<void>;
+  /** Deletes a mailbox with its messages. */
+  delete(accountId: number, name: string): Promise<void>;
+  subscriptions(accountId: number): Promise<string[]>;
+  subscribe(accountId: number, name: string, on: boolean): Promise<void>;
+  counts(mailboxId: number): Promise<MailboxCounts>;
+  /** Messages whose MODSEQ is above `modseq` (new or changed), by UID. */
+  changedSince(mailboxId: number, modseq: number): Promise<MessageMeta[]>;
+  /** Every UID of the mailbox, ascending. */
+  uids(mailboxId: number): Promise<number[]>;
+  /** `length` bytes of a message from `start`, without reading the rest (partial FETCH). */
+  readRange(blobId: string, start: number, length: number): Promise<Buffer>;
+  /** UIDs expunged after MODSEQ `modseq`, ascending (RFC 7162 §3.2.5 VANISHED). */
+  vanished(mailboxId: number, modseq: number): Promise<number[]>;
+  /**
+   * Changes flags of the given UIDs; a message whose MODSEQ is above `unchangedSince` is left
+   * alone and reported in `failed` (RFC 7162 §3.1.3).
+   */
+  setFlags(mailboxId: number, uids: number[], mode: FlagMode, flags: string[], unchangedSince?: number): Promise<{ updated: FlagUpdate[]; failed: number[] }>;
+  /**
+   * RFC 3501 §2.3.2 \Recent: claims the UIDs no session has seen, [first, next), for the
+   * caller, so later sessions do not see them as recent. An empty claim has first = next.
+   */
+  claimRecent(mailboxId: number): Promise<{ first: number; next: number }>;
+  append(mailboxId: number, content: Buffer, flags: string[], internalDate: Date): Promise<{ uid: number; uidValidity: number }>;
+  /** Copies messages (sharing their blobs); returns [sourceUid, newUid] pairs. */
+  copy(fromMailboxId: number, uids: number[], toMailboxId: number): Promise<{ uidValidity: number; pairs: [number, number][] }>;
+  /** Moves messages atomically (RFC 6851). */
+  move(fromMailboxId: number, uids: number[], toMailboxId: number): Promise<{ uidValidity: number; pairs: [number, number][] }>;
+}
+
+/** A queued recipient and its delivery state. */
+export interface QueueRecipient {
+  recipient: string;
+  /** Lower-cased domain of the recipient: recipients of one domain share one SMTP transaction. */
+  domain: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  /** Attempts that ended in a refusal (4xx) from the peer (TX-2 "number of retries"). */
+  refusals: number;
+  nextAttempt: Date;
+  /** When the first failed attempt happened (TX-2 retry periods count from here). */
+  firstFailure: Date | null;
+  lastError: string | null;
+}
+
+export interface QueueEntry {
+  id: string;
+  /** Envelope sender; '' is the null sender of a bounce (RFC 5321 §4.5.5). */
+  mailFrom: string;
+  blobId: string;
+  size: number;
+  created: Date;
+  recipients: QueueRecipient[];
+}
+
+/** Recipients of one entry and one domain, leased to this node until `leaseUntil`. */
+export interface ClaimedBatch {
+  queueId: string;
+  mailFrom: string;
+  blobId: string;
+  created: Date;
+  domain: string;
+  recipients: QueueRecipient[];
+  lease: string;
+  leaseUntil: Date;
+}
+
+export type RecipientOutcome =
+  | { recipient: string; result: 'sent'; response: string }
+  | { recipient: string; result: 'deferred'; error: string; nextAttempt: Date; refusal: boolean }
+  | { recipient: string; result: 'failed'; error: string };
+
+/**
+ * The durable outbound queue. Workers `claim` due recipients with a lease (a cluster store
+ * takes them with FOR UPDATE SKIP LOCKED), send, then `complete` the batch: its outcomes and the
+ * bounces they cause commit together, so a crash loses nothing and repeats at most the
+ * transaction in flight (its lease runs out and another claim takes it again).
+ */
+export interface QueueStore {
+  /** Queues a message (durable when the promise resolves). Returns the queue id. */
+  enqueue(item: OutboundItem): Promise<string>;
+  /** Leases up to `limit` due batches (one per entry and domain), oldest due first. */
+  claim(limit: number, leaseMs: number, opts?: { skipDomains?: string[] }): Promise<ClaimedBatch[]>;
+  /** Records the outcome of a claimed batch and queues `bounces` in the same commit. */
+  complete(batch: ClaimedBatch, outcomes: RecipientOutcome[], bounces?: OutboundItem[]): Promise<void>;
+  /** Gives a claimed batch back untouched (shutdown). */
+  release(batch: ClaimedBatch): Promise<void>;
+  /** Drops every lease (a single node at start-up: nothing of its own is in flight). */
+  releaseAll(): Promise<number>;
+  list(): Promise<QueueEntry[]>;
+  get(id: string): Promise<QueueEntry | null>;
+  /** Makes pending recipients due now (all entries when no id); returns how many. */
+  retryNow(id?: string): Promise<number>;
+  /** Removes an entry without a bounce; false when there is none. */
+  delete(id: string): Promise<boolean>;
+  /** Called after every enqueue committed in this process (to wake the delivery service). */
+  onEnqueue(listener: () => void): () => void;
+  read(blobId: string): Promise<Buffer>;
 }

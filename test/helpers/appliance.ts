@@ -16,6 +16,8 @@ export interface TestAppliance extends Appliance {
   smtpsPort: number;
   pop3Port: number;
   pop3sPort: number;
+  imapPort: number;
+  imapsPort: number;
   /** A second handle on the store, as the CLI would open it. */
   store: ReturnType<typeof openEmbeddedStore>;
 }
@@ -30,6 +32,7 @@ export async function startTestAppliance(overrides: UserConfig = {}, dataDir = t
     ...overrides,
     smtp: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.smtp },
     pop3: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.pop3 },
+    imap: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.imap },
     log: { level: 'silent' },
   });
   const app = await startAppliance({ config, dataDir, log: process.env.TEST_LOG ? undefined : silentLogger });
@@ -41,6 +44,8 @@ export async function startTestAppliance(overrides: UserConfig = {}, dataDir = t
     smtpsPort: port(app.smtp.listeners, true),
     pop3Port: port(app.pop3.listeners, false),
     pop3sPort: port(app.pop3.listeners, true),
+    imapPort: port(app.imap.listeners, false),
+    imapsPort: port(app.imap.listeners, true),
     store,
     async close() {
       await store.close();

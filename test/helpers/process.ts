@@ -41,6 +41,10 @@ export interface ConfigOptions {
   /** Implicit-TLS listeners, when wanted. */
   smtpsPort?: number;
   pop3sPort?: number;
+  /** IMAP listener; 0 (the default) lets the system choose, so parallel appliances never collide. */
+  imapPort?: number;
+  /** LOGIN without TLS on the IMAP listener (benchmarks on loopback). */
+  imapInsecureAuth?: boolean;
   hostname?: string;
   /** 'info' is needed to see the `ready` line; the benchmark uses 'warn'. */
   logLevel?: string;
@@ -55,6 +59,7 @@ export default defineConfig({
   hostname: ${JSON.stringify(o.hostname ?? 'bench.test')},
   smtp: { listen: ${JSON.stringify([`127.0.0.1:${o.smtpPort}`, ...(o.smtpsPort ? [`127.0.0.1:${o.smtpsPort}*`] : [])])}, maxRecipients: 0 },
   pop3: { listen: ${JSON.stringify([`127.0.0.1:${o.pop3Port}`, ...(o.pop3sPort ? [`127.0.0.1:${o.pop3sPort}*`] : [])])} },
+  imap: { listen: ${JSON.stringify([`127.0.0.1:${o.imapPort ?? 0}`])}, allowInsecureAuth: ${!!o.imapInsecureAuth} },
   log: { level: ${JSON.stringify(o.logLevel ?? 'info')} },
 });
 `);

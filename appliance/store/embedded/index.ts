@@ -4,20 +4,28 @@ import type { Stores } from '../../../core/store/ports.ts';
 import { openDatabase } from './database.ts';
 import { EmbeddedAccounts, EmbeddedAliases, EmbeddedDomains } from './directory.ts';
 import { EmbeddedMail } from './mail.ts';
+import type { EmbeddedQueue } from './queue.ts';
+import { EmbeddedFolders } from './imap-mail.ts';
+import { LocalChangeNotifier } from '../../../core/store/notifications.ts';
 
 export interface EmbeddedStores extends Stores {
   mail: EmbeddedMail;
+  queue: EmbeddedQueue;
 }
 
 export function openEmbeddedStore(dataDir: string, opts: { durable?: boolean } = {}): EmbeddedStores {
   const db = openDatabase(dataDir, opts);
   const blobDir = path.join(dataDir, 'blobs');
-  const mail = new EmbeddedMail(db, blobDir);
+  const changes = new LocalChangeNotifier();
+  const mail = new EmbeddedMail(db, blobDir, changes);
   return {
     accounts: new EmbeddedAccounts(db, blobDir),
     domains: new EmbeddedDomains(db, blobDir),
     aliases: new EmbeddedAliases(db),
     mail,
+    queue: mail.queue,
+    folders: new EmbeddedFolders(db, blobDir, changes),
+    changes,
     async close() {
       db.close();
     },

@@ -6,6 +6,8 @@ import type { Delivery, MailboxInfo, MailStore, MessageMeta, OutboundItem } from
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
 import { createMailbox } from './mailboxes.ts';
+import { EmbeddedQueue } from './queue.ts';
+import type { ChangeNotifier } from '../../../core/store/notifications.ts';
 
 interface MailboxRow { id: number; account_id: number; name: string; uid_validity: number; uid_next: number; highest_modseq: number; special_use: string | null }
 interface MessageRow { mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; size: number; blob_id: string }
@@ -22,11 +24,14 @@ const toMessage = (r: MessageRow): MessageMeta => ({
 export class EmbeddedMail implements MailStore {
   private readonly commits: GroupCommit;
   private readonly blobs: BlobTable;
+  readonly queue: EmbeddedQueue;
   private readonly q;
 
-  constructor(private readonly db: Db, private readonly blobDir: string) {
+  /** `changes` (IMAP IDLE) hears of every delivery and expunge once it is committed. */
+  constructor(private readonly db: Db, private readonly blobDir: string, private readonly changes?: ChangeNotifier) {
     this.commits = new GroupCommit(db);
     this.blobs = new BlobTable(db, blobDir);
+    this.queue = new EmbeddedQueue(db, blobDir, this.commits, this.blobs);
     this.q = {
       mailbox: db.prepare<[number, string], MailboxRow>('SELECT * FROM mailboxes WHERE account_id = ? AND name = ?'),
       allocate: db.prepare<[number], { uid: number; modseq: number }>(
@@ -39,8 +44,6 @@ export class EmbeddedMail implements MailStore {
       deleteMessage: db.prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?'),
       bumpModseq: db.prepare('UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?'),
       mailboxById: db.prepare<[number], MailboxRow>('SELECT * FROM mailboxes WHERE id = ?'),
-      insertQueue: db.prepare('INSERT INTO queue (id, mail_from, blob_id, created) VALUES (?, ?, ?, ?)'),
-      insertQueueRcpt: db.prepare('INSERT OR IGNORE INTO queue_recipients (queue_id, recipient) VALUES (?, ?)'),
     };
   }
 
@@ -59,26 +62,23 @@ export class EmbeddedMail implements MailStore {
     if (!d.accountIds.length) return;
     const blob = await prepareBlob(this.blobDir, d.content);
     const flags = (d.flags ?? []).join(' ');
+    const touched: { accountId: number; mailboxId: number }[] = [];
     await this.commits.run(() => {
       this.blobs.add(blob, d.accountIds.length);
       for (const accountId of d.accountIds) {
         const mbox = this.mailboxFor(accountId, d.mailbox ?? 'INBOX');
+        touched.push({ accountId, mailboxId: mbox.id });
         const { uid, modseq } = this.q.allocate.get(mbox.id)!;
         this.q.insertMessage.run(mbox.id, uid, modseq, flags, d.internalDate.getTime(), blob.size, blob.id);
         this.q.addUsage.run(blob.size, accountId);
       }
     });
+    for (const change of touched) this.changes?.publish(change);
   }
 
-  async enqueue(item: OutboundItem): Promise<string> {
-    const blob = await prepareBlob(this.blobDir, item.content);
-    const id = crypto.randomBytes(8).toString('hex');
-    await this.commits.run(() => {
-      this.blobs.add(blob, 1);
-      this.q.insertQueue.run(id, item.mailFrom, blob.id, Date.now());
-      for (const r of item.recipients) this.q.insertQueueRcpt.run(id, r);
-    });
-    return id;
+  /** The outbound queue shares this store's group commit and blob table. */
+  enqueue(item: OutboundItem): Promise<string> {
+    return this.queue.enqueue(item);
   }
 
   async mailbox(accountId: number, name: string) {
@@ -118,6 +118,7 @@ export class EmbeddedMail implements MailStore {
         done.push(uid);
       }
       if (done.length) this.q.bumpModseq.run(mailboxId);
+      if (done.length) this.changes?.publish({ accountId: mbox.account_id, mailboxId });
       return done;
     });
     for (const f of files) await fs.promises.unlink(f).catch(() => undefined);

@@ -70,4 +70,44 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (queue_id, recipient)
   ) WITHOUT ROWID;
   `,
+  // IMAP (issue 3): subscriptions (RFC 3501 §6.3.6), the first UID still \Recent per mailbox,
+  // an index for CONDSTORE's "changed since" queries, and the UIDs expunged with the MODSEQ of
+  // their expunge (QRESYNC's VANISHED, RFC 7162 §3.2.5), kept by a trigger so that every path
+  // that deletes a message (POP3, IMAP, CLI) leaves one
+  `
+  CREATE TABLE subscriptions (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    PRIMARY KEY (account_id, name)
+  ) WITHOUT ROWID;
+  ALTER TABLE mailboxes ADD COLUMN first_recent_uid INTEGER NOT NULL DEFAULT 1;
+  CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);
+  CREATE TABLE expunged (
+    mailbox_id INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    modseq INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+  ) WITHOUT ROWID;
+  CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);
+  CREATE TRIGGER messages_expunged AFTER DELETE ON messages BEGIN
+    INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq)
+      SELECT old.mailbox_id, old.uid, highest_modseq + 1 FROM mailboxes WHERE id = old.mailbox_id;
+  END;
+  `,
+  // Delivery engine (issue 4): per-recipient delivery state and leases (status stays 'pending'
+  // until 'sent' or 'failed'; lease_until in ms since the epoch, 0 = not leased)
+  `
+  ALTER TABLE queue ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE queue_recipients ADD COLUMN domain TEXT NOT NULL DEFAULT '';
+  ALTER TABLE queue_recipients ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE queue_recipients ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE queue_recipients ADD COLUMN next_attempt INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE queue_recipients ADD COLUMN first_failure INTEGER;
+  ALTER TABLE queue_recipients ADD COLUMN last_error TEXT;
+  ALTER TABLE queue_recipients ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE queue_recipients ADD COLUMN lease TEXT;
+  UPDATE queue_recipients SET domain = lower(substr(recipient, length(rtrim(recipient, replace(recipient, '@', ''))) + 1));
+  UPDATE queue SET size = coalesce((SELECT size FROM blobs WHERE blobs.id = queue.blob_id), 0);
+  CREATE INDEX queue_recipients_due ON queue_recipients (status, next_attempt);
+  `,
 ];

@@ -1,0 +1,64 @@
+/**
+ * LG-1: the SMTP send log (the client's side of every conversation), the detailed delivery log
+ * (one line per recipient and attempt) and the delivery failure log (one line per recipient that
+ * bounced), in <data>/logs/<node>/ so that nodes sharing a work folder keep apart. A log that
+ * cannot be written is reported once to the appliance's log (the system log) and then skipped.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../../core/log.ts';
+
+export const LOG_FILES = { send: 'smtp-send.log', delivery: 'delivery.log', failure: 'delivery-failure.log' } as const;
+type LogName = keyof typeof LOG_FILES;
+
+export function logDir(dataDir: string, node: string): string {
+  return path.join(dataDir, 'logs', node);
+}
+
+/** Tabs and line breaks inside a field would break the one-line-per-event format. */
+const clean = (v: string | number | undefined | null) => String(v ?? '-').replace(/[\t\r\n]+/g, ' ');
+
+export class DeliveryLogs {
+  private readonly streams = new Map<LogName, fs.WriteStream>();
+  private readonly warned = new Set<LogName>();
+
+  constructor(private readonly dir: string | null, private readonly log: Logger) {
+    if (dir) fs.mkdirSync(dir, { recursive: true });
+  }
+
+  private write(name: LogName, fields: (string | number | undefined | null)[]): void {
+    if (!this.dir) return;
+    let out = this.streams.get(name);
+    if (!out) {
+      const file = path.join(this.dir, LOG_FILES[name]);
+      out = fs.createWriteStream(file, { flags: 'a' });
+      out.on('error', (err) => {
+        if (!this.warned.has(name)) this.log.warn({ err, file }, 'delivery log cannot be written');
+        this.warned.add(name);
+      });
+      this.streams.set(name, out);
+    }
+    if (this.warned.has(name)) return;
+    out.write(`${new Date().toISOString()}\t${fields.map(clean).join('\t')}\n`);
+  }
+
+  /** SMTP send log: queue id, peer, one conversation line. */
+  send(queueId: string, peer: string, line: string): void {
+    this.write('send', [queueId, peer, line]);
+  }
+
+  /** Delivery log: queue id, sender, recipient, result (sent/deferred/failed), attempt, detail. */
+  delivery(queueId: string, from: string, recipient: string, result: string, attempt: number, detail: string): void {
+    this.write('delivery', [queueId, `<${from}>`, `<${recipient}>`, result, attempt, detail]);
+  }
+
+  /** Failure log: queue id, sender, recipient, why. */
+  failure(queueId: string, from: string, recipient: string, error: string): void {
+    this.write('failure', [queueId, `<${from}>`, `<${recipient}>`, error]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.streams.values()].map((s) => new Promise<void>((r) => s.end(r))));
+    this.streams.clear();
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The delivery service (the seed's EPSTDS): claims due queue batches with a lease, runs up to
+ * `workers` transactions at once (TX-1, at most `perDestination` per domain), and commits each
+ * batch's outcome together with the bounces it causes. New mail queued in this process is picked
+ * up at once; the queue is also scanned every `pollMs` (retries, the CLI's `queue retry`).
+ */
+import path from 'node:path';
+import type { AppConfig } from '../../core/config/schema.ts';
+import type { Logger } from '../../core/log.ts';
+import type { ClaimedBatch, OutboundItem, RecipientOutcome, Stores } from '../../core/store/ports.ts';
+import type { DirectoryCache, DirectorySnapshot } from './directory-cache.ts';
+import { resolveRecipient } from './resolve-recipient.ts';
+import { DestinationError, MxResolver } from './mx.ts';
+import { createRouter, loadGatewayRules, targetsFor, type Route, type Router } from './route.ts';
+import { SessionCache, deliverTransaction, type TransactionResult } from './smtp-client.ts';
+import { outcomesOf, schedule } from './retry.ts';
+import { buildBounce } from './bounce.ts';
+import { DeliveryLogs, logDir } from './logs.ts';
+import { DkimSigner } from './dkim.ts';
+
+export interface DeliveryDeps {
+  config: AppConfig;
+  stores: Stores;
+  directory: DirectoryCache;
+  log: Logger;
+  dataDir: string;
+  /** Where a relative gatewayTableFile is found (the config file's folder). */
+  configDir?: string;
+}
+
+const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
+
+export class DeliveryService {
+  private readonly cfg;
+  private readonly router: Router;
+  private readonly resolver: MxResolver;
+  private readonly logs: DeliveryLogs;
+  private readonly dkim: DkimSigner | null;
+  private readonly sessions = new SessionCache();
+  private readonly inFlight = new Map<Promise<void>, ClaimedBatch>();
+  private readonly perDomain = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private pumping = false;
+  private again = false;
+  private stopping = false;
+
+  constructor(private readonly deps: DeliveryDeps) {
+    this.cfg = deps.config.delivery;
+    this.router = createRouter(this.cfg, loadGatewayRules(this.cfg, deps.configDir ?? process.cwd()));
+    this.resolver = new MxResolver(this.cfg.dnsServers, this.cfg.mxCacheSeconds);
+    this.logs = new DeliveryLogs(this.cfg.logs.enabled ? logDir(deps.dataDir, this.cfg.logs.node) : null, deps.log);
+    this.dkim = this.cfg.dkim.enabled ? new DkimSigner(path.resolve(deps.dataDir, this.cfg.dkim.keysDir), this.cfg.dkim.selector) : null;
+  }
+
+  async start(): Promise<void> {
+    // one node owns the embedded store: whatever was leased when it stopped is no longer in flight
+    const released = await this.deps.stores.queue.releaseAll();
+    if (released) this.deps.log.warn({ recipients: released }, 'delivery: taking back recipients that were in flight at the last stop');
+    this.unsubscribe = this.deps.stores.queue.onEnqueue(() => this.kick());
+    this.timer = setInterval(() => this.kick(), this.cfg.pollMs);
+    this.timer.unref();
+    this.deps.log.info({ workers: this.cfg.workers, perDestination: this.cfg.perDestination }, 'delivery started');
+    this.kick();
+  }
+
+  /** Scans the queue now (new mail, a retry asked for). */
+  kick(): void {
+    if (this.stopping) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    this.pump()
+      .catch((err) => this.deps.log.error({ err }, 'delivery: queue scan failed'))
+      .finally(() => {
+        this.pumping = false;
+        if (this.again) {
+          this.again = false;
+          setImmediate(() => this.kick());
+        }
+      });
+  }
+
+  private async pump(): Promise<void> {
+    const { workers, perDestination } = this.cfg;
+    while (!this.stopping && this.inFlight.size < workers) {
+      const busy = [...this.perDomain].filter(([, n]) => n >= perDestination).map(([d]) => d);
+      const batches = await this.deps.stores.queue.claim(workers - this.inFlight.size, this.cfg.leaseSeconds * 1000, { skipDomains: busy });
+      if (!batches.length) return;
+      for (const batch of batches) {
+        const n = this.perDomain.get(batch.domain) ?? 0;
+        if (n >= perDestination || this.stopping) {
+          await this.deps.stores.queue.release(batch);
+          continue;
+        }
+        this.perDomain.set(batch.domain, n + 1);
+        const task = this.process(batch)
+          .catch((err) => {
+            // after a stop the store may be closed under a transaction that outlived the grace period
+            if (this.stopping) this.deps.log.warn({ err, queueId: batch.queueId }, 'delivery: batch cut short by the stop; it is retried at the next start');
+            else this.deps.log.error({ err, queueId: batch.queueId }, 'delivery: batch failed; it is retried when its lease ends');
+          })
+          .finally(() => {
+            this.inFlight.delete(task);
+            const left = (this.perDomain.get(batch.domain) ?? 1) - 1;
+            if (left) this.perDomain.set(batch.domain, left);
+            else this.perDomain.delete(batch.domain);
+            this.kick();
+          });
+        this.inFlight.set(task, batch);
+      }
+    }
+  }
+
+  private async process(batch: ClaimedBatch): Promise<void> {
+    const dir = await this.deps.directory.get();
+    const route = this.router.route(batch.domain, dir.domains.has(batch.domain));
+    const outcomes = route.kind === 'local' ? await this.deliverLocally(batch, dir) : await this.deliverRemote(batch, route);
+    const bounces = outcomes.some((o) => o.result === 'failed') ? this.bouncesFor(batch, outcomes, dir, await this.deps.stores.queue.read(batch.blobId)) : [];
+    await this.deps.stores.queue.complete(batch, outcomes, bounces);
+    const byRcpt = new Map(batch.recipients.map((r) => [r.recipient, r]));
+    for (const o of outcomes) {
+      const attempt = (byRcpt.get(o.recipient)?.attempts ?? 0) + 1;
+      const detail = o.result === 'sent' ? o.response : o.result === 'deferred' ? `${o.error} (next ${o.nextAttempt.toISOString()})` : o.error;
+      this.logs.delivery(batch.queueId, batch.mailFrom, o.recipient, o.result, attempt, detail);
+      if (o.result === 'failed') this.logs.failure(batch.queueId, batch.mailFrom, o.recipient, o.error);
+    }
+    this.deps.log.debug({ queueId: batch.queueId, domain: batch.domain, route: route.kind, results: outcomes.map((o) => o.result) }, 'delivery attempt');
+  }
+
+  private async deliverRemote(batch: ClaimedBatch, route: Exclude<Route, { kind: 'local' }>): Promise<RecipientOutcome[]> {
+    let resolved;
+    try {
+      resolved = await targetsFor(route, batch.domain, this.resolver, this.cfg);
+    } catch (err) {
+      if (!(err instanceof DestinationError)) throw err;
+      const failure = { kind: 'unreachable' as const, error: `${err.status} ${err.message}`, permanent: err.permanent };
+      return batch.recipients.map((r) => schedule(r, failure, this.cfg.retry));
+    }
+    let content = await this.deps.stores.queue.read(batch.blobId);
+    if (this.dkim) content = (await this.dkim.sign(content, batch.mailFrom)).message;
+    const result: TransactionResult = await deliverTransaction(resolved.targets, batch.mailFrom, batch.recipients.map((r) => r.recipient), content, {
+      heloName: this.cfg.heloName ?? this.deps.config.hostname,
+      timeouts: this.cfg.timeouts,
+      verifyCertificates: this.cfg.verifyCertificates,
+      onLine: this.cfg.logs.enabled && this.cfg.logs.conversation ? (t, line) => this.logs.send(batch.queueId, `${t.host}[${t.address}]:${t.port}`, line) : undefined,
+    }, this.sessions);
+    if (this.cfg.logs.enabled && !this.cfg.logs.conversation) this.logTransaction(batch, result);
+    if (result.kind === 'sent' && route.kind === 'mx') this.resolver.remember(batch.domain, resolved.mx);
+    if (result.kind === 'unreachable' && route.kind === 'mx') this.resolver.forget(batch.domain);
+    return outcomesOf(result, batch.recipients, this.cfg.retry);
+  }
+
+  /** The send log's one line per transaction: peer, TLS, envelope, outcome. */
+  private logTransaction(batch: ClaimedBatch, r: TransactionResult): void {
+    const peer = 'target' in r ? `${r.target.host}[${r.target.address}]:${r.target.port}` : batch.domain;
+    const rcpts = batch.recipients.map((x) => `<${x.recipient}>`).join(',');
+    const outcome =
+      r.kind === 'sent' ? `sent${r.tls ? ' TLS' : ''} accepted=${r.accepted.length} rejected=${r.rejected.size}: ${r.response}`
+        : r.kind === 'refused' ? `refused: ${r.reply.response}`
+          : r.kind === 'line-error' ? `line error: ${r.error}` : `unreachable: ${r.error}`;
+    this.logs.send(batch.queueId, peer, `from=<${batch.mailFrom}> to=${rcpts} ${outcome}`);
+  }
+
+  /** Hosted domains: bounces and admin copies go into the local mailboxes. */
+  private async deliverLocally(batch: ClaimedBatch, dir: DirectorySnapshot): Promise<RecipientOutcome[]> {
+    const outcomes: RecipientOutcome[] = [];
+    const accountIds = new Set<number>();
+    for (const r of batch.recipients) {
+      const res = resolveRecipient(dir, r.recipient);
+      if (res.kind === 'local') {
+        accountIds.add(res.account.id);
+        outcomes.push({ recipient: r.recipient, result: 'sent', response: `local mailbox ${res.account.name}@${res.account.domain}` });
+      } else {
+        outcomes.push({ recipient: r.recipient, result: 'failed', error: `5.1.1 no mailbox here for <${r.recipient}>` });
+      }
+    }
+    if (accountIds.size) {
+      const content = Buffer.concat([Buffer.from(`Return-Path: <${batch.mailFrom}>\r\n`), await this.deps.stores.queue.read(batch.blobId)]);
+      await this.deps.stores.mail.deliver({ accountIds: [...accountIds], content, internalDate: new Date() });
+    }
+    return outcomes;
+  }
+
+  /** RFC 3464 reports for the recipients that failed; none for a bounce (null sender). */
+  private bouncesFor(batch: ClaimedBatch, outcomes: RecipientOutcome[], dir: DirectorySnapshot, original: Buffer): OutboundItem[] {
+    const failed = outcomes.filter((o): o is Extract<RecipientOutcome, { result: 'failed' }> => o.result === 'failed');
+    if (!failed.length || batch.mailFrom === '') return [];
+    const hostname = this.deps.config.hostname;
+    const recipients = [batch.mailFrom];
+    const senderDomain = dir.domains.get(domainOf(batch.mailFrom));
+    if (senderDomain?.copyErrorsToAdmin && senderDomain.admin && senderDomain.admin.toLowerCase() !== batch.mailFrom.toLowerCase()) recipients.push(senderDomain.admin);
+    const content = buildBounce({
+      reportingMta: hostname, from: this.cfg.bounce.from ?? `MAILER-DAEMON@${hostname}`, to: batch.mailFrom, queueId: batch.queueId,
+      arrival: batch.created, original, returnContent: this.cfg.bounce.returnContent,
+      failed: failed.map((f) => ({ recipient: f.recipient, error: f.error, remoteMta: /^(\S+?)\[/.exec(f.error)?.[1] })),
+    });
+    return [{ mailFrom: '', recipients, content }];
+  }
+
+  /** Stops taking work; waits up to `graceMs` for transactions in flight, then gives their leases back. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
+    const all = Promise.allSettled([...this.inFlight.keys()]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    for (const batch of this.inFlight.values()) await this.deps.stores.queue.release(batch).catch(() => undefined);
+    this.sessions.closeAll();
+    await this.logs.close();
+  }
+}

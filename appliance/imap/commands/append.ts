@@ -1,0 +1,39 @@
+// APPEND mailbox [(flags)] [date-time] literal    (RFC 3501 §6.3.11, RFC 4315 APPENDUID, RFC 7889)
+//   OK [APPENDUID uidvalidity uid] | NO [TRYCREATE] | NO [TOOBIG] | NO [OVERQUOTA]
+import { BadArgument } from '../parser.ts';
+import { ok, R } from '../replies.ts';
+import type { CommandSpec } from '../types.ts';
+import { parseDateTime } from '../wire.ts';
+import { flagList, mailboxArg, resolve } from './args.ts';
+
+export const APPEND: CommandSpec = {
+  syntax: 'APPEND mailbox [(flags)] [date-time] literal',
+  states: ['auth', 'selected'],
+  args: [2, 4],
+  async run(s, cmd) {
+    const name = mailboxArg(cmd.args[0]);
+    const rest = cmd.args.slice(1);
+    const message = rest.pop()!;
+    if (message.t !== 'string' || !message.literal) throw new BadArgument('Expected the message as a literal');
+    let flags: string[] = [];
+    let date = new Date();
+    for (const t of rest) {
+      if (t.t === 'list') flags = flagList([t]);
+      else if (t.t === 'string') {
+        const d = parseDateTime(t.v.toString('latin1'));
+        if (!d) return R.badDate();
+        date = d;
+      } else throw new BadArgument('Invalid APPEND argument');
+    }
+    if (message.v.length > s.env.config.maxMessageSize) return R.tooBig();
+    const found = await resolve(s, name);
+    if (!found) return R.noDestination();
+    if (!found.writable) return R.noPermission();
+    const box = found.info;
+    const account = found.owner;
+    if (account.quota > 0 && (await s.env.stores.mail.usage(account.id)) + message.v.length > account.quota) return R.overQuota();
+    // the literal is a view of the command buffer: copy it so the stored blob owns its bytes
+    const res = await s.env.stores.folders.append(box.id, Buffer.from(message.v), flags, date);
+    return ok('APPEND completed', `APPENDUID ${res.uidValidity} ${res.uid}`);
+  },
+};

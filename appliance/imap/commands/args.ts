@@ -1,0 +1,68 @@
+/** Argument shapes shared by command modules: mailbox names, sequence sets, flag lists. */
+import type { MailboxInfo } from '../../../core/store/ports.ts';
+import { astring, BadArgument, type Token } from '../parser.ts';
+import { parseSequenceSet, type Range } from '../mailbox/sequence.ts';
+import type { SelectedMailbox } from '../mailbox/selected.ts';
+import type { ImapSession } from '../types.ts';
+import { isSharedName, resolveMailbox, type Resolved } from '../mailbox/namespace.ts';
+import { decodeMailboxName } from '../wire.ts';
+
+/** The hierarchy delimiter (RFC 3501 §5.1.1). */
+export const DELIMITER = '/';
+
+/** A mailbox argument, decoded from modified UTF-7; INBOX in any case is INBOX (§5.1). */
+export function mailboxArg(tok: Token | undefined): string {
+  const wire = astring(tok, 'mailbox name');
+  const name = decodeMailboxName(wire);
+  if (name === null) throw new BadArgument('Invalid modified UTF-7 in mailbox name');
+  return normalizeName(name);
+}
+
+export function normalizeName(name: string): string {
+  if (name.toUpperCase() === 'INBOX') return 'INBOX';
+  if (name.toUpperCase().startsWith('INBOX/')) return 'INBOX' + name.slice(5);
+  return name;
+}
+
+/** A name a client may create: no wildcards, no empty levels, printable. */
+export function validNewName(name: string): boolean {
+  return name.length > 0 && name.length <= 512 && !/[*%\x00-\x1f\x7f]/.test(name) && !name.split(DELIMITER).some((p) => p === '') && !isSharedName(name);
+}
+
+/** A personal or shared (`#Shared/owner/folder`) mailbox by name. */
+export async function findMailbox(s: ImapSession, name: string): Promise<MailboxInfo | null> {
+  return (await resolveMailbox(s.env.stores, s.account!, name))?.info ?? null;
+}
+
+export function resolve(s: ImapSession, name: string): Promise<Resolved | null> {
+  return resolveMailbox(s.env.stores, s.account!, name);
+}
+
+export function selected(s: ImapSession): SelectedMailbox {
+  if (!s.selected) throw new BadArgument('No mailbox selected');
+  return s.selected;
+}
+
+export function sequenceSet(tok: Token | undefined): Range[] {
+  const text = tok?.t === 'atom' ? tok.v : '';
+  const set = parseSequenceSet(text);
+  if (!set) throw new BadArgument('Invalid sequence set');
+  return set;
+}
+
+const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+
+/** Flags of STORE/APPEND: system flags by their canonical spelling, keywords as atoms. */
+export function flagList(tokens: Token[]): string[] {
+  const flat = tokens.length === 1 && tokens[0].t === 'list' ? tokens[0].v : tokens;
+  return flat.map((t) => {
+    if (t.t !== 'atom') throw new BadArgument('Invalid flag');
+    if (t.v.startsWith('\\')) {
+      const sys = SYSTEM_FLAGS.find((f) => f.toLowerCase() === t.v.toLowerCase());
+      if (!sys) throw new BadArgument(`Invalid system flag ${t.v.slice(0, 20)}`);
+      return sys;
+    }
+    if (!/^[^\s()*%"\\\]{]+$/.test(t.v)) throw new BadArgument('Invalid keyword');
+    return t.v;
+  });
+}

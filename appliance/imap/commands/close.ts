@@ -1,0 +1,31 @@
+// CLOSE                                   (RFC 3501 §6.4.2)
+//   removes \Deleted messages silently (read-write only), back to the authenticated state
+// UNSELECT                                (RFC 3691): the same without removing anything
+import { R } from '../replies.ts';
+import type { CommandSpec } from '../types.ts';
+
+export const CLOSE: CommandSpec = {
+  syntax: 'CLOSE',
+  states: ['selected'],
+  args: [0, 0],
+  async run(s) {
+    const sel = s.selected!;
+    s.select(null);
+    if (!sel.readOnly) {
+      await sel.refresh();
+      const deleted = sel.messages.filter((m) => m.flags.includes('\\Deleted')).map((m) => m.uid);
+      if (deleted.length) await s.env.stores.mail.expunge(sel.info.id, deleted);
+    }
+    return R.done('CLOSE');
+  },
+};
+
+export const UNSELECT: CommandSpec = {
+  syntax: 'UNSELECT',
+  states: ['selected'],
+  args: [0, 0],
+  async run(s) {
+    s.select(null);
+    return R.done('UNSELECT');
+  },
+};

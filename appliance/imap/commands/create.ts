@@ -1,0 +1,22 @@
+// CREATE mailbox                          (RFC 3501 §6.3.3)
+//   OK | NO [ALREADYEXISTS] | NO [CANNOT]; missing parents are created too
+import { R } from '../replies.ts';
+import type { CommandSpec } from '../types.ts';
+import { DELIMITER, mailboxArg, validNewName } from './args.ts';
+import { isSharedName } from '../mailbox/namespace.ts';
+
+export const CREATE: CommandSpec = {
+  syntax: 'CREATE mailbox',
+  states: ['auth', 'selected'],
+  args: [1, 1],
+  async run(s, cmd) {
+    const name = mailboxArg(cmd.args[0]).replace(/\/+$/, '');
+    if (name === 'INBOX') return R.mailboxExists();
+    if (isSharedName(name)) return R.noPermission();
+    if (!validNewName(name)) return R.badMailboxName();
+    const levels = name.split(DELIMITER);
+    for (let i = 1; i < levels.length; i++) await s.env.stores.folders.create(s.account!.id, levels.slice(0, i).join(DELIMITER));
+    if (!(await s.env.stores.folders.create(s.account!.id, name))) return R.mailboxExists();
+    return R.done('CREATE');
+  },
+};

@@ -1,0 +1,85 @@
+// FETCH sequence-set items [(CHANGEDSINCE modseq [VANISHED])]   (RFC 3501 §6.4.5, RFC 7162 §3.1.4, §3.2.6)
+//   * n FETCH (...) ... / OK. BODY[...] without .PEEK sets \Seen in a read-write mailbox.
+import { BadArgument, list } from '../parser.ts';
+import { isRangeItem, needsContent, parseFetchItems, renderFetch, type FetchItem } from '../mailbox/fetch.ts';
+import { R } from '../replies.ts';
+import type { CommandSpec } from '../types.ts';
+import { selected, sequenceSet } from './args.ts';
+import { compactSet, inSet } from '../mailbox/sequence.ts';
+
+/** Responses are written in batches of about this many bytes (fewer syscalls, bounded memory). */
+const BATCH = 64 * 1024;
+
+export const FETCH: CommandSpec = {
+  syntax: 'FETCH sequence-set (items) [(CHANGEDSINCE modseq)]',
+  states: ['selected'],
+  args: [2, 3],
+  uid: true,
+  holdExpunge: true,
+  async run(s, cmd) {
+    const sel = selected(s);
+    const set = sequenceSet(cmd.args[0]);
+    const items: FetchItem[] = parseFetchItems(cmd.args[1]);
+    let changedSince: number | null = null;
+    if (cmd.args[2]) {
+      const mods = list(cmd.args[2], 'fetch modifiers');
+      const name = mods[0]?.t === 'atom' ? mods[0].v.toUpperCase() : '';
+      const value = mods[1]?.t === 'atom' ? mods[1].v : '';
+      const extra = mods[2]?.t === 'atom' ? mods[2].v.toUpperCase() : '';
+      if (name !== 'CHANGEDSINCE' || !/^\d{1,20}$/.test(value) || mods.length > 3 || (mods.length === 3 && extra !== 'VANISHED')) {
+        throw new BadArgument('Invalid fetch modifier');
+      }
+      changedSince = Number(value);
+      if (extra === 'VANISHED') {
+        // RFC 7162 §3.2.6: UID FETCH only, and only once QRESYNC is enabled
+        if (!cmd.uid || !s.enabled.has('QRESYNC')) throw new BadArgument('VANISHED needs UID FETCH and QRESYNC');
+        const gone = (await s.env.stores.folders.vanished(sel.info.id, changedSince)).filter((u) => inSet(set, u, sel.info.uidNext - 1));
+        if (gone.length) await s.send(`* VANISHED (EARLIER) ${compactSet(gone)}\r\n`);
+      }
+      s.enabled.add('CONDSTORE');
+      sel.condstore = true;
+    }
+    const has = (k: string) => items.some((i) => i.kind === k);
+    if (cmd.uid && !has('UID')) items.unshift({ kind: 'UID' });
+    if ((sel.condstore || changedSince !== null) && !has('MODSEQ')) items.push({ kind: 'MODSEQ' });
+    const content = needsContent(items);
+    const rangeItems = items.filter(isRangeItem);
+    const setsSeen = !sel.readOnly && items.some((i) => i.kind === 'section' && i.setsSeen);
+    let targets = sel.resolve(set, cmd.uid).filter((t) => !sel.isExpunged(t.msg.uid));
+    if (changedSince !== null) targets = targets.filter((t) => t.msg.modseq > changedSince!);
+    if (setsSeen) {
+      const unseen = targets.filter((t) => !t.msg.flags.includes('\\Seen')).map((t) => t.msg.uid);
+      if (unseen.length) {
+        const { updated } = await s.env.stores.folders.setFlags(sel.info.id, unseen, 'add', ['\\Seen']);
+        sel.applyOwn(updated);
+        if (!has('FLAGS')) items.push({ kind: 'FLAGS' });
+        targets = targets.map((t) => ({ seq: t.seq, msg: sel.messages[t.seq - 1] ?? t.msg }));
+      }
+    }
+    let batch: Buffer[] = [];
+    let size = 0;
+    for (const t of targets) {
+      const bytes = content ? await s.env.stores.mail.read(t.msg.blobId).catch(() => null) : null;
+      if (content && !bytes) continue;
+      let ranges: Map<FetchItem, Buffer> | undefined;
+      if (!content && rangeItems.length) {
+        ranges = new Map();
+        for (const i of rangeItems) {
+          const [start, len] = (i as { partial: [number, number] }).partial;
+          ranges.set(i, start >= t.msg.size ? Buffer.alloc(0) : await s.env.stores.folders.readRange(t.msg.blobId, start, Math.min(len, t.msg.size - start)));
+        }
+      }
+      const out = renderFetch(items, { seq: t.seq, msg: t.msg, flags: sel.flagsOf(t.msg), content: bytes, ranges });
+      batch.push(out);
+      size += out.length;
+      if (size >= BATCH) {
+        await s.send(Buffer.concat(batch));
+        if (s.closed) return null;
+        batch = [];
+        size = 0;
+      }
+    }
+    if (batch.length) await s.send(Buffer.concat(batch));
+    return R.done(cmd.uid ? 'UID FETCH' : 'FETCH');
+  },
+};

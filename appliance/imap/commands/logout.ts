@@ -1,0 +1,16 @@
+// LOGOUT                                  (RFC 3501 §6.1.3)
+//   * BYE ... / tag OK, then the server closes the connection
+import { R, tagged } from '../replies.ts';
+import type { CommandSpec } from '../types.ts';
+
+export const LOGOUT: CommandSpec = {
+  syntax: 'LOGOUT',
+  states: ['notauth', 'auth', 'selected'],
+  args: [0, 0],
+  async run(s, cmd) {
+    await s.send(R.bye());
+    await s.send(tagged(cmd.tag, R.done('LOGOUT')));
+    await s.logout();
+    return null;
+  },
+};

@@ -1,0 +1,56 @@
+// NAMESPACE                               (RFC 2342): personal "" and shared "#Shared/" (IM-2)
+//   * NAMESPACE (("" "/")) NIL (("#Shared/" "/"))
+// ID (field value ...) | NIL              (RFC 2971)
+//   * ID ("name" "mailserver" ...)
+// ENABLE capability ...                   (RFC 5161): CONDSTORE, QRESYNC (RFC 7162)
+//   * ENABLED CONDSTORE
+import { R } from '../replies.ts';
+import type { CommandSpec } from '../types.ts';
+
+export const NAMESPACE: CommandSpec = {
+  syntax: 'NAMESPACE',
+  states: ['auth', 'selected'],
+  args: [0, 0],
+  async run(s) {
+    await s.send('* NAMESPACE (("" "/")) NIL (("#Shared/" "/"))\r\n');
+    return R.done('NAMESPACE');
+  },
+};
+
+export const ID: CommandSpec = {
+  syntax: 'ID (field value ...) | NIL',
+  states: ['notauth', 'auth', 'selected'],
+  args: [1, 1],
+  async run(s, cmd) {
+    const a = cmd.args[0];
+    if (!(a.t === 'list' && a.v.length % 2 === 0 && a.v.length <= 60) && !(a.t === 'atom' && a.v.toUpperCase() === 'NIL')) {
+      return R.syntax('ID (field value ...) | NIL');
+    }
+    await s.send('* ID ("name" "mailserver" "vendor" "mailserver appliance")\r\n');
+    return R.done('ID');
+  },
+};
+
+const ENABLEABLE = new Set(['CONDSTORE', 'QRESYNC']);
+
+export const ENABLE: CommandSpec = {
+  syntax: 'ENABLE capability ...',
+  states: ['auth', 'selected'],
+  args: [1, 20],
+  async run(s, cmd) {
+    const now: string[] = [];
+    for (const t of cmd.args) {
+      const cap = t.t === 'atom' ? t.v.toUpperCase() : '';
+      if (ENABLEABLE.has(cap) && !s.enabled.has(cap)) {
+        s.enabled.add(cap);
+        now.push(cap);
+      }
+    }
+    // QRESYNC implies CONDSTORE (RFC 7162 §3.2.3)
+    if (s.enabled.has('QRESYNC')) s.enabled.add('CONDSTORE');
+    if (s.selected && s.enabled.has('CONDSTORE')) s.selected.condstore = true;
+    if (s.selected && s.enabled.has('QRESYNC')) s.selected.qresync = true;
+    await s.send(`* ENABLED${now.map((c) => ` ${c}`).join('')}\r\n`);
+    return R.done('ENABLE');
+  },
+};

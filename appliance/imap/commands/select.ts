@@ -1,0 +1,97 @@
+// SELECT mailbox [(CONDSTORE | QRESYNC (uidvalidity modseq [known-uids]))]
+//                                         (RFC 3501 §6.3.1, RFC 7162 §3.1.8, §3.2.5)
+// EXAMINE mailbox [...]                   (RFC 3501 §6.3.2: the same, read-only)
+//   [* OK [CLOSED]], * FLAGS, * OK [PERMANENTFLAGS], * n EXISTS, * n RECENT, * OK [UNSEEN n],
+//   * OK [UIDVALIDITY], * OK [UIDNEXT], * OK [HIGHESTMODSEQ], [* VANISHED (EARLIER) uids,
+//   * n FETCH (UID FLAGS MODSEQ)], then OK [READ-WRITE] | OK [READ-ONLY] | NO
+import { SelectedMailbox } from '../mailbox/selected.ts';
+import { compactSet, inSet, parseSequenceSet, type Range } from '../mailbox/sequence.ts';
+import { BadArgument, list, type Token } from '../parser.ts';
+import { R } from '../replies.ts';
+import type { CommandSpec, ImapSession, Command } from '../types.ts';
+import { mailboxArg, resolve } from './args.ts';
+
+const SYSTEM = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+
+async function open(s: ImapSession, cmd: Command, readOnly: boolean) {
+  const name = mailboxArg(cmd.args[0]);
+  let resync: Resync | null = null;
+  if (cmd.args[1]) {
+    const params = list(cmd.args[1], 'select parameters');
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i];
+      const word = p.t === 'atom' ? p.v.toUpperCase() : '';
+      if (word === 'CONDSTORE') s.enabled.add('CONDSTORE');
+      else if (word === 'QRESYNC') {
+        if (!s.enabled.has('QRESYNC')) throw new BadArgument('QRESYNC is not enabled');
+        resync = parseResync(params[++i]);
+      } else throw new BadArgument('Unknown select parameter');
+    }
+  }
+  // RFC 7162 §3.2.11: with QRESYNC the end of the previous selection is announced
+  if (s.selected && s.enabled.has('QRESYNC')) await s.send('* OK [CLOSED] Previous mailbox closed\r\n');
+  // a failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1)
+  s.select(null);
+  const found = await resolve(s, name);
+  if (!found) return R.noMailbox();
+  // a read-only shared folder (IM-2) opens as EXAMINE would
+  readOnly = readOnly || !found.writable;
+  const sel = await SelectedMailbox.open(s.env.stores.mail, s.env.stores.folders, found.info, readOnly, s.enabled.has('CONDSTORE'));
+  const keywords = new Set<string>();
+  for (const m of sel.messages) for (const f of m.flags) if (!f.startsWith('\\')) keywords.add(f);
+  const flags = [...SYSTEM, ...keywords].join(' ');
+  const firstUnseen = sel.messages.findIndex((m) => !m.flags.includes('\\Seen'));
+  const lines = [
+    `* FLAGS (${flags})`,
+    `* OK [PERMANENTFLAGS (${readOnly ? '' : `${flags} \\*`})] Flags permitted`,
+    `* ${sel.exists} EXISTS`,
+    `* ${sel.recent} RECENT`,
+    ...(firstUnseen >= 0 ? [`* OK [UNSEEN ${firstUnseen + 1}] First unseen`] : []),
+    `* OK [UIDVALIDITY ${sel.info.uidValidity}] UIDs valid`,
+    `* OK [UIDNEXT ${sel.info.uidNext}] Predicted next UID`,
+    `* OK [HIGHESTMODSEQ ${sel.info.highestModseq}] Highest`,
+  ];
+  if (resync && resync.uidValidity === sel.info.uidValidity) {
+    const known = (uid: number) => !resync!.known || inSet(resync!.known, uid, sel.info.uidNext);
+    const vanished = (await s.env.stores.folders.vanished(sel.info.id, resync.modseq)).filter(known);
+    if (vanished.length) lines.push(`* VANISHED (EARLIER) ${compactSet(vanished)}`);
+    sel.messages.forEach((m, i) => {
+      if (m.modseq > resync!.modseq && known(m.uid)) lines.push(`* ${i + 1} FETCH (UID ${m.uid} FLAGS (${sel.flagsOf(m).join(' ')}) MODSEQ (${m.modseq}))`);
+    });
+  }
+  await s.send(lines.join('\r\n') + '\r\n');
+  sel.qresync = s.enabled.has('QRESYNC');
+  s.select(sel);
+  return R.selected(readOnly);
+}
+
+interface Resync { uidValidity: number; modseq: number; known: Range[] | null }
+
+/** `(uidvalidity mod-sequence [known-uids [(seq-match)]])` of RFC 7162 §3.2.5. */
+function parseResync(tok: Token | undefined): Resync {
+  const items = list(tok, 'QRESYNC parameters');
+  const num = (t: Token | undefined) => (t?.t === 'atom' && /^\d{1,20}$/.test(t.v) ? Number(t.v) : NaN);
+  const uidValidity = num(items[0]);
+  const modseq = num(items[1]);
+  if (!(uidValidity > 0) || !(modseq >= 0) || items.length > 4) throw new BadArgument('Invalid QRESYNC parameters');
+  let known: Range[] | null = null;
+  if (items[2] && items[2].t === 'atom') {
+    known = parseSequenceSet(items[2].v);
+    if (!known) throw new BadArgument('Invalid known UIDs');
+  }
+  return { uidValidity, modseq, known };
+}
+
+export const SELECT: CommandSpec = {
+  syntax: 'SELECT mailbox [(CONDSTORE | QRESYNC (...))]',
+  states: ['auth', 'selected'],
+  args: [1, 2],
+  run: (s, cmd) => open(s, cmd, false),
+};
+
+export const EXAMINE: CommandSpec = {
+  syntax: 'EXAMINE mailbox [(CONDSTORE | QRESYNC (...))]',
+  states: ['auth', 'selected'],
+  args: [1, 2],
+  run: (s, cmd) => open(s, cmd, true),
+};

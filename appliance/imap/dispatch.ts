@@ -1,0 +1,67 @@
+/**
+ * Checks a command once, before its handler runs (DESIGN.md convention 3): framing errors,
+ * the tag, the verb (with the UID prefix), the state, TLS and the argument count. After the
+ * handler, pending mailbox updates go out before the tagged completion (RFC 3501 §7).
+ */
+import { UsageError } from '../../core/errors.ts';
+import { COMMANDS, isVerb } from './commands/index.ts';
+import { BadArgument, parseCommand, ParseError } from './parser.ts';
+import type { ReaderEvent } from './reader.ts';
+import { bad, R, tagged } from './replies.ts';
+import type { Command, Completion, ImapSession } from './types.ts';
+
+export interface Counters {
+  badCommands: number;
+}
+
+const MAX_BAD = 20;
+
+async function badCommand(s: ImapSession & Counters, line: string): Promise<void> {
+  s.badCommands++;
+  if (s.badCommands >= MAX_BAD) return s.end(R.tooManyBad());
+  await s.send(line);
+}
+
+export async function dispatch(s: ImapSession & Counters, ev: ReaderEvent): Promise<void> {
+  if (ev.kind === 'fatal') return s.end(ev.reason === 'line' ? R.lineTooLong() : R.literalTooLong());
+  if (ev.kind === 'refused') return void (await s.send(R.literalRefused(ev.tag)));
+  let parsed;
+  try {
+    parsed = parseCommand(ev.data);
+  } catch (err) {
+    if (!(err instanceof ParseError)) throw err;
+    return badCommand(s, err.tag ? tagged(err.tag, bad(err.message)) : R.untaggedBad(err.message));
+  }
+  const cmd: Command = { tag: parsed.tag, verb: parsed.verb, uid: false, args: parsed.args };
+  if (cmd.verb === 'UID') {
+    const sub = cmd.args[0];
+    cmd.verb = sub?.t === 'atom' ? sub.v.toUpperCase() : '';
+    cmd.args = cmd.args.slice(1);
+    cmd.uid = true;
+    if (!isVerb(cmd.verb) || !COMMANDS[cmd.verb].uid) return badCommand(s, tagged(cmd.tag, bad('Unknown UID command')));
+  }
+  if (!isVerb(cmd.verb)) return badCommand(s, tagged(cmd.tag, R.unknownCommand()));
+  const spec = COMMANDS[cmd.verb];
+  let result: Completion | null;
+  if (!spec.states.includes(s.state)) result = R.wrongState(cmd.verb);
+  else if (spec.insecureOnly && s.conn.secure) result = R.alreadySecure();
+  else if (cmd.args.length < spec.args[0] || cmd.args.length > spec.args[1]) result = R.syntax(spec.syntax);
+  else {
+    try {
+      // the handler works on a fresh view; what changed is announced after it (below)
+      if (s.selected) await s.selected.refresh();
+      result = await spec.run(s, cmd);
+    } catch (err) {
+      if (err instanceof BadArgument) result = bad(err.message);
+      else if (err instanceof UsageError) result = { status: 'NO', text: err.message };
+      else {
+        s.conn.log.error({ err, verb: cmd.verb }, 'imap command failed');
+        result = R.internal();
+      }
+    }
+  }
+  if (!result || s.closed) return;
+  if (result.status === 'BAD') s.badCommands++;
+  if (s.selected && result.status !== 'BAD') await s.flushUpdates(!(spec.holdExpunge && !cmd.uid));
+  await s.send(tagged(cmd.tag, result));
+}

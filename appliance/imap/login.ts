@@ -1,0 +1,35 @@
+/**
+ * Completing a login for LOGIN and AUTHENTICATE: account checks (AC-7 IMAP disabled), the
+ * core 'auth' hook, a delay and a limit on failures.
+ */
+import type { Account } from '../../core/store/ports.ts';
+import { capabilities, R } from './replies.ts';
+import type { Completion, ImapSession } from './types.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function refuse(s: ImapSession, login: string, reason: string, reply: Completion): Promise<Completion | null> {
+  s.authFailures++;
+  s.conn.log.info({ login, reason, failures: s.authFailures }, 'imap login failed');
+  await sleep(s.env.limits.authFailureDelayMs);
+  if (s.authFailures >= s.env.limits.maxAuthFailures) {
+    await s.end(R.authFailedClosing());
+    return null;
+  }
+  return reply;
+}
+
+export async function completeLogin(s: ImapSession, method: string, login: string, account: Account | null): Promise<Completion | null> {
+  if (!account) return refuse(s, login, 'bad credentials', R.authFailed());
+  if (account.imapDisabled) return refuse(s, login, 'imap disabled', R.imapDisabled());
+  const verdict = await s.env.hooks.run('auth', { conn: s.conn, method, login });
+  if (verdict.kind === 'reject') return refuse(s, login, 'auth hook', R.authRefused(verdict));
+  if (verdict.kind === 'disconnect') {
+    await s.end(`* BYE ${verdict.message}\r\n`);
+    return null;
+  }
+  const address = `${account.name}@${account.domain}`;
+  s.login(account, { login, address, accountId: account.id });
+  s.conn.log.info({ method, user: address, secure: s.conn.secure }, 'imap login');
+  return R.loggedIn(capabilities(s));
+}

@@ -1,0 +1,73 @@
+import t from 'tap';
+import { parseCommand, ParseError } from './parser.ts';
+import { CommandReader, type ReaderEvent } from './reader.ts';
+import { decodeMailboxName, encodeMailboxName, parseDateTime } from './wire.ts';
+import { compactSet, parseSequenceSet } from './mailbox/sequence.ts';
+import { baseSubject } from './mailbox/sort.ts';
+import { parseMime, partAt } from './mailbox/mime.ts';
+
+t.test('parseCommand: atoms, quoted strings, literals, lists, sections', async (t) => {
+  const c = parseCommand(Buffer.from('A1 fetch 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (A B)]<0.10>) "q \\" \\\\" {3}\r\nabc'));
+  t.equal(c.tag, 'A1');
+  t.equal(c.verb, 'FETCH');
+  t.same(c.args[0], { t: 'atom', v: '1:*' });
+  t.equal(c.args[1].t, 'list');
+  t.same((c.args[1] as { v: unknown[] }).v[1], { t: 'atom', v: 'BODY.PEEK[HEADER.FIELDS (A B)]<0.10>' });
+  t.equal((c.args[2] as { v: Buffer }).v.toString(), 'q " \\');
+  t.equal((c.args[3] as { v: Buffer }).v.toString(), 'abc');
+  for (const bad of ['+ NOOP', 'A1', 'A1 (', 'A1 LOGIN "x', 'A1 LOGIN {5}\r\nab', 'A1 LOGIN  x']) {
+    let err: unknown = null;
+    try {
+      parseCommand(Buffer.from(bad));
+    } catch (e) {
+      err = e;
+    }
+    t.ok(err instanceof ParseError, bad);
+  }
+});
+
+t.test('CommandReader: lines, literals with continuation, LITERAL+, limits', async (t) => {
+  let continued = 0;
+  const r = new CommandReader({ maxLineOctets: 100, maxLiteralOctets: 50 }, () => continued++);
+  const evs: ReaderEvent[] = [];
+  evs.push(...r.push(Buffer.from('a NOOP\r\nb LOGIN {3}\r\n')));
+  t.equal(continued, 1);
+  evs.push(...r.push(Buffer.from('bob {2+}\r\npw\r\n')));
+  t.same(evs.map((e) => (e.kind === 'command' ? e.data.toString() : e.kind)), ['a NOOP', 'b LOGIN {3}\r\nbob {2+}\r\npw']);
+  t.equal(continued, 1, 'no continuation for LITERAL+');
+  t.same(r.push(Buffer.from('c APPEND x {999}\r\n')), [{ kind: 'refused', tag: 'c', size: 999 }]);
+  t.same(r.push(Buffer.from('d APPEND x {999+}\r\n')), [{ kind: 'fatal', reason: 'literal' }]);
+  const r2 = new CommandReader({ maxLineOctets: 10, maxLiteralOctets: 50 }, () => undefined);
+  t.same(r2.push(Buffer.from('x'.repeat(20))), [{ kind: 'fatal', reason: 'line' }]);
+});
+
+t.test('modified UTF-7 mailbox names (RFC 3501 §5.1.3)', async (t) => {
+  for (const [name, wire] of [['日本語', '&ZeVnLIqe-'], ['a&b', 'a&-b'], ['Entwürfe', 'Entw&APw-rfe'], ['INBOX', 'INBOX']]) {
+    t.equal(encodeMailboxName(name), wire);
+    t.equal(decodeMailboxName(wire), name);
+  }
+  t.equal(decodeMailboxName('bad&Zx'), null);
+});
+
+t.test('sequence sets, dates, base subjects', async (t) => {
+  t.same(parseSequenceSet('1:3,5,*:7'), [[1, 3], [5, 5], [7, Infinity]]);
+  for (const bad of ['0', '1:', 'a', '1,,2', '']) t.equal(parseSequenceSet(bad), null, bad);
+  t.equal(compactSet([1, 2, 3, 5, 7, 8]), '1:3,5,7:8');
+  t.equal(parseDateTime('17-Jul-1996 02:44:25 -0700')?.toISOString(), '1996-07-17T09:44:25.000Z');
+  t.equal(parseDateTime('17-Foo-1996 02:44:25 -0700'), null);
+  t.equal(baseSubject('Re: [list] Fwd: hello (fwd)'), 'HELLO');
+  t.equal(baseSubject('[Fwd: Re: x]'), 'X');
+  t.equal(baseSubject('=?UTF-8?B?UmU6IOOBguOBhA==?='), 'あい');
+});
+
+t.test('MIME tree: offsets of parts, message/rfc822, part numbers', async (t) => {
+  const raw = Buffer.from('Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\ninner\r\n--b--\r\n');
+  const root = parseMime(raw);
+  t.equal(root.children.length, 2);
+  const one = partAt(root, [1])!;
+  t.equal(raw.subarray(one.bodyStart, one.end).toString(), 'one');
+  const inner = partAt(root, [2])!;
+  t.equal(inner.message?.headers[0].value, 'in');
+  t.equal(raw.subarray(partAt(root, [2, 1])!.bodyStart, partAt(root, [2, 1])!.end).toString(), 'inner');
+  t.equal(partAt(root, [3]), null);
+});

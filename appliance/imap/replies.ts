@@ -1,0 +1,78 @@
+/**
+ * Every IMAP response text the appliance sends, built in one place (DESIGN.md conventions 5
+ * and 12), and the CAPABILITY list, which depends on the session's state and TLS.
+ */
+import type { Verdict } from '../../core/verdict.ts';
+import type { Completion, ImapSession } from './types.ts';
+
+export const ok = (text: string, code?: string): Completion => ({ status: 'OK', text, code });
+export const no = (text: string, code?: string): Completion => ({ status: 'NO', text, code });
+export const bad = (text: string, code?: string): Completion => ({ status: 'BAD', text, code });
+
+export function tagged(tag: string, c: Completion): string {
+  return `${tag} ${c.status} ${c.code ? `[${c.code}] ` : ''}${c.text}\r\n`;
+}
+
+/** Capabilities (RFC 3501 §6.1.1); only what is implemented and tested is listed. */
+export function capabilities(s: ImapSession): string[] {
+  const caps = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
+    'SPECIAL-USE', 'CHILDREN', 'CONDSTORE', 'QRESYNC', 'QUOTA', 'QUOTA=RES-STORAGE', 'ESEARCH', 'SORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', `APPENDLIMIT=${s.env.config.maxMessageSize}`];
+  if (s.state === 'notauth') {
+    if (!s.conn.secure) caps.push('STARTTLS');
+    if (s.plaintextAuthAllowed()) caps.push('AUTH=PLAIN');
+    else caps.push('LOGINDISABLED');
+  }
+  return caps;
+}
+
+export const R = {
+  greeting: (host: string, caps: string[]) => `* OK [CAPABILITY ${caps.join(' ')}] ${host} IMAP4rev1 ready\r\n`,
+  tooManySessions: () => '* BYE [UNAVAILABLE] Too many sessions\r\n',
+  refused: (v: Extract<Verdict, { kind: 'reject' | 'disconnect' }>) => `* BYE ${v.message}\r\n`,
+  inactivity: () => '* BYE Autologout; idle for too long\r\n',
+  shuttingDown: () => '* BYE [UNAVAILABLE] Server shutting down\r\n',
+  lineTooLong: () => '* BYE [TOOBIG] Command line too long\r\n',
+  literalTooLong: () => '* BYE [TOOBIG] Literal too large\r\n',
+  literalRefused: (tag: string) => `${tag} NO [TOOBIG] Literal too large\r\n`,
+  continueLiteral: () => '+ Ready for literal data\r\n',
+  tooManyBad: () => '* BYE Too many invalid commands\r\n',
+  authFailedClosing: () => '* BYE Too many authentication failures\r\n',
+  bye: () => '* BYE Logging out\r\n',
+  untaggedBad: (text: string) => `* BAD ${text}\r\n`,
+  mailboxGone: () => '* BYE [CLOSED] The selected mailbox was deleted\r\n',
+
+  unknownCommand: () => bad('Unknown command'),
+  syntax: (syntax: string) => bad(`Syntax: ${syntax}`),
+  wrongState: (verb: string) => bad(`${verb} is not valid in this state`),
+  alreadySecure: () => bad('TLS is already active'),
+  internal: () => no('Internal error', 'SERVERBUG'),
+  done: (verb: string) => ok(`${verb} completed`),
+
+  startTls: () => ok('Begin TLS negotiation now'),
+  loginDisabled: () => no('Plaintext authentication disallowed on non-secure connection', 'PRIVACYREQUIRED'),
+  authFailed: () => no('Authentication failed', 'AUTHENTICATIONFAILED'),
+  imapDisabled: () => no('IMAP access is disabled for this account', 'CONTACTADMIN'),
+  authRefused: (v: Extract<Verdict, { kind: 'reject' | 'disconnect' }>) => no(v.message, v.permanent ? 'AUTHENTICATIONFAILED' : 'UNAVAILABLE'),
+  loggedIn: (caps: string[]) => ok('Logged in', `CAPABILITY ${caps.join(' ')}`),
+  saslUnsupported: () => no('Unsupported authentication mechanism', 'CANNOT'),
+  saslCancelled: () => bad('Authentication cancelled'),
+  saslMalformed: () => bad('Malformed SASL response'),
+
+  noMailbox: () => no('Mailbox does not exist', 'NONEXISTENT'),
+  mailboxExists: () => no('Mailbox already exists', 'ALREADYEXISTS'),
+  badMailboxName: () => no('Invalid mailbox name', 'CANNOT'),
+  cannotDeleteInbox: () => no('INBOX cannot be deleted', 'CANNOT'),
+  hasChildren: () => no('Mailbox has children', 'CANNOT'),
+  readOnly: () => no('Mailbox is read-only', 'READ-ONLY'),
+  noPermission: () => no('Not allowed in a shared folder', 'NOPERM'),
+  noDestination: () => no('Destination mailbox does not exist', 'TRYCREATE'),
+  tooBig: () => no('Message too large', 'TOOBIG'),
+  overQuota: () => no('Mailbox is full', 'OVERQUOTA'),
+  badDate: () => bad('Invalid date-time'),
+  badSet: () => bad('Invalid sequence set'),
+  badCharset: () => no('Unsupported charset', 'BADCHARSET (UTF-8 US-ASCII)'),
+  noQuotaRoot: () => no('No such quota root', 'NONEXISTENT'),
+  idling: () => '+ idling\r\n',
+  idleBad: () => bad('Expected DONE'),
+  selected: (readOnly: boolean) => ok(`${readOnly ? 'EXAMINE' : 'SELECT'} completed`, readOnly ? 'READ-ONLY' : 'READ-WRITE'),
+} as const;

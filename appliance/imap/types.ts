@@ -1,0 +1,101 @@
+/**
+ * Types shared by the IMAP listener, its session and its command modules. Commands see the
+ * session only through `ImapSession`, never the socket.
+ */
+import type tls from 'node:tls';
+import type { AppConfig } from '../../core/config/schema.ts';
+import type { HookRunner } from '../../core/hooks.ts';
+import type { Logger } from '../../core/log.ts';
+import type { AuthUser, Connection } from '../../core/session.ts';
+import type { Account, Stores } from '../../core/store/ports.ts';
+import type { Token } from './parser.ts';
+import type { SelectedMailbox } from './mailbox/selected.ts';
+
+/** RFC 3501 §3. LOGOUT is entered only inside the LOGOUT command. */
+export type ImapState = 'notauth' | 'auth' | 'selected';
+
+export interface ImapLimits {
+  maxAuthFailures: number;
+  authFailureDelayMs: number;
+  maxBadCommands: number;
+  /** Literal limit before authentication. */
+  maxPreauthLiteral: number;
+  /** Commands queued before the socket is paused. */
+  maxQueuedCommands: number;
+  /** IDLE re-reads the mailbox this often even without a notification (other processes). */
+  idlePollMs: number;
+}
+
+export interface ImapEnv {
+  config: AppConfig['imap'];
+  stores: Stores;
+  hooks: HookRunner;
+  hostname: string;
+  secureContext: tls.SecureContext;
+  limits: ImapLimits;
+  log: Logger;
+}
+
+/** A tagged completion (RFC 3501 §7.1). */
+export interface Completion {
+  status: 'OK' | 'NO' | 'BAD';
+  /** Response code without brackets, e.g. `READ-WRITE`, `APPENDUID 1 2`. */
+  code?: string;
+  text: string;
+}
+
+export interface Command {
+  tag: string;
+  verb: string;
+  /** The command came as `UID <verb>`. */
+  uid: boolean;
+  args: Token[];
+}
+
+export interface ImapSession {
+  readonly env: ImapEnv;
+  readonly conn: Connection;
+  readonly state: ImapState;
+  account: Account | null;
+  selected: SelectedMailbox | null;
+  /** RFC 5161 ENABLE'd extensions (CONDSTORE, QRESYNC, UTF8=ACCEPT). */
+  readonly enabled: Set<string>;
+  authFailures: number;
+  plaintextAuthAllowed(): boolean;
+  /** Sends untagged data (or a continuation); resolves when the socket took it. */
+  send(data: string | Buffer): Promise<void>;
+  /** Next raw line from the client inside a command (SASL, IDLE's DONE); null on close. */
+  readLine(): Promise<Buffer | null>;
+  /** Resolves on the next change notification for the account, or after `ms`. */
+  waitChange(ms: number): Promise<void>;
+  /** A client line is already queued. */
+  hasInput(): boolean;
+  login(account: Account, user: AuthUser): void;
+  /** Enters the selected state (or leaves it with null). */
+  select(mailbox: SelectedMailbox | null): void;
+  /** Sends pending EXISTS/EXPUNGE/FETCH of the selected mailbox. */
+  flushUpdates(allowExpunge: boolean): Promise<void>;
+  startTls(): Promise<void>;
+  logout(): Promise<void>;
+  end(bye?: string): Promise<void>;
+  readonly closed: boolean;
+}
+
+export interface CommandSpec {
+  /** Wire syntax, quoted in the BAD for a malformed command. */
+  syntax: string;
+  states: readonly ImapState[];
+  /** Argument count bounds (after the verb). */
+  args: [min: number, max: number];
+  /** May be prefixed with UID (RFC 3501 §6.4.8). */
+  uid?: boolean;
+  /** Only on a connection without TLS (STARTTLS). */
+  insecureOnly?: boolean;
+  /**
+   * RFC 3501 §7.4.1: EXPUNGE responses must not be sent during FETCH, STORE and SEARCH (their
+   * UID forms excepted), so the sequence numbers the client holds stay valid.
+   */
+  holdExpunge?: boolean;
+  /** The tagged completion; null when the handler answered the tag itself (LOGOUT, STARTTLS). */
+  run(s: ImapSession, cmd: Command): Promise<Completion | null>;
+}

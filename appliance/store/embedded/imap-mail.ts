@@ -1,0 +1,282 @@
+/**
+ * The embedded FolderStore (IMAP): mailbox create/rename/delete, subscriptions, flags with
+ * MODSEQ (RFC 7162), append, copy and move. Writes share the group commit; every committed
+ * change is published on the ChangeNotifier.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { sql, type Db } from './database.ts';
+import type { FlagMode, FlagUpdate, FolderStore, MailboxCounts, MailboxInfo, MessageMeta } from '../../../core/store/ports.ts';
+import type { ChangeNotifier } from '../../../core/store/notifications.ts';
+import { UsageError } from '../../../core/errors.ts';
+import { BlobTable, prepareBlob } from './blobs.ts';
+import { GroupCommit } from './group-commit.ts';
+import { createMailbox } from './mailboxes.ts';
+
+interface MailboxRow { id: number; account_id: number; name: string; uid_validity: number; uid_next: number; highest_modseq: number; special_use: string | null; first_recent_uid: number }
+interface MessageRow { mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; size: number; blob_id: string }
+
+const toMailbox = (r: MailboxRow): MailboxInfo => ({
+  id: r.id, accountId: r.account_id, name: r.name, uidValidity: r.uid_validity, uidNext: r.uid_next,
+  highestModseq: r.highest_modseq, specialUse: r.special_use,
+});
+const toMessage = (r: MessageRow): MessageMeta => ({
+  mailboxId: r.mailbox_id, uid: r.uid, modseq: r.modseq, flags: r.flags ? r.flags.split(' ') : [],
+  internalDate: new Date(r.internal_date), size: r.size, blobId: r.blob_id,
+});
+
+/** Flag names compare case-insensitively (RFC 3501 §2.3.2); the first spelling is kept. */
+function applyFlags(current: string[], mode: FlagMode, flags: string[]): string[] {
+  const key = (f: string) => f.toLowerCase();
+  if (mode === 'set') {
+    const seen = new Set<string>();
+    return flags.filter((f) => !seen.has(key(f)) && seen.add(key(f)));
+  }
+  const have = new Set(current.map(key));
+  if (mode === 'add') return [...current, ...flags.filter((f) => !have.has(key(f)) && have.add(key(f)))];
+  const drop = new Set(flags.map(key));
+  return current.filter((f) => !drop.has(key(f)));
+}
+
+const sameFlags = (a: string[], b: string[]) => a.length === b.length && a.every((f, i) => f === b[i]);
+
+export class EmbeddedFolders implements FolderStore {
+  private readonly commits: GroupCommit;
+  private readonly blobs: BlobTable;
+
+  constructor(private readonly db: Db, private readonly blobDir: string, private readonly changes: ChangeNotifier) {
+    this.commits = new GroupCommit(db);
+    this.blobs = new BlobTable(db, blobDir);
+  }
+
+  private row(id: number): MailboxRow | undefined {
+    return sql<[number], MailboxRow>(this.db, 'SELECT * FROM mailboxes WHERE id = ?').get(id);
+  }
+
+  private named(accountId: number, name: string): MailboxRow | undefined {
+    return sql<[number, string], MailboxRow>(this.db, 'SELECT * FROM mailboxes WHERE account_id = ? AND name = ?').get(accountId, name);
+  }
+
+  private notify(row: { account_id: number; id: number } | undefined): void {
+    if (row) this.changes.publish({ accountId: row.account_id, mailboxId: row.id });
+  }
+
+  /** Allocates the next UID and MODSEQ of a mailbox (inside a transaction). */
+  private allocate(mailboxId: number): { uid: number; modseq: number } {
+    return sql<[number], { uid: number; modseq: number }>(this.db,
+      'UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING uid_next - 1 AS uid, highest_modseq AS modseq').get(mailboxId)!;
+  }
+
+  private bump(mailboxId: number): number {
+    return sql<[number], { m: number }>(this.db, 'UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS m').get(mailboxId)!.m;
+  }
+
+  async byId(mailboxId: number) {
+    const r = this.row(mailboxId);
+    return r ? toMailbox(r) : null;
+  }
+
+  async create(accountId: number, name: string, specialUse: string | null = null) {
+    if (this.named(accountId, name)) return false;
+    const id = createMailbox(this.db, accountId, name, specialUse);
+    // a reused row id must not inherit an old mailbox's expunge records
+    sql(this.db, 'DELETE FROM expunged WHERE mailbox_id = ?').run(id);
+    return true;
+  }
+
+  async rename(accountId: number, from: string, to: string) {
+    const src = this.named(accountId, from);
+    if (!src) throw new UsageError(`no mailbox ${from}`);
+    if (this.named(accountId, to)) throw new UsageError(`mailbox ${to} exists`);
+    await this.commits.run(() => {
+      if (from === 'INBOX') {
+        // RFC 3501 §6.3.5: renaming INBOX moves its messages to a new mailbox; INBOX stays, empty
+        const dst = createMailbox(this.db, accountId, to, null);
+        const rows = sql<[number], MessageRow>(this.db, 'SELECT * FROM messages WHERE mailbox_id = ? ORDER BY uid').all(src.id);
+        for (const m of rows) {
+          const { uid, modseq } = this.allocate(dst);
+          sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?,?,?,?,?,?,?)')
+            .run(dst, uid, modseq, m.flags, m.internal_date, m.size, m.blob_id);
+        }
+        sql(this.db, 'DELETE FROM messages WHERE mailbox_id = ?').run(src.id);
+        if (rows.length) this.bump(src.id);
+        return;
+      }
+      const children = sql<[number, string, string], MailboxRow>(this.db, "SELECT * FROM mailboxes WHERE account_id = ? AND substr(name, 1, length(?) + 1) = ? || '/'")
+        .all(accountId, from, from);
+      sql(this.db, 'UPDATE mailboxes SET name = ? WHERE id = ?').run(to, src.id);
+      for (const c of children) sql(this.db, 'UPDATE mailboxes SET name = ? WHERE id = ?').run(to + c.name.slice(from.length), c.id);
+    });
+    this.notify(src);
+  }
+
+  async delete(accountId: number, name: string) {
+    const box = this.named(accountId, name);
+    if (!box) throw new UsageError(`no mailbox ${name}`);
+    const files: string[] = [];
+    await this.commits.run(() => {
+      const rows = sql<[number], MessageRow>(this.db, 'SELECT * FROM messages WHERE mailbox_id = ?').all(box.id);
+      let size = 0;
+      for (const m of rows) {
+        size += m.size;
+        const f = this.blobs.unref(m.blob_id);
+        if (f) files.push(f);
+      }
+      sql(this.db, 'UPDATE accounts SET usage = usage - ? WHERE id = ?').run(size, accountId);
+      sql(this.db, 'DELETE FROM mailboxes WHERE id = ?').run(box.id);
+      sql(this.db, 'DELETE FROM expunged WHERE mailbox_id = ?').run(box.id);
+    });
+    for (const f of files) await fs.promises.unlink(f).catch(() => undefined);
+    this.notify(box);
+  }
+
+  async subscriptions(accountId: number) {
+    return sql<[number], { name: string }>(this.db, 'SELECT name FROM subscriptions WHERE account_id = ? ORDER BY name').all(accountId).map((r) => r.name);
+  }
+
+  async subscribe(accountId: number, name: string, on: boolean) {
+    if (on) sql(this.db, 'INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)').run(accountId, name);
+    else sql(this.db, 'DELETE FROM subscriptions WHERE account_id = ? AND name = ?').run(accountId, name);
+  }
+
+  async counts(mailboxId: number): Promise<MailboxCounts> {
+    const r = sql<[number], { messages: number; seen: number; size: number; recent: number }>(this.db,
+      `SELECT count(*) AS messages, coalesce(sum(size), 0) AS size,
+        coalesce(sum(CASE WHEN (' ' || lower(flags) || ' ') LIKE '% \\seen %' THEN 1 ELSE 0 END), 0) AS seen,
+        coalesce(sum(CASE WHEN uid >= (SELECT first_recent_uid FROM mailboxes WHERE id = mailbox_id) THEN 1 ELSE 0 END), 0) AS recent
+       FROM messages WHERE mailbox_id = ?`).get(mailboxId)!;
+    return { messages: r.messages, unseen: r.messages - r.seen, size: r.size, recent: r.recent };
+  }
+
+  async changedSince(mailboxId: number, modseq: number) {
+    return sql<[number, number], MessageRow>(this.db, 'SELECT * FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid')
+      .all(mailboxId, modseq).map(toMessage);
+  }
+
+  async uids(mailboxId: number) {
+    return sql<[number], { uid: number }>(this.db, 'SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid').all(mailboxId).map((r) => r.uid);
+  }
+
+  async readRange(blobId: string, start: number, length: number): Promise<Buffer> {
+    const row = sql<[number, number, string], { data: Buffer | null; path: string | null }>(this.db,
+      'SELECT substr(data, ?, ?) AS data, path FROM blobs WHERE id = ?').get(start + 1, length, blobId);
+    if (!row) throw new Error(`message blob ${blobId} not found`);
+    if (!row.path) return row.data ?? Buffer.alloc(0);
+    const fh = await fs.promises.open(path.join(this.blobDir, row.path), 'r');
+    try {
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await fh.read(buf, 0, length, start);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async vanished(mailboxId: number, modseq: number) {
+    return sql<[number, number], { uid: number }>(this.db, 'SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid')
+      .all(mailboxId, modseq).map((r) => r.uid);
+  }
+
+  async claimRecent(mailboxId: number) {
+    const read = () => sql<[number], { first: number; next: number }>(this.db,
+      'SELECT first_recent_uid AS first, uid_next AS next FROM mailboxes WHERE id = ?').get(mailboxId);
+    const r = read();
+    if (!r) return { first: 0, next: 0 };
+    // nothing new since the last claim: no write (SELECT stays read-only on the disk)
+    if (r.first >= r.next) return { first: r.next, next: r.next };
+    return this.commits.run(() => {
+      // read again inside the commit: another session may have claimed in between
+      const cur = read()!;
+      sql(this.db, 'UPDATE mailboxes SET first_recent_uid = uid_next WHERE id = ?').run(mailboxId);
+      return { first: Math.min(cur.first, cur.next), next: cur.next };
+    });
+  }
+
+  async setFlags(mailboxId: number, uids: number[], mode: FlagMode, flags: string[], unchangedSince?: number) {
+    const box = this.row(mailboxId);
+    const result = await this.commits.run(() => {
+      const updated: FlagUpdate[] = [];
+      const failed: number[] = [];
+      let modseq = 0;
+      const get = sql<[number, number], MessageRow>(this.db, 'SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?');
+      const put = sql(this.db, 'UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?');
+      for (const uid of uids) {
+        const m = get.get(mailboxId, uid);
+        if (!m) continue;
+        if (unchangedSince !== undefined && m.modseq > unchangedSince) {
+          failed.push(uid);
+          continue;
+        }
+        const cur = m.flags ? m.flags.split(' ') : [];
+        const next = applyFlags(cur, mode, flags);
+        if (sameFlags(cur, next)) {
+          // RFC 7162 §3.1.3: an UNCHANGEDSINCE store of unchanged flags still reports them
+          if (unchangedSince !== undefined) updated.push({ uid, flags: cur, modseq: m.modseq });
+          continue;
+        }
+        if (!modseq) modseq = this.bump(mailboxId);
+        put.run(next.join(' '), modseq, mailboxId, uid);
+        updated.push({ uid, flags: next, modseq });
+      }
+      return { updated, failed, changed: modseq > 0 };
+    });
+    if (result.changed) this.notify(box);
+    return { updated: result.updated, failed: result.failed };
+  }
+
+  async append(mailboxId: number, content: Buffer, flags: string[], internalDate: Date) {
+    const box = this.row(mailboxId);
+    if (!box) throw new UsageError('no such mailbox');
+    const blob = await prepareBlob(this.blobDir, content);
+    const uid = await this.commits.run(() => {
+      this.blobs.add(blob, 1);
+      const a = this.allocate(mailboxId);
+      sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?,?,?,?,?,?,?)')
+        .run(mailboxId, a.uid, a.modseq, applyFlags([], 'set', flags).join(' '), internalDate.getTime(), blob.size, blob.id);
+      sql(this.db, 'UPDATE accounts SET usage = usage + ? WHERE id = ?').run(blob.size, box.account_id);
+      return a.uid;
+    });
+    this.notify(box);
+    return { uid, uidValidity: box.uid_validity };
+  }
+
+  async copy(fromMailboxId: number, uids: number[], toMailboxId: number) {
+    return this.transfer(fromMailboxId, uids, toMailboxId, false);
+  }
+
+  async move(fromMailboxId: number, uids: number[], toMailboxId: number) {
+    return this.transfer(fromMailboxId, uids, toMailboxId, true);
+  }
+
+  private async transfer(fromId: number, uids: number[], toId: number, remove: boolean) {
+    const src = this.row(fromId);
+    const dst = this.row(toId);
+    if (!src || !dst) throw new UsageError('no such mailbox');
+    const pairs = await this.commits.run(() => {
+      const out: [number, number][] = [];
+      const get = sql<[number, number], MessageRow>(this.db, 'SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?');
+      let size = 0;
+      for (const uid of uids) {
+        const m = get.get(fromId, uid);
+        if (!m) continue;
+        const a = this.allocate(toId);
+        sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?,?,?,?,?,?,?)')
+          .run(toId, a.uid, a.modseq, m.flags, m.internal_date, m.size, m.blob_id);
+        if (remove) sql(this.db, 'DELETE FROM messages WHERE mailbox_id = ? AND uid = ?').run(fromId, uid);
+        else this.blobs.ref(m.blob_id);
+        size += m.size;
+        out.push([uid, a.uid]);
+      }
+      if (remove && out.length) this.bump(fromId);
+      if (!remove) sql(this.db, 'UPDATE accounts SET usage = usage + ? WHERE id = ?').run(size, dst.account_id);
+      else if (src.account_id !== dst.account_id) {
+        sql(this.db, 'UPDATE accounts SET usage = usage - ? WHERE id = ?').run(size, src.account_id);
+        sql(this.db, 'UPDATE accounts SET usage = usage + ? WHERE id = ?').run(size, dst.account_id);
+      }
+      return out;
+    });
+    this.notify(dst);
+    if (remove) this.notify(src);
+    return { uidValidity: dst.uid_validity, pairs };
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * IMAP load benchmark: BENCH_CLIENTS (50) concurrent clients doing a realistic mix against the
+ * appliance and against Dovecot (Debian's dovecot-imapd, set up here on loopback with the same
+ * messages), one after the other in the same run. Each client loops: LOGIN, SELECT,
+ * UID FETCH 1:* (FLAGS), then 5 rounds of FETCH BODY.PEEK[] of a random message, STORE \Seen,
+ * APPEND, IDLE/DONE, UID STORE \Deleted of the appended message and EXPUNGE; LOGOUT.
+ * Every command is one operation; the report gives operations/second, p50/p99 latency, and the
+ * appliance/Dovecot throughput ratio.
+ *
+ *   bash bench/imap-load.sh      (or npx tsx bench/imap-load.ts; needs root for Dovecot)
+ * Env: BENCH_CLIENTS (50), BENCH_SECONDS (15), BENCH_MESSAGES (100 a mailbox), BENCH_ONLY (appliance|dovecot)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePorts, seedStore, spawnAppliance, writeConfig, type ApplianceProcess } from '../test/helpers/process.ts';
+import { BenchImap } from './imap-client.ts';
+
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100);
+const ONLY = process.env.BENCH_ONLY ?? '';
+const PASSWORD = 'pw';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-imap-'));
+fs.chmodSync(work, 0o755);
+const children = new Set<ChildProcess>();
+let appliance: ApplianceProcess | null = null;
+function cleanup() {
+  for (const c of children) c.kill('SIGKILL');
+  if (appliance?.running) void appliance.kill9();
+  fs.rmSync(work, { recursive: true, force: true });
+}
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+
+const users = Array.from({ length: CLIENTS }, (_, i) => `bench${i}@bench.test`);
+
+function message(i: number): Buffer {
+  const body = Array.from({ length: 60 }, (_, l) => `line ${l} of message ${i}: lorem ipsum dolor sit amet consectetur`).join('\r\n');
+  return Buffer.from(`From: Sender <s${i}@example.org>\r\nTo: bench@bench.test\r\nSubject: message ${i}\r\nDate: Sat, 28 Nov 2026 00:00:00 +0000\r\nMessage-ID: <${i}.${Date.now()}@example.org>\r\n\r\n${body}\r\n`);
+}
+
+async function seed(port: number): Promise<void> {
+  await Promise.all(users.map(async (u) => {
+    const c = await BenchImap.connect(port);
+    await c.cmd(`LOGIN ${u} ${PASSWORD}`);
+    for (let i = 0; i < MESSAGES; i++) await c.cmd('APPEND INBOX', message(i));
+    await c.cmd('LOGOUT').catch(() => undefined);
+    c.close();
+  }));
+}
+
+interface Result { ops: number; seconds: number; p50: number; p99: number; errors: number }
+
+async function load(port: number): Promise<Result> {
+  const lat: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  const timed = async <T>(f: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const r = await f();
+    lat.push(performance.now() - t0);
+    return r;
+  };
+  const start = performance.now();
+  await Promise.all(users.map(async (u, n) => {
+    while (performance.now() < deadline) {
+      let c: BenchImap | null = null;
+      try {
+        c = await timed(() => BenchImap.connect(port));
+        await timed(() => c!.cmd(`LOGIN ${u} ${PASSWORD}`));
+        const sel = await timed(() => c!.cmd('SELECT INBOX'));
+        let exists = Number(/\* (\d+) EXISTS/.exec(sel)?.[1] ?? 0);
+        await timed(() => c!.cmd('UID FETCH 1:* (FLAGS)'));
+        for (let round = 0; round < 5 && performance.now() < deadline; round++) {
+          const seq = 1 + Math.floor(Math.random() * Math.max(1, exists));
+          await timed(() => c!.cmd(`FETCH ${seq} (BODY.PEEK[])`));
+          await timed(() => c!.cmd(`STORE ${seq} +FLAGS (\\Seen)`));
+          const app = await timed(() => c!.cmd('APPEND INBOX', message(n * 1000 + round)));
+          await timed(() => c!.idle());
+          const uid = /APPENDUID \d+ (\d+)/.exec(app)?.[1];
+          if (uid) {
+            await timed(() => c!.cmd(`UID STORE ${uid} +FLAGS.SILENT (\\Deleted)`));
+          } else {
+            exists++;
+            await timed(() => c!.cmd(`STORE ${exists} +FLAGS.SILENT (\\Deleted)`));
+          }
+          await timed(() => c!.cmd('EXPUNGE'));
+        }
+        await timed(() => c!.cmd('LOGOUT'));
+      } catch (err) {
+        errors++;
+        if (errors < 5) console.error(`client ${n}: ${(err as Error).message}`);
+      } finally {
+        c?.close();
+      }
+    }
+  }));
+  const seconds = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  const pct = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] * 10) / 10;
+  return { ops: Math.round(lat.length / seconds), seconds: Math.round(seconds * 10) / 10, p50: pct(0.5), p99: pct(0.99), errors };
+}
+
+async function runAppliance(): Promise<Result> {
+  const data = path.join(work, 'appliance');
+  await seedStore(data, ['bench.test'], Object.fromEntries(users.map((u) => [u, PASSWORD])));
+  const [smtp, pop3, imap] = await freePorts(3);
+  const config = writeConfig(work, { smtpPort: smtp, pop3Port: pop3, imapPort: imap, imapInsecureAuth: true, logLevel: 'warn' });
+  appliance = spawnAppliance(config, data);
+  await appliance.waitForSmtp(smtp);
+  try {
+    await seed(imap);
+    return await load(imap);
+  } finally {
+    await appliance.stop();
+  }
+}
+
+async function runDovecot(): Promise<Result> {
+  const [port] = await freePorts(1);
+  const dir = path.join(work, 'dovecot');
+  const mail = path.join(dir, 'mail');
+  fs.mkdirSync(mail, { recursive: true });
+  fs.chmodSync(dir, 0o755);
+  fs.chmodSync(mail, 0o777);
+  const conf = path.join(dir, 'dovecot.conf');
+  fs.writeFileSync(conf, `
+base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = dovecot
+default_login_user = dovenull
+passdb {
+  driver = static
+  args = password=${PASSWORD}
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=${mail}/%u
+}
+mail_location = maildir:~/Maildir
+protocol imap {
+  mail_max_userip_connections = 1000
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+`);
+  const child = spawn('/usr/sbin/dovecot', ['-F', '-c', conf], { stdio: 'inherit' });
+  children.add(child);
+  for (let i = 0; i < 100; i++) {
+    const ok = await BenchImap.connect(port).then((c) => (c.close(), true), () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    await seed(port);
+    return await load(port);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    children.delete(child);
+  }
+}
+
+try {
+  console.log(`IMAP load: ${CLIENTS} clients, ${SECONDS} s, ${MESSAGES} messages a mailbox`);
+  const a = ONLY === 'dovecot' ? null : await runAppliance();
+  if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, errors ${a.errors}`);
+  const d = ONLY === 'appliance' ? null : await runDovecot();
+  if (d) console.log(`dovecot:   ${d.ops} ops/s, p50 ${d.p50} ms, p99 ${d.p99} ms, errors ${d.errors}`);
+  if (a && d) console.log(`ratio appliance/dovecot: ${(a.ops / d.ops).toFixed(2)}x throughput, p99 ${(a.p99 / d.p99).toFixed(2)}x`);
+} finally {
+  cleanup();
+}

@@ -1,0 +1,56 @@
+/**
+ * journal (RX-10): a copy of every accepted message to the listed addresses — local accounts
+ * get it in their INBOX, other addresses through the outbound queue with the null sender (a
+ * journal copy must never bounce back to the original sender). The copy is the message as
+ * received, with X-Journal-* headers naming the envelope (the Bcc recipients are known only
+ * there). It is committed in the `queue_ok` hook, before the client gets its 250.
+ */
+import { Type } from '@sinclair/typebox';
+import { definePlugin } from '../../core/plugin.ts';
+import type { Connection, Transaction } from '../../core/session.ts';
+
+/** Header values must not carry line breaks from client-controlled input. */
+const clean = (s: string) => s.replace(/[\r\n]+/g, ' ');
+
+function journalCopy(conn: Connection, tx: Transaction, queueId: string): Buffer {
+  const head = [
+    `X-Journal-Sender: <${clean(tx.mailFrom.address)}>`,
+    `X-Journal-Recipients: ${tx.rcptTo.map((r) => clean(r.address)).join(', ')}`,
+    `X-Journal-Client: [${conn.remoteAddress}]${conn.user ? ` authenticated as ${conn.user.address}` : ''}`,
+    `X-Journal-Queue-Id: ${queueId}`,
+    `X-Journal-Date: ${new Date().toUTCString()}`,
+  ].join('\r\n') + '\r\n';
+  return Buffer.concat([Buffer.from(head, 'utf8'), tx.message ?? Buffer.alloc(0)]);
+}
+
+export default definePlugin({
+  name: 'journal',
+  options: Type.Object({
+    /** Addresses that receive a copy of every accepted message. */
+    to: Type.Array(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' }), { minItems: 1 }),
+  }),
+  setup(api) {
+    const targets = api.options.to.map((a) => a.toLowerCase());
+    api.hook('queue_ok', async ({ conn, tx, queueId }) => {
+      // mail to the journal itself is not journaled again
+      if (tx.rcptTo.every((r) => targets.includes(r.address.toLowerCase()))) return;
+      const content = journalCopy(conn, tx, queueId);
+      const accountIds: number[] = [];
+      const remote: string[] = [];
+      for (const address of targets) {
+        const account = await api.stores.accounts.get(address);
+        if (account) accountIds.push(account.id);
+        else remote.push(address);
+      }
+      try {
+        await Promise.all([
+          accountIds.length ? api.stores.mail.deliver({ accountIds, content, internalDate: new Date() }) : undefined,
+          remote.length ? api.stores.mail.enqueue({ mailFrom: '', recipients: remote, content }) : undefined,
+        ]);
+      } catch (err) {
+        // the message itself is stored: losing its journal copy is logged, not refused
+        conn.log.error({ err, queueId }, 'journal copy not stored');
+      }
+    });
+  },
+});
