@@ -6,6 +6,7 @@
 import type { Connection, Transaction, Recipient, EnvelopeAddress } from './session.ts';
 import type { Verdict } from './verdict.ts';
 import type { Logger } from './log.ts';
+import type { OutboundItem } from './store/ports.ts';
 
 export interface HookMap {
   /** A client connected (any protocol). */
@@ -24,6 +25,13 @@ export interface HookMap {
   queue: { conn: Connection; tx: Transaction };
   /** After the message was committed and the 250 decided. */
   queue_ok: { conn: Connection; tx: Transaction; queueId: string };
+  /**
+   * One local account a message is being delivered to, after it was accepted and before it
+   * is stored: per-account filters, forwarding and auto-replies change `plan` (by priority:
+   * filter 100, forward 200, auto-reply 300). Runs for SMTP deliveries (conn set). A reject
+   * here cannot refuse one recipient of an accepted message: it is logged and ignored.
+   */
+  local_delivery: { conn?: Connection; tx: Transaction; rcpt: Recipient; accountId: number; plan: LocalDeliveryPlan };
   vrfy: { conn: Connection; address: string };
   noop: { conn: Connection };
   rset: { conn: Connection };
@@ -33,11 +41,25 @@ export interface HookMap {
   disconnect: { conn: Connection };
 }
 
+/** What happens to a message for one local account (see the local_delivery hook). */
+export interface LocalDeliveryPlan {
+  /** Folder of the account's mailbox to store into. */
+  folder: string;
+  /** False: keep no copy in the mailbox (forward-only, or discarded by a filter). */
+  keep: boolean;
+  /** The bytes to store; replace to store a changed copy (tag, warning) for this account only. */
+  content: Buffer;
+  /** Extra copies for this account, in other folders (e.g. a filter's "keep a copy" folder). */
+  copies: { folder: string; content: Buffer }[];
+  /** Messages to send because of this delivery (forwards, auto-replies), committed with it. */
+  outbound: OutboundItem[];
+}
+
 export type HookName = keyof HookMap;
 
 export const HOOK_NAMES: readonly HookName[] = [
   'connect', 'helo', 'auth', 'mail', 'rcpt', 'data', 'data_post', 'queue', 'queue_ok',
-  'vrfy', 'noop', 'rset', 'quit', 'unrecognized_command', 'disconnect',
+  'local_delivery', 'vrfy', 'noop', 'rset', 'quit', 'unrecognized_command', 'disconnect',
 ] as const satisfies readonly HookName[];
 
 export type HookHandler<K extends HookName> = (ctx: HookMap[K]) => Verdict | void | Promise<Verdict | void>;

@@ -11,6 +11,7 @@ import { normalizeLineEndings, readMessage } from './read-message.ts';
 import { assembleMessage } from './assemble.ts';
 import { renderReceived, receivedProtocol } from '../../policies/received-template.ts';
 import { ReplyError } from '../../core/errors.ts';
+import { planLocalDelivery } from '../delivery/local-plan.ts';
 import type { Connection, Transaction } from '../../core/session.ts';
 
 const PRODUCT = 'mailserver';
@@ -49,14 +50,16 @@ async function checkQuotas(ctx: SmtpContext, tx: Transaction, size: number): Pro
   throw over === local && local === tx.rcptTo.length ? REPLIES.overQuota(tx.rcptTo[0].address) : REPLIES.someOverQuota();
 }
 
-async function commit(ctx: SmtpContext, tx: Transaction, content: Buffer): Promise<string> {
+async function commit(ctx: SmtpContext, conn: Connection, tx: Transaction, content: Buffer): Promise<string> {
   // TX-5: with forwardAllToGateway this node keeps no mailboxes; everything goes to the gateway
   const keepLocal = !ctx.config.delivery.forwardAllToGateway;
-  const accountIds = keepLocal ? [...new Set(tx.rcptTo.filter((r) => r.local).map((r) => r.accountId!))] : [];
   const remote = tx.rcptTo.filter((r) => !keepLocal || !r.local).map((r) => r.forwardTo ?? r.address);
+  const local = keepLocal ? await planLocalDelivery(ctx.hooks, { conn, tx }, content) : { deliveries: [], outbound: [] };
+  // everything this message causes is committed before the 250
   await Promise.all([
-    accountIds.length ? ctx.stores.mail.deliver({ accountIds, content, internalDate: new Date() }) : undefined,
+    ...local.deliveries.map((d) => ctx.stores.mail.deliver(d)),
     remote.length ? ctx.stores.mail.enqueue({ mailFrom: tx.mailFrom.address, recipients: remote, content }) : undefined,
+    ...local.outbound.map((item) => ctx.stores.mail.enqueue(item)),
   ]);
   return tx.id;
 }
@@ -82,7 +85,7 @@ export function onData(ctx: SmtpContext) {
       }
       const content = assembleMessage(tx.message, traceHeaders(ctx, conn, tx, session), tx.addedHeaders, tx.removedHeaders);
       await checkQuotas(ctx, tx, content.length);
-      const id = await commit(ctx, tx, content);
+      const id = await commit(ctx, conn, tx, content);
       conn.log.info({ id, from: tx.mailFrom.address, rcpt: tx.rcptTo.map((r) => r.address), size: content.length }, 'message accepted');
       await ctx.hooks.run('queue_ok', { conn, tx, queueId: id });
       return REPLIES.queued(id);
