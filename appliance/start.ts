@@ -83,7 +83,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
     // delivery starts before the listeners so that it is there for the first queued message, and
     // stops after them (closed in reverse order), when nothing new can be queued
     const delivery = config.delivery.enabled
-      ? new DeliveryService({ config, stores, directory, log, dataDir, configDir: file ? path.dirname(file) : process.cwd() })
+      ? new DeliveryService({ config, stores, directory, log, dataDir, configDir: file ? path.dirname(file) : process.cwd(), hooks })
       : null;
     if (delivery) {
       await delivery.start();

@@ -33,6 +33,11 @@ export interface Connection {
   secure: boolean;
   helo?: { verb: 'HELO' | 'EHLO'; host: string };
   user?: AuthUser;
+  /**
+   * SMTP AUTH with a mailing list's post password (ID = list name, ML-2): the list's key. It
+   * is not an account login: it only lets this session post to that list, never relay.
+   */
+  listPoster?: string;
   /** True when this session may send to non-local recipients. */
   relaying: boolean;
   transaction?: Transaction;
@@ -58,6 +63,12 @@ export interface Recipient extends EnvelopeAddress {
   /** Remote address the message goes to (relay, or an alias to another domain). */
   forwardTo?: string;
   local: boolean;
+  /**
+   * Set by a plugin's rcpt hook that takes this local address itself (e.g. 'mailing-list'):
+   * the listener accepts it without local resolution, and the message is not stored or
+   * queued for it (the plugin does what the address means, in its queue hook).
+   */
+  handledBy?: string;
 }
 
 export interface Transaction {

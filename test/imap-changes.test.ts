@@ -21,7 +21,9 @@ t.test('STORE, COPY, MOVE, EXPUNGE, UID EXPUNGE, CLOSE, UNSELECT, EXAMINE', asyn
 c = login('alice')
 ${fill(6)}
 c.select('INBOX')
+c.untagged_responses.pop('FLAGS', None)
 out['add'] = c.store('1:2', '+FLAGS', '(\\\\Seen $Work)')
+out['flags_announced'] = c.untagged_responses.pop('FLAGS', None)
 out['remove'] = c.store('2', '-FLAGS', '$Work')
 out['replace'] = c.store('3', 'FLAGS', '(\\\\Answered)')
 out['silent'] = c.store('4', '+FLAGS.SILENT', '(\\\\Flagged)')
@@ -56,6 +58,7 @@ c.logout()
 `);
   t.same(r.add[1], ['1 (FLAGS (\\Seen $Work \\Recent))', '2 (FLAGS (\\Seen $Work \\Recent))']);
   t.same(r.remove[1], ['2 (FLAGS (\\Seen \\Recent))']);
+  t.same(r.flags_announced, ['(\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)'], 'a new keyword is announced in * FLAGS');
   t.same(r.replace[1], ['3 (FLAGS (\\Answered \\Recent))']);
   t.same(r.silent[1], [null], '.SILENT sends no FETCH');
   t.same(r.uidstore[1], ['5 (UID 5 FLAGS (\\Draft \\Recent))']);

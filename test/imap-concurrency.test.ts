@@ -35,7 +35,8 @@ out['flags_b'] = b.fetch('4', '(FLAGS)')[1]
 b.store('2', '+FLAGS', '(\\\\Deleted)')
 b.expunge()
 a.untagged_responses.pop('FETCH', None)
-out['fetch_during'] = a.fetch('1:*', '(UID)')[1]
+out['fetch_typ'] = a.fetch('1:*', '(UID)')[0]
+out['fetch_during'] = a.untagged_responses.pop('FETCH', None)
 out['expunge_during_fetch'] = a.untagged_responses.pop('EXPUNGE', None)
 out['uid_fetch'] = a.uid('FETCH', '1:*', '(UID)')[1]
 out['expunge_after_uid_fetch'] = a.untagged_responses.pop('EXPUNGE', None)
@@ -47,6 +48,7 @@ out['after'] = a.fetch('1:*', '(UID)')[1]
   t.same(r.recent_b, ['0'], '... and no other session (RFC 3501 §2.3.2)');
   t.same(r.flags_b, ['4 (FLAGS ())']);
   t.same(r.fetch_during, ['1 (UID 1)', '3 (UID 3)', '4 (UID 4)'], 'the expunged message keeps its number during FETCH');
+  t.equal(r.fetch_typ, 'NO', 'NO [EXPUNGEISSUED] for the message expunged meanwhile (RFC 5530)');
   t.same(r.expunge_during_fetch, null, 'no EXPUNGE during FETCH (RFC 3501 §7.4.1)');
   t.same(r.expunge_after_uid_fetch, ['2'], 'EXPUNGE sent with UID FETCH');
   t.same(r.after, ['1 (UID 1)', '2 (UID 3)', '3 (UID 4)']);

@@ -35,6 +35,11 @@ c.state = 'AUTH'
 out['noop'] = c.noop()
 c.logout()
 c = implicit()
+steps = iter([b'alice@example.test', b'pw-alice'])
+out['sasl_login'] = c.authenticate('LOGIN', lambda challenge: next(steps))
+out['sasl_login_challenge'] = True
+c.logout()
+c = implicit()
 out['disabled'] = attempt(lambda: c.login('dave@example.test', 'pw-dave'))
 c = implicit()
 out['bare_name'] = c.login('alice', 'pw-alice')
@@ -52,6 +57,8 @@ out['bare_name'] = c.login('alice', 'pw-alice')
   t.equal(r.login[0], 'OK');
   t.equal(r.plain[0], 'OK');
   t.equal(r.ir[0], 'OK', 'SASL-IR initial response accepted');
+  t.equal(r.sasl_login[0], 'OK', 'AUTHENTICATE LOGIN');
+  t.ok(r.caps_tls.includes('AUTH=LOGIN'));
   t.match(r.disabled, /EXC:.*IMAP access is disabled/, 'AC-7: IMAP disabled per account');
   t.equal(r.bare_name[0], 'OK', 'bare account name when one domain has it');
 });
@@ -84,7 +91,7 @@ out['select_missing'] = c.select('Nope')
 out['list_empty'] = c.list('""', '""')
 c.logout()
 `);
-  t.same(r.ns, ['OK', ['(("" "/")) NIL NIL']]);
+  t.same(r.ns, ['OK', ['(("" "/")) NIL (("#Shared/" "/"))']]);
   const names = (r.list0[1] as string[]).join('\n');
   for (const n of ['Sent', 'Drafts', 'Trash', 'Junk']) {
     t.ok(names.includes(`(\\HasNoChildren \\${n}) "/" "${n}"`), `${n} with its special use`);

@@ -17,6 +17,9 @@ import { outcomesOf, schedule } from './retry.ts';
 import { buildBounce } from './bounce.ts';
 import { DeliveryLogs, logDir } from './logs.ts';
 import { DkimSigner } from './dkim.ts';
+import type { HookRunner } from '../../core/hooks.ts';
+import type { Transaction } from '../../core/session.ts';
+import { planLocalDelivery } from './local-plan.ts';
 
 export interface DeliveryDeps {
   config: AppConfig;
@@ -26,6 +29,11 @@ export interface DeliveryDeps {
   dataDir: string;
   /** Where a relative gatewayTableFile is found (the config file's folder). */
   configDir?: string;
+  /**
+   * The plugins' hooks: queued mail for a local account runs the local_delivery hook as SMTP
+   * mail does (a forward to a local account gets that account's forward and auto-reply too).
+   */
+  hooks?: HookRunner;
 }
 
 const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
@@ -164,22 +172,35 @@ export class DeliveryService {
     this.logs.send(batch.queueId, peer, `from=<${batch.mailFrom}> to=${rcpts} ${outcome}`);
   }
 
-  /** Hosted domains: bounces and admin copies go into the local mailboxes. */
+  /**
+   * Hosted domains: bounces, admin copies, forwards and auto-replies go into the local mailboxes,
+   * through the local_delivery hook (per-account filter, forward, auto-reply) when plugins use it.
+   */
   private async deliverLocally(batch: ClaimedBatch, dir: DirectorySnapshot): Promise<RecipientOutcome[]> {
     const outcomes: RecipientOutcome[] = [];
-    const accountIds = new Set<number>();
+    const rcptTo: Transaction['rcptTo'] = [];
     for (const r of batch.recipients) {
       const res = resolveRecipient(dir, r.recipient);
       if (res.kind === 'local') {
-        accountIds.add(res.account.id);
+        rcptTo.push({ address: r.recipient, params: {}, local: true, accountId: res.account.id, deliveredTo: res.deliveredTo });
         outcomes.push({ recipient: r.recipient, result: 'sent', response: `local mailbox ${res.account.name}@${res.account.domain}` });
       } else {
         outcomes.push({ recipient: r.recipient, result: 'failed', error: `5.1.1 no mailbox here for <${r.recipient}>` });
       }
     }
-    if (accountIds.size) {
+    if (rcptTo.length) {
       const content = Buffer.concat([Buffer.from(`Return-Path: <${batch.mailFrom}>\r\n`), await this.deps.stores.queue.read(batch.blobId)]);
-      await this.deps.stores.mail.deliver({ accountIds: [...accountIds], content, internalDate: new Date() });
+      const tx: Transaction = {
+        id: batch.queueId, mailFrom: { address: batch.mailFrom, params: {} }, rcptTo, addedHeaders: [], removedHeaders: [],
+        message: content, state: {}, notes: {},
+      };
+      const work = this.deps.hooks
+        ? await planLocalDelivery(this.deps.hooks, { tx }, content)
+        : { deliveries: [{ accountIds: [...new Set(rcptTo.map((r) => r.accountId!))], content, internalDate: new Date() }], outbound: [] };
+      await Promise.all([
+        ...work.deliveries.map((d) => this.deps.stores.mail.deliver(d)),
+        ...work.outbound.map((item) => this.deps.stores.mail.enqueue(item)),
+      ]);
     }
     return outcomes;
   }

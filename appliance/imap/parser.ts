@@ -23,6 +23,7 @@ export class ParseError extends Error {
 }
 
 const SP = 0x20;
+const MAX_NESTING = 32;
 const CR = 0x0d;
 const LF = 0x0a;
 /** RFC 3501 atom-specials, except `]` which resp-specials allows inside atoms here. */
@@ -119,13 +120,18 @@ class Parser {
     return { t: 'string', v, literal: true };
   }
 
+  private depth = 0;
+
   private list(): Token {
+    // nesting is bounded so that a hostile line cannot exhaust the stack
+    if (++this.depth > MAX_NESTING) this.fail('Lists nested too deeply');
     this.i++;
     const items: Token[] = [];
     for (;;) {
       if (this.i >= this.b.length) this.fail('Unterminated list');
       if (this.b[this.i] === 0x29) {
         this.i++;
+        this.depth--;
         return { t: 'list', v: items };
       }
       if (items.length) this.space();

@@ -16,10 +16,10 @@ export function tagged(tag: string, c: Completion): string {
 /** Capabilities (RFC 3501 §6.1.1); only what is implemented and tested is listed. */
 export function capabilities(s: ImapSession): string[] {
   const caps = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
-    'SPECIAL-USE', 'CHILDREN', 'CONDSTORE', 'QRESYNC', 'QUOTA', 'QUOTA=RES-STORAGE', 'ESEARCH', 'SORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', `APPENDLIMIT=${s.env.config.maxMessageSize}`];
+    'SPECIAL-USE', 'CHILDREN', 'CONDSTORE', 'QRESYNC', 'QUOTA', 'QUOTA=RES-STORAGE', 'ESEARCH', 'SORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'ACL', 'RIGHTS=kxte', `APPENDLIMIT=${s.env.config.maxMessageSize}`];
   if (s.state === 'notauth') {
     if (!s.conn.secure) caps.push('STARTTLS');
-    if (s.plaintextAuthAllowed()) caps.push('AUTH=PLAIN');
+    if (s.plaintextAuthAllowed()) caps.push('AUTH=PLAIN', 'AUTH=LOGIN');
     else caps.push('LOGINDISABLED');
   }
   return caps;
@@ -64,6 +64,7 @@ export const R = {
   cannotDeleteInbox: () => no('INBOX cannot be deleted', 'CANNOT'),
   hasChildren: () => no('Mailbox has children', 'CANNOT'),
   readOnly: () => no('Mailbox is read-only', 'READ-ONLY'),
+  expungeIssued: () => no('Some of the requested messages no longer exist', 'EXPUNGEISSUED'),
   noPermission: () => no('Not allowed in a shared folder', 'NOPERM'),
   noDestination: () => no('Destination mailbox does not exist', 'TRYCREATE'),
   tooBig: () => no('Message too large', 'TOOBIG'),

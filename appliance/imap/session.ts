@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import type net from 'node:net';
 import type { AuthUser, Connection } from '../../core/session.ts';
 import type { Account } from '../../core/store/ports.ts';
+import type { MailboxChange } from '../../core/store/notifications.ts';
 import { upgradeToTls } from '../pop3/tls-upgrade.ts';
 import { dispatch } from './dispatch.ts';
 import type { SelectedMailbox } from './mailbox/selected.ts';
@@ -51,6 +52,13 @@ export class Session implements ImapSession {
   private resolveEnding!: () => void;
 
   private readonly onData = (chunk: Buffer) => this.received(chunk);
+  /** A committed change to one of the account's mailboxes: refresh if it is the selected one. */
+  private readonly onChange = (change: MailboxChange) => {
+    if (this.selected && change.mailboxId === this.selected.info.id) {
+      this.dirty = true;
+      this.poke();
+    }
+  };
   private readonly onClose = () => this.finish();
   private readonly onError = (err: Error) => this.conn.log.debug({ err }, 'imap socket error');
   private readonly onTimeout = () => {
@@ -101,12 +109,17 @@ export class Session implements ImapSession {
   }
 
   async readLine(): Promise<Buffer | null> {
-    const ev = await this.next();
-    if (!ev || ev.kind !== 'command') {
-      if (ev?.kind === 'fatal') void this.end(ev.reason === 'line' ? R.lineTooLong() : R.literalTooLong());
-      return null;
+    for (;;) {
+      const ev = await this.next();
+      if (!ev) return null;
+      if (ev.kind === 'command') return ev.data;
+      if (ev.kind === 'fatal') {
+        void this.end(ev.reason === 'line' ? R.lineTooLong() : R.literalTooLong());
+        return null;
+      }
+      // a refused literal inside IDLE or AUTHENTICATE: answer its tag, keep waiting
+      await this.send(R.literalRefused(ev.tag));
     }
-    return ev.data;
   }
 
   /** A line is already waiting (IDLE checks before it sleeps). */
@@ -136,12 +149,7 @@ export class Session implements ImapSession {
     this.conn.user = user;
     this.conn.log = this.conn.log.child({ user: user.address });
     this.state = 'auth';
-    this.unsubscribe = this.env.stores.changes.subscribe(account.id, (change) => {
-      if (this.selected && change.mailboxId === this.selected.info.id) {
-        this.dirty = true;
-        this.poke();
-      }
-    });
+    this.unsubscribe = this.env.stores.changes.subscribe(account.id, this.onChange);
   }
 
   select(mailbox: SelectedMailbox | null): void {
@@ -153,12 +161,7 @@ export class Session implements ImapSession {
     const owner = mailbox?.info.accountId;
     if (mailbox && owner !== undefined && owner !== this.account?.id) {
       // a shared folder (IM-2): its changes are published under its owner's account
-      this.unsubscribeShared = this.env.stores.changes.subscribe(owner, (change) => {
-        if (this.selected && change.mailboxId === this.selected.info.id) {
-          this.dirty = true;
-          this.poke();
-        }
-      });
+      this.unsubscribeShared = this.env.stores.changes.subscribe(owner, this.onChange);
     }
   }
 
@@ -197,10 +200,6 @@ export class Session implements ImapSession {
       this.conn.log.info({ err }, 'imap STARTTLS handshake failed');
       this.finish();
     }
-  }
-
-  async logout(): Promise<void> {
-    await this.end();
   }
 
   async end(bye?: string): Promise<void> {

@@ -76,7 +76,6 @@ export interface ImapSession {
   /** Sends pending EXISTS/EXPUNGE/FETCH of the selected mailbox. */
   flushUpdates(allowExpunge: boolean): Promise<void>;
   startTls(): Promise<void>;
-  logout(): Promise<void>;
   end(bye?: string): Promise<void>;
   readonly closed: boolean;
 }

@@ -46,6 +46,14 @@ export function onAuth(ctx: SmtpContext) {
         return callback(toSmtpError(REPLIES.authThrottled()));
       }
       const account = await check(ctx, auth);
+      // ML-2: ID = a list name with its post password lets the session post to that list only
+      const list = !account && auth.method !== 'CRAM-MD5' ? await ctx.stores.lists?.verifyPoster(login, auth.password ?? '') : null;
+      if (list) {
+        throttle.succeed(login);
+        conn.listPoster = list;
+        conn.log.info({ method: auth.method, list }, 'smtp auth ok (list post password)');
+        return callback(null, { user: login });
+      }
       if (!account) {
         throttle.fail(conn.remoteAddress, login);
         conn.log.info({ method: auth.method, login }, 'smtp auth failed');

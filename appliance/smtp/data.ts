@@ -53,7 +53,8 @@ async function checkQuotas(ctx: SmtpContext, tx: Transaction, size: number): Pro
 async function commit(ctx: SmtpContext, conn: Connection, tx: Transaction, content: Buffer): Promise<string> {
   // TX-5: with forwardAllToGateway this node keeps no mailboxes; everything goes to the gateway
   const keepLocal = !ctx.config.delivery.forwardAllToGateway;
-  const remote = tx.rcptTo.filter((r) => !keepLocal || !r.local).map((r) => r.forwardTo ?? r.address);
+  // addresses a plugin handled itself (handledBy: a mailing list) are neither stored nor queued here
+  const remote = tx.rcptTo.filter((r) => !r.handledBy && (!keepLocal || !r.local)).map((r) => r.forwardTo ?? r.address);
   const local = keepLocal ? await planLocalDelivery(ctx.hooks, { conn, tx }, content) : { deliveries: [], outbound: [] };
   // everything this message causes is committed before the 250
   await Promise.all([

@@ -48,6 +48,8 @@ export function onRcptTo(ctx: SmtpContext) {
       const verdict = await ctx.hooks.run('rcpt', { conn, tx, rcpt });
       const reply = verdictToReply(verdict);
       if (reply) throw new ReplyError(reply.code, reply.enhanced, reply.message);
+      // a plugin claimed this address (a mailing list): no local lookup, no relay check
+      if (rcpt.handledBy) return void tx.rcptTo.push(rcpt);
       const dir = await ctx.directory.get();
       let where;
       try {

@@ -139,11 +139,57 @@ export interface Stores {
   mail: MailStore;
   /** The outbound queue (delivery engine, TX-1 … TX-6). */
   queue: QueueStore;
+  /** Mailing-list runtime data (members, counters, archive, keys); see plugins/mailing-list. */
+  lists?: ListStore;
   /** Folder management and message changes for IMAP (RFC 3501). */
   folders: FolderStore;
   /** Change notifications (IMAP IDLE and unsolicited updates). */
   changes: ChangeNotifier;
+  /** Runtime state of auto-replies (AR-1: replied addresses, "do not reply again", RFC 3834 period). */
+  autoreply: AutoreplyStateStore;
+  /** Client IPs refused at runtime (mail filter units digit, MF-2); relay-effect refuses them. */
+  refusedIps?: RefusedIpStore;
   close(): Promise<void>;
+}
+
+export interface RefusedIp {
+  ip: string;
+  /** Why it was added (e.g. the mail filter rule). */
+  reason: string;
+  added: Date;
+}
+
+/** Runtime additions to the relay rules: client IPs refused from now on, kept across restarts. */
+export interface RefusedIpStore {
+  /** Adds an IP; false when it was listed already. */
+  add(ip: string, reason: string): Promise<boolean>;
+  has(ip: string): Promise<boolean>;
+  list(): Promise<RefusedIp[]>;
+  remove(ip: string): Promise<boolean>;
+}
+
+/** One address an account auto-replied to. */
+export interface RepliedAddress {
+  address: string;
+  lastReply: Date;
+  replies: number;
+  /** RecordReplies was on (the seed's REPLIED.TXT). */
+  recorded: boolean;
+  /** "Do not reply to the same address again" (added to the seed's NOREPLY.TXT). */
+  neverAgain: boolean;
+}
+
+/** The auto-reply plugin's per-account state, which changes with mail (not config). */
+export interface AutoreplyStateStore {
+  /**
+   * Decides and records in one step (two deliveries at once cannot both reply): false when the
+   * address is marked never-again or was replied to after `now - periodMs`; else records the
+   * reply (with the `record` and `neverAgain` marks) and returns true.
+   */
+  claimReply(accountId: number, address: string, opts: { now: Date; periodMs: number; record: boolean; neverAgain: boolean }): Promise<boolean>;
+  list(accountId: number): Promise<RepliedAddress[]>;
+  /** Forgets one address (or all of the account's): it gets a reply again. Returns how many. */
+  forget(accountId: number, address?: string): Promise<number>;
 }
 
 /** How STORE changes flags (RFC 3501 §6.4.6: FLAGS, +FLAGS, -FLAGS). */
@@ -273,4 +319,55 @@ export interface QueueStore {
   /** Called after every enqueue committed in this process (to wake the delivery service). */
   onEnqueue(listener: () => void): () => void;
   read(blobId: string): Promise<Buffer>;
+}
+
+/** A list member (ML-1). `list` is the list's key: `name` (global) or `name@domain`. */
+export interface ListMember {
+  address: string;
+  name: string;
+}
+
+export interface ListArticle {
+  n: number;
+  subject: string;
+  from: string;
+  date: Date;
+}
+
+/** A JOIN/LEAVE waiting for the member's confirmation or the admin's approval. */
+export interface ListPending {
+  token: string;
+  list: string;
+  action: 'JOIN' | 'LEAVE';
+  address: string;
+  stage: 'member' | 'admin';
+  expires: Date;
+}
+
+/** Mailing-list runtime data: it changes by mail, so it lives in the store, not in the config. */
+export interface ListStore {
+  members(list: string): Promise<ListMember[]>;
+  isMember(list: string, address: string): Promise<boolean>;
+  /** Adds (or renames) a member; false when the address was a member already. */
+  addMember(list: string, member: ListMember): Promise<boolean>;
+  /** False when the address was not a member. */
+  removeMember(list: string, address: string): Promise<boolean>;
+  /** Replaces the whole member list (import). */
+  replaceMembers(list: string, members: ListMember[]): Promise<void>;
+  /** Takes the next post number: max(counter, start) + 1, committed. */
+  nextCounter(list: string, start: number): Promise<number>;
+  archive(list: string, article: ListArticle, content: Buffer): Promise<void>;
+  articles(list: string): Promise<ListArticle[]>;
+  article(list: string, n: number): Promise<Buffer | null>;
+  deleteArticles(list: string, numbers: number[]): Promise<number>;
+  addKey(list: string, key: string, expires: Date): Promise<void>;
+  /** True when the key was issued for the list and has not expired. */
+  validKey(list: string, key: string, now?: Date): Promise<boolean>;
+  addPending(p: ListPending): Promise<void>;
+  /** Takes (removes) a pending request that has not expired. */
+  takePending(token: string, now?: Date): Promise<ListPending | null>;
+  /** The post passwords of the configured lists (ML-2), by list key; set by the plugin at start. */
+  setPostPasswords(passwords: Record<string, string>): Promise<void>;
+  /** SMTP AUTH with ID = list name: the list key when the post password matches, else null. */
+  verifyPoster(login: string, password: string): Promise<string | null>;
 }

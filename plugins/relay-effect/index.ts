@@ -81,6 +81,11 @@ export default definePlugin({
       const senderAccount = account ? `${account.name}@${account.domain}` : undefined;
       tx.state['relay-effect'] = { senderClass: cls, senderAccount };
       const banned = decideSender(compiled, conn.remoteAddress, sender);
+      // runtime additions (mail filter units digit, MF-2) refuse like a `false` rule
+      if (!banned && (await api.stores.refusedIps?.has(conn.remoteAddress))) {
+        conn.log.info({ ip: conn.remoteAddress, sender }, 'refused: IP added to the refused list at runtime');
+        return R.refused();
+      }
       if (banned) {
         conn.log.info({ rule: banned.rule, sender }, 'refused by relay rule');
         return R.refused();

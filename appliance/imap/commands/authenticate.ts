@@ -1,10 +1,55 @@
-// AUTHENTICATE mechanism [initial-response]   (RFC 3501 §6.2.2, RFC 4959 SASL-IR, RFC 4616 PLAIN)
-//   "+ " continuation, base64 response ("*" cancels), then OK [CAPABILITY ...] | NO | BAD
+// AUTHENTICATE mechanism [initial-response]   (RFC 3501 §6.2.2, RFC 4959 SASL-IR)
+//   PLAIN (RFC 4616): one base64 response "authzid\0authcid\0password"
+//   LOGIN (draft-murchison-sasl-login): "+ VXNlcm5hbWU6" user, "+ UGFzc3dvcmQ6" password
+//   a response of "*" cancels; then OK [CAPABILITY ...] | NO [AUTHENTICATIONFAILED] | BAD
 import { authenticateCached } from '../auth-cache.ts';
 import { completeLogin } from '../login.ts';
 import { atom } from '../parser.ts';
 import { R } from '../replies.ts';
-import type { CommandSpec } from '../types.ts';
+import type { Completion, CommandSpec, ImapSession } from '../types.ts';
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Sends a challenge and reads the client's base64 answer; null when cancelled or closed. */
+async function challenge(s: ImapSession, text: string): Promise<string | Completion | null> {
+  await s.send(`+ ${Buffer.from(text).toString('base64')}\r\n`);
+  const line = await s.readLine();
+  if (line === null) return null;
+  const response = line.toString('latin1').trim();
+  if (response === '*') return R.saslCancelled();
+  if (!BASE64.test(response)) return R.saslMalformed();
+  return Buffer.from(response, 'base64').toString('utf8');
+}
+
+async function plain(s: ImapSession, initial: string | undefined): Promise<Completion | null> {
+  let decoded: string;
+  if (initial !== undefined) {
+    // SASL-IR: "=" is an empty initial response
+    if (initial !== '=' && !BASE64.test(initial)) return R.saslMalformed();
+    decoded = initial === '=' ? '' : Buffer.from(initial, 'base64').toString('utf8');
+  } else {
+    const r = await challenge(s, '');
+    if (r === null || typeof r !== 'string') return r;
+    decoded = r;
+  }
+  const parts = decoded.split('\0');
+  if (parts.length !== 3) return R.saslMalformed();
+  const [authz, login, password] = parts;
+  if (authz && authz.toLowerCase() !== login.toLowerCase()) return completeLogin(s, 'PLAIN', login, null);
+  return completeLogin(s, 'PLAIN', login, await authenticateCached(s.env.stores, login, password));
+}
+
+async function login(s: ImapSession, initial: string | undefined): Promise<Completion | null> {
+  let user: string | Completion | null;
+  if (initial !== undefined) {
+    if (!BASE64.test(initial)) return R.saslMalformed();
+    user = Buffer.from(initial, 'base64').toString('utf8');
+  } else user = await challenge(s, 'Username:');
+  if (user === null || typeof user !== 'string') return user;
+  const password = await challenge(s, 'Password:');
+  if (password === null || typeof password !== 'string') return password;
+  return completeLogin(s, 'LOGIN', user, await authenticateCached(s.env.stores, user, password));
+}
 
 export const AUTHENTICATE: CommandSpec = {
   syntax: 'AUTHENTICATE mechanism [initial-response]',
@@ -12,25 +57,9 @@ export const AUTHENTICATE: CommandSpec = {
   args: [1, 2],
   async run(s, cmd) {
     const mech = atom(cmd.args[0], 'mechanism').toUpperCase();
-    if (mech !== 'PLAIN') return R.saslUnsupported();
+    if (mech !== 'PLAIN' && mech !== 'LOGIN') return R.saslUnsupported();
     if (!s.plaintextAuthAllowed()) return R.loginDisabled();
-    let response: string;
-    if (cmd.args[1]) {
-      response = atom(cmd.args[1], 'initial response');
-    } else {
-      await s.send('+ \r\n');
-      const line = await s.readLine();
-      if (line === null) return null;
-      response = line.toString('latin1').trim();
-    }
-    if (response === '*') return R.saslCancelled();
-    // SASL-IR: "=" is an empty initial response
-    const decoded = response === '=' ? '' : Buffer.from(response, 'base64').toString('utf8');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(response) && response !== '=') return R.saslMalformed();
-    const parts = decoded.split('\0');
-    if (parts.length !== 3) return R.saslMalformed();
-    const [authz, login, password] = parts;
-    if (authz && authz.toLowerCase() !== login.toLowerCase()) return completeLogin(s, 'PLAIN', login, null);
-    return completeLogin(s, 'PLAIN', login, await authenticateCached(s.env.stores, login, password));
+    const initial = cmd.args[1] ? atom(cmd.args[1], 'initial response') : undefined;
+    return mech === 'PLAIN' ? plain(s, initial) : login(s, initial);
   },
 };

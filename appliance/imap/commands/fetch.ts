@@ -45,7 +45,11 @@ export const FETCH: CommandSpec = {
     const content = needsContent(items);
     const rangeItems = items.filter(isRangeItem);
     const setsSeen = !sel.readOnly && items.some((i) => i.kind === 'section' && i.setsSeen);
-    let targets = sel.resolve(set, cmd.uid).filter((t) => !sel.isExpunged(t.msg.uid));
+    const requested = sel.resolve(set, cmd.uid);
+    let targets = requested.filter((t) => !sel.isExpunged(t.msg.uid));
+    // RFC 5530: a message expunged by another session keeps its number until the EXPUNGE is
+    // sent, but its data is gone; by UID it simply no longer exists (and the EXPUNGE follows)
+    const gone = !cmd.uid && targets.length < requested.length;
     if (changedSince !== null) targets = targets.filter((t) => t.msg.modseq > changedSince!);
     if (setsSeen) {
       const unseen = targets.filter((t) => !t.msg.flags.includes('\\Seen')).map((t) => t.msg.uid);
@@ -80,6 +84,7 @@ export const FETCH: CommandSpec = {
       }
     }
     if (batch.length) await s.send(Buffer.concat(batch));
+    if (gone) return R.expungeIssued();
     return R.done(cmd.uid ? 'UID FETCH' : 'FETCH');
   },
 };

@@ -3,6 +3,7 @@
  * the compiler finds a missing one. The dispatcher checks state, TLS and argument counts here.
  */
 import type { CommandSpec } from '../types.ts';
+import { DELETEACL, GETACL, LISTRIGHTS, MYRIGHTS, SETACL } from './acl.ts';
 import { APPEND } from './append.ts';
 import { AUTHENTICATE } from './authenticate.ts';
 import { CAPABILITY } from './capability.ts';
@@ -32,13 +33,14 @@ export const VERBS = [
   'CAPABILITY', 'NOOP', 'LOGOUT', 'STARTTLS', 'AUTHENTICATE', 'LOGIN', 'SELECT', 'EXAMINE', 'CREATE', 'DELETE', 'RENAME',
   'SUBSCRIBE', 'UNSUBSCRIBE', 'LIST', 'LSUB', 'STATUS', 'APPEND', 'CHECK', 'CLOSE', 'UNSELECT', 'EXPUNGE', 'SEARCH', 'FETCH',
   'STORE', 'COPY', 'MOVE', 'IDLE', 'NAMESPACE', 'ID', 'ENABLE', 'GETQUOTA', 'GETQUOTAROOT', 'SETQUOTA', 'SORT', 'THREAD',
+  'MYRIGHTS', 'GETACL', 'LISTRIGHTS', 'SETACL', 'DELETEACL',
 ] as const;
 export type Verb = (typeof VERBS)[number];
 
 export const COMMANDS: Record<Verb, CommandSpec> = {
   CAPABILITY, NOOP, LOGOUT, STARTTLS, AUTHENTICATE, LOGIN, SELECT, EXAMINE, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE,
   LIST, LSUB, STATUS, APPEND, CHECK, CLOSE, UNSELECT, EXPUNGE, SEARCH, FETCH, STORE, COPY, MOVE, IDLE, NAMESPACE, ID, ENABLE,
-  GETQUOTA, GETQUOTAROOT, SETQUOTA, SORT, THREAD,
+  GETQUOTA, GETQUOTAROOT, SETQUOTA, SORT, THREAD, MYRIGHTS, GETACL, LISTRIGHTS, SETACL, DELETEACL,
 };
 
 export function isVerb(word: string): word is Verb {

@@ -50,7 +50,8 @@ async function listing(s: ImapSession, verb: 'LIST' | 'LSUB', args: Token[]) {
     ...shared.map((x) => ({ name: x.name, specialUse: null, noselect: false })),
   ];
   const subscribed = new Set(await s.env.stores.folders.subscriptions(s.account!.id));
-  const names = new Set(boxes.map((b) => b.name));
+  // every name that has something below it (\HasChildren, RFC 3348)
+  const parentNames = new Set(boxes.flatMap((b) => b.name.split(DELIMITER).slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join(DELIMITER))));
   const match = matcher(reference, pattern);
   const out: Buffer[] = [];
   const sorted = [...boxes].sort((a, b) => (a.name === 'INBOX' ? -1 : b.name === 'INBOX' ? 1 : a.name < b.name ? -1 : 1));
@@ -58,7 +59,7 @@ async function listing(s: ImapSession, verb: 'LIST' | 'LSUB', args: Token[]) {
     if (!match(box.name)) continue;
     if ((verb === 'LSUB' || options.includes('SUBSCRIBED')) && !subscribed.has(box.name)) continue;
     if (options.includes('SPECIAL-USE') && !box.specialUse) continue;
-    const hasChildren = [...names].some((n) => n.startsWith(box.name + DELIMITER));
+    const hasChildren = parentNames.has(box.name);
     const attrs = [hasChildren ? '\\HasChildren' : '\\HasNoChildren'];
     if (box.noselect) attrs.unshift('\\Noselect');
     if (box.specialUse) attrs.push(box.specialUse);

@@ -10,7 +10,7 @@ export const LOGOUT: CommandSpec = {
   async run(s, cmd) {
     await s.send(R.bye());
     await s.send(tagged(cmd.tag, R.done('LOGOUT')));
-    await s.logout();
+    await s.end();
     return null;
   },
 };

@@ -11,7 +11,6 @@ import { R } from '../replies.ts';
 import type { CommandSpec, ImapSession, Command } from '../types.ts';
 import { mailboxArg, resolve } from './args.ts';
 
-const SYSTEM = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
 
 async function open(s: ImapSession, cmd: Command, readOnly: boolean) {
   const name = mailboxArg(cmd.args[0]);
@@ -37,13 +36,9 @@ async function open(s: ImapSession, cmd: Command, readOnly: boolean) {
   // a read-only shared folder (IM-2) opens as EXAMINE would
   readOnly = readOnly || !found.writable;
   const sel = await SelectedMailbox.open(s.env.stores.mail, s.env.stores.folders, found.info, readOnly, s.enabled.has('CONDSTORE'));
-  const keywords = new Set<string>();
-  for (const m of sel.messages) for (const f of m.flags) if (!f.startsWith('\\')) keywords.add(f);
-  const flags = [...SYSTEM, ...keywords].join(' ');
   const firstUnseen = sel.messages.findIndex((m) => !m.flags.includes('\\Seen'));
   const lines = [
-    `* FLAGS (${flags})`,
-    `* OK [PERMANENTFLAGS (${readOnly ? '' : `${flags} \\*`})] Flags permitted`,
+    ...sel.flagLines().map((l) => l.trimEnd()),
     `* ${sel.exists} EXISTS`,
     `* ${sel.recent} RECENT`,
     ...(firstUnseen >= 0 ? [`* OK [UNSEEN ${firstUnseen + 1}] First unseen`] : []),

@@ -16,15 +16,14 @@ async function candidates(s: ImapSession, cmd: Command, charsetAt: number): Prom
   const cs = astring(cmd.args[charsetAt], 'charset').toUpperCase();
   if (cs !== 'UTF-8' && cs !== 'US-ASCII') return null;
   const criteria = parseSearch(cmd.args.slice(charsetAt + 1));
-  // sort keys read headers, so every candidate's header is parsed anyway
-  const withContent = true;
   const maxSeq = sel.messages.length;
   const maxUid = maxSeq ? sel.messages[maxSeq - 1].uid : 0;
   const out: SortItem[] = [];
   for (let i = 0; i < sel.messages.length; i++) {
     const msg = sel.messages[i];
     if (sel.isExpunged(msg.uid)) continue;
-    const buf = withContent ? await s.env.stores.mail.read(msg.blobId).catch(() => null) : null;
+    // sort keys and threading read headers, so every candidate is parsed anyway
+    const buf = await s.env.stores.mail.read(msg.blobId).catch(() => null);
     const root = buf ? cachedMime(msg.blobId, buf) : null;
     const content = buf && root ? { buf, root } : null;
     if (matches(criteria, { seq: i + 1, msg, recent: sel.isRecent(msg), maxSeq, maxUid, content })) out.push({ seq: i + 1, msg, root });

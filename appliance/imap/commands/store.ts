@@ -37,7 +37,8 @@ export const STORE: CommandSpec = {
     const { updated, failed } = await s.env.stores.folders.setFlags(sel.info.id, targets.map((t) => t.msg.uid), mode, flags, unchangedSince);
     sel.applyOwn(updated);
     const silent = !!m[2];
-    const out: string[] = [];
+    // a keyword used for the first time is announced in * FLAGS before any FETCH shows it
+    const out: string[] = sel.newFlagLines();
     for (const u of updated) {
       const idx = sel.indexOf(u.uid);
       if (idx < 0) continue;

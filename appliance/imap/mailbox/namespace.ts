@@ -47,3 +47,15 @@ export async function sharedMailboxes(stores: Stores, me: Account): Promise<{ na
   }
   return out;
 }
+
+/** RFC 4314 rights: all of them on one's own mailboxes; for a shared folder, what its owner allows. */
+export const ALL_RIGHTS = 'lrswipkxtea';
+export function rightsOf(resolved: Resolved, me: Account): string {
+  if (resolved.owner.id === me.id) return ALL_RIGHTS;
+  return resolved.writable ? 'lrswite' : 'lr';
+}
+
+/** Rights the domain's other accounts have on an owner's mailbox (empty when not published). */
+export function sharedRights(owner: Account, folder: string): string {
+  return published(owner, folder) ? (owner.sharedWrite ? 'lrswite' : 'lr') : '';
+}

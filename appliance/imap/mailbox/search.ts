@@ -35,8 +35,10 @@ const DATE_KEYS: Record<string, [boolean, 'before' | 'on' | 'since']> = {
 };
 
 /** Parses search keys (after an optional CHARSET, which the caller removed). */
-export function parseSearch(tokens: Token[]): Criterion {
+export function parseSearch(tokens: Token[], depth = 0): Criterion {
   let i = 0;
+  // NOT/OR/parentheses nest; a hostile command must not exhaust the stack
+  if (depth > 64) throw new BadArgument('Search criteria nested too deeply');
   const next = (what: string): Token => {
     const t = tokens[i++];
     if (!t) throw new BadArgument(`Missing ${what}`);
@@ -44,7 +46,7 @@ export function parseSearch(tokens: Token[]): Criterion {
   };
   const one = (): Criterion => {
     const tok = next('search key');
-    if (tok.t === 'list') return parseSearch(tok.v);
+    if (tok.t === 'list') return parseSearch(tok.v, depth + 1);
     if (tok.t !== 'atom') throw new BadArgument('Invalid search key');
     const key = tok.v.toUpperCase();
     if (key === 'ALL') return { k: 'all' };
@@ -80,8 +82,9 @@ export function parseSearch(tokens: Token[]): Criterion {
       if (!/^\d{1,20}$/.test(n)) throw new BadArgument('Invalid mod-sequence');
       return { k: 'modseq', n: Number(n) };
     }
-    if (key === 'NOT') return { k: 'not', c: one() };
-    if (key === 'OR') {
+    if (key === 'NOT' || key === 'OR') {
+      if (++depth > 64) throw new BadArgument('Search criteria nested too deeply');
+      if (key === 'NOT') return { k: 'not', c: one() };
       const a = one();
       return { k: 'or', a, b: one() };
     }

@@ -17,6 +17,9 @@ export class SelectedMailbox {
   private announced: number;
   private readonly expunged = new Set<number>();
   private readonly flagChanged = new Set<number>();
+  /** Keywords announced in `* FLAGS`; a new one is announced before it is used (RFC 3501 §7.2.6). */
+  private readonly keywords = new Set<string>();
+  private keywordsChanged = false;
   /** Messages that arrived while selected and that this session claimed as \Recent. */
   private readonly recentLater = new Set<number>();
 
@@ -32,6 +35,29 @@ export class SelectedMailbox {
   ) {
     // QRESYNC (RFC 7162 §3.2.10) is switched on by the session after open()
     this.announced = messages.length;
+    for (const m of messages) for (const f of m.flags) if (!f.startsWith('\\')) this.keywords.add(f);
+  }
+
+  /** The `* FLAGS` and PERMANENTFLAGS lines for the keywords in use. */
+  flagLines(): string[] {
+    const flags = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft', ...this.keywords].join(' ');
+    return [`* FLAGS (${flags})\r\n`, `* OK [PERMANENTFLAGS (${this.readOnly ? '' : `${flags} \\*`})] Flags permitted\r\n`];
+  }
+
+  /** Lines announcing keywords that came into use since the last announcement (none if none). */
+  newFlagLines(): string[] {
+    if (!this.keywordsChanged) return [];
+    this.keywordsChanged = false;
+    return this.flagLines();
+  }
+
+  private noteKeywords(flags: string[]): void {
+    for (const f of flags) {
+      if (!f.startsWith('\\') && !this.keywords.has(f)) {
+        this.keywords.add(f);
+        this.keywordsChanged = true;
+      }
+    }
   }
 
   static async open(mail: MailStore, folders: FolderStore, info: MailboxInfo, readOnly: boolean, condstore: boolean): Promise<SelectedMailbox> {
@@ -113,6 +139,7 @@ export class SelectedMailbox {
     const arrived: number[] = [];
     for (const m of changed) {
       if (m.modseq === box.highestModseq) sawTop = true;
+      this.noteKeywords(m.flags);
       if (m.uid > last) {
         this.messages.push(m);
         arrived.push(m.uid);
@@ -142,6 +169,7 @@ export class SelectedMailbox {
     for (const u of updates) {
       const i = this.indexOf(u.uid);
       if (i < 0) continue;
+      this.noteKeywords(u.flags);
       this.messages[i] = { ...this.messages[i], flags: u.flags, modseq: u.modseq };
       this.flagChanged.delete(u.uid);
     }
@@ -154,7 +182,7 @@ export class SelectedMailbox {
 
   /** The untagged responses owed to the client, in the order RFC 3501 §7.4.1 needs. */
   updates(allowExpunge: boolean): string[] {
-    const out: string[] = [];
+    const out: string[] = this.newFlagLines();
     if (allowExpunge && this.expunged.size) {
       const keep: MessageMeta[] = [];
       const vanished: number[] = [];

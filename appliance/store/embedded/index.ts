@@ -6,7 +6,10 @@ import { EmbeddedAccounts, EmbeddedAliases, EmbeddedDomains } from './directory.
 import { EmbeddedMail } from './mail.ts';
 import type { EmbeddedQueue } from './queue.ts';
 import { EmbeddedFolders } from './imap-mail.ts';
+import { EmbeddedRefusedIps } from './refused-ips.ts';
+import { EmbeddedLists } from './lists.ts';
 import { LocalChangeNotifier } from '../../../core/store/notifications.ts';
+import { EmbeddedAutoreplyState } from './autoreply-state.ts';
 
 export interface EmbeddedStores extends Stores {
   mail: EmbeddedMail;
@@ -25,7 +28,10 @@ export function openEmbeddedStore(dataDir: string, opts: { durable?: boolean } =
     mail,
     queue: mail.queue,
     folders: new EmbeddedFolders(db, blobDir, changes),
+    lists: new EmbeddedLists(db),
     changes,
+    autoreply: new EmbeddedAutoreplyState(db),
+    refusedIps: new EmbeddedRefusedIps(db),
     async close() {
       db.close();
     },

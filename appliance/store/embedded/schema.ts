@@ -110,4 +110,55 @@ export const MIGRATIONS: string[] = [
   UPDATE queue SET size = coalesce((SELECT size FROM blobs WHERE blobs.id = queue.blob_id), 0);
   CREATE INDEX queue_recipients_due ON queue_recipients (status, next_attempt);
   `,
+  // Auto-reply state (issue 8, autoreply-state.ts): addresses an account replied to (last reply
+  // in ms since the epoch), recorded = RecordReplies, never_again = "do not reply again"
+  `
+  CREATE TABLE autoreply_state (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    address TEXT NOT NULL,
+    last_reply INTEGER NOT NULL,
+    replies INTEGER NOT NULL DEFAULT 1,
+    recorded INTEGER NOT NULL DEFAULT 0,
+    never_again INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, address)
+  ) WITHOUT ROWID;
+  `,
+  // Mailing lists (issue 7): members, post counters, archive, admin keys, pending JOIN/LEAVE
+  `
+  CREATE TABLE list_members (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    list TEXT NOT NULL,
+    addr_key TEXT NOT NULL,
+    address TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    UNIQUE (list, addr_key)
+  );
+  CREATE TABLE list_counters (list TEXT PRIMARY KEY, counter INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE list_archive (
+    list TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    date INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    PRIMARY KEY (list, n)
+  ) WITHOUT ROWID;
+  CREATE TABLE list_keys (list TEXT NOT NULL, key TEXT NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (list, key)) WITHOUT ROWID;
+  CREATE TABLE list_pending (
+    token TEXT PRIMARY KEY,
+    list TEXT NOT NULL,
+    action TEXT NOT NULL,
+    address TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    expires INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  // Mail filter (issue 6): client IPs refused at runtime by a filter rule's units digit (MF-2)
+  `
+  CREATE TABLE refused_ips (
+    ip TEXT PRIMARY KEY,
+    reason TEXT NOT NULL DEFAULT '',
+    added INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

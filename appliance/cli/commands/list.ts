@@ -1,0 +1,113 @@
+/**
+ * mailserver list members LIST
+ * mailserver list import LIST FILE [--replace]
+ * mailserver list export LIST [FILE]
+ * mailserver list add LIST ADDRESS [NAME]
+ * mailserver list remove LIST ADDRESS
+ *
+ * ML-1: the members of a mailing list (LIST = `name` for a global list, `name@domain` for a
+ * per-domain one, as in the mailing-list plugin's options). Members are runtime data in the
+ * store (they change by mail); the member file is the seed's format.
+ */
+import fs from 'node:fs';
+import { UsageError } from '../../../core/errors.ts';
+import type { ListStore } from '../../../core/store/ports.ts';
+import { defineGroup } from '../command.ts';
+import { withStore } from '../values.ts';
+import { decodeMemberFile, formatMemberFile, parseMemberFile, parseMemberLine } from '../../../policies/list-members.ts';
+
+const LIST = /^[A-Za-z0-9._+-]+(@[A-Za-z0-9.-]+)?$/;
+
+function listKey(text: string): string {
+  if (!LIST.test(text)) throw new UsageError(`"${text}" is not a list name (name or name@domain)`);
+  return text.toLowerCase();
+}
+
+function lists(s: { lists?: ListStore }): ListStore {
+  if (!s.lists) throw new UsageError('this store keeps no mailing lists');
+  return s.lists;
+}
+
+export default defineGroup('list', 'mailing-list members (ML-1)', {
+  members: {
+    usage: 'list members LIST',
+    summary: 'prints the members of a list in the member file format',
+    positionals: [1, 1],
+    async run({ positionals, ctx, dataDir }) {
+      const key = listKey(positionals[0]);
+      const members = await withStore(dataDir, 'existing', (s) => lists(s).members(key));
+      if (!members.length) return void ctx.io.err(`no members in ${key}`);
+      ctx.io.write(formatMemberFile(members));
+    },
+  },
+
+  import: {
+    usage: 'list import LIST FILE [--replace]',
+    summary: 'adds the members of a member file (Name <addr>, <addr>, addr; # comments)',
+    notes: ['The file may be UTF-8 or Shift_JIS. Nothing is imported when a line is not an address.',
+      'With --replace the list gets exactly the members of the file.'],
+    optionHelp: [['--replace', 'replace the member list instead of adding to it']],
+    options: { replace: { type: 'boolean' } },
+    positionals: [2, 2],
+    async run({ positionals, values, ctx, dataDir }) {
+      const key = listKey(positionals[0]);
+      let bytes: Buffer;
+      try {
+        bytes = fs.readFileSync(positionals[1]);
+      } catch (err) {
+        throw new UsageError(`cannot read ${positionals[1]}: ${(err as Error).message}`);
+      }
+      const { members, errors } = parseMemberFile(decodeMemberFile(bytes));
+      if (errors.length) {
+        throw new UsageError(`${positionals[1]}: nothing imported; ${errors.map((e) => `line ${e.line}: "${e.text.trim()}" is not an address`).join('; ')}`);
+      }
+      const added = await withStore(dataDir, 'existing', async (s) => {
+        const l = lists(s);
+        if (values.replace) return l.replaceMembers(key, members).then(() => members.length);
+        let n = 0;
+        for (const m of members) if (await l.addMember(key, m)) n++;
+        return n;
+      });
+      ctx.io.out(values.replace ? `${key}: ${added} member(s)` : `${key}: ${added} member(s) added, ${members.length - added} already there`);
+    },
+  },
+
+  export: {
+    usage: 'list export LIST [FILE]',
+    summary: 'writes the member file of a list (to stdout without FILE)',
+    positionals: [1, 2],
+    async run({ positionals, ctx, dataDir }) {
+      const key = listKey(positionals[0]);
+      const members = await withStore(dataDir, 'existing', (s) => lists(s).members(key));
+      const text = formatMemberFile(members, `members of ${key}`);
+      if (positionals[1] === undefined) return void ctx.io.write(text);
+      fs.writeFileSync(positionals[1], text);
+      ctx.io.out(`${key}: ${members.length} member(s) written to ${positionals[1]}`);
+    },
+  },
+
+  add: {
+    usage: 'list add LIST ADDRESS [NAME]',
+    summary: 'adds one member',
+    positionals: [2, 3],
+    async run({ positionals, ctx, dataDir }) {
+      const key = listKey(positionals[0]);
+      const m = parseMemberLine(positionals[1]);
+      if (!m) throw new UsageError(`"${positionals[1]}" is not an address`);
+      const added = await withStore(dataDir, 'existing', (s) => lists(s).addMember(key, { address: m.address, name: positionals[2] ?? m.name }));
+      ctx.io.out(added ? `${key}: added ${m.address}` : `${key}: ${m.address} is a member already`);
+    },
+  },
+
+  remove: {
+    usage: 'list remove LIST ADDRESS',
+    summary: 'removes one member',
+    positionals: [2, 2],
+    async run({ positionals, ctx, dataDir }) {
+      const key = listKey(positionals[0]);
+      const removed = await withStore(dataDir, 'existing', (s) => lists(s).removeMember(key, positionals[1]));
+      if (!removed) throw new UsageError(`${positionals[1]} is not a member of ${key}`);
+      ctx.io.out(`${key}: removed ${positionals[1]}`);
+    },
+  },
+});

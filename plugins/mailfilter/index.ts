@@ -1,0 +1,113 @@
+/**
+ * mailfilter: the seed's mail.dat filter (MF-1 … MF-3) and per-account filter tables (AC-6).
+ *
+ * Hooks: `data_post` (priority 20, after antivirus) matches the global table against the decoded
+ * message; the first matching rule acts: 1xx refuses (550 5.7.1); 2xx/3xx change the message bytes
+ * (tx.message is replaced before the appliance assembles the stored copy, so every recipient,
+ * local or remote, gets the changed message); 4xx adds a header (tx.addedHeaders); 5xx–7xx forward
+ * a copy (enqueued in `queue_ok`, after the message itself is committed, before the 250); x1x keeps
+ * a copy in the rule's folder on disk (default `<dataDir>/viruslog`); xx1 adds the client IP to the
+ * store's refused IPs, which relay-effect refuses from then on.
+ * `local_delivery` (priority 100) applies an account's own table to that account's copy: changes
+ * go to plan.content, copies to plan.copies (a folder of the account's mailbox), forwards to
+ * plan.outbound; 1xx cannot refuse an accepted message, so the account keeps no copy.
+ */
+import { definePlugin } from '../../core/plugin.ts';
+import type { LocalDeliveryPlan } from '../../core/hooks.ts';
+import { firstMatch, formatLevel, type FilterRule } from '../../policies/mail-dat.ts';
+import { decodeMessage } from '../../policies/mail-dat-decode.ts';
+import { addHeader, headerOfTag, prependWarning, tagSubject } from '../../policies/mail-dat-edit.ts';
+import { MailfilterOptions } from './options.ts';
+import { loadTable } from './load.ts';
+import { ipMatcher } from './exempt.ts';
+import { UriBlocklist } from './uribl.ts';
+import { folderPath, mailboxFolder, saveCopy } from './folder-copy.ts';
+import { FILTER_REPLIES as R } from './replies.ts';
+import { sendThroughStore } from './send.ts';
+
+declare module '../../core/session.ts' {
+  interface SessionState {
+    mailfilter: { rule: string; forward?: string };
+  }
+}
+
+/** The bytes a rule's 2xx/3xx/4xx action makes of a message (all of them in the message itself). */
+function changed(rule: FilterRule, content: Buffer): Buffer {
+  const a = rule.level.action;
+  if (a === 2) return prependWarning(content, rule.warning ?? []);
+  if ((a === 3 || a === 6) && rule.tag) return tagSubject(content, rule.tag);
+  if ((a === 4 || a === 7) && rule.tag) {
+    const h = headerOfTag(rule.tag);
+    return addHeader(content, h.name, h.value);
+  }
+  return content;
+}
+
+export default definePlugin({
+  name: 'mailfilter',
+  options: MailfilterOptions,
+  setup(api) {
+    const o = api.options;
+    const global = loadTable({ rules: o.rules, file: o.file }, api.log);
+    const tables = new Map(Object.entries(o.accounts).map(([addr, t]) => [addr.toLowerCase(), loadTable(t, api.log)]));
+    const exempt = ipMatcher(o.exemptIps);
+    const uribl = new UriBlocklist({ servers: o.dnsServers, timeoutMs: o.rblTimeoutMs });
+    const listed = (zone: string, domains: string[]) => uribl.listed(zone, domains);
+    const root = o.folderRoot ?? api.dataDir;
+    api.log.info({ rules: global.length, accounts: tables.size, exemptIps: o.exemptIps.length }, 'mail filter loaded');
+
+    const ban = async (ip: string | undefined, rule: FilterRule) => {
+      if (!ip || !api.stores.refusedIps) return;
+      if (await api.stores.refusedIps.add(ip, `mail filter rule "${rule.name}"`)) api.log.warn({ ip, rule: rule.name }, 'client IP added to the refused IPs');
+    };
+
+    if (global.length) {
+      api.hook('data_post', async ({ conn, tx }) => {
+        if (!tx.message || exempt(conn.remoteAddress)) return;
+        const rule = await firstMatch(global, await decodeMessage(tx.message), listed);
+        if (!rule) return;
+        conn.log.info({ rule: rule.name, level: formatLevel(rule.level) }, 'mail filter rule matched');
+        if (rule.level.keepCopy) await saveCopy(folderPath(root, rule.folder), tx.id, tx.message);
+        if (rule.level.banIp) await ban(conn.remoteAddress, rule);
+        const a = rule.level.action;
+        if (a === 1) return R.refused(rule.name);
+        if (a === 4 || a === 7) {
+          if (rule.tag) tx.addedHeaders.push(headerOfTag(rule.tag));
+        } else tx.message = changed(rule, tx.message);
+        tx.state.mailfilter = { rule: rule.name, forward: a >= 5 ? rule.forward : undefined };
+      }, { priority: 20 });
+
+      api.hook('queue_ok', async ({ tx }) => {
+        const st = tx.state.mailfilter;
+        if (!st?.forward || !tx.message) return;
+        let content = tx.message;
+        for (const h of [...tx.addedHeaders].reverse()) content = addHeader(content, h.name, h.value);
+        await sendThroughStore(api.stores, tx.mailFrom.address, [st.forward], content);
+      });
+    }
+
+    if (tables.size) {
+      api.hook('local_delivery', async ({ conn, tx, accountId, plan }) => {
+        if (conn && exempt(conn.remoteAddress)) return;
+        const account = await api.stores.accounts.getById(accountId);
+        const rules = account && tables.get(`${account.name}@${account.domain}`.toLowerCase());
+        if (!rules?.length) return;
+        const rule = await firstMatch(rules, await decodeMessage(plan.content), listed);
+        if (!rule) return;
+        (conn?.log ?? api.log).info({ account: `${account!.name}@${account!.domain}`, rule: rule.name, level: formatLevel(rule.level) }, 'account filter rule matched');
+        applyToPlan(rule, plan, tx.mailFrom.address);
+        if (rule.level.banIp) await ban(conn?.remoteAddress, rule);
+      }, { priority: 100 });
+    }
+  },
+});
+
+function applyToPlan(rule: FilterRule, plan: LocalDeliveryPlan, mailFrom: string): void {
+  if (rule.level.keepCopy) plan.copies.push({ folder: mailboxFolder(rule.folder), content: plan.content });
+  if (rule.level.action === 1) {
+    plan.keep = false;
+    return;
+  }
+  plan.content = changed(rule, plan.content);
+  if (rule.level.action >= 5 && rule.forward) plan.outbound.push({ mailFrom, recipients: [rule.forward], content: plan.content });
+}

@@ -1,0 +1,86 @@
+/**
+ * mailing-list (ML-1 … ML-5): lists defined in the config, members in the store. The rcpt hook
+ * claims `<list>@<domain>` and `<list>-request@<domain>` (Recipient.handledBy), refusing posts
+ * that need SMTP AUTH (post password) without it; after the message is committed (queue_ok,
+ * before the 250) a post is distributed to the members through the outbound queue and archived,
+ * and a -request mail's commands are run and answered by mail.
+ */
+import { definePlugin } from '../../core/plugin.ts';
+import type { ListStore, OutboundItem } from '../../core/store/ports.ts';
+import { OptionsSchema } from './options.ts';
+import { defineLists, lookup, type ListAt } from './lists.ts';
+import { isAutomatic, post } from './post.ts';
+import { runCommands } from './commands.ts';
+import { composeNotice } from './compose.ts';
+import { TEXT } from './replies.ts';
+import { header } from './headers.ts';
+
+declare module '../../core/session.ts' {
+  interface SessionState {
+    /** The lists this transaction addresses (and whether as -request), in RCPT order. */
+    'mailing-list-tx': { targets: { list: ListAt; request: boolean }[] };
+  }
+}
+
+export default definePlugin({
+  name: 'mailing-list',
+  options: OptionsSchema,
+  async setup(api) {
+    const defs = defineLists(api.options.lists);
+    const store: ListStore | undefined = api.stores.lists;
+    if (!store) throw new Error('mailing-list: this store has no list tables');
+    const hosted = async (d: string) => !!(await api.stores.domains.get(d));
+    const hostname = api.config.hostname;
+    await store.setPostPasswords(Object.fromEntries(defs.map((d) => [d.key, d.postPassword])));
+
+    api.hook('rcpt', async ({ conn, tx, rcpt }) => {
+      const found = await lookup(defs, rcpt.address, hosted);
+      if (!found) return;
+      const def = found.list.def;
+      if (!found.request && def.postPassword) {
+        const own = conn.listPoster === def.key || !!conn.user;
+        if (!own) return { kind: 'reject', permanent: true, code: 530, enhanced: '5.7.0', message: `<${rcpt.address}>: ${TEXT.authNeeded(def.local)}` };
+      }
+      rcpt.handledBy = 'mailing-list';
+      const state = (tx.state['mailing-list-tx'] ??= { targets: [] });
+      if (!state.targets.some((t) => t.list.def.key === def.key && t.request === found.request)) state.targets.push(found);
+    });
+
+    api.hook('queue_ok', async ({ conn, tx, queueId }) => {
+      const targets = tx.state['mailing-list-tx']?.targets;
+      if (!targets?.length || !tx.message) return;
+      const message = tx.message;
+      const out: OutboundItem[] = [];
+      for (const { list, request } of targets) {
+        try {
+          if (request) {
+            const auto = isAutomatic(tx, message) ?? (header(message, 'List-Id') ? 'list traffic' : null);
+            if (auto) {
+              conn.log.info({ list: list.def.key, why: auto, queueId }, 'list command mail ignored');
+              continue;
+            }
+            out.push(...(await runCommands(store, defs, list, tx, message, hostname)));
+            continue;
+          }
+          const r = await post(store, list, conn, tx, message);
+          if (r.kind === 'posted') {
+            out.push(...r.outbound);
+            conn.log.info({ list: list.def.key, n: r.n, parts: r.outbound.length, queueId }, 'list post distributed');
+          } else {
+            conn.log.info({ list: list.def.key, why: r.why, queueId }, `list post ${r.kind}`);
+            if (r.kind === 'refused' && !list.def.noAnswer) {
+              const to = tx.mailFrom.address;
+              out.push({ mailFrom: '', recipients: [to], content: await composeNotice({
+                from: list.request, to, subject: TEXT.refusedSubject(list.def.local), text: TEXT.refused(list.def.local, r.why),
+                inReplyTo: header(message, 'Message-ID'),
+              }, hostname) });
+            }
+          }
+        } catch (err) {
+          conn.log.error({ err, list: list.def.key, queueId }, 'mailing list processing failed');
+        }
+      }
+      await Promise.all(out.map((item) => api.stores.mail.enqueue(item)));
+    });
+  },
+});

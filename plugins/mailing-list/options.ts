@@ -1,0 +1,51 @@
+/** The mailing-list plugin's options (ML-1 … ML-5): one entry per list, defined in mailserver.config.ts. */
+import { Type, type Static } from '@sinclair/typebox';
+
+const ADDRESS = '^[^@\\s]+@[^@\\s]+$';
+
+export const ListSchema = Type.Object({
+  /** `name` (every hosted domain) or `name@domain` (that domain only). */
+  name: Type.String({ pattern: '^[A-Za-z0-9._+-]+(@[A-Za-z0-9.-]+)?$' }),
+  /** ML-2 post password: when set, posts must come over SMTP AUTH (ID = list name, or the poster's own account). */
+  postPassword: Type.String({ default: '' }),
+  /** Add Reply-To: <list> [yes]. */
+  replyTo: Type.Boolean({ default: true }),
+  /** Add the list headers (RFC 2369 / RFC 2919, Precedence, X-ML-Name, X-Mail-Count) [yes]. */
+  listHeaders: Type.Boolean({ default: true }),
+  /** Post counter start [0]: the first post gets counter + 1 (the seed's カウンタ値). */
+  counter: Type.Integer({ minimum: 0, default: 0 }),
+  /** Subject tag with the counter, e.g. `[test %03d]` (wraps at the width); '' = none. */
+  subjectTag: Type.String({ default: '' }),
+  /** Keep posts in the archive (ARTICLE commands need it) [no]. */
+  archive: Type.Boolean({ default: false }),
+  /** Non-delivery reports: 'nobody' (null sender), 'poster', or an address. */
+  errorsTo: Type.Union([Type.Literal('nobody'), Type.Literal('poster'), Type.String({ pattern: ADDRESS })], { default: 'nobody' }),
+  /** Who may post [members]. */
+  posters: Type.Union([Type.Literal('anyone'), Type.Literal('members'), Type.Literal('admin')], { default: 'members' }),
+  /** "Do not answer": no replies to refused posts nor to commands. */
+  noAnswer: Type.Boolean({ default: false }),
+  /** ML-3 admin address ('' = none). */
+  admin: Type.String({ default: '' }),
+  /** JOIN / LEAVE requests need the admin's approval. */
+  joinToAdmin: Type.Boolean({ default: false }),
+  leaveToAdmin: Type.Boolean({ default: false }),
+  /** Minutes a KEYGEN admin key is valid; 0 = admin commands need no key. */
+  adminKeyMinutes: Type.Integer({ minimum: 0, default: 0 }),
+  /**
+   * JOIN / LEAVE take effect only after the address itself confirms (CONFIRM <token> mailed to
+   * it) [yes]: the sender of a command is not authenticated, so without it anyone could
+   * subscribe or remove anyone.
+   */
+  confirm: Type.Boolean({ default: true }),
+  /** ML-5 delivery split [by domain, 2 parts]. */
+  split: Type.Object({
+    rule: Type.Union([Type.Literal('domain'), Type.Literal('even')], { default: 'domain' }),
+    parts: Type.Integer({ minimum: 1, default: 2 }),
+  }, { default: {} }),
+});
+
+export type ListOptions = Static<typeof ListSchema>;
+
+export const OptionsSchema = Type.Object({
+  lists: Type.Array(ListSchema, { default: [] }),
+});

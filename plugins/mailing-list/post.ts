@@ -1,0 +1,77 @@
+/**
+ * ML-2 a post to a list: who may post, the counter and subject tag, the list headers and
+ * Reply-To, the archive, and the copies to the members (ML-5 split) as outbound items.
+ */
+import type { Connection, Transaction } from '../../core/session.ts';
+import type { ListStore, OutboundItem } from '../../core/store/ports.ts';
+import { splitMembers, tagSubject } from '../../policies/list-commands.ts';
+import { addressOf, decodedHeader, encodeValue, header, rewrite } from './headers.ts';
+import type { ListAt } from './lists.ts';
+import { TEXT } from './replies.ts';
+
+/** Fields a list replaces: the list headers of another hop, trace of the original delivery. */
+const REPLACED = ['List-Id', 'List-Post', 'List-Help', 'List-Subscribe', 'List-Unsubscribe', 'List-Unsubscribe-Post', 'List-Archive',
+  'List-Owner', 'Precedence', 'X-ML-Name', 'X-Mail-Count', 'Return-Path', 'Delivered-To'];
+
+export const listId = (l: ListAt) => `<${l.def.local}.${l.domain}>`;
+
+/** RFC 3834 / list traffic that a list must neither distribute nor answer. */
+export function isAutomatic(tx: Transaction, message: Buffer): string | null {
+  if (!tx.mailFrom.address) return 'null sender (a bounce)';
+  const auto = header(message, 'Auto-Submitted');
+  if (auto && !/^no\b/i.test(auto)) return `Auto-Submitted: ${auto}`;
+  const prec = header(message, 'Precedence');
+  if (prec && /^(bulk|junk|list)\b/i.test(prec)) return `Precedence: ${prec}`;
+  return null;
+}
+
+export type PostResult =
+  | { kind: 'dropped'; why: string }
+  | { kind: 'refused'; why: string }
+  | { kind: 'posted'; n: number; outbound: OutboundItem[] };
+
+export async function post(store: ListStore, list: ListAt, conn: Connection, tx: Transaction, message: Buffer): Promise<PostResult> {
+  const def = list.def;
+  const auto = isAutomatic(tx, message);
+  if (auto) return { kind: 'dropped', why: auto };
+  if ((header(message, 'List-Id') ?? '').toLowerCase().includes(listId(list).toLowerCase())) return { kind: 'dropped', why: 'loop: the post carries this list\'s List-Id' };
+  const sender = tx.mailFrom.address;
+  const from = addressOf(header(message, 'From'));
+  const who = [sender, from, conn.user?.address].filter((a): a is string => !!a && a.includes('@'));
+  const postAuth = conn.listPoster === def.key;
+  if (def.posters === 'admin') {
+    if (!def.admin || !who.some((a) => a.toLowerCase() === def.admin.toLowerCase())) return { kind: 'refused', why: TEXT.notAllowed.admin };
+  } else if (def.posters === 'members' && !postAuth) {
+    let member = false;
+    for (const a of who) if (await store.isMember(def.key, a)) member = true;
+    if (!member) return { kind: 'refused', why: TEXT.notAllowed.members };
+  }
+  const n = await store.nextCounter(def.key, def.counter);
+  const subject = decodedHeader(message, 'Subject');
+  const tagged = def.subjectTag ? tagSubject(subject, def.subjectTag, n) : subject;
+  const add: { name: string; value: string }[] = [];
+  if (def.subjectTag) add.push({ name: 'Subject', value: encodeValue(tagged) });
+  if (def.replyTo) add.push({ name: 'Reply-To', value: `<${list.address}>` });
+  if (def.listHeaders) {
+    const req = `mailto:${list.request}`;
+    add.push(
+      { name: 'List-Id', value: listId(list) },
+      { name: 'List-Post', value: `<mailto:${list.address}>` },
+      { name: 'List-Help', value: `<${req}?body=HELP>` },
+      { name: 'List-Subscribe', value: `<${req}?body=JOIN>` },
+      { name: 'List-Unsubscribe', value: `<${req}?body=LEAVE>` },
+    );
+    if (def.archive) add.push({ name: 'List-Archive', value: `<${req}?body=ARTICLE%20INDEX>` });
+    add.push({ name: 'X-ML-Name', value: def.local }, { name: 'X-Mail-Count', value: String(n) });
+  }
+  add.push({ name: 'Precedence', value: 'list' });
+  const drop = [...REPLACED, ...(def.subjectTag ? ['Subject'] : []), ...(def.replyTo ? ['Reply-To'] : [])];
+  const content = rewrite(message, drop, add);
+  if (def.archive) await store.archive(def.key, { n, subject: tagged, from: from || sender, date: new Date() }, content);
+  // one copy per member, whatever the case of the address: a post never reaches a member twice
+  const seen = new Set<string>();
+  const members = (await store.members(def.key)).map((m) => m.address).filter((a) => !seen.has(a.toLowerCase()) && seen.add(a.toLowerCase()));
+  const mailFrom = def.errorsTo === 'nobody' ? '' : def.errorsTo === 'poster' ? sender : def.errorsTo;
+  const outbound = splitMembers(members, def.split.rule, def.split.parts).map((recipients) => ({ mailFrom, recipients, content }));
+  return { kind: 'posted', n, outbound };
+}
