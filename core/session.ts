@@ -2,6 +2,7 @@
  * The Connection / Transaction model shared by every protocol listener and every plugin.
  */
 import type { Logger } from './log.ts';
+import type { OutboundItem } from './store/ports.ts';
 
 /**
  * Per-plugin session state. Empty here; each plugin adds its own typed slot by module
@@ -78,6 +79,11 @@ export interface Transaction {
   /** Headers the appliance or plugins add on top of the message, in order. */
   addedHeaders: { name: string; value: string }[];
   removedHeaders: string[];
+  /**
+   * Messages this transaction causes (list distribution, notices), pushed by plugins up to
+   * the `queue` hook and committed together with the message, before the 250.
+   */
+  outbound?: OutboundItem[];
   /** Message bytes once DATA has ended (CRLF line endings, dot-unstuffed). */
   message?: Buffer;
   state: Partial<SessionState>;

@@ -60,7 +60,7 @@ async function commit(ctx: SmtpContext, conn: Connection, tx: Transaction, conte
   await Promise.all([
     ...local.deliveries.map((d) => ctx.stores.mail.deliver(d)),
     remote.length ? ctx.stores.mail.enqueue({ mailFrom: tx.mailFrom.address, recipients: remote, content }) : undefined,
-    ...local.outbound.map((item) => ctx.stores.mail.enqueue(item)),
+    ...[...local.outbound, ...(tx.outbound ?? [])].map((item) => ctx.stores.mail.enqueue(item)),
   ]);
   return tx.id;
 }

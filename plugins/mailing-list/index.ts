@@ -1,9 +1,9 @@
 /**
  * mailing-list (ML-1 … ML-5): lists defined in the config, members in the store. The rcpt hook
  * claims `<list>@<domain>` and `<list>-request@<domain>` (Recipient.handledBy), refusing posts
- * that need SMTP AUTH (post password) without it; after the message is committed (queue_ok,
- * before the 250) a post is distributed to the members through the outbound queue and archived,
- * and a -request mail's commands are run and answered by mail.
+ * that need SMTP AUTH (post password) without it; in the `queue` hook a post's copies for the
+ * members (and a -request mail's answers) go to tx.outbound, which the listener commits with
+ * the message before the 250, so an acknowledged post is never lost.
  */
 import { definePlugin } from '../../core/plugin.ts';
 import type { ListStore, OutboundItem } from '../../core/store/ports.ts';
@@ -46,7 +46,8 @@ export default definePlugin({
       if (!state.targets.some((t) => t.list.def.key === def.key && t.request === found.request)) state.targets.push(found);
     });
 
-    api.hook('queue_ok', async ({ conn, tx, queueId }) => {
+    api.hook('queue', async ({ conn, tx }) => {
+      const queueId = tx.id;
       const targets = tx.state['mailing-list-tx']?.targets;
       if (!targets?.length || !tx.message) return;
       const message = tx.message;
@@ -80,7 +81,8 @@ export default definePlugin({
           conn.log.error({ err, list: list.def.key, queueId }, 'mailing list processing failed');
         }
       }
-      await Promise.all(out.map((item) => api.stores.mail.enqueue(item)));
+      // committed with the post itself: a 250 means the copies are queued too
+      (tx.outbound ??= []).push(...out);
     });
   },
 });

@@ -37,7 +37,7 @@ export default defineGroup('autoreply', 'per-account auto-forward and auto-reply
     options: { account: { type: 'string' } },
     optionHelp: [['--account USER@DOMAIN', 'the account the folder belongs to (the key of the settings)']],
     positionals: [1, 1],
-    async run({ positionals, values, ctx }) {
+    async run({ positionals, values, ctx, dataDir }) {
       const dir = positionals[0];
       if (!values.account) throw new UsageError('--account USER@DOMAIN is needed: the settings are keyed by the account');
       const address = parseAddress(values.account as string).address;
@@ -61,7 +61,18 @@ export default defineGroup('autoreply', 'per-account auto-forward and auto-reply
       ctx.io.out(`// imported from ${dir}; goes under plugins: [{ name: 'autoreply', options: { accounts: { ... } } }]`);
       const body = JSON.stringify(r.settings, null, 2).split('\n').map((l, i) => (i ? `  ${l}` : l)).join('\n');
       ctx.io.out(`  ${JSON.stringify(address)}: ${body},`);
-      if (r.replied.length) ctx.io.out(`// REPLIED.TXT (runtime data, not config): ${r.replied.join(', ')}`);
+      if (!r.replied.length) return;
+      // REPLIED.TXT is runtime data: it goes into the store (dated by the file), not the config
+      const when = fs.statSync(find(dir, 'REPLIED.TXT')!).mtime;
+      const recorded = await withStore(dataDir, 'existing', async (s) => {
+        const id = (await account(s, address)).id;
+        for (const a of r.replied) await s.autoreply.claimReply(id, a, { now: when, periodMs: 0, record: true, neverAgain: false });
+        return r.replied.length;
+      }).catch((err: Error) => {
+        ctx.io.err(`REPLIED.TXT not recorded (${err.message}); its addresses: ${r.replied.join(', ')}`);
+        return 0;
+      });
+      if (recorded) ctx.io.err(`recorded ${recorded} replied address${recorded === 1 ? '' : 'es'} from REPLIED.TXT for ${address}`);
     },
   },
   replied: {
