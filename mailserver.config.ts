@@ -49,5 +49,15 @@ export default defineConfig({
         senderTrust: 'auth-id', // RX-6: 'auth-id' | 'envelope' | 'envelope-and-header'
       },
     },
+    // Antivirus and mail filter (AV-1 … AV-3, MF-1 … MF-3, AC-6; README "Mail filter and antivirus")
+    // { name: 'antivirus', options: { clamd: { socket: '/run/clamav/clamd.ctl' }, onError: 'tempfail', viruslog: true } },
+    // { name: 'mailfilter', options: { file: './mail.dat', exemptIps: [], accounts: { 'bob@example.com': { file: './bob-mail.dat' } } } },
+    // FW-1, FW-2, AR-1 (README "Auto-forward and auto-reply"); `mailserver autoreply import DIR
+    // --account USER@DOMAIN` prints an entry from the original's IMS.CTL and its text files
+    // { name: 'autoreply', options: { accounts: {
+    //   'suzuki@example.test': { keep: false, reply: { text: '移動しました。', subject: 'It moved', echo: 'with-headers' } },
+    // } } },
+    // Mailing lists (ML-1 … ML-5, README "Mailing lists"); members: mailserver list import LIST FILE
+    // { name: 'mailing-list', options: { lists: [{ name: 'test', subjectTag: '[test %03d]', admin: 'boss@example.com' }] } },
   ],
 });

@@ -13,13 +13,15 @@
  *   BENCH_MESSAGES=2000 npm run bench
  * Env: BENCH_MESSAGES, BENCH_SESSIONS (50), BENCH_SIZE (4096), BENCH_REUSE (unset), BENCH_WARMUP
  * (0: messages sent to each server, untimed, before the measured run), BENCH_ONLY (appliance|postfix),
- * BENCH_KEEP (keep the work directory, with Postfix's maillog, for a post-mortem).
+ * BENCH_KEEP (keep the work directory, with Postfix's maillog, for a post-mortem), BENCH_FILTERS=1
+ * (the appliance with antivirus scanning through clamd and a 20-rule mail filter).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { startFilters } from './filters.ts';
 import { REPO_ROOT, freePorts, seedStore, spawnAppliance, writeConfig, type ApplianceProcess } from '../test/helpers/process.ts';
 
 function intEnv(name: string, dflt: number): number {
@@ -36,6 +38,8 @@ const SIZE = intEnv('BENCH_SIZE', 4096);
 const WARMUP = intEnv('BENCH_WARMUP', 0);
 const REUSE = !!process.env.BENCH_REUSE && process.env.BENCH_REUSE !== '0';
 const ONLY = process.env.BENCH_ONLY ?? '';
+/** BENCH_FILTERS=1: the appliance runs antivirus (a real clamd, bench/filters.ts) and mailfilter (20 rules). */
+const FILTERS = process.env.BENCH_FILTERS === '1';
 const SENDER = 'sender@x.test';
 const RECIPIENT = 'bench@y.test';
 const PEER_SCRIPT = path.join(REPO_ROOT, 'bench', 'postfix-peer.sh');
@@ -151,7 +155,8 @@ async function benchAppliance(bin: string): Promise<Run & { cpu: number }> {
   const dataDir = path.join(work, 'appliance-data');
   await seedStore(dataDir, ['y.test'], { [RECIPIENT]: 'bench-password' });
   // 'warn': per-message info lines would be part of the measurement otherwise
-  const configFile = writeConfig(work, { smtpPort, pop3Port, logLevel: 'warn' });
+  const filters = FILTERS ? await startFilters() : null;
+  const configFile = writeConfig(work, { smtpPort, pop3Port, logLevel: 'warn', plugins: filters?.plugins });
   appliance = spawnAppliance(configFile, dataDir);
   try {
     await appliance.waitForSmtp(smtpPort, 30_000);
@@ -170,6 +175,7 @@ async function benchAppliance(bin: string): Promise<Run & { cpu: number }> {
   } finally {
     await appliance.stop(3000);
     appliance = null;
+    await filters?.close();
   }
 }
 

@@ -28,7 +28,8 @@ export interface HookMap {
   /**
    * One local account a message is being delivered to, after it was accepted and before it
    * is stored: per-account filters, forwarding and auto-replies change `plan` (by priority:
-   * filter 100, forward 200, auto-reply 300). Runs for SMTP deliveries (conn set). A reject
+   * filter 100, forward 200, auto-reply 300). Runs for SMTP deliveries (conn set) and for
+   * queued mail the delivery engine brings to a local account (conn unset). A reject
    * here cannot refuse one recipient of an accepted message: it is logged and ignored.
    */
   local_delivery: { conn?: Connection; tx: Transaction; rcpt: Recipient; accountId: number; plan: LocalDeliveryPlan };

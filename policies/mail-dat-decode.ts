@@ -6,6 +6,7 @@
  * token matches however the sender encoded it.
  */
 import Encoding from 'encoding-japanese';
+import iconv from 'iconv-lite';
 import libmime from 'libmime';
 import { simpleParser } from 'mailparser';
 import type { DecodedMessage } from './mail-dat.ts';
@@ -75,14 +76,68 @@ export function uriDomains(text: string, max = 20): string[] {
   return [...out];
 }
 
-export async function decodeMessage(message: Buffer): Promise<DecodedMessage> {
+/** What the rules need decoded: header names (lower-case) and whether the body is needed. */
+export interface DecodeNeeds {
+  headers?: Set<string>;
+  body?: boolean;
+}
+
+function decodeQuotedPrintable(b: Buffer): Buffer {
+  const s = b.toString('latin1').replace(/=\r?\n/g, '');
+  return Buffer.from(s.replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+}
+
+function decodeCharset(bytes: Buffer, charset: string): string {
+  const cs = charset.toLowerCase().replace(/_/g, '-');
+  if (cs === 'iso-2022-jp' || (bytes.includes(0x1b) && (cs === '' || cs === 'us-ascii'))) return Encoding.convert(bytes, { to: 'UNICODE', from: 'JIS', type: 'string' });
+  if (cs === 'shift-jis' || cs === 'sjis' || cs === 'x-sjis' || cs === 'cp932' || cs === 'windows-31j') return Encoding.convert(bytes, { to: 'UNICODE', from: 'SJIS', type: 'string' });
+  if (cs === 'euc-jp') return Encoding.convert(bytes, { to: 'UNICODE', from: 'EUCJP', type: 'string' });
+  if (cs === '' || cs === 'utf-8' || cs === 'us-ascii' || cs === 'utf8') return bytes.toString('utf8');
+  return iconv.encodingExists(cs) ? iconv.decode(bytes, cs) : bytes.toString('latin1');
+}
+
+/**
+ * The body text of a single-part text message without a full MIME parse (the common case, and
+ * the hot path); null for anything else (multipart, attachments), which mailparser handles.
+ */
+function simpleBody(message: Buffer, headers: [string, Buffer][]): string | null {
+  const ct = headers.find(([n]) => n === 'content-type')?.[1].toString('latin1') ?? 'text/plain';
+  const type = ct.split(';')[0].trim().toLowerCase();
+  if (!type.startsWith('text/')) return null;
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(ct)?.[1] ?? '';
+  const cte = headers.find(([n]) => n === 'content-transfer-encoding')?.[1].toString('latin1').trim().toLowerCase() ?? '7bit';
+  let end = message.indexOf('\r\n\r\n');
+  end = end < 0 ? message.length : end + 4;
+  let body = message.subarray(end);
+  if (cte === 'base64') body = Buffer.from(body.toString('latin1'), 'base64');
+  else if (cte === 'quoted-printable') body = decodeQuotedPrintable(body);
+  else if (!['7bit', '8bit', 'binary'].includes(cte)) return null;
+  return decodeCharset(body, charset);
+}
+
+/** Decodes what `needs` asks for (by default everything). */
+export async function decodeMessage(message: Buffer, needs: DecodeNeeds = {}): Promise<DecodedMessage> {
   const headers = new Map<string, string[]>();
-  for (const [name, value] of rawHeaders(message)) {
+  const raw = rawHeaders(message);
+  for (const [name, value] of raw) {
+    if (needs.headers && !needs.headers.has(name)) continue;
     const list = headers.get(name) ?? [];
     list.push(decodeHeaderBytes(value));
     headers.set(name, list);
   }
-  const parsed = await simpleParser(message, { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
-  const body = [parsed.text ?? '', typeof parsed.html === 'string' ? parsed.html : ''].join('\n');
+  if (needs.body === false) return { headers, body: '', uriDomains: [] };
+  let body = simpleBody(message, raw);
+  if (body === null) {
+    const parsed = await simpleParser(message, { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+    body = [parsed.text ?? '', typeof parsed.html === 'string' ? parsed.html : ''].join('\n');
+  }
   return { headers, body, uriDomains: uriDomains(body) };
+}
+
+/** What a rule table needs decoded. */
+export function needsOf(rules: { headers?: { header: string }[]; body?: string[]; rbl?: string }[]): DecodeNeeds {
+  return {
+    headers: new Set(rules.flatMap((r) => (r.headers ?? []).map((h) => h.header.toLowerCase()))),
+    body: rules.some((r) => (r.body?.length ?? 0) > 0 || !!r.rbl),
+  };
 }

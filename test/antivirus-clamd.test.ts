@@ -63,7 +63,7 @@ t.test('with a real clamd', async (t) => {
 
   t.test('over TCP; a hung clamd times out to 451 instead of hanging', async (t) => {
     const app = await startTestAppliance({
-      plugins: [{ name: 'antivirus', options: { clamd: { host: '127.0.0.1', port: clamd.port }, timeoutMs: 1500 } }],
+      plugins: [{ name: 'antivirus', options: { clamd: { host: '127.0.0.1', port: clamd.port }, timeoutMs: 3000 } }],
     });
     t.teardown(() => app.close());
     await seedAccounts(app, 'example.test', ['bob']);
@@ -73,7 +73,7 @@ t.test('with a real clamd', async (t) => {
     try {
       const started = Date.now();
       t.match(await send(app, MESSAGES.clean), [451, /4\.3\.0 Virus scanner unavailable/]);
-      t.ok(Date.now() - started < 15_000, 'answered after the scan timeout');
+      t.ok(Date.now() - started < 20_000, 'answered after the scan timeout');
     } finally {
       clamd.thaw();
     }

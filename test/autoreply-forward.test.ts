@@ -21,7 +21,8 @@ t.before(async () => {
   fs.writeFileSync(list, 'list1@remote.test\r\n\r\nlist2@remote.test\r\n');
   app = await startTestAppliance({
     delivery: { pollMs: 100, gateway: `127.0.0.41:${port}`, retry: { intervalSeconds: 1, refusals: 1 } },
-    plugins: [{ name: 'autoreply', options: { accounts: {
+    // SRS has its own test (autoreply-srs.test.ts); here the original sender is kept as it is
+    plugins: [{ name: 'autoreply', options: { srs: { mode: 'off' }, accounts: {
       'keep@example.test': { forward: { to: ['one@remote.test'] } },
       'drop@example.test': { keep: false, forward: { file: list, envelopeFrom: 'sender', stripAttachments: true } },
       'permit@example.test': { keep: false, forward: { to: ['permit-out@remote.test'], permitFrom: ['boss@corp.test', '*@partner.test'], envelopeFrom: 'none' } },

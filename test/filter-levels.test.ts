@@ -11,6 +11,7 @@ import { simpleParser } from 'mailparser';
 import { startTestAppliance, seedAccounts, inbox, tempDir, type TestAppliance } from './helpers/appliance.ts';
 import { smtpSteps } from './helpers/smtp-script.ts';
 import { startDns } from './helpers/dns.ts';
+import { runCli } from './helpers/cli.ts';
 
 const MAIL_DAT = `' seed format
 Virus:level 0
@@ -142,13 +143,17 @@ t.test('every level of a seed mail.dat, over SMTP', async (t) => {
 
   t.match(await send(app, 'lvl6 hi'), [250]);
   t.match(await last(app), /Subject: \[SPAM\] lvl6 hi/);
-  t.match(await last(app, 'quarantine@example.test'), /Subject: \[SPAM\] lvl6 hi/, '600 forwards the tagged copy (local target)');
+  // the forwarded copy is committed to the queue with the message; the (disabled here) delivery
+  // engine would put it in the local account's mailbox through its own rules
+  queued = await app.store.queue.list();
+  t.same(queued[1].recipients.map((r) => r.recipient), ['quarantine@example.test']);
+  t.match((await app.store.queue.read(queued[1].blobId)).toString(), /Subject: \[SPAM\] lvl6 hi/, '600 forwards the tagged copy (local target)');
 
   t.match(await send(app, 'lvl7 hi'), [250]);
   t.match(await last(app), /X-SPAM: TRUE[\s\S]*Subject: lvl7 hi/);
   queued = await app.store.queue.list();
-  t.equal(queued.length, 2);
-  const fwd = (await app.store.queue.read(queued[1].blobId)).toString();
+  t.equal(queued.length, 3);
+  const fwd = (await app.store.queue.read(queued[2].blobId)).toString();
   t.match(fwd, /X-SPAM: TRUE\r\n[\s\S]*Subject: lvl7 hi/, '700 forwards the copy with the header');
 
   t.match(await send(app, 'copy1 hi'), [550]);
@@ -183,4 +188,12 @@ t.test('every level of a seed mail.dat, over SMTP', async (t) => {
   app = await startTestAppliance(config, dataDir);
   const after = await smtpSteps(app.smtpPort, [['cmd', 'MAIL FROM:<x@client.test>']], '127.0.0.5');
   t.match(after[0], [550], 'the refused IP survives a restart');
+
+  const listed = await runCli(['filter', 'refused', '--data', dataDir]);
+  t.match(listed.stdout, /^127\.0\.0\.5\t\d{4}-.*\tmail filter rule "ban"\n$/, 'the CLI lists it');
+  t.equal((await runCli(['filter', 'unrefuse', '127.0.0.5', '--data', dataDir])).code, 0);
+  t.match((await smtpSteps(app.smtpPort, [['cmd', 'MAIL FROM:<x@client.test>']], '127.0.0.5'))[0], [250], 'and takes it off again');
+  const imported = await runCli(['filter', 'import', file]);
+  t.equal(imported.code, 0);
+  t.match(imported.stdout, /"name": "japanese",\n\s+"headers": \[\n\s+\{\n\s+"header": "Subject",\n\s+"token": "未承諾広告"/, 'filter import reads the Shift_JIS file');
 });

@@ -6,6 +6,7 @@
 import t from 'tap';
 import { startTestAppliance, seedAccounts, inbox, type TestAppliance } from './helpers/appliance.ts';
 import { submit, waitFor } from './helpers/sink.ts';
+import { simpleParser } from 'mailparser';
 
 let app: TestAppliance;
 const D = 'example.test';
@@ -35,16 +36,16 @@ async function send(from: string, to: string, body: string, subject = `cmd ${++s
 const count = async (box: string, re: RegExp) => (await inbox(app, box)).filter((m) => re.test(m.content)).length;
 /** The n-th (1-based) mail in `box` matching `re`, waiting for it. */
 const nth = (box: string, re: RegExp, n = 1) => waitFor(`${re} #${n} in ${box}`, async () => (await inbox(app, box)).filter((m) => re.test(m.content))[n - 1]);
-const decoded = (content: string) => {
-  // the answers are base64 text/plain (MailComposer): decode every base64 part for matching
-  const parts = [...content.matchAll(/Content-Transfer-Encoding: base64\r\n(?:[^\r\n]+\r\n)*\r\n([A-Za-z0-9+/=\r\n]+)/g)];
-  return content + parts.map((p) => Buffer.from(p[1].replace(/\s+/g, ''), 'base64').toString('utf8')).join('\n');
+/** Headers and decoded text of an answer (MailComposer picks the transfer encoding). */
+const decoded = async (content: string) => {
+  const m = await simpleParser(content);
+  return `${content.slice(0, content.indexOf('\r\n\r\n'))}\r\n\r\n${m.text ?? ''}`;
 };
 const RESULT = /Subject: Result of your commands to test/;
 
 t.test('HELP, unknown lines, and STOP ends the commands', async (t) => {
   await send(`dave@${D}`, `test-request@${D}`, 'HELP\r\nFROBNICATE\r\nSTOP\r\nLIST');
-  const r = decoded((await nth(`dave@${D}`, RESULT)).content);
+  const r = await decoded((await nth(`dave@${D}`, RESULT)).content);
   t.match(r, /ARTICLE INDEX \[ALL\|n\|n-m\]/);
   t.match(r, /Not understood: "FROBNICATE"/);
   t.notMatch(r, /> LIST/, 'nothing after STOP ran');
@@ -54,7 +55,7 @@ t.test('HELP, unknown lines, and STOP ends the commands', async (t) => {
 
 t.test('JOIN needs the confirmation of the address; a forged JOIN for someone else does nothing', async (t) => {
   await send(`dave@${D}`, `test-request@${D}`, `JOIN test eve@${D}`);
-  t.match(decoded((await nth(`dave@${D}`, RESULT, 2)).content), /Pending: a confirmation request was sent to eve@example\.test/);
+  t.match(await decoded((await nth(`dave@${D}`, RESULT, 2)).content), /Pending: a confirmation request was sent to eve@example\.test/);
   const ask = await nth(`eve@${D}`, /Subject: Confirm JOIN test: [0-9a-f]{24}/);
   t.notOk(await app.store.lists!.isMember('test', `eve@${D}`), 'not a member before confirming');
   // dave joins himself and confirms by replying to the request (token in the Subject)
@@ -62,55 +63,55 @@ t.test('JOIN needs the confirmation of the address; a forged JOIN for someone el
   const mine = await nth(`dave@${D}`, /Subject: Confirm JOIN test:/);
   const token = /Confirm JOIN test: ([0-9a-f]{24})/.exec(mine.content)![1];
   await send(`dave@${D}`, `test-request@${D}`, '> quoted text is not a command', `Re: Confirm JOIN test: ${token}`);
-  t.match(decoded((await nth(`dave@${D}`, RESULT, 4)).content), /OK: dave@example\.test joined test/);
+  t.match(await decoded((await nth(`dave@${D}`, RESULT, 4)).content), /OK: dave@example\.test joined test/);
   t.ok(await app.store.lists!.isMember('test', `dave@${D}`));
   await send(`dave@${D}`, `test-request@${D}`, `CONFIRM ${token}`);
-  t.match(decoded((await nth(`dave@${D}`, RESULT, 5)).content), /wrong or expired confirmation token/, 'a token works once');
+  t.match(await decoded((await nth(`dave@${D}`, RESULT, 5)).content), /wrong or expired confirmation token/, 'a token works once');
   t.notOk(await app.store.lists!.isMember('test', `eve@${D}`), 'eve never confirmed');
   t.ok(ask);
 });
 
 t.test('LEAVE with confirmation; JOIN of a member is refused with the reason', async (t) => {
   await send(`bob@${D}`, `test-request@${D}`, 'JOIN\r\nUNSUBSCRIBE');
-  const r = decoded((await nth(`bob@${D}`, RESULT)).content);
+  const r = await decoded((await nth(`bob@${D}`, RESULT)).content);
   t.match(r, /Not done: bob@example\.test is a member of test already/);
   t.match(r, /Pending: a confirmation request/);
   const ask = await nth(`bob@${D}`, /Subject: Confirm LEAVE test:/);
   const token = /Confirm LEAVE test: ([0-9a-f]{24})/.exec(ask.content)![1];
   await send(`bob@${D}`, `test-request@${D}`, `CONFIRM ${token}`);
-  t.match(decoded((await nth(`bob@${D}`, RESULT, 2)).content), /OK: bob@example\.test left test/);
+  t.match(await decoded((await nth(`bob@${D}`, RESULT, 2)).content), /OK: bob@example\.test left test/);
   t.notOk(await app.store.lists!.isMember('test', `bob@${D}`));
 });
 
 t.test('admin keys: LIST needs the admin and a KEYGEN key in the Subject; keys expire', async (t) => {
   await send(`alice@${D}`, `test-request@${D}`, 'LIST');
-  t.match(decoded((await nth(`alice@${D}`, RESULT)).content), /LIST is for the list admin only/);
+  t.match(await decoded((await nth(`alice@${D}`, RESULT)).content), /LIST is for the list admin only/);
   await send(ADMIN, `test-request@${D}`, 'LIST');
-  t.match(decoded((await nth(ADMIN, RESULT)).content), /LIST needs a valid admin key/);
+  t.match(await decoded((await nth(ADMIN, RESULT)).content), /LIST needs a valid admin key/);
   await send(ADMIN, `test-request@${D}`, 'KEYGEN');
-  const keyMail = decoded((await nth(ADMIN, /Subject: Admin key for test/)).content);
+  const keyMail = await decoded((await nth(ADMIN, /Subject: Admin key for test/)).content);
   const key = /admin key is ([0-9a-f]{12})/.exec(keyMail)![1];
   t.match(keyMail, /valid for 5 minute/);
   await send(ADMIN, `test-request@${D}`, 'LIST', `key ${key}`);
-  const list = decoded((await nth(ADMIN, RESULT, 3)).content);
+  const list = await decoded((await nth(ADMIN, RESULT, 3)).content);
   t.match(list, /Alice <alice@example\.test>/, 'the member file format');
   t.match(list, /dave@example\.test/);
   await app.store.lists!.addKey('test', 'deadbeef0001', new Date(Date.now() - 1000));
   await send(ADMIN, `test-request@${D}`, 'LIST', 'key deadbeef0001');
-  t.match(decoded((await nth(ADMIN, RESULT, 4)).content), /LIST needs a valid admin key/, 'an expired key is refused');
+  t.match(await decoded((await nth(ADMIN, RESULT, 4)).content), /LIST needs a valid admin key/, 'an expired key is refused');
   await send(`alice@${D}`, `test-request@${D}`, 'KEYGEN');
-  t.match(decoded((await nth(`alice@${D}`, RESULT, 2)).content), /KEYGEN is for the list admin only/);
+  t.match(await decoded((await nth(`alice@${D}`, RESULT, 2)).content), /KEYGEN is for the list admin only/);
   t.equal(await count(`alice@${D}`, /Admin key for/), 0, 'keys go to the admin only');
   // the admin with a key adds someone at once
   await send(ADMIN, `test-request@${D}`, `JOIN test eve@${D}`, `add eve ${key}`);
-  t.match(decoded((await nth(ADMIN, RESULT, 5)).content), /OK: eve@example\.test joined test/);
+  t.match(await decoded((await nth(ADMIN, RESULT, 5)).content), /OK: eve@example\.test joined test/);
 });
 
 t.test('archive: ARTICLE INDEX / LIST / DELETE with ALL, n and n-m', async (t) => {
   for (const s of ['first post', 'second post', 'third post']) await send(`alice@${D}`, `test@${D}`, 'text', s);
   await waitFor('3 articles', async () => (await app.store.lists!.articles('test')).length === 3);
   await send(`alice@${D}`, `test-request@${D}`, 'ARTICLE INDEX 2-3\r\nARTICLE INDEX 1');
-  const idx = decoded((await nth(`alice@${D}`, RESULT, 3)).content);
+  const idx = await decoded((await nth(`alice@${D}`, RESULT, 3)).content);
   t.match(idx, /^2\t\S+\talice@example\.test\t\[test 002\] second post$/m);
   t.match(idx, /^3\t.*\[test 003\] third post$/m);
   t.match(idx, /^1\t.*\[test 001\] first post$/m);
@@ -119,9 +120,9 @@ t.test('archive: ARTICLE INDEX / LIST / DELETE with ALL, n and n-m', async (t) =
   t.match(got.content, /Content-Type: message\/rfc822; name=2\.eml/);
   t.match(got.content, /Subject: \[test 002\] second post/, 'the archived post is attached');
   await send(`alice@${D}`, `test-request@${D}`, 'ARTICLE DELETE ALL');
-  t.match(decoded((await nth(`alice@${D}`, RESULT, 5)).content), /ARTICLE DELETE is for the list admin only/);
+  t.match(await decoded((await nth(`alice@${D}`, RESULT, 5)).content), /ARTICLE DELETE is for the list admin only/);
   await send(ADMIN, `test-request@${D}`, 'KEYGEN');
-  const key = /admin key is ([0-9a-f]{12})/.exec(decoded((await nth(ADMIN, /Admin key for test/, 2)).content))![1];
+  const key = /admin key is ([0-9a-f]{12})/.exec(await decoded((await nth(ADMIN, /Admin key for test/, 2)).content))![1];
   await send(ADMIN, `test-request@${D}`, 'ARTICLE DELETE 1-2', `delete ${key}`);
   await waitFor('deleted', async () => (await app.store.lists!.articles('test')).length === 1);
   t.same((await app.store.lists!.articles('test')).map((a) => a.n), [3]);
@@ -129,15 +130,15 @@ t.test('archive: ARTICLE INDEX / LIST / DELETE with ALL, n and n-m', async (t) =
 
 t.test('JOIN forwarded to the admin for approval', async (t) => {
   await send(`dave@${D}`, `club-request@${D}`, 'JOIN');
-  t.match(decoded((await nth(`dave@${D}`, /Result of your commands to club/)).content), /forwarded to the list admin/);
+  t.match(await decoded((await nth(`dave@${D}`, /Result of your commands to club/)).content), /forwarded to the list admin/);
   const ask = await nth(ADMIN, /Subject: Approve JOIN club: [0-9a-f]{24}/);
   t.notOk(await app.store.lists!.isMember(`club@${D}`, `dave@${D}`));
   const token = /Approve JOIN club: ([0-9a-f]{24})/.exec(ask.content)![1];
   await send(`dave@${D}`, `club-request@${D}`, `CONFIRM ${token}`);
-  t.match(decoded((await nth(`dave@${D}`, /Result of your commands to club/, 2)).content), /for the list admin only/, 'the requester cannot approve himself');
+  t.match(await decoded((await nth(`dave@${D}`, /Result of your commands to club/, 2)).content), /for the list admin only/, 'the requester cannot approve himself');
   await send(ADMIN, `club-request@${D}`, `CONFIRM ${token}`);
   await waitFor('dave in club', () => app.store.lists!.isMember(`club@${D}`, `dave@${D}`));
-  t.match(decoded((await nth(`dave@${D}`, /Result of your commands to club/, 3)).content), /OK: dave@example\.test joined club/, 'the member is told');
+  t.match(await decoded((await nth(`dave@${D}`, /Result of your commands to club/, 3)).content), /OK: dave@example\.test joined club/, 'the member is told');
 });
 
 t.test('without confirmation a JOIN is immediate; no-answer lists run commands silently', async (t) => {

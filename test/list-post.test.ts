@@ -7,6 +7,11 @@ import t from 'tap';
 import { startTestAppliance, seedAccounts, inbox, type TestAppliance } from './helpers/appliance.ts';
 import { commonPort, startPeer, submit, waitFor, type Peer } from './helpers/sink.ts';
 import { smtpSteps } from './helpers/smtp-script.ts';
+import { registerListAddon } from '../plugins/mailing-list/addons.ts';
+
+// the seed's per-list DLL: add-ons registered by name (another plugin would do this in its setup)
+registerListAddon('footer', ({ content, n }) => ({ content: Buffer.concat([content, Buffer.from(`-- \r\npost ${n} of the footer list\r\n`)]) }));
+registerListAddon('no-ads', ({ content }) => (/BUY NOW/.test(content.toString()) ? { drop: 'advertising' } : undefined));
 
 let app: TestAppliance;
 let peer: Peer;
@@ -24,11 +29,12 @@ t.before(async () => {
       { name: `quiet@${D}`, noAnswer: true },
       { name: `secret@${D}`, postPassword: 'post-pw', replyTo: false, listHeaders: false },
       { name: `errs@${D}`, posters: 'anyone', errorsTo: 'poster', subjectTag: '[e %02d]', counter: 98 },
+      { name: `footer@${D}`, posters: 'anyone', addons: ['no-ads', 'footer'] },
     ] } }],
   });
   await seedAccounts(app, D, ['alice', 'bob', 'carol', 'dave', 'boss']);
   const members = [`alice@${D}`, `Bob@${D}`, `carol@${D}`, 'r1@remote.test', 'r2@other.test'].map((address) => ({ address, name: '' }));
-  for (const l of ['test', `admins-only@${D}`, `quiet@${D}`, `secret@${D}`, `errs@${D}`]) await app.store.lists!.replaceMembers(l, members);
+  for (const l of ['test', `admins-only@${D}`, `quiet@${D}`, `secret@${D}`, `errs@${D}`, `footer@${D}`]) await app.store.lists!.replaceMembers(l, members);
 });
 t.teardown(async () => {
   await app?.close();
@@ -127,4 +133,12 @@ t.test('unknown addresses are still refused, the list names are not', async (t) 
     ['cmd', `RCPT TO:<test-request@${D}>`], ['cmd', 'RCPT TO:<test@unhosted.test>']]);
   t.same(r.slice(1, 4).map((x) => x[0]), [550, 250, 250]);
   t.not(r[4][0], 250, 'a global list exists only at hosted domains');
+});
+
+t.test('add-ons (the seed\'s DLL step) change or drop a post', async (t) => {
+  await submit(app.smtpPort, { from: `dave@${D}`, to: [`footer@${D}`], body: `From: dave@${D}\r\nSubject: ad\r\n\r\nBUY NOW\r\n` });
+  await submit(app.smtpPort, { from: `dave@${D}`, to: [`footer@${D}`], subject: 'with footer' });
+  const m = await mailTo(`carol@${D}`, /with footer/);
+  t.match(m.content, /Hello there\.\r\n-- \r\npost 2 of the footer list\r\n$/, 'the footer add-on ran, numbered');
+  t.notOk((await inbox(app, `carol@${D}`)).some((x) => /BUY NOW/.test(x.content)), 'the dropped post went nowhere');
 });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { ConfigError, UsageError } from '../../core/errors.ts';
 import { ArgumentError, optionLines, type CliContext, type CommandGroup, type GlobalOptions } from './command.ts';
 import { processIo, type Io } from './io.ts';
-type CommandName = 'start' | 'domain' | 'account' | 'alias' | 'queue' | 'dkim' | 'effect' | 'autoreply' | 'list';
+type CommandName = 'start' | 'domain' | 'account' | 'alias' | 'queue' | 'dkim' | 'effect' | 'autoreply' | 'list' | 'filter' | 'antivirus';
 
 // Loaded on demand: each run pays only for its own command's imports (tsx compiles at start-up).
 const COMMANDS: Record<CommandName, () => Promise<{ default: CommandGroup }>> = {
@@ -23,6 +23,8 @@ const COMMANDS: Record<CommandName, () => Promise<{ default: CommandGroup }>> = 
   effect: () => import('./commands/effect.ts'),
   autoreply: () => import('./commands/autoreply.ts'),
   list: () => import('./commands/list.ts'),
+  filter: () => import('./commands/filter.ts'),
+  antivirus: () => import('./commands/antivirus.ts'),
 };
 
 const load = async (name: CommandName) => (await COMMANDS[name]()).default;

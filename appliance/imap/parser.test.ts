@@ -5,6 +5,7 @@ import { decodeMailboxName, encodeMailboxName, parseDateTime } from './wire.ts';
 import { compactSet, parseSequenceSet } from './mailbox/sequence.ts';
 import { baseSubject } from './mailbox/sort.ts';
 import { parseMime, partAt } from './mailbox/mime.ts';
+import { binaryBytes, binaryLiteral, UnknownCte } from './mailbox/binary.ts';
 
 t.test('parseCommand: atoms, quoted strings, literals, lists, sections', async (t) => {
   const c = parseCommand(Buffer.from('A1 fetch 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (A B)]<0.10>) "q \\" \\\\" {3}\r\nabc'));
@@ -70,4 +71,25 @@ t.test('MIME tree: offsets of parts, message/rfc822, part numbers', async (t) =>
   t.equal(inner.message?.headers[0].value, 'in');
   t.equal(raw.subarray(partAt(root, [2, 1])!.bodyStart, partAt(root, [2, 1])!.end).toString(), 'inner');
   t.equal(partAt(root, [3]), null);
+});
+
+t.test('literal8 (RFC 3516): ~{n} with NULs is a binary string; BINARY decoding of parts', async (t) => {
+  const c = parseCommand(Buffer.from('A1 APPEND INBOX ~{3}\r\n\x00a\x00 ~{1+}\r\nb'));
+  t.same(c.args[1], { t: 'string', v: Buffer.from('\x00a\x00'), literal: true, binary: true });
+  t.equal((c.args[2] as { binary?: boolean }).binary, true);
+  t.same(parseCommand(Buffer.from('A1 X ~abc')).args[0], { t: 'atom', v: '~abc' }, 'a ~ not before { is an atom char');
+  const msg = Buffer.from('Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\nAAE=\r\n--b\r\nContent-Transfer-Encoding: Quoted-Printable\r\n\r\na=3Db=\r\nc\r\n--b\r\nContent-Transfer-Encoding: x-foo\r\n\r\nz\r\n--b--\r\n');
+  const root = parseMime(msg);
+  t.same(binaryBytes(msg, root, [1]), Buffer.from([0, 1]));
+  t.equal(binaryBytes(msg, root, [2]).toString(), 'a=bc');
+  let err: unknown = null;
+  try {
+    binaryBytes(msg, root, [3]);
+  } catch (e) {
+    err = e;
+  }
+  t.ok(err instanceof UnknownCte, 'an unknown encoding is UNKNOWN-CTE');
+  t.equal(binaryBytes(msg, root, [9]).length, 0, 'a missing part is empty');
+  t.equal(binaryLiteral(Buffer.from([0])).toString('latin1'), '~{1}\r\n\x00');
+  t.equal(binaryLiteral(Buffer.from('x')).toString(), '{1}\r\nx');
 });

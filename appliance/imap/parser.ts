@@ -1,12 +1,13 @@
 /**
  * IMAP command syntax (RFC 3501 §9): a tag, a verb and arguments made of atoms, quoted
- * strings, literals (`{n}` / `{n+}` RFC 7888) and parenthesized lists. The reader has already
+ * strings, literals (`{n}` / `{n+}` RFC 7888, literal8 `~{n}` RFC 3516) and parenthesized lists. The reader has already
  * framed the command, literals included, so this works on one complete Buffer.
  */
 
 export type Token =
   | { t: 'atom'; v: string }
-  | { t: 'string'; v: Buffer; literal: boolean }
+  /** `binary`: a literal8 `~{n}` (RFC 3516 §4.2), which may carry NULs. */
+  | { t: 'string'; v: Buffer; literal: boolean; binary?: boolean }
   | { t: 'list'; v: Token[] };
 
 export interface ParsedCommand {
@@ -70,6 +71,10 @@ class Parser {
     const c = this.b[this.i];
     if (c === 0x22) return this.quoted();
     if (c === 0x7b) return this.literal();
+    if (c === 0x7e && this.b[this.i + 1] === 0x7b) {
+      this.i++;
+      return { ...this.literal(), binary: true };
+    }
     if (c === 0x28) return this.list();
     if (c !== undefined && isAtomChar(c)) return this.atom();
     return null;
@@ -109,7 +114,7 @@ class Parser {
     return { t: 'string', v: Buffer.from(out), literal: false };
   }
 
-  private literal(): Token {
+  private literal(): Extract<Token, { t: 'string' }> {
     const m = /^\{(\d{1,10})(\+?)\}\r?\n/.exec(this.b.subarray(this.i, this.i + 16).toString('latin1'));
     if (!m) this.fail('Invalid literal');
     const size = Number(m[1]);

@@ -15,8 +15,8 @@ export function tagged(tag: string, c: Completion): string {
 
 /** Capabilities (RFC 3501 §6.1.1); only what is implemented and tested is listed. */
 export function capabilities(s: ImapSession): string[] {
-  const caps = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
-    'SPECIAL-USE', 'CHILDREN', 'CONDSTORE', 'QRESYNC', 'QUOTA', 'QUOTA=RES-STORAGE', 'ESEARCH', 'SORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'ACL', 'RIGHTS=kxte', `APPENDLIMIT=${s.env.config.maxMessageSize}`];
+  const caps = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
+    'SPECIAL-USE', 'CHILDREN', 'CONDSTORE', 'QRESYNC', 'QUOTA', 'QUOTA=RES-STORAGE', 'ESEARCH', 'SORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'ACL', 'RIGHTS=kxte', 'BINARY', 'LIST-EXTENDED', 'LIST-STATUS', 'SEARCHRES', 'STATUS=SIZE', `APPENDLIMIT=${s.env.config.maxMessageSize}`];
   if (s.state === 'notauth') {
     if (!s.conn.secure) caps.push('STARTTLS');
     if (s.plaintextAuthAllowed()) caps.push('AUTH=PLAIN', 'AUTH=LOGIN');
@@ -62,7 +62,7 @@ export const R = {
   mailboxExists: () => no('Mailbox already exists', 'ALREADYEXISTS'),
   badMailboxName: () => no('Invalid mailbox name', 'CANNOT'),
   cannotDeleteInbox: () => no('INBOX cannot be deleted', 'CANNOT'),
-  hasChildren: () => no('Mailbox has children', 'CANNOT'),
+  hasChildren: () => no('Mailbox has children', 'HASCHILDREN'),
   readOnly: () => no('Mailbox is read-only', 'READ-ONLY'),
   expungeIssued: () => no('Some of the requested messages no longer exist', 'EXPUNGEISSUED'),
   noPermission: () => no('Not allowed in a shared folder', 'NOPERM'),
@@ -71,6 +71,7 @@ export const R = {
   overQuota: () => no('Mailbox is full', 'OVERQUOTA'),
   badDate: () => bad('Invalid date-time'),
   badSet: () => bad('Invalid sequence set'),
+  unknownCte: () => no('Unknown Content-Transfer-Encoding', 'UNKNOWN-CTE'),
   badCharset: () => no('Unsupported charset', 'BADCHARSET (UTF-8 US-ASCII)'),
   noQuotaRoot: () => no('No such quota root', 'NONEXISTENT'),
   idling: () => '+ idling\r\n',

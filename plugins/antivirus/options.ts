@@ -1,5 +1,6 @@
 /** antivirus's options, as written in mailserver.config.ts (TypeBox, checked at start). */
 import { Type, type Static } from '@sinclair/typebox';
+import { FreshclamOptions } from './freshclam.ts';
 
 export const NotifyOptions = Type.Object({
   enabled: Type.Boolean({ default: false }),
@@ -43,6 +44,8 @@ export const AntivirusOptions = Type.Object({
   /** Add `X-Virus-Scanned` to messages found clean. */
   addHeader: Type.Boolean({ default: true }),
   notify: Type.Optional(NotifyOptions),
+  /** AV-3: signature updates by ClamAV's freshclam (`mailserver antivirus freshclam-conf` writes its config). */
+  freshclam: Type.Optional(FreshclamOptions),
 });
 export type AntivirusOptions = Static<typeof AntivirusOptions>;
 export type NotifyOptions = Static<typeof NotifyOptions>;

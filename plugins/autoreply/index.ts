@@ -19,6 +19,7 @@ import { buildForward } from './forward.ts';
 import { buildReply } from './reply.ts';
 import { noForwardReason, noReplyReason } from './guards.ts';
 import { splitMessage } from './message.ts';
+import { setupSrs } from './srs.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -41,6 +42,7 @@ export default definePlugin({
       accounts.set(address.toLowerCase(), { ...settings, targets: [...new Set(targets.map((t) => t.toLowerCase()))] });
     }
 
+    const srs = setupSrs(api);
     const lookup = async (accountId: number) => {
       const account = await api.stores.accounts.getById(accountId);
       if (!account) return null;
@@ -64,7 +66,7 @@ export default definePlugin({
       if (reason || !targets.length) return hold(reason ?? 'no forward address');
       const ef = forward.envelopeFrom;
       // a bounce is forwarded as a bounce: its own failure must not make another one
-      const mailFrom = sender === '' || ef === 'none' ? '' : ef === 'sender' ? sender : ef === 'admin' ? domain?.admin ?? '' : ef;
+      const mailFrom = sender === '' || ef === 'none' ? '' : ef === 'sender' ? await srs.rewrite(sender, account.domain, targets) : ef === 'admin' ? domain?.admin ?? '' : ef;
       plan.outbound.push({
         mailFrom,
         recipients: targets,

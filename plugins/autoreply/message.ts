@@ -62,12 +62,10 @@ export function multipartParts(body: Buffer, boundary: string): Buffer[] | null 
   const lines = text.split('\r\n');
   const parts: string[][] = [];
   let current: string[] | null = null;
-  let closed = false;
   for (const line of lines) {
     if (line.trimEnd() === `${delim}--`) {
       if (current) parts.push(current);
       current = null;
-      closed = true;
       break;
     }
     if (line.trimEnd() === delim) {
@@ -78,6 +76,7 @@ export function multipartParts(body: Buffer, boundary: string): Buffer[] | null 
     current?.push(line);
   }
   if (current) parts.push(current);
-  if (!parts.length || (!closed && parts.length === 0)) return null;
+  // no delimiter line at all: not the multipart it claims to be
+  if (!parts.length) return null;
   return parts.map((p) => Buffer.from(p.join('\r\n'), 'latin1'));
 }

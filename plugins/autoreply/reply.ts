@@ -82,7 +82,8 @@ export function buildReply(input: ReplyInput): Buffer {
   const boundary = `=_autoreply_${crypto.randomBytes(12).toString('hex')}`;
   const echoed = s.echo === 'with-headers'
     ? `Content-Type: message/rfc822\r\nContent-Disposition: inline\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${withoutFields(origHead, ['Return-Path'])}\r\n${splitMessage(original).body.toString('latin1')}`
-    : textEntity(input.originalText ?? '', s.charset === 'iso-2022-jp' && !isAscii(input.originalText ?? '') ? 'utf-8' : s.charset);
+    // the received text may hold what ISO-2022-JP cannot carry: it goes as UTF-8
+    : textEntity(input.originalText ?? '', 'utf-8');
   return Buffer.from([
     ...lines,
     `Content-Type: multipart/mixed; boundary="${boundary}"`,

@@ -5,7 +5,7 @@
  * message; the first matching rule acts: 1xx refuses (550 5.7.1); 2xx/3xx change the message bytes
  * (tx.message is replaced before the appliance assembles the stored copy, so every recipient,
  * local or remote, gets the changed message); 4xx adds a header (tx.addedHeaders); 5xx–7xx forward
- * a copy (enqueued in `queue_ok`, after the message itself is committed, before the 250); x1x keeps
+ * a copy (in tx.outbound, committed with the message itself, before the 250); x1x keeps
  * a copy in the rule's folder on disk (default `<dataDir>/viruslog`); xx1 adds the client IP to the
  * store's refused IPs, which relay-effect refuses from then on.
  * `local_delivery` (priority 100) applies an account's own table to that account's copy: changes
@@ -15,7 +15,7 @@
 import { definePlugin } from '../../core/plugin.ts';
 import type { LocalDeliveryPlan } from '../../core/hooks.ts';
 import { firstMatch, formatLevel, type FilterRule } from '../../policies/mail-dat.ts';
-import { decodeMessage } from '../../policies/mail-dat-decode.ts';
+import { decodeMessage, needsOf } from '../../policies/mail-dat-decode.ts';
 import { addHeader, headerOfTag, prependWarning, tagSubject } from '../../policies/mail-dat-edit.ts';
 import { MailfilterOptions } from './options.ts';
 import { loadTable } from './load.ts';
@@ -49,7 +49,11 @@ export default definePlugin({
   setup(api) {
     const o = api.options;
     const global = loadTable({ rules: o.rules, file: o.file }, api.log);
-    const tables = new Map(Object.entries(o.accounts).map(([addr, t]) => [addr.toLowerCase(), loadTable(t, api.log)]));
+    const tables = new Map(Object.entries(o.accounts).map(([addr, t]) => {
+      const rules = loadTable(t, api.log);
+      return [addr.toLowerCase(), { rules, needs: needsOf(rules) }];
+    }));
+    const globalNeeds = needsOf(global);
     const exempt = ipMatcher(o.exemptIps);
     const uribl = new UriBlocklist({ servers: o.dnsServers, timeoutMs: o.rblTimeoutMs });
     const listed = (zone: string, domains: string[]) => uribl.listed(zone, domains);
@@ -64,7 +68,7 @@ export default definePlugin({
     if (global.length) {
       api.hook('data_post', async ({ conn, tx }) => {
         if (!tx.message || exempt(conn.remoteAddress)) return;
-        const rule = await firstMatch(global, await decodeMessage(tx.message), listed);
+        const rule = await firstMatch(global, await decodeMessage(tx.message, globalNeeds), listed);
         if (!rule) return;
         conn.log.info({ rule: rule.name, level: formatLevel(rule.level) }, 'mail filter rule matched');
         if (rule.level.keepCopy) await saveCopy(folderPath(root, rule.folder), tx.id, tx.message);
@@ -77,12 +81,13 @@ export default definePlugin({
         tx.state.mailfilter = { rule: rule.name, forward: a >= 5 ? rule.forward : undefined };
       }, { priority: 20 });
 
-      api.hook('queue_ok', async ({ tx }) => {
+      // the forwarded copy is committed with the message (tx.outbound), before the 250
+      api.hook('queue', ({ tx }) => {
         const st = tx.state.mailfilter;
         if (!st?.forward || !tx.message) return;
         let content = tx.message;
         for (const h of [...tx.addedHeaders].reverse()) content = addHeader(content, h.name, h.value);
-        await sendThroughStore(api.stores, tx.mailFrom.address, [st.forward], content);
+        (tx.outbound ??= []).push({ mailFrom: tx.mailFrom.address, recipients: [st.forward], content });
       });
     }
 
@@ -90,9 +95,9 @@ export default definePlugin({
       api.hook('local_delivery', async ({ conn, tx, accountId, plan }) => {
         if (conn && exempt(conn.remoteAddress)) return;
         const account = await api.stores.accounts.getById(accountId);
-        const rules = account && tables.get(`${account.name}@${account.domain}`.toLowerCase());
-        if (!rules?.length) return;
-        const rule = await firstMatch(rules, await decodeMessage(plan.content), listed);
+        const table = account && tables.get(`${account.name}@${account.domain}`.toLowerCase());
+        if (!table?.rules.length) return;
+        const rule = await firstMatch(table.rules, await decodeMessage(plan.content, table.needs), listed);
         if (!rule) return;
         (conn?.log ?? api.log).info({ account: `${account!.name}@${account!.domain}`, rule: rule.name, level: formatLevel(rule.level) }, 'account filter rule matched');
         applyToPlan(rule, plan, tx.mailFrom.address);

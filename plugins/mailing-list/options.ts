@@ -37,6 +37,8 @@ export const ListSchema = Type.Object({
    * subscribe or remove anyone.
    */
   confirm: Type.Boolean({ default: true }),
+  /** Add-ons (registered by other plugins with registerListAddon) run on every post, in order. */
+  addons: Type.Array(Type.String(), { default: [] }),
   /** ML-5 delivery split [by domain, 2 parts]. */
   split: Type.Object({
     rule: Type.Union([Type.Literal('domain'), Type.Literal('even')], { default: 'domain' }),

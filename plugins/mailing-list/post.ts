@@ -8,6 +8,7 @@ import { splitMembers, tagSubject } from '../../policies/list-commands.ts';
 import { addressOf, decodedHeader, encodeValue, header, rewrite } from './headers.ts';
 import type { ListAt } from './lists.ts';
 import { TEXT } from './replies.ts';
+import { listAddon } from './addons.ts';
 
 /** Fields a list replaces: the list headers of another hop, trace of the original delivery. */
 const REPLACED = ['List-Id', 'List-Post', 'List-Help', 'List-Subscribe', 'List-Unsubscribe', 'List-Unsubscribe-Post', 'List-Archive',
@@ -66,7 +67,14 @@ export async function post(store: ListStore, list: ListAt, conn: Connection, tx:
   }
   add.push({ name: 'Precedence', value: 'list' });
   const drop = [...REPLACED, ...(def.subjectTag ? ['Subject'] : []), ...(def.replyTo ? ['Reply-To'] : [])];
-  const content = rewrite(message, drop, add);
+  let content = rewrite(message, drop, add);
+  for (const name of def.addons) {
+    const addon = listAddon(name);
+    if (!addon) throw new Error(`list ${def.key}: no add-on "${name}" is registered`);
+    const r = await addon({ list: def.key, address: list.address, n, sender, content });
+    if (r?.drop) return { kind: 'dropped', why: `add-on ${name}: ${r.drop}` };
+    if (r?.content) content = r.content;
+  }
   if (def.archive) await store.archive(def.key, { n, subject: tagged, from: from || sender, date: new Date() }, content);
   // one copy per member, whatever the case of the address: a post never reaches a member twice
   const seen = new Set<string>();

@@ -18,6 +18,7 @@ export const EICAR = ['X5O!P%@AP[4\\PZX54(P^)7CC)7}$', 'EICAR-STANDARD-ANTIVIRUS
 
 export interface TestClamd {
   socket: string;
+  pid: number;
   host: string;
   port: number;
   /** Signature names as clamd reports them. */
@@ -58,7 +59,9 @@ export async function startClamd(opts: { hashed?: Buffer } = {}): Promise<TestCl
   const conf = path.join(dir, 'clamd.conf');
   fs.writeFileSync(conf, [
     `DatabaseDirectory ${db}`, `LocalSocket ${socket}`, `TCPSocket ${port}`, 'TCPAddr 127.0.0.1', 'Foreground yes',
-    `LogFile ${path.join(dir, 'clamd.log')}`, `PidFile ${path.join(dir, 'clamd.pid')}`, 'SelfCheck 3600', 'MaxThreads 4',
+    // INSTREAM data is spooled to a file before the scan: keep it in memory when possible
+    `TemporaryDirectory ${fs.existsSync('/dev/shm') ? '/dev/shm' : dir}`,
+    `LogFile ${path.join(dir, 'clamd.log')}`, `PidFile ${path.join(dir, 'clamd.pid')}`, 'SelfCheck 3600', 'MaxThreads 20',
     ...(process.getuid?.() === 0 ? ['User root'] : []), '',
   ].join('\n'));
   const child: ChildProcess = spawn('/usr/sbin/clamd', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -74,7 +77,7 @@ export async function startClamd(opts: { hashed?: Buffer } = {}): Promise<TestCl
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    socket, host: '127.0.0.1', port,
+    socket, host: '127.0.0.1', port, pid: child.pid!,
     names: { eicar: 'Test.EICAR.UNOFFICIAL', hashed: 'Test.Hashed.UNOFFICIAL' },
     freeze: () => void child.kill('SIGSTOP'),
     thaw: () => void child.kill('SIGCONT'),

@@ -48,6 +48,8 @@ export interface ConfigOptions {
   hostname?: string;
   /** 'info' is needed to see the `ready` line; the benchmark uses 'warn'. */
   logLevel?: string;
+  /** The config's plugin list (e.g. the ingest benchmark with BENCH_FILTERS=1). */
+  plugins?: unknown[];
 }
 
 /** Writes a mailserver config module into `dir` and returns its path. */
@@ -60,7 +62,7 @@ export default defineConfig({
   smtp: { listen: ${JSON.stringify([`127.0.0.1:${o.smtpPort}`, ...(o.smtpsPort ? [`127.0.0.1:${o.smtpsPort}*`] : [])])}, maxRecipients: 0 },
   pop3: { listen: ${JSON.stringify([`127.0.0.1:${o.pop3Port}`, ...(o.pop3sPort ? [`127.0.0.1:${o.pop3sPort}*`] : [])])} },
   imap: { listen: ${JSON.stringify([`127.0.0.1:${o.imapPort ?? 0}`])}, allowInsecureAuth: ${!!o.imapInsecureAuth} },
-  log: { level: ${JSON.stringify(o.logLevel ?? 'info')} },
+  log: { level: ${JSON.stringify(o.logLevel ?? 'info')} },${o.plugins ? `\n  plugins: ${JSON.stringify(o.plugins)},` : ''}
 });
 `);
   return file;

@@ -9,21 +9,20 @@
 import { astring } from '../parser.ts';
 import { no, R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
-import { encodeMailboxName, nstring } from '../wire.ts';
-import { mailboxArg, resolve } from './args.ts';
+import { nstring } from '../wire.ts';
+import { mailboxArg, resolve, wireName } from './args.ts';
 import { ALL_RIGHTS, rightsOf, sharedRights } from '../mailbox/namespace.ts';
 
-const wireName = (name: string) => Buffer.from(nstring(encodeMailboxName(name)));
 
 export const MYRIGHTS: CommandSpec = {
   syntax: 'MYRIGHTS mailbox',
   states: ['auth', 'selected'],
   args: [1, 1],
   async run(s, cmd) {
-    const name = mailboxArg(cmd.args[0]);
+    const name = mailboxArg(s, cmd.args[0]);
     const r = await resolve(s, name);
     if (!r) return R.noMailbox();
-    await s.send(Buffer.concat([Buffer.from('* MYRIGHTS '), wireName(name), Buffer.from(` ${rightsOf(r, s.account!)}\r\n`)]));
+    await s.send(Buffer.concat([Buffer.from('* MYRIGHTS '), wireName(s, name), Buffer.from(` ${rightsOf(r, s.account!)}\r\n`)]));
     return R.done('MYRIGHTS');
   },
 };
@@ -33,14 +32,14 @@ export const GETACL: CommandSpec = {
   states: ['auth', 'selected'],
   args: [1, 1],
   async run(s, cmd) {
-    const name = mailboxArg(cmd.args[0]);
+    const name = mailboxArg(s, cmd.args[0]);
     const r = await resolve(s, name);
     if (!r) return R.noMailbox();
     if (r.owner.id !== s.account!.id) return no('Only the owner may read the ACL', 'NOPERM');
     const owner = `${r.owner.name}@${r.owner.domain}`;
     const shared = sharedRights(r.owner, r.info.name);
     const entries = `${nstring(owner)} ${ALL_RIGHTS}${shared ? ` anyone ${shared}` : ''}`;
-    await s.send(Buffer.concat([Buffer.from('* ACL '), wireName(name), Buffer.from(` ${entries}\r\n`)]));
+    await s.send(Buffer.concat([Buffer.from('* ACL '), wireName(s, name), Buffer.from(` ${entries}\r\n`)]));
     return R.done('GETACL');
   },
 };
@@ -50,10 +49,10 @@ export const LISTRIGHTS: CommandSpec = {
   states: ['auth', 'selected'],
   args: [2, 2],
   async run(s, cmd) {
-    const name = mailboxArg(cmd.args[0]);
+    const name = mailboxArg(s, cmd.args[0]);
     const id = astring(cmd.args[1], 'identifier');
     if (!(await resolve(s, name))) return R.noMailbox();
-    await s.send(Buffer.concat([Buffer.from('* LISTRIGHTS '), wireName(name), Buffer.from(` ${nstring(id)} "" l r s w i p k x t e a\r\n`)]));
+    await s.send(Buffer.concat([Buffer.from('* LISTRIGHTS '), wireName(s, name), Buffer.from(` ${nstring(id)} "" l r s w i p k x t e a\r\n`)]));
     return R.done('LISTRIGHTS');
   },
 };

@@ -1,4 +1,5 @@
-// APPEND mailbox [(flags)] [date-time] literal    (RFC 3501 §6.3.11, RFC 4315 APPENDUID, RFC 7889)
+// APPEND mailbox [(flags)] [date-time] literal|literal8   (RFC 3501 §6.3.11, RFC 4315 APPENDUID, RFC 7889,
+//                                                          RFC 3516 literal8 `~{n}`)
 //   OK [APPENDUID uidvalidity uid] | NO [TRYCREATE] | NO [TOOBIG] | NO [OVERQUOTA]
 import { BadArgument } from '../parser.ts';
 import { ok, R } from '../replies.ts';
@@ -11,10 +12,12 @@ export const APPEND: CommandSpec = {
   states: ['auth', 'selected'],
   args: [2, 4],
   async run(s, cmd) {
-    const name = mailboxArg(cmd.args[0]);
+    const name = mailboxArg(s, cmd.args[0]);
     const rest = cmd.args.slice(1);
     const message = rest.pop()!;
     if (message.t !== 'string' || !message.literal) throw new BadArgument('Expected the message as a literal');
+    // RFC 3516 §4.4, RFC 9051 §4.3: NULs travel only in a literal8 (`~{n}`)
+    if (!message.binary && message.v.includes(0)) throw new BadArgument('A message with NULs needs a literal8 (~{n})');
     let flags: string[] = [];
     let date = new Date();
     for (const t of rest) {

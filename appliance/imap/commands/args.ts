@@ -5,17 +5,35 @@ import { parseSequenceSet, type Range } from '../mailbox/sequence.ts';
 import type { SelectedMailbox } from '../mailbox/selected.ts';
 import type { ImapSession } from '../types.ts';
 import { isSharedName, resolveMailbox, type Resolved } from '../mailbox/namespace.ts';
-import { decodeMailboxName } from '../wire.ts';
+import { decodeMailboxName, encodeMailboxName, nstring } from '../wire.ts';
 
 /** The hierarchy delimiter (RFC 3501 §5.1.1). */
 export const DELIMITER = '/';
 
-/** A mailbox argument, decoded from modified UTF-7; INBOX in any case is INBOX (§5.1). */
-export function mailboxArg(tok: Token | undefined): string {
+/**
+ * A mailbox argument, decoded from modified UTF-7 (UTF-8 as it stands once IMAP4rev2 is
+ * enabled, RFC 9051 §5.1); INBOX in any case is INBOX (§5.1).
+ */
+export function mailboxArg(s: ImapSession, tok: Token | undefined): string {
   const wire = astring(tok, 'mailbox name');
+  return normalizeName(wireToName(s, wire));
+}
+
+/** A name or pattern from the wire: modified UTF-7 for IMAP4rev1, UTF-8 for IMAP4rev2. */
+export function wireToName(s: ImapSession, wire: string): string {
+  if (s.enabled.has('IMAP4REV2')) return wire;
   const name = decodeMailboxName(wire);
   if (name === null) throw new BadArgument('Invalid modified UTF-7 in mailbox name');
-  return normalizeName(name);
+  return name;
+}
+
+/**
+ * A mailbox name as sent to the client: modified UTF-7 (RFC 3501 §5.1.3), or UTF-8 once
+ * IMAP4rev2 is enabled (RFC 9051 §5.1).
+ */
+export function wireName(s: ImapSession, name: string): Buffer {
+  const v = nstring(s.enabled.has('IMAP4REV2') ? name : encodeMailboxName(name));
+  return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
 }
 
 export function normalizeName(name: string): string {
@@ -41,6 +59,26 @@ export function resolve(s: ImapSession, name: string): Promise<Resolved | null> 
 export function selected(s: ImapSession): SelectedMailbox {
   if (!s.selected) throw new BadArgument('No mailbox selected');
   return s.selected;
+}
+
+/**
+ * The message set of FETCH/STORE/COPY/MOVE/UID EXPUNGE: a sequence set (by number, or by UID
+ * for the UID form), or `$`, the last saved SEARCH result (RFC 5182 SEARCHRES), always UIDs.
+ */
+export function messageSet(s: ImapSession, tok: Token | undefined, uid: boolean): { ranges: Range[]; byUid: boolean } {
+  if (tok?.t === 'atom' && tok.v === '$') return { ranges: uidRanges(selected(s).saved), byUid: true };
+  return { ranges: sequenceSet(tok), byUid: uid };
+}
+
+/** Sorted UIDs as ranges of consecutive runs. */
+export function uidRanges(uids: number[]): Range[] {
+  const out: Range[] = [];
+  for (const u of uids) {
+    const last = out[out.length - 1];
+    if (last && last[1] + 1 === u) last[1] = u;
+    else out.push([u, u]);
+  }
+  return out;
 }
 
 export function sequenceSet(tok: Token | undefined): Range[] {

@@ -5,17 +5,17 @@
 import { compactSet } from '../mailbox/sequence.ts';
 import { ok, R } from '../replies.ts';
 import type { Command, CommandSpec, ImapSession } from '../types.ts';
-import { mailboxArg, resolve, selected, sequenceSet } from './args.ts';
+import { mailboxArg, resolve, selected, messageSet } from './args.ts';
 
 async function transfer(s: ImapSession, cmd: Command, move: boolean) {
   const sel = selected(s);
-  const set = sequenceSet(cmd.args[0]);
-  const found = await resolve(s, mailboxArg(cmd.args[1]));
+  const set = messageSet(s, cmd.args[0], cmd.uid);
+  const found = await resolve(s, mailboxArg(s, cmd.args[1]));
   if (!found) return R.noDestination();
   if (!found.writable) return R.noPermission();
   const dest = found.info;
   if (move && sel.readOnly) return R.readOnly();
-  const targets = sel.resolve(set, cmd.uid).filter((t) => !sel.isExpunged(t.msg.uid));
+  const targets = sel.resolve(set.ranges, set.byUid).filter((t) => !sel.isExpunged(t.msg.uid));
   const verb = `${cmd.uid ? 'UID ' : ''}${move ? 'MOVE' : 'COPY'}`;
   if (!targets.length) return R.done(verb);
   const account = found.owner;

@@ -10,7 +10,7 @@ export const CREATE: CommandSpec = {
   states: ['auth', 'selected'],
   args: [1, 1],
   async run(s, cmd) {
-    const name = mailboxArg(cmd.args[0]).replace(/\/+$/, '');
+    const name = mailboxArg(s, cmd.args[0]).replace(/\/+$/, '');
     if (name === 'INBOX') return R.mailboxExists();
     if (isSharedName(name)) return R.noPermission();
     if (!validNewName(name)) return R.badMailboxName();

@@ -10,7 +10,7 @@ export const DELETE: CommandSpec = {
   states: ['auth', 'selected'],
   args: [1, 1],
   async run(s, cmd) {
-    const name = mailboxArg(cmd.args[0]);
+    const name = mailboxArg(s, cmd.args[0]);
     if (name === 'INBOX') return R.cannotDeleteInbox();
     if (isSharedName(name)) return R.noPermission();
     const box = await findMailbox(s, name);

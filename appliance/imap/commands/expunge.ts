@@ -3,7 +3,7 @@
 //   * n EXPUNGE ... / OK | NO [READ-ONLY]
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
-import { selected, sequenceSet } from './args.ts';
+import { selected, messageSet } from './args.ts';
 import { inSet } from '../mailbox/sequence.ts';
 
 export const EXPUNGE: CommandSpec = {
@@ -15,7 +15,7 @@ export const EXPUNGE: CommandSpec = {
     const sel = selected(s);
     if (sel.readOnly) return R.readOnly();
     if (cmd.uid !== (cmd.args.length === 1)) return R.syntax('EXPUNGE | UID EXPUNGE sequence-set');
-    const set = cmd.uid ? sequenceSet(cmd.args[0]) : null;
+    const set = cmd.uid ? messageSet(s, cmd.args[0], true).ranges : null;
     await sel.refresh();
     const maxUid = sel.messages.length ? sel.messages[sel.messages.length - 1].uid : 0;
     const uids = sel.messages

@@ -1,10 +1,12 @@
 // FETCH sequence-set items [(CHANGEDSINCE modseq [VANISHED])]   (RFC 3501 §6.4.5, RFC 7162 §3.1.4, §3.2.6)
-//   * n FETCH (...) ... / OK. BODY[...] without .PEEK sets \Seen in a read-write mailbox.
+//   * n FETCH (...) ... / OK. BODY[...] / BINARY[...] (RFC 3516) without .PEEK set \Seen in a
+//   read-write mailbox; NO [UNKNOWN-CTE] when a BINARY part's encoding cannot be undone.
 import { BadArgument, list } from '../parser.ts';
 import { isRangeItem, needsContent, parseFetchItems, renderFetch, type FetchItem } from '../mailbox/fetch.ts';
+import { UnknownCte } from '../mailbox/binary.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
-import { selected, sequenceSet } from './args.ts';
+import { selected, messageSet } from './args.ts';
 import { compactSet, inSet } from '../mailbox/sequence.ts';
 
 /** Responses are written in batches of about this many bytes (fewer syscalls, bounded memory). */
@@ -18,7 +20,7 @@ export const FETCH: CommandSpec = {
   holdExpunge: true,
   async run(s, cmd) {
     const sel = selected(s);
-    const set = sequenceSet(cmd.args[0]);
+    const set = messageSet(s, cmd.args[0], cmd.uid);
     const items: FetchItem[] = parseFetchItems(cmd.args[1]);
     let changedSince: number | null = null;
     if (cmd.args[2]) {
@@ -33,7 +35,7 @@ export const FETCH: CommandSpec = {
       if (extra === 'VANISHED') {
         // RFC 7162 §3.2.6: UID FETCH only, and only once QRESYNC is enabled
         if (!cmd.uid || !s.enabled.has('QRESYNC')) throw new BadArgument('VANISHED needs UID FETCH and QRESYNC');
-        const gone = (await s.env.stores.folders.vanished(sel.info.id, changedSince)).filter((u) => inSet(set, u, sel.info.uidNext - 1));
+        const gone = (await s.env.stores.folders.vanished(sel.info.id, changedSince)).filter((u) => inSet(set.ranges, u, sel.info.uidNext - 1));
         if (gone.length) await s.send(`* VANISHED (EARLIER) ${compactSet(gone)}\r\n`);
       }
       s.enabled.add('CONDSTORE');
@@ -44,8 +46,8 @@ export const FETCH: CommandSpec = {
     if ((sel.condstore || changedSince !== null) && !has('MODSEQ')) items.push({ kind: 'MODSEQ' });
     const content = needsContent(items);
     const rangeItems = items.filter(isRangeItem);
-    const setsSeen = !sel.readOnly && items.some((i) => i.kind === 'section' && i.setsSeen);
-    const requested = sel.resolve(set, cmd.uid);
+    const setsSeen = !sel.readOnly && items.some((i) => (i.kind === 'section' || i.kind === 'binary') && i.setsSeen);
+    const requested = sel.resolve(set.ranges, set.byUid);
     let targets = requested.filter((t) => !sel.isExpunged(t.msg.uid));
     // RFC 5530: a message expunged by another session keeps its number until the EXPUNGE is
     // sent, but its data is gone; by UID it simply no longer exists (and the EXPUNGE follows)
@@ -73,7 +75,14 @@ export const FETCH: CommandSpec = {
           ranges.set(i, start >= t.msg.size ? Buffer.alloc(0) : await s.env.stores.folders.readRange(t.msg.blobId, start, Math.min(len, t.msg.size - start)));
         }
       }
-      const out = renderFetch(items, { seq: t.seq, msg: t.msg, flags: sel.flagsOf(t.msg), content: bytes, ranges });
+      let out: Buffer;
+      try {
+        out = renderFetch(items, { seq: t.seq, msg: t.msg, flags: sel.flagsOf(t.msg), content: bytes, ranges });
+      } catch (err) {
+        if (!(err instanceof UnknownCte)) throw err;
+        if (batch.length) await s.send(Buffer.concat(batch));
+        return R.unknownCte();
+      }
       batch.push(out);
       size += out.length;
       if (size >= BATCH) {

@@ -1,73 +1,142 @@
-// LIST [(selection-options)] reference mailbox-pattern [RETURN (options)]   (RFC 3501 §6.3.8)
+// LIST [(selection-options)] reference mailbox-pattern|(patterns) [RETURN (return-options)]
+//                                         (RFC 3501 §6.3.8, RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS)
 // LSUB reference mailbox-pattern          (RFC 3501 §6.3.9)
-//   * LIST (attributes) "/" name ... / OK. `*` matches anything, `%` anything but "/".
-//   Attributes: \HasChildren / \HasNoChildren (RFC 3348) and the RFC 6154 special uses.
-import { astring, type Token } from '../parser.ts';
+//   * LIST (attributes) "/" name [("CHILDINFO" ("SUBSCRIBED"))] [* STATUS name (...)] ... / OK.
+//   Selection: SUBSCRIBED, REMOTE, RECURSIVEMATCH, SPECIAL-USE (RFC 6154). Return: SUBSCRIBED,
+//   CHILDREN, SPECIAL-USE, STATUS (items). Attributes: \NonExistent, \Noselect, \HasChildren /
+//   \HasNoChildren (RFC 3348), \Subscribed and the RFC 6154 special uses.
+import { astring, BadArgument, type Token } from '../parser.ts';
+import { hasSubscribedChild, mailboxTree, patternMatcher, type ListedBox } from '../mailbox/listing.ts';
+import { statusValues } from '../mailbox/status.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec, ImapSession } from '../types.ts';
-import { decodeMailboxName, encodeMailboxName, nstring } from '../wire.ts';
-import { DELIMITER } from './args.ts';
-import { sharedMailboxes } from '../mailbox/namespace.ts';
+import { decodeMailboxName } from '../wire.ts';
+import { DELIMITER, wireName } from './args.ts';
 
-function patternRegex(pattern: string): RegExp {
-  const body = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/%/g, '[^/]*');
-  return new RegExp(`^${body}$`);
+/** A pattern's mailbox-name part: modified UTF-7 (kept as sent when invalid) or, with IMAP4rev2, UTF-8. */
+const listPattern = (s: ImapSession, wire: string) => (s.enabled.has('IMAP4REV2') ? wire : decodeMailboxName(wire) ?? wire);
+import { statusItems } from './status.ts';
+
+const SELECTION = new Set(['SUBSCRIBED', 'REMOTE', 'RECURSIVEMATCH', 'SPECIAL-USE']);
+const RETURNS = new Set(['SUBSCRIBED', 'CHILDREN', 'SPECIAL-USE', 'STATUS']);
+
+interface ListRequest {
+  selection: Set<string>;
+  returns: Set<string>;
+  status: string[] | null;
+  reference: string;
+  patterns: string[];
+  /** Selection options or a pattern list were given, even empty ones: an extended LIST. */
+  extendedSyntax: boolean;
 }
 
-function matcher(reference: string, pattern: string): (name: string) => boolean {
-  const full = decodeMailboxName(reference + pattern) ?? reference + pattern;
-  const re = patternRegex(full);
-  // INBOX is case-insensitive (RFC 3501 §5.1)
-  const inboxRe = new RegExp(re.source, 'i');
-  return (name) => (name === 'INBOX' || name.startsWith('INBOX/') ? inboxRe.test(name) : re.test(name));
-}
+const words = (toks: Token[]) => toks.map((t) => (t.t === 'atom' ? t.v.toUpperCase() : ''));
 
-const line = (verb: string, attrs: string[], name: string) =>
-  Buffer.concat([Buffer.from(`* ${verb} (${attrs.join(' ')}) "${DELIMITER}" `), Buffer.from(nstring(encodeMailboxName(name))), Buffer.from('\r\n')]);
-
-async function listing(s: ImapSession, verb: 'LIST' | 'LSUB', args: Token[]) {
+function parseList(args: Token[]): ListRequest {
   let i = 0;
-  const options: string[] = [];
-  const first = args[0];
-  if (first?.t === 'list') {
-    i++;
-    options.push(...first.v.map((t) => (t.t === 'atom' ? t.v.toUpperCase() : '')));
+  const selection = new Set<string>();
+  if (args[0]?.t === 'list') {
+    for (const w of words(args[i++].v as Token[])) {
+      if (!SELECTION.has(w)) throw new BadArgument('Unknown LIST selection option');
+      selection.add(w);
+    }
+    // RFC 5258 §3: RECURSIVEMATCH only qualifies another selection option
+    if (selection.has('RECURSIVEMATCH') && !selection.has('SUBSCRIBED') && !selection.has('SPECIAL-USE')) {
+      throw new BadArgument('RECURSIVEMATCH needs another selection option');
+    }
   }
   const reference = astring(args[i++], 'reference');
-  const pattern = astring(args[i++], 'mailbox pattern');
-  if (pattern === '') {
+  const pat = args[i++];
+  const patterns = pat?.t === 'list' ? pat.v.map((t) => astring(t, 'mailbox pattern')) : [astring(pat, 'mailbox pattern')];
+  if (!patterns.length) throw new BadArgument('Expected a mailbox pattern');
+  const returns = new Set<string>();
+  let status: string[] | null = null;
+  if (args[i]) {
+    if (args[i].t !== 'atom' || (args[i] as { v: string }).v.toUpperCase() !== 'RETURN' || args[i + 1]?.t !== 'list') {
+      throw new BadArgument('Expected RETURN (options)');
+    }
+    const opts = args[i + 1].v as Token[];
+    for (let k = 0; k < opts.length; k++) {
+      const w = words([opts[k]])[0];
+      if (!RETURNS.has(w)) throw new BadArgument('Unknown LIST return option');
+      returns.add(w);
+      if (w === 'STATUS') status = statusItems(opts[++k]);
+    }
+    if (args.length > i + 2) throw new BadArgument('Unexpected LIST argument');
+  }
+  return { selection, returns, status, reference, patterns, extendedSyntax: args[0]?.t === 'list' || pat?.t === 'list' || args.length > i };
+}
+
+async function listing(s: ImapSession, verb: 'LIST' | 'LSUB', args: Token[]) {
+  const req: ListRequest = verb === 'LSUB'
+    ? { selection: new Set(['SUBSCRIBED']), returns: new Set(), status: null, reference: astring(args[0], 'reference'), patterns: [astring(args[1], 'mailbox pattern')], extendedSyntax: false }
+    : parseList(args);
+  if (req.patterns.length === 1 && req.patterns[0] === '' && !req.selection.size) {
+    // the hierarchy delimiter and root (RFC 3501 §6.3.8)
     await s.send(`* ${verb} (\\Noselect) "${DELIMITER}" ""\r\n`);
     return R.done(verb);
   }
-  const own = await s.env.stores.mail.listMailboxes(s.account!.id);
-  // IM-2: other accounts' published folders, under #Shared/<owner>/ (their parents \Noselect)
-  const shared = await sharedMailboxes(s.env.stores, s.account!);
-  const parents = [...new Set(shared.map((x) => `#Shared/${x.owner.name}`))];
-  const boxes = [
-    ...own.map((b) => ({ name: b.name, specialUse: b.specialUse, noselect: false })),
-    ...(shared.length ? [{ name: '#Shared', specialUse: null, noselect: true }] : []),
-    ...parents.map((name) => ({ name, specialUse: null, noselect: true })),
-    ...shared.map((x) => ({ name: x.name, specialUse: null, noselect: false })),
-  ];
-  const subscribed = new Set(await s.env.stores.folders.subscriptions(s.account!.id));
-  // every name that has something below it (\HasChildren, RFC 3348)
-  const parentNames = new Set(boxes.flatMap((b) => b.name.split(DELIMITER).slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join(DELIMITER))));
-  const match = matcher(reference, pattern);
+  const matchers = req.patterns.filter((p) => p !== '').map((p) => patternMatcher(listPattern(s, req.reference + p)));
+  const match = (name: string) => matchers.some((m) => m(name));
+  const tree = await mailboxTree(s.env.stores, s.account!);
+  const onlySubscribed = req.selection.has('SUBSCRIBED');
+  const recursive = req.selection.has('RECURSIVEMATCH') && onlySubscribed;
+  if (recursive) {
+    // parents of subscribed mailboxes that do not exist themselves still carry CHILDINFO
+    const names = new Set(tree.map((b) => b.name));
+    for (const b of tree.filter((x) => x.subscribed)) {
+      const parts = b.name.split(DELIMITER);
+      for (let k = 1; k < parts.length; k++) {
+        const name = parts.slice(0, k).join(DELIMITER);
+        if (names.has(name)) continue;
+        names.add(name);
+        tree.push({ name, specialUse: null, noselect: true, nonexistent: true, intermediate: false, subscribed: false, hasChildren: false, info: null });
+      }
+    }
+    tree.sort((a, b) => (a.name === 'INBOX' ? -1 : b.name === 'INBOX' ? 1 : a.name < b.name ? -1 : 1));
+  }
+  const showSubscribed = verb === 'LIST' && (onlySubscribed || req.returns.has('SUBSCRIBED'));
+  // RFC 5258 §3: \NonExistent answers extended LIST commands; plain ones keep RFC 3501's \Noselect
+  const extended = req.selection.size > 0 || req.returns.size > 0 || req.patterns.length > 1 || req.extendedSyntax;
   const out: Buffer[] = [];
-  const sorted = [...boxes].sort((a, b) => (a.name === 'INBOX' ? -1 : b.name === 'INBOX' ? 1 : a.name < b.name ? -1 : 1));
-  for (const box of sorted) {
+  for (const box of tree) {
     if (!match(box.name)) continue;
-    if ((verb === 'LSUB' || options.includes('SUBSCRIBED')) && !subscribed.has(box.name)) continue;
-    if (options.includes('SPECIAL-USE') && !box.specialUse) continue;
-    const hasChildren = parentNames.has(box.name);
-    const attrs = [hasChildren ? '\\HasChildren' : '\\HasNoChildren'];
-    if (box.noselect) attrs.unshift('\\Noselect');
-    if (box.specialUse) attrs.push(box.specialUse);
-    if (options.includes('SUBSCRIBED') && subscribed.has(box.name)) attrs.push('\\Subscribed');
-    out.push(line(verb, attrs, box.name));
+    const childInfo = recursive && hasSubscribedChild(tree, box.name);
+    if (onlySubscribed && !box.subscribed && !childInfo) continue;
+    if (!onlySubscribed && box.nonexistent && !box.intermediate) continue;
+    if (req.selection.has('SPECIAL-USE') && !box.specialUse) continue;
+    const attrs = attributes(box, showSubscribed, verb === 'LSUB' || !(extended || s.enabled.has('IMAP4REV2')));
+    const extra = childInfo ? ' ("CHILDINFO" ("SUBSCRIBED"))' : '';
+    out.push(Buffer.from(`* ${verb} (${attrs.join(' ')}) "${DELIMITER}" `), wireName(s, box.name), Buffer.from(`${extra}\r\n`));
+    if (req.status && box.info && !box.noselect) {
+      // LIST-STATUS (RFC 5819): a STATUS response right after the mailbox's LIST response
+      const body = await statusValues(s.env.stores, box.info, req.status).catch(() => null);
+      if (body !== null) out.push(Buffer.from('* STATUS '), wireName(s, box.name), Buffer.from(` (${body})\r\n`));
+    }
   }
   if (out.length) await s.send(Buffer.concat(out));
   return R.done(verb);
+}
+
+/** The attributes of one mailbox, as SELECT's LIST response shows them (RFC 9051 §6.3.2). */
+export async function listAttributes(s: ImapSession, name: string): Promise<string> {
+  const box = (await mailboxTree(s.env.stores, s.account!)).find((b) => b.name === name);
+  return box ? attributes(box, true, false).join(' ') : '';
+}
+
+function attributes(box: ListedBox, showSubscribed: boolean, plain: boolean): string[] {
+  const attrs: string[] = [];
+  // \NonExistent implies \Noselect (RFC 5258 §3); LSUB and plain LIST say it with \Noselect
+  if (box.nonexistent) {
+    attrs.push(plain ? '\\Noselect' : '\\NonExistent');
+    if (box.hasChildren) attrs.push('\\HasChildren');
+  } else {
+    if (box.noselect) attrs.push('\\Noselect');
+    attrs.push(box.hasChildren ? '\\HasChildren' : '\\HasNoChildren');
+  }
+  if (box.specialUse) attrs.push(box.specialUse);
+  if (showSubscribed && box.subscribed) attrs.push('\\Subscribed');
+  return attrs;
 }
 
 export const LIST: CommandSpec = {

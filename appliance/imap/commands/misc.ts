@@ -2,7 +2,7 @@
 //   * NAMESPACE (("" "/")) NIL (("#Shared/" "/"))
 // ID (field value ...) | NIL              (RFC 2971)
 //   * ID ("name" "mailserver" ...)
-// ENABLE capability ...                   (RFC 5161): CONDSTORE, QRESYNC (RFC 7162)
+// ENABLE capability ...                   (RFC 5161): CONDSTORE, QRESYNC (RFC 7162), IMAP4rev2 (RFC 9051)
 //   * ENABLED CONDSTORE
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
@@ -31,7 +31,8 @@ export const ID: CommandSpec = {
   },
 };
 
-const ENABLEABLE = new Set(['CONDSTORE', 'QRESYNC']);
+/** What can be enabled, upper-cased, with its spelling in `* ENABLED`. */
+const ENABLEABLE = new Map([['CONDSTORE', 'CONDSTORE'], ['QRESYNC', 'QRESYNC'], ['IMAP4REV2', 'IMAP4rev2']]);
 
 export const ENABLE: CommandSpec = {
   syntax: 'ENABLE capability ...',
@@ -43,13 +44,14 @@ export const ENABLE: CommandSpec = {
       const cap = t.t === 'atom' ? t.v.toUpperCase() : '';
       if (ENABLEABLE.has(cap) && !s.enabled.has(cap)) {
         s.enabled.add(cap);
-        now.push(cap);
+        now.push(ENABLEABLE.get(cap)!);
       }
     }
     // QRESYNC implies CONDSTORE (RFC 7162 §3.2.3)
     if (s.enabled.has('QRESYNC')) s.enabled.add('CONDSTORE');
     if (s.selected && s.enabled.has('CONDSTORE')) s.selected.condstore = true;
     if (s.selected && s.enabled.has('QRESYNC')) s.selected.qresync = true;
+    if (s.selected && s.enabled.has('IMAP4REV2')) s.selected.rev2 = true;
     await s.send(`* ENABLED${now.map((c) => ` ${c}`).join('')}\r\n`);
     return R.done('ENABLE');
   },

@@ -5,8 +5,8 @@
 import { astring } from '../parser.ts';
 import { no, R } from '../replies.ts';
 import type { CommandSpec, ImapSession } from '../types.ts';
-import { encodeMailboxName, nstring } from '../wire.ts';
-import { findMailbox, mailboxArg } from './args.ts';
+
+import { findMailbox, mailboxArg, wireName } from './args.ts';
 
 async function quotaLine(s: ImapSession): Promise<string> {
   const used = await s.env.stores.mail.usage(s.account!.id);
@@ -18,10 +18,10 @@ export const GETQUOTAROOT: CommandSpec = {
   states: ['auth', 'selected'],
   args: [1, 1],
   async run(s, cmd) {
-    const name = mailboxArg(cmd.args[0]);
+    const name = mailboxArg(s, cmd.args[0]);
     if (!(await findMailbox(s, name))) return R.noMailbox();
     const limited = s.account!.quota > 0;
-    const head = Buffer.concat([Buffer.from('* QUOTAROOT '), Buffer.from(nstring(encodeMailboxName(name))), Buffer.from(limited ? ' ""\r\n' : '\r\n')]);
+    const head = Buffer.concat([Buffer.from('* QUOTAROOT '), wireName(s, name), Buffer.from(limited ? ' ""\r\n' : '\r\n')]);
     await s.send(limited ? Buffer.concat([head, Buffer.from(await quotaLine(s))]) : head);
     return R.done('GETQUOTAROOT');
   },

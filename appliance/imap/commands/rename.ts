@@ -10,8 +10,8 @@ export const RENAME: CommandSpec = {
   states: ['auth', 'selected'],
   args: [2, 2],
   async run(s, cmd) {
-    const from = mailboxArg(cmd.args[0]);
-    const to = mailboxArg(cmd.args[1]).replace(/\/+$/, '');
+    const from = mailboxArg(s, cmd.args[0]);
+    const to = mailboxArg(s, cmd.args[1]).replace(/\/+$/, '');
     if (isSharedName(from) || isSharedName(to)) return R.noPermission();
     if (!validNewName(to) || to === 'INBOX') return R.badMailboxName();
     const box = await findMailbox(s, from);

@@ -4,16 +4,18 @@
 //   [* OK [CLOSED]], * FLAGS, * OK [PERMANENTFLAGS], * n EXISTS, * n RECENT, * OK [UNSEEN n],
 //   * OK [UIDVALIDITY], * OK [UIDNEXT], * OK [HIGHESTMODSEQ], [* VANISHED (EARLIER) uids,
 //   * n FETCH (UID FLAGS MODSEQ)], then OK [READ-WRITE] | OK [READ-ONLY] | NO
+//   With IMAP4rev2 enabled: no RECENT and no [UNSEEN n], and a * LIST (attributes) "/" name.
 import { SelectedMailbox } from '../mailbox/selected.ts';
 import { compactSet, inSet, parseSequenceSet, type Range } from '../mailbox/sequence.ts';
 import { BadArgument, list, type Token } from '../parser.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec, ImapSession, Command } from '../types.ts';
-import { mailboxArg, resolve } from './args.ts';
+import { DELIMITER, mailboxArg, resolve, wireName } from './args.ts';
+import { listAttributes } from './list.ts';
 
 
 async function open(s: ImapSession, cmd: Command, readOnly: boolean) {
-  const name = mailboxArg(cmd.args[0]);
+  const name = mailboxArg(s, cmd.args[0]);
   let resync: Resync | null = null;
   if (cmd.args[1]) {
     const params = list(cmd.args[1], 'select parameters');
@@ -27,21 +29,25 @@ async function open(s: ImapSession, cmd: Command, readOnly: boolean) {
       } else throw new BadArgument('Unknown select parameter');
     }
   }
-  // RFC 7162 §3.2.11: with QRESYNC the end of the previous selection is announced
-  if (s.selected && s.enabled.has('QRESYNC')) await s.send('* OK [CLOSED] Previous mailbox closed\r\n');
+  // RFC 7162 §3.2.11, RFC 9051 §6.3.2: with QRESYNC or IMAP4rev2 the end of the previous
+  // selection is announced
+  const rev2 = s.enabled.has('IMAP4REV2');
+  if (s.selected && (s.enabled.has('QRESYNC') || rev2)) await s.send('* OK [CLOSED] Previous mailbox closed\r\n');
   // a failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1)
   s.select(null);
   const found = await resolve(s, name);
   if (!found) return R.noMailbox();
   // a read-only shared folder (IM-2) opens as EXAMINE would
   readOnly = readOnly || !found.writable;
-  const sel = await SelectedMailbox.open(s.env.stores.mail, s.env.stores.folders, found.info, readOnly, s.enabled.has('CONDSTORE'));
+  const sel = await SelectedMailbox.open(s.env.stores.mail, s.env.stores.folders, found.info, readOnly, s.enabled.has('CONDSTORE'), rev2);
   const firstUnseen = sel.messages.findIndex((m) => !m.flags.includes('\\Seen'));
+  // IMAP4rev2 (RFC 9051 §6.3.2, Appendix E) drops RECENT and [UNSEEN n] and adds the
+  // mailbox's LIST response
   const lines = [
     ...sel.flagLines().map((l) => l.trimEnd()),
     `* ${sel.exists} EXISTS`,
-    `* ${sel.recent} RECENT`,
-    ...(firstUnseen >= 0 ? [`* OK [UNSEEN ${firstUnseen + 1}] First unseen`] : []),
+    ...(rev2 ? [] : [`* ${sel.recent} RECENT`]),
+    ...(firstUnseen >= 0 && !rev2 ? [`* OK [UNSEEN ${firstUnseen + 1}] First unseen`] : []),
     `* OK [UIDVALIDITY ${sel.info.uidValidity}] UIDs valid`,
     `* OK [UIDNEXT ${sel.info.uidNext}] Predicted next UID`,
     `* OK [HIGHESTMODSEQ ${sel.info.highestModseq}] Highest`,
@@ -55,7 +61,9 @@ async function open(s: ImapSession, cmd: Command, readOnly: boolean) {
     });
   }
   await s.send(lines.join('\r\n') + '\r\n');
+  if (rev2) await s.send(Buffer.concat([Buffer.from(`* LIST (${await listAttributes(s, name)}) "${DELIMITER}" `), wireName(s, name), Buffer.from('\r\n')]));
   sel.qresync = s.enabled.has('QRESYNC');
+  sel.rev2 = rev2;
   s.select(sel);
   return R.selected(readOnly);
 }

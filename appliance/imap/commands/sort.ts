@@ -19,6 +19,7 @@ async function candidates(s: ImapSession, cmd: Command, charsetAt: number): Prom
   const maxSeq = sel.messages.length;
   const maxUid = maxSeq ? sel.messages[maxSeq - 1].uid : 0;
   const out: SortItem[] = [];
+  const saved = new Set(sel.saved);
   for (let i = 0; i < sel.messages.length; i++) {
     const msg = sel.messages[i];
     if (sel.isExpunged(msg.uid)) continue;
@@ -26,7 +27,7 @@ async function candidates(s: ImapSession, cmd: Command, charsetAt: number): Prom
     const buf = await s.env.stores.mail.read(msg.blobId).catch(() => null);
     const root = buf ? cachedMime(msg.blobId, buf) : null;
     const content = buf && root ? { buf, root } : null;
-    if (matches(criteria, { seq: i + 1, msg, recent: sel.isRecent(msg), maxSeq, maxUid, content })) out.push({ seq: i + 1, msg, root });
+    if (matches(criteria, { seq: i + 1, msg, recent: sel.isRecent(msg), maxSeq, maxUid, content, saved })) out.push({ seq: i + 1, msg, root });
   }
   return out;
 }

@@ -1,30 +1,30 @@
-// STATUS mailbox (item ...)               (RFC 3501 §6.3.10, RFC 7162 HIGHESTMODSEQ, RFC 8438 SIZE)
+// STATUS mailbox (item ...)               (RFC 3501 §6.3.10, RFC 7162 HIGHESTMODSEQ, RFC 8438 SIZE,
+//                                          RFC 9051 §6.3.11 DELETED)
 //   * STATUS name (MESSAGES n UIDNEXT n ...) / OK | NO [NONEXISTENT]
-import { BadArgument, list } from '../parser.ts';
+import { BadArgument, list, type Token } from '../parser.ts';
+import { statusValues, STATUS_ITEMS } from '../mailbox/status.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
-import { encodeMailboxName, nstring } from '../wire.ts';
-import { findMailbox, mailboxArg } from './args.ts';
+import { findMailbox, mailboxArg, wireName } from './args.ts';
 
-const ITEMS = new Set(['MESSAGES', 'RECENT', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'HIGHESTMODSEQ', 'SIZE']);
+/** The `(item ...)` list of STATUS and of LIST's RETURN (STATUS (...)). */
+export function statusItems(tok: Token | undefined): string[] {
+  const items = list(tok, 'status items').map((t) => (t.t === 'atom' ? t.v.toUpperCase() : ''));
+  if (!items.length || items.some((i) => !STATUS_ITEMS.has(i))) throw new BadArgument('Invalid status item');
+  return items;
+}
 
 export const STATUS: CommandSpec = {
   syntax: 'STATUS mailbox (status-att ...)',
   states: ['auth', 'selected'],
   args: [2, 2],
   async run(s, cmd) {
-    const name = mailboxArg(cmd.args[0]);
-    const items = list(cmd.args[1], 'status items').map((t) => (t.t === 'atom' ? t.v.toUpperCase() : ''));
-    if (!items.length || items.some((i) => !ITEMS.has(i))) throw new BadArgument('Invalid status item');
+    const name = mailboxArg(s, cmd.args[0]);
+    const items = statusItems(cmd.args[1]);
     const box = await findMailbox(s, name);
     if (!box) return R.noMailbox();
-    const counts = await s.env.stores.folders.counts(box.id);
-    const value: Record<string, number> = {
-      MESSAGES: counts.messages, RECENT: counts.recent, UIDNEXT: box.uidNext, UIDVALIDITY: box.uidValidity,
-      UNSEEN: counts.unseen, HIGHESTMODSEQ: box.highestModseq, SIZE: counts.size,
-    };
-    const body = items.map((i) => `${i} ${value[i]}`).join(' ');
-    await s.send(Buffer.concat([Buffer.from('* STATUS '), Buffer.from(nstring(encodeMailboxName(name))), Buffer.from(` (${body})\r\n`)]));
+    const body = await statusValues(s.env.stores, box, items);
+    await s.send(Buffer.concat([Buffer.from('* STATUS '), wireName(s, name), Buffer.from(` (${body})\r\n`)]));
     return R.done('STATUS');
   },
 };

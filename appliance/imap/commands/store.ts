@@ -5,7 +5,7 @@ import { compactSet } from '../mailbox/sequence.ts';
 import { ok, R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
 import type { FlagMode } from '../../../core/store/ports.ts';
-import { flagList, selected, sequenceSet } from './args.ts';
+import { flagList, selected, messageSet } from './args.ts';
 
 export const STORE: CommandSpec = {
   syntax: 'STORE sequence-set [(UNCHANGEDSINCE modseq)] [+|-]FLAGS[.SILENT] (flags)',
@@ -15,7 +15,7 @@ export const STORE: CommandSpec = {
   holdExpunge: true,
   async run(s, cmd) {
     const sel = selected(s);
-    const set = sequenceSet(cmd.args[0]);
+    const set = messageSet(s, cmd.args[0], cmd.uid);
     let i = 1;
     let unchangedSince: number | undefined;
     if (cmd.args[1].t === 'list') {
@@ -33,7 +33,7 @@ export const STORE: CommandSpec = {
     const flags = flagList(cmd.args.slice(i));
     if (sel.readOnly) return R.readOnly();
     const mode: FlagMode = m[1] === '+' ? 'add' : m[1] === '-' ? 'remove' : 'set';
-    const targets = sel.resolve(set, cmd.uid).filter((t) => !sel.isExpunged(t.msg.uid));
+    const targets = sel.resolve(set.ranges, set.byUid).filter((t) => !sel.isExpunged(t.msg.uid));
     const { updated, failed } = await s.env.stores.folders.setFlags(sel.info.id, targets.map((t) => t.msg.uid), mode, flags, unchangedSince);
     sel.applyOwn(updated);
     const silent = !!m[2];

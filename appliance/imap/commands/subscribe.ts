@@ -9,7 +9,7 @@ export const SUBSCRIBE: CommandSpec = {
   states: ['auth', 'selected'],
   args: [1, 1],
   async run(s, cmd) {
-    const name = mailboxArg(cmd.args[0]);
+    const name = mailboxArg(s, cmd.args[0]);
     if (!(await findMailbox(s, name))) return R.noMailbox();
     await s.env.stores.folders.subscribe(s.account!.id, name, true);
     return R.done('SUBSCRIBE');
@@ -21,7 +21,7 @@ export const UNSUBSCRIBE: CommandSpec = {
   states: ['auth', 'selected'],
   args: [1, 1],
   async run(s, cmd) {
-    await s.env.stores.folders.subscribe(s.account!.id, mailboxArg(cmd.args[0]), false);
+    await s.env.stores.folders.subscribe(s.account!.id, mailboxArg(s, cmd.args[0]), false);
     return R.done('UNSUBSCRIBE');
   },
 };

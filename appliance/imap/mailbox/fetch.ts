@@ -5,6 +5,7 @@
 import type { MessageMeta } from '../../../core/store/ports.ts';
 import { BadArgument, type Token } from '../parser.ts';
 import { dateTime, join, type Chunk } from '../wire.ts';
+import { binaryBytes, binaryLiteral } from './binary.ts';
 import { cachedMime, partAt, type MimePart } from './mime.ts';
 import { bodyStructure, envelope } from './structure.ts';
 
@@ -17,7 +18,9 @@ export interface Section {
 
 export type FetchItem =
   | { kind: 'UID' | 'FLAGS' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODYSTRUCTURE' | 'BODY' | 'MODSEQ' }
-  | { kind: 'section'; name: string; peek: boolean; section: Section; partial: [number, number] | null; setsSeen: boolean };
+  | { kind: 'section'; name: string; peek: boolean; section: Section; partial: [number, number] | null; setsSeen: boolean }
+  /** BINARY[part]<partial>, BINARY.PEEK[...] and BINARY.SIZE[part] (RFC 3516). */
+  | { kind: 'binary'; name: string; path: number[]; size: boolean; partial: [number, number] | null; setsSeen: boolean };
 
 const SIMPLE = new Set(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'MODSEQ']);
 const MACROS: Record<string, string[]> = {
@@ -47,6 +50,16 @@ function parseItem(word: string): FetchItem {
   if (up === 'RFC822') return { kind: 'section', name: 'RFC822', peek: false, section: { path: [], spec: '', fields: [] }, partial: null, setsSeen: true };
   if (up === 'RFC822.HEADER') return { kind: 'section', name: 'RFC822.HEADER', peek: true, section: { path: [], spec: 'HEADER', fields: [] }, partial: null, setsSeen: false };
   if (up === 'RFC822.TEXT') return { kind: 'section', name: 'RFC822.TEXT', peek: false, section: { path: [], spec: 'TEXT', fields: [] }, partial: null, setsSeen: true };
+  const b = /^BINARY(\.PEEK|\.SIZE)?\[((?:\d+\.)*\d+)?\](?:<(\d+)\.(\d+)>)?$/i.exec(word);
+  if (b) {
+    const kind = b[1]?.toUpperCase() ?? '';
+    const path = b[2] ? b[2].split('.').map(Number) : [];
+    if (path.some((n) => n < 1)) throw new BadArgument(`Invalid section [${b[2]}]`);
+    const partial: [number, number] | null = b[3] !== undefined ? [Number(b[3]), Number(b[4])] : null;
+    if (partial && (kind === '.SIZE' || partial[1] === 0)) throw new BadArgument('Invalid partial');
+    const size = kind === '.SIZE';
+    return { kind: 'binary', name: `BINARY${size ? '.SIZE' : ''}[${b[2] ?? ''}]`, path, size, partial, setsSeen: kind === '' };
+  }
   const m = /^(BODY(?:\.PEEK)?)\[([^\]]*)\](?:<(\d+)\.(\d+)>)?$/i.exec(word);
   if (!m) throw new BadArgument(`Invalid fetch item ${word.slice(0, 40)}`);
   const peek = m[1].toUpperCase() === 'BODY.PEEK';
@@ -79,7 +92,7 @@ export const isRangeItem = (i: FetchItem) => i.kind === 'section' && !i.section.
 
 /** Whether the message must be read whole (parsed), or ranges of it are enough. */
 export const needsContent = (items: FetchItem[]) =>
-  items.some((i) => (i.kind === 'section' && !isRangeItem(i)) || i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY');
+  items.some((i) => (i.kind === 'section' && !isRangeItem(i)) || i.kind === 'binary' || i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY');
 
 function headerBlock(buf: Buffer, part: MimePart): Buffer {
   return buf.subarray(part.start, part.bodyStart);
@@ -150,6 +163,21 @@ export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
           name += `<${start}>`;
         }
         out.push(join([name, literal(bytes)]));
+        break;
+      }
+      case 'binary': {
+        let bytes = binaryBytes(content!, root!, item.path);
+        if (item.size) {
+          out.push(`${item.name} ${bytes.length}`);
+          break;
+        }
+        let name = item.name;
+        if (item.partial) {
+          const [start, len] = item.partial;
+          bytes = start >= bytes.length ? Buffer.alloc(0) : bytes.subarray(start, start + len);
+          name += `<${start}>`;
+        }
+        out.push(join([name, binaryLiteral(bytes)]));
         break;
       }
     }

@@ -20,6 +20,8 @@ export type Criterion =
   | { k: 'size'; larger: boolean; n: number }
   | { k: 'seq' | 'uid'; set: Range[] }
   | { k: 'modseq'; n: number }
+  /** `$`: the saved search result (RFC 5182). */
+  | { k: 'saved' }
   | { k: 'not'; c: Criterion }
   | { k: 'or'; a: Criterion; b: Criterion }
   | { k: 'and'; cs: Criterion[] };
@@ -67,8 +69,11 @@ export function parseSearch(tokens: Token[], depth = 0): Criterion {
       if (!/^\d{1,20}$/.test(n)) throw new BadArgument('Invalid number');
       return { k: 'size', larger: key === 'LARGER', n: Number(n) };
     }
+    if (key === '$') return { k: 'saved' };
     if (key === 'UID') {
-      const set = parseSequenceSet(astring(next('sequence set')));
+      const text = astring(next('sequence set'));
+      if (text === '$') return { k: 'saved' };
+      const set = parseSequenceSet(text);
       if (!set) throw new BadArgument('Invalid sequence set');
       return { k: 'uid', set };
     }
@@ -117,6 +122,8 @@ export interface MatchContext {
   maxSeq: number;
   maxUid: number;
   content: { buf: Buffer; root: MimePart } | null;
+  /** UIDs of the saved search result, for `$`. */
+  saved?: Set<number>;
 }
 
 const DAY = 86_400_000;
@@ -143,6 +150,7 @@ export function matches(c: Criterion, x: MatchContext): boolean {
     case 'seq': return inSet(c.set, x.seq, x.maxSeq);
     case 'uid': return inSet(c.set, x.msg.uid, x.maxUid);
     case 'modseq': return x.msg.modseq >= c.n;
+    case 'saved': return x.saved?.has(x.msg.uid) ?? false;
     case 'not': return !matches(c.c, x);
     case 'or': return matches(c.a, x) || matches(c.b, x);
     case 'and': return c.cs.every((y) => matches(y, x));

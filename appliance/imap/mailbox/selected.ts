@@ -14,6 +14,10 @@ export class SelectedMailbox {
   gone = false;
   /** QRESYNC enabled: expunges are announced as VANISHED (RFC 7162 §3.2.10). */
   qresync = false;
+  /** IMAP4rev2 enabled (RFC 9051 Appendix E): no \Recent flag and no RECENT responses. */
+  rev2 = false;
+  /** SEARCHRES (RFC 5182): UIDs of the last SEARCH ... RETURN (SAVE), what `$` refers to. */
+  saved: number[] = [];
   private announced: number;
   private readonly expunged = new Set<number>();
   private readonly flagChanged = new Set<number>();
@@ -60,12 +64,13 @@ export class SelectedMailbox {
     }
   }
 
-  static async open(mail: MailStore, folders: FolderStore, info: MailboxInfo, readOnly: boolean, condstore: boolean): Promise<SelectedMailbox> {
+  /** `rev2`: an IMAP4rev2 session has no \Recent, so it leaves new mail \Recent for others. */
+  static async open(mail: MailStore, folders: FolderStore, info: MailboxInfo, readOnly: boolean, condstore: boolean, rev2 = false): Promise<SelectedMailbox> {
     // the mailbox state is read before the messages: whatever commits in between shows up
     // as a change on the first refresh, never goes unannounced
     const before = (await folders.byId(info.id)) ?? info;
     const messages = await mail.messages(info.id);
-    const recent = readOnly ? { first: 0, next: 0 } : await folders.claimRecent(info.id);
+    const recent = readOnly || rev2 ? { first: 0, next: 0 } : await folders.claimRecent(info.id);
     const last = messages.length ? messages[messages.length - 1].uid : 0;
     return new SelectedMailbox(folders, { ...before, uidNext: Math.max(before.uidNext, last + 1) }, readOnly, messages, recent, condstore);
   }
@@ -156,7 +161,7 @@ export class SelectedMailbox {
       const live = new Set(await this.folders.uids(this.info.id));
       for (const m of this.messages) if (!live.has(m.uid)) this.expunged.add(m.uid);
     }
-    if (arrived.length && !this.readOnly) {
+    if (arrived.length && !this.readOnly && !this.rev2) {
       // new mail is \Recent in the session that claims it first, and in no other
       const claim = await this.folders.claimRecent(this.info.id);
       for (const uid of arrived) if (uid >= claim.first && uid < claim.next) this.recentLater.add(uid);
@@ -203,7 +208,8 @@ export class SelectedMailbox {
     }
     if (this.messages.length !== this.announced) {
       this.announced = this.messages.length;
-      out.push(`* ${this.messages.length} EXISTS\r\n`, `* ${this.recent} RECENT\r\n`);
+      out.push(`* ${this.messages.length} EXISTS\r\n`);
+      if (!this.rev2) out.push(`* ${this.recent} RECENT\r\n`);
     }
     for (const uid of [...this.flagChanged].sort((a, b) => a - b)) {
       const i = this.indexOf(uid);
@@ -217,6 +223,6 @@ export class SelectedMailbox {
 
   /** The flags a FETCH shows: stored flags plus this session's \Recent. */
   flagsOf(m: MessageMeta): string[] {
-    return this.isRecent(m) ? [...m.flags, '\\Recent'] : m.flags;
+    return !this.rev2 && this.isRecent(m) ? [...m.flags, '\\Recent'] : m.flags;
   }
 }

@@ -55,7 +55,7 @@ export function contains(haystack: string, needle: string): boolean {
 }
 
 /** RFC 2045 §6.7 quoted-printable. */
-function decodeQuotedPrintable(body: Buffer): Buffer {
+export function decodeQuotedPrintable(body: Buffer): Buffer {
   const text = body.toString('latin1').replace(/=\r?\n/g, '');
   const out = Buffer.alloc(text.length);
   let n = 0;
