@@ -33,6 +33,9 @@ export async function startTestAppliance(overrides: UserConfig = {}, dataDir = t
     smtp: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.smtp },
     pop3: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.pop3 },
     imap: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.imap },
+    // tests reach only loopback: no delivery (whose MX lookups would ask the system resolver)
+    // unless a test sets it up with its own DNS server or gateway
+    delivery: overrides.delivery ?? { enabled: false },
     log: { level: 'silent' },
   });
   const app = await startAppliance({ config, dataDir, log: process.env.TEST_LOG ? undefined : silentLogger });
