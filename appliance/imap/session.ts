@@ -8,21 +8,16 @@ import type net from 'node:net';
 import type { AuthUser, Connection } from '../../core/session.ts';
 import type { Account } from '../../core/store/ports.ts';
 import type { MailboxChange } from '../../core/store/notifications.ts';
-import { upgradeToTls } from '../pop3/tls-upgrade.ts';
+import { upgradeToTls } from '../net/tls-upgrade.ts';
 import { dispatch } from './dispatch.ts';
 import type { SelectedMailbox } from './mailbox/selected.ts';
 import { CommandReader, type ReaderEvent } from './reader.ts';
 import { capabilities, R } from './replies.ts';
 import type { ImapEnv, ImapSession, ImapState } from './types.ts';
+import type { PeerInfo } from '../net/session-listeners.ts';
 
 const CLOSE_GRACE_MS = 2000;
 
-export interface PeerInfo {
-  remoteAddress: string;
-  remotePort: number;
-  localAddress: string;
-  localPort: number;
-}
 
 export class Session implements ImapSession {
   readonly conn: Connection;

@@ -3,18 +3,15 @@
  * Protocol only: credentials go to appliance/auth, mail to the store ports, policy to the
  * core hooks ('connect', 'auth', 'disconnect').
  */
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../../core/config/schema.ts';
 import type { HookRunner } from '../../core/hooks.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Stores } from '../../core/store/ports.ts';
-import { parseListener, type ListenerSpec } from '../net/listener-spec.ts';
+import { startSessionListeners, type BoundListener, type SessionListeners } from '../net/session-listeners.ts';
 import { secureContext, type TlsMaterial } from '../net/tls.ts';
 import { MaildropLocks } from './maildrop.ts';
 import { R } from './replies.ts';
-import { Session, type PeerInfo } from './session.ts';
-import { upgradeToTls } from './tls-upgrade.ts';
+import { Session } from './session.ts';
 import type { Pop3Env, Pop3Limits } from './types.ts';
 
 export type { Pop3Limits } from './types.ts';
@@ -45,31 +42,10 @@ export interface Pop3Context {
   limits?: Partial<Pop3Limits>;
 }
 
-export interface Pop3Listener {
-  spec: string;
-  host: string;
-  /** The port actually bound (a spec with port 0 gets one from the system). */
-  port: number;
-  implicitTls: boolean;
-}
+export type Pop3Listener = BoundListener;
 
-export interface Pop3Service {
-  /** Stops listening and closes every session; nothing marked with DELE is removed. */
-  close(): Promise<void>;
-  listeners: Pop3Listener[];
-}
-
-const unmapped = (ip: string | undefined) => (ip ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
-
-function listen(server: net.Server, spec: ListenerSpec): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(spec.port, spec.host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
+/** close() stops listening and ends every session; nothing marked with DELE is removed. */
+export type Pop3Service = SessionListeners;
 
 /**
  * Starts one listener per `pop3.listen` spec (`host:port`, `host:port*` for implicit TLS,
@@ -87,79 +63,15 @@ export async function startPop3(ctx: Pop3Context): Promise<Pop3Service> {
     limits: { ...DEFAULT_LIMITS, ...ctx.limits },
     log,
   };
-  const hidden = new Set((ctx.hiddenIps ?? []).map(unmapped));
-  /** Every session, for close(); `active` holds those admitted under maxSessions. */
-  const sessions = new Set<Session>();
-  const active = new Set<Session>();
-  const handshaking = new Set<net.Socket>();
-  const servers: net.Server[] = [];
-  const listeners: Pop3Listener[] = [];
-
-  const open = (socket: net.Socket, peer: PeerInfo, secure: boolean) => {
-    const session = new Session(env, socket, peer, secure);
-    sessions.add(session);
-    void session.ending.then(() => active.delete(session));
-    void session.done.then(() => sessions.delete(session));
-    const max = env.config.maxSessions;
-    if (max > 0 && active.size >= max) {
-      log.warn({ remote: peer.remoteAddress, max }, 'pop3 session limit reached');
-      void session.end(R.tooManySessions());
-      return;
-    }
-    active.add(session);
-    session.start().catch((err) => {
-      log.error({ err }, 'pop3 session start failed');
-      void session.end(R.internal());
-    });
-  };
-
-  const accept = (raw: net.Socket, spec: ListenerSpec) => {
-    const peer: PeerInfo = {
-      remoteAddress: unmapped(raw.remoteAddress), remotePort: raw.remotePort ?? 0,
-      localAddress: unmapped(raw.localAddress), localPort: raw.localPort ?? 0,
-    };
-    raw.on('error', (err) => log.debug({ err, remote: peer.remoteAddress }, 'pop3 socket error'));
-    if (hidden.has(peer.localAddress)) {
-      log.info({ local: peer.localAddress, remote: peer.remoteAddress }, 'pop3 connection on a hidden address refused');
-      raw.destroy();
-      return;
-    }
-    raw.setNoDelay(true);
-    if (!spec.implicitTls) return open(raw, peer, false);
-    handshaking.add(raw);
-    upgradeToTls(raw, env.secureContext, env.config.socketTimeoutMs).then(
-      (secure) => {
-        handshaking.delete(raw);
-        open(secure, peer, true);
-      },
-      (err) => {
-        handshaking.delete(raw);
-        log.info({ err, remote: peer.remoteAddress }, 'pop3 TLS handshake failed');
-      },
-    );
-  };
-
-  try {
-    for (const spec of env.config.listen.map(parseListener)) {
-      const server = net.createServer((socket) => accept(socket, spec));
-      servers.push(server);
-      const port = await listen(server, spec);
-      listeners.push({ spec: spec.spec, host: spec.host, port, implicitTls: spec.implicitTls });
-      log.info({ listen: spec.spec, port, implicitTls: spec.implicitTls }, 'pop3 listening');
-    }
-  } catch (err) {
-    for (const s of servers) s.close();
-    throw err;
-  }
-
-  return {
-    listeners,
-    async close() {
-      const stopped = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-      for (const session of sessions) session.shutdown(R.shuttingDown());
-      // sockets still in the TLS handshake have no session yet
-      for (const socket of handshaking) socket.destroy();
-      await Promise.all([...stopped, ...[...sessions].map((s) => s.done)]);
-    },
-  };
+  return startSessionListeners({
+    service: 'pop3',
+    listen: env.config.listen,
+    hiddenIps: ctx.hiddenIps ?? [],
+    maxSessions: () => env.config.maxSessions,
+    tlsHandshakeTimeoutMs: env.config.socketTimeoutMs,
+    secureContext: env.secureContext,
+    log,
+    createSession: (socket, peer, secure) => new Session(env, socket, peer, secure),
+    replies: { tooManySessions: R.tooManySessions(), startFailed: R.internal(), shuttingDown: R.shuttingDown() },
+  });
 }

@@ -10,18 +10,13 @@ import { dispatch, type AbuseCounters } from './dispatch.ts';
 import { LineReader, type LineEvent } from './line-reader.ts';
 import type { Maildrop } from './maildrop.ts';
 import { R, verdictReply } from './replies.ts';
-import { upgradeToTls } from './tls-upgrade.ts';
+import { upgradeToTls } from '../net/tls-upgrade.ts';
 import type { Pop3Env, Pop3Session, Pop3State } from './types.ts';
+import type { PeerInfo } from '../net/session-listeners.ts';
 
 /** A closing connection that does not read its last reply is cut after this long. */
 const CLOSE_GRACE_MS = 2000;
 
-export interface PeerInfo {
-  remoteAddress: string;
-  remotePort: number;
-  localAddress: string;
-  localPort: number;
-}
 
 export class Session implements Pop3Session {
   readonly conn: Connection;

@@ -1,4 +1,4 @@
-/** Server-side TLS on an accepted socket: implicit TLS (`995*`) and STLS share it. */
+/** Server-side TLS on an accepted socket: implicit TLS (`995*`, `993*`) and STLS/STARTTLS share it. */
 import type net from 'node:net';
 import tls from 'node:tls';
 

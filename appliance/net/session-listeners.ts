@@ -1,0 +1,152 @@
+/**
+ * The listeners of a line protocol served by the appliance itself (POP3, IMAP): one server per
+ * `host:port[*]` spec (a trailing * = implicit TLS, RFC 8314), hidden local addresses closed
+ * without a greeting (RX-9), the session limit (RX-5), and a close that ends every session.
+ * The protocol supplies its session class and the replies for these cases.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type tls from 'node:tls';
+import type { Logger } from '../../core/log.ts';
+import { parseListener, type ListenerSpec } from './listener-spec.ts';
+import { upgradeToTls } from './tls-upgrade.ts';
+
+export interface PeerInfo {
+  remoteAddress: string;
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+}
+
+/** What the listeners need of a protocol session. */
+export interface ListenedSession<Reply> {
+  /** Settles when the session starts closing (it then no longer counts against the limit). */
+  readonly ending: Promise<void>;
+  /** Settles when the socket is closed. */
+  readonly done: Promise<void>;
+  start(): Promise<void>;
+  end(reply: Reply): Promise<void>;
+  shutdown(reply: Reply): void;
+}
+
+export interface BoundListener {
+  spec: string;
+  host: string;
+  /** The port actually bound (a spec with port 0 gets one from the system). */
+  port: number;
+  implicitTls: boolean;
+}
+
+export interface SessionListeners {
+  listeners: BoundListener[];
+  /** Stops listening and ends every session with the shutdown reply. */
+  close(): Promise<void>;
+}
+
+export interface SessionListenerOptions<S extends ListenedSession<Reply>, Reply> {
+  /** 'pop3', 'imap': for logs. */
+  service: string;
+  listen: string[];
+  hiddenIps: readonly string[];
+  /** Read at each connection, so a changed limit applies to new sessions. */
+  maxSessions: () => number;
+  tlsHandshakeTimeoutMs: number;
+  secureContext: tls.SecureContext;
+  log: Logger;
+  createSession(socket: net.Socket, peer: PeerInfo, secure: boolean): S;
+  replies: { tooManySessions: Reply; startFailed: Reply; shuttingDown: Reply };
+}
+
+/** IPv4 peers on a dual-stack socket appear as ::ffff:a.b.c.d. */
+export const unmapped = (ip: string | undefined) => (ip ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+
+function listen(server: net.Server, spec: ListenerSpec): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(spec.port, spec.host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export async function startSessionListeners<S extends ListenedSession<Reply>, Reply>(
+  o: SessionListenerOptions<S, Reply>,
+): Promise<SessionListeners> {
+  const { log, service } = o;
+  const hidden = new Set(o.hiddenIps.map(unmapped));
+  /** Every session, for close(); `active` holds those admitted under maxSessions. */
+  const sessions = new Set<S>();
+  const active = new Set<S>();
+  const handshaking = new Set<net.Socket>();
+  const servers: net.Server[] = [];
+  const listeners: BoundListener[] = [];
+
+  const open = (socket: net.Socket, peer: PeerInfo, secure: boolean) => {
+    const session = o.createSession(socket, peer, secure);
+    sessions.add(session);
+    void session.ending.then(() => active.delete(session));
+    void session.done.then(() => sessions.delete(session));
+    const max = o.maxSessions();
+    if (max > 0 && active.size >= max) {
+      log.warn({ remote: peer.remoteAddress, max }, `${service} session limit reached`);
+      void session.end(o.replies.tooManySessions);
+      return;
+    }
+    active.add(session);
+    session.start().catch((err) => {
+      log.error({ err }, `${service} session start failed`);
+      void session.end(o.replies.startFailed);
+    });
+  };
+
+  const accept = (raw: net.Socket, spec: ListenerSpec) => {
+    const peer: PeerInfo = {
+      remoteAddress: unmapped(raw.remoteAddress), remotePort: raw.remotePort ?? 0,
+      localAddress: unmapped(raw.localAddress), localPort: raw.localPort ?? 0,
+    };
+    raw.on('error', (err) => log.debug({ err, remote: peer.remoteAddress }, `${service} socket error`));
+    if (hidden.has(peer.localAddress)) {
+      log.info({ local: peer.localAddress, remote: peer.remoteAddress }, `${service} connection on a hidden address refused`);
+      raw.destroy();
+      return;
+    }
+    raw.setNoDelay(true);
+    if (!spec.implicitTls) return open(raw, peer, false);
+    handshaking.add(raw);
+    upgradeToTls(raw, o.secureContext, o.tlsHandshakeTimeoutMs).then(
+      (secure) => {
+        handshaking.delete(raw);
+        open(secure, peer, true);
+      },
+      (err) => {
+        handshaking.delete(raw);
+        log.info({ err, remote: peer.remoteAddress }, `${service} TLS handshake failed`);
+      },
+    );
+  };
+
+  try {
+    for (const spec of o.listen.map(parseListener)) {
+      const server = net.createServer((socket) => accept(socket, spec));
+      servers.push(server);
+      const port = await listen(server, spec);
+      listeners.push({ spec: spec.spec, host: spec.host, port, implicitTls: spec.implicitTls });
+      log.info({ listen: spec.spec, port, implicitTls: spec.implicitTls }, `${service} listening`);
+    }
+  } catch (err) {
+    for (const s of servers) s.close();
+    throw err;
+  }
+
+  return {
+    listeners,
+    async close() {
+      const stopped = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      for (const session of sessions) session.shutdown(o.replies.shuttingDown);
+      // sockets still in the TLS handshake have no session yet
+      for (const socket of handshaking) socket.destroy();
+      await Promise.all([...stopped, ...[...sessions].map((s) => s.done)]);
+    },
+  };
+}
