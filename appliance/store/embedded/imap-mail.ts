@@ -11,19 +11,8 @@ import type { ChangeNotifier } from '../../../core/store/notifications.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
-import { createMailbox } from './mailboxes.ts';
+import { createMailbox, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
 
-interface MailboxRow { id: number; account_id: number; name: string; uid_validity: number; uid_next: number; highest_modseq: number; special_use: string | null; first_recent_uid: number }
-interface MessageRow { mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; size: number; blob_id: string }
-
-const toMailbox = (r: MailboxRow): MailboxInfo => ({
-  id: r.id, accountId: r.account_id, name: r.name, uidValidity: r.uid_validity, uidNext: r.uid_next,
-  highestModseq: r.highest_modseq, specialUse: r.special_use,
-});
-const toMessage = (r: MessageRow): MessageMeta => ({
-  mailboxId: r.mailbox_id, uid: r.uid, modseq: r.modseq, flags: r.flags ? r.flags.split(' ') : [],
-  internalDate: new Date(r.internal_date), size: r.size, blobId: r.blob_id,
-});
 
 /** Flag names compare case-insensitively (RFC 3501 §2.3.2); the first spelling is kept. */
 function applyFlags(current: string[], mode: FlagMode, flags: string[]): string[] {
