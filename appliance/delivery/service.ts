@@ -18,7 +18,7 @@ import { buildBounce } from './bounce.ts';
 import { DeliveryLogs, logDir } from './logs.ts';
 import { DkimSigner } from './dkim.ts';
 import type { HookRunner } from '../../core/hooks.ts';
-import type { Transaction } from '../../core/session.ts';
+import type { Connection, Recipient, Transaction } from '../../core/session.ts';
 import { planLocalDelivery } from './local-plan.ts';
 
 export interface DeliveryDeps {
@@ -184,6 +184,8 @@ export class DeliveryService {
       if (res.kind === 'local') {
         rcptTo.push({ address: r.recipient, params: {}, local: true, accountId: res.account.id, deliveredTo: res.deliveredTo });
         outcomes.push({ recipient: r.recipient, result: 'sent', response: `local mailbox ${res.account.name}@${res.account.domain}` });
+      } else if (await this.claimedByPlugin(batch, r.recipient)) {
+        outcomes.push({ recipient: r.recipient, result: 'sent', response: 'handled by a plugin' });
       } else {
         outcomes.push({ recipient: r.recipient, result: 'failed', error: `5.1.1 no mailbox here for <${r.recipient}>` });
       }
@@ -203,6 +205,32 @@ export class DeliveryService {
       ]);
     }
     return outcomes;
+  }
+
+  /**
+   * A queued message to a hosted address that is no account (e.g. a list's VERP bounce address,
+   * where our own reports go): the plugins' rcpt hook may claim it (Recipient.handledBy), as
+   * over SMTP; then their queue hook gets the message and what it causes is queued.
+   */
+  private async claimedByPlugin(batch: ClaimedBatch, recipient: string): Promise<boolean> {
+    const hooks = this.deps.hooks;
+    if (!hooks?.has('rcpt') || !hooks.has('queue')) return false;
+    const conn: Connection = {
+      id: `delivery-${batch.queueId}`, protocol: 'smtp', remoteAddress: '127.0.0.1', remotePort: 0, localAddress: '127.0.0.1', localPort: 0,
+      secure: false, relaying: false, state: {}, notes: {}, log: this.deps.log.child({ queueId: batch.queueId, rcpt: recipient }),
+    };
+    const rcpt: Recipient = { address: recipient, params: {}, local: true };
+    const tx: Transaction = {
+      id: batch.queueId, mailFrom: { address: batch.mailFrom, params: {} }, rcptTo: [], addedHeaders: [], removedHeaders: [], state: {}, notes: {},
+    };
+    conn.transaction = tx;
+    const verdict = await hooks.run('rcpt', { conn, tx, rcpt });
+    if (verdict.kind === 'reject' || verdict.kind === 'disconnect' || !rcpt.handledBy) return false;
+    tx.rcptTo.push(rcpt);
+    tx.message = await this.deps.stores.queue.read(batch.blobId);
+    await hooks.run('queue', { conn, tx });
+    for (const item of tx.outbound ?? []) await this.deps.stores.mail.enqueue(item);
+    return true;
   }
 
   /** RFC 3464 reports for the recipients that failed; none for a bounce (null sender). */

@@ -325,6 +325,10 @@ export interface QueueStore {
 export interface ListMember {
   address: string;
   name: string;
+  /** Non-delivery reports counted for this member (VERP bounce processing, ML-5). */
+  bounces?: number;
+  /** Disabled after too many bounces: still a member, sent no copies. */
+  disabled?: boolean;
 }
 
 export interface ListArticle {
@@ -366,6 +370,10 @@ export interface ListStore {
   addPending(p: ListPending): Promise<void>;
   /** Takes (removes) a pending request that has not expired. */
   takePending(token: string, now?: Date): Promise<ListPending | null>;
+  /** Counts a non-delivery report for a member: the new count, or null when not a member. */
+  recordBounce(list: string, address: string): Promise<number | null>;
+  /** Disables (or re-enables, resetting the count) a member; false when not a member. */
+  setDisabled(list: string, address: string, disabled: boolean): Promise<boolean>;
   /** The post passwords of the configured lists (ML-2), by list key; set by the plugin at start. */
   setPostPasswords(passwords: Record<string, string>): Promise<void>;
   /** SMTP AUTH with ID = list name: the list key when the post password matches, else null. */

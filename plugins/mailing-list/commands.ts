@@ -159,7 +159,8 @@ export async function runCommands(store: ListStore, defs: ListDef[], list: ListA
       case 'LIST':
         if (await admin(r, list, 'LIST')) {
           const members = await store.members(list.def.key);
-          r.lines.push(TEXT.members(members.length), formatMemberFile(members).trimEnd());
+          r.lines.push(TEXT.members(members.length), formatMemberFile(members).trimEnd().split('\n')
+            .map((line, i) => (members[i]?.disabled ? `${line}  # disabled after ${members[i].bounces} bounces` : line)).join('\n'));
         }
         break;
       case 'UNKNOWN': r.lines.push(TEXT.unknown(c.line)); break;

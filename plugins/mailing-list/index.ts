@@ -8,7 +8,8 @@
 import { definePlugin } from '../../core/plugin.ts';
 import type { ListStore, OutboundItem } from '../../core/store/ports.ts';
 import { OptionsSchema } from './options.ts';
-import { defineLists, lookup, type ListAt } from './lists.ts';
+import { defineLists, lookup, lookupBounce, type ListAt } from './lists.ts';
+import { takeBounce } from './bounces.ts';
 import { isAutomatic, post } from './post.ts';
 import { runCommands } from './commands.ts';
 import { composeNotice } from './compose.ts';
@@ -18,7 +19,7 @@ import { header } from './headers.ts';
 declare module '../../core/session.ts' {
   interface SessionState {
     /** The lists this transaction addresses (and whether as -request), in RCPT order. */
-    'mailing-list-tx': { targets: { list: ListAt; request: boolean }[] };
+    'mailing-list-tx': { targets: { list: ListAt; request: boolean }[]; bounces?: { list: ListAt; member: string }[] };
   }
 }
 
@@ -34,6 +35,12 @@ export default definePlugin({
     await store.setPostPasswords(Object.fromEntries(defs.map((d) => [d.key, d.postPassword])));
 
     api.hook('rcpt', async ({ conn, tx, rcpt }) => {
+      const bounce = await lookupBounce(defs, rcpt.address, hosted);
+      if (bounce) {
+        rcpt.handledBy = 'mailing-list';
+        ((tx.state['mailing-list-tx'] ??= { targets: [] }).bounces ??= []).push(bounce);
+        return;
+      }
       const found = await lookup(defs, rcpt.address, hosted);
       if (!found) return;
       const def = found.list.def;
@@ -48,10 +55,25 @@ export default definePlugin({
 
     api.hook('queue', async ({ conn, tx }) => {
       const queueId = tx.id;
-      const targets = tx.state['mailing-list-tx']?.targets;
-      if (!targets?.length || !tx.message) return;
+      const targets = tx.state['mailing-list-tx']?.targets ?? [];
+      const bounces = tx.state['mailing-list-tx']?.bounces ?? [];
+      if ((!targets.length && !bounces.length) || !tx.message) return;
       const message = tx.message;
       const out: OutboundItem[] = [];
+      for (const { list, member } of bounces) {
+        try {
+          // only reports count (null sender, RFC 5321 §4.5.5); anything else to a VERP address is dropped
+          if (tx.mailFrom.address) {
+            conn.log.info({ list: list.def.key, member, queueId }, 'mail to a list bounce address not from <>: dropped');
+            continue;
+          }
+          const r = await takeBounce(store, list, member, message, hostname);
+          out.push(...r.outbound);
+          conn.log.info({ list: list.def.key, member, bounces: r.count, disabled: r.disabled, queueId }, 'list member bounce');
+        } catch (err) {
+          conn.log.error({ err, list: list.def.key, queueId }, 'list bounce processing failed');
+        }
+      }
       for (const { list, request } of targets) {
         try {
           if (request) {

@@ -29,6 +29,23 @@ export function at(def: ListDef, domain: string): ListAt {
   return { def, domain, address: `${def.local}@${domain}`, request: `${def.local}-request@${domain}` };
 }
 
+/** The VERP envelope sender of a member's copy: `<list>-bounce+<local=domain>@<domain>`. */
+export function verpAddress(list: ListAt, member: string): string {
+  const i = member.lastIndexOf('@');
+  return `${list.def.local}-bounce+${member.slice(0, i)}=${member.slice(i + 1)}@${list.domain}`;
+}
+
+/** The list and member a VERP bounce address names, or null. */
+export async function lookupBounce(defs: ListDef[], address: string, hosted: (domain: string) => Promise<boolean>):
+  Promise<{ list: ListAt; member: string } | null> {
+  const i = address.lastIndexOf('@');
+  const m = /^(.+?)-bounce\+(.+)=([^=@]+)$/i.exec(address.slice(0, i));
+  if (i <= 0 || !m) return null;
+  const found = await lookup(defs, `${m[1]}@${address.slice(i + 1)}`, hosted);
+  if (!found || found.request || !found.list.def.bounceLimit) return null;
+  return { list: found.list, member: `${m[2]}@${m[3]}` };
+}
+
 /**
  * The list an address names, and whether it is the -request address. A per-domain list wins
  * over a global one of the same name; `hosted` says whether a global list exists at a domain.

@@ -8,6 +8,12 @@ export const ListSchema = Type.Object({
   name: Type.String({ pattern: '^[A-Za-z0-9._+-]+(@[A-Za-z0-9.-]+)?$' }),
   /** ML-2 post password: when set, posts must come over SMTP AUTH (ID = list name, or the poster's own account). */
   postPassword: Type.String({ default: '' }),
+  /**
+   * The seed's 「"FROM"では利用しない」 flag read as "the list name is (not) used as the sender":
+   * when true the copies carry `From: <list address>` and the author moves to X-Original-From
+   * (as mailing lists do for DMARC). Default false: the author's From: is kept (see README).
+   */
+  fromIsList: Type.Boolean({ default: false }),
   /** Add Reply-To: <list> [yes]. */
   replyTo: Type.Boolean({ default: true }),
   /** Add the list headers (RFC 2369 / RFC 2919, Precedence, X-ML-Name, X-Mail-Count) [yes]. */
@@ -20,6 +26,13 @@ export const ListSchema = Type.Object({
   archive: Type.Boolean({ default: false }),
   /** Non-delivery reports: 'nobody' (null sender), 'poster', or an address. */
   errorsTo: Type.Union([Type.Literal('nobody'), Type.Literal('poster'), Type.String({ pattern: ADDRESS })], { default: 'nobody' }),
+  /**
+   * ML-5 bounce processing [0 = off]: when > 0 the list handles errors itself: each copy goes
+   * out alone with a VERP envelope sender `<name>-bounce+<member=domain>@<domain>`; a report
+   * coming back there is counted for that member, and after this many the member is disabled
+   * (sent nothing, still listed) and the admin told. Reports still go on as errorsTo says.
+   */
+  bounceLimit: Type.Integer({ minimum: 0, default: 0 }),
   /** Who may post [members]. */
   posters: Type.Union([Type.Literal('anyone'), Type.Literal('members'), Type.Literal('admin')], { default: 'members' }),
   /** "Do not answer": no replies to refused posts nor to commands. */

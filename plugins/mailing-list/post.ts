@@ -6,7 +6,7 @@ import type { Connection, Transaction } from '../../core/session.ts';
 import type { ListStore, OutboundItem } from '../../core/store/ports.ts';
 import { splitMembers, tagSubject } from '../../policies/list-commands.ts';
 import { addressOf, decodedHeader, encodeValue, header, rewrite } from './headers.ts';
-import type { ListAt } from './lists.ts';
+import { verpAddress, type ListAt } from './lists.ts';
 import { TEXT } from './replies.ts';
 import { listAddon } from './addons.ts';
 
@@ -66,7 +66,12 @@ export async function post(store: ListStore, list: ListAt, conn: Connection, tx:
     add.push({ name: 'X-ML-Name', value: def.local }, { name: 'X-Mail-Count', value: String(n) });
   }
   add.push({ name: 'Precedence', value: 'list' });
-  const drop = [...REPLACED, ...(def.subjectTag ? ['Subject'] : []), ...(def.replyTo ? ['Reply-To'] : [])];
+  const rawFrom = header(message, 'From');
+  if (def.fromIsList) {
+    add.push({ name: 'From', value: `${def.local} <${list.address}>` });
+    if (rawFrom) add.push({ name: 'X-Original-From', value: rawFrom });
+  }
+  const drop = [...REPLACED, ...(def.subjectTag ? ['Subject'] : []), ...(def.replyTo ? ['Reply-To'] : []), ...(def.fromIsList ? ['From', 'X-Original-From'] : [])];
   let content = rewrite(message, drop, add);
   for (const name of def.addons) {
     const addon = listAddon(name);
@@ -78,8 +83,11 @@ export async function post(store: ListStore, list: ListAt, conn: Connection, tx:
   if (def.archive) await store.archive(def.key, { n, subject: tagged, from: from || sender, date: new Date() }, content);
   // one copy per member, whatever the case of the address: a post never reaches a member twice
   const seen = new Set<string>();
-  const members = (await store.members(def.key)).map((m) => m.address).filter((a) => !seen.has(a.toLowerCase()) && seen.add(a.toLowerCase()));
+  const members = (await store.members(def.key)).filter((m) => !m.disabled).map((m) => m.address).filter((a) => !seen.has(a.toLowerCase()) && seen.add(a.toLowerCase()));
   const mailFrom = def.errorsTo === 'nobody' ? '' : def.errorsTo === 'poster' ? sender : def.errorsTo;
-  const outbound = splitMembers(members, def.split.rule, def.split.parts).map((recipients) => ({ mailFrom, recipients, content }));
+  // bounce processing: one copy per member, each with its own VERP envelope sender
+  const outbound = def.bounceLimit > 0
+    ? members.map((m) => ({ mailFrom: verpAddress(list, m), recipients: [m], content }))
+    : splitMembers(members, def.split.rule, def.split.parts).map((recipients) => ({ mailFrom, recipients, content }));
   return { kind: 'posted', n, outbound };
 }

@@ -51,6 +51,10 @@ export const TEXT = {
   keySubject: (list: string) => `Admin key for ${list}`,
   key: (key: string, minutes: number) => `Your admin key is ${key}\nPut it in the Subject of admin commands; it is valid for ${minutes} minute(s).`,
   refusedSubject: (list: string) => `Your post to ${list} was not distributed`,
+  disabledSubject: (list: string, member: string) => `${member} disabled on ${list} (bounces)`,
+  disabled: (member: string, list: string, n: number) =>
+    `Mail to ${member} came back undelivered ${n} times, so the member is disabled on ${list}: it stays on the list but gets no posts.\n`
+    + `To enable it again: mailserver list add ${list} ${member} (or the member JOINs again).`,
   refused: (list: string, why: string) => `Your post to ${list} was not distributed: ${why}`,
   notAllowed: { members: 'only members may post', admin: 'only the list admin may post' },
   authNeeded: (list: string) => `posting to ${list} needs SMTP authentication`,

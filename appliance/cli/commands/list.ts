@@ -31,13 +31,15 @@ function lists(s: { lists?: ListStore }): ListStore {
 export default defineGroup('list', 'mailing-list members (ML-1)', {
   members: {
     usage: 'list members LIST',
-    summary: 'prints the members of a list in the member file format',
+    summary: 'prints the members of a list in the member file format (disabled ones marked)',
     positionals: [1, 1],
     async run({ positionals, ctx, dataDir }) {
       const key = listKey(positionals[0]);
       const members = await withStore(dataDir, 'existing', (s) => lists(s).members(key));
       if (!members.length) return void ctx.io.err(`no members in ${key}`);
-      ctx.io.write(formatMemberFile(members));
+      // a member disabled after bounces (ML-5) is marked with a trailing comment
+      ctx.io.write(formatMemberFile(members).split('\n').map((line, i) => (members[i]?.disabled
+        ? `${line}  # disabled after ${members[i].bounces} bounces (list add enables it again)` : line)).join('\n'));
     },
   },
 

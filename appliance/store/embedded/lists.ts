@@ -21,7 +21,9 @@ export class EmbeddedLists implements ListStore {
   }
 
   async members(list: string): Promise<ListMember[]> {
-    return sql<[string], ListMember>(this.db, 'SELECT address, name FROM list_members WHERE list = ? ORDER BY seq').all(key(list));
+    return sql<[string], { address: string; name: string; bounces: number; disabled: number }>(this.db,
+      'SELECT address, name, bounces, disabled FROM list_members WHERE list = ? ORDER BY seq').all(key(list))
+      .map((r) => ({ address: r.address, name: r.name, bounces: r.bounces, disabled: !!r.disabled }));
   }
 
   async isMember(list: string, address: string): Promise<boolean> {
@@ -31,8 +33,22 @@ export class EmbeddedLists implements ListStore {
   async addMember(list: string, m: ListMember): Promise<boolean> {
     const had = await this.isMember(list, m.address);
     if (had) sql(this.db, 'UPDATE list_members SET name = ? WHERE list = ? AND addr_key = ? AND ? <> \'\'').run(m.name, key(list), key(m.address), m.name);
+    // adding a member again (CLI add, a confirmed JOIN) enables it again after bounces
+    if (had) await this.setDisabled(list, m.address, false);
     else sql(this.db, 'INSERT INTO list_members (list, addr_key, address, name) VALUES (?, ?, ?, ?)').run(key(list), key(m.address), m.address, m.name);
     return !had;
+  }
+
+  async recordBounce(list: string, address: string): Promise<number | null> {
+    const row = sql<[string, string], { bounces: number }>(this.db,
+      'UPDATE list_members SET bounces = bounces + 1 WHERE list = ? AND addr_key = ? RETURNING bounces').get(key(list), key(address));
+    return row?.bounces ?? null;
+  }
+
+  async setDisabled(list: string, address: string, disabled: boolean): Promise<boolean> {
+    const q = disabled ? 'UPDATE list_members SET disabled = 1 WHERE list = ? AND addr_key = ?'
+      : 'UPDATE list_members SET disabled = 0, bounces = 0 WHERE list = ? AND addr_key = ?';
+    return sql(this.db, q).run(key(list), key(address)).changes > 0;
   }
 
   async removeMember(list: string, address: string): Promise<boolean> {

@@ -161,4 +161,10 @@ export const MIGRATIONS: string[] = [
     added INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // Mailing lists, bounce processing (issue 7, ML-5): DSNs counted per member (VERP), and
+  // members disabled after the list's bounceLimit (kept on the list, sent nothing)
+  `
+  ALTER TABLE list_members ADD COLUMN bounces INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE list_members ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
