@@ -19,6 +19,7 @@ import nodemailer from 'nodemailer';
 import { openEmbeddedStore } from '../appliance/store/embedded/index.ts';
 import { REPO_ROOT, freePorts, spawnAppliance, type ApplianceProcess } from '../test/helpers/process.ts';
 import { startPeer, type Peer } from '../test/helpers/sink.ts';
+import { runBench } from './run.ts';
 
 function intEnv(name: string, dflt: number): number {
   const raw = process.env[name];
@@ -150,14 +151,4 @@ async function main(): Promise<void> {
   console.log(`list-post: ${parts.join(', ')} (${shape})`);
 }
 
-main().then(
-  () => {
-    cleanup();
-    process.exit(0);
-  },
-  (err: unknown) => {
-    console.error(`list-post: FAILED: ${err instanceof Error ? err.message : String(err)}`);
-    cleanup();
-    process.exit(1);
-  },
-);
+runBench('list-post', main, cleanup);

@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openEmbeddedStore } from '../appliance/store/embedded/index.ts';
 import { REPO_ROOT, freePorts, spawnAppliance, type ApplianceProcess } from '../test/helpers/process.ts';
+import { runBench } from './run.ts';
 
 function intEnv(name: string, dflt: number): number {
   const raw = process.env[name];
@@ -176,14 +177,4 @@ async function main(): Promise<void> {
   console.log(`smtp-delivery: ${parts.join(', ')} (${shape})`);
 }
 
-main().then(
-  () => {
-    cleanup();
-    process.exit(0);
-  },
-  (err: unknown) => {
-    console.error(`smtp-delivery: FAILED: ${err instanceof Error ? err.message : String(err)}`);
-    cleanup();
-    process.exit(1);
-  },
-);
+runBench('smtp-delivery', main, cleanup);

@@ -23,6 +23,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startFilters } from './filters.ts';
 import { REPO_ROOT, freePorts, seedStore, spawnAppliance, writeConfig, type ApplianceProcess } from '../test/helpers/process.ts';
+import { runBench } from './run.ts';
 
 function intEnv(name: string, dflt: number): number {
   const raw = process.env[name];
@@ -193,14 +194,4 @@ async function main(): Promise<void> {
   console.log(`smtp-ingest: ${parts.join(', ')} (${shape})`);
 }
 
-main().then(
-  () => {
-    cleanup();
-    process.exit(0);
-  },
-  (err: unknown) => {
-    console.error(`smtp-ingest: FAILED: ${err instanceof Error ? err.message : String(err)}`);
-    cleanup();
-    process.exit(1);
-  },
-);
+runBench('smtp-ingest', main, cleanup);
