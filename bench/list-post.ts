@@ -19,15 +19,7 @@ import nodemailer from 'nodemailer';
 import { openEmbeddedStore } from '../appliance/store/embedded/index.ts';
 import { REPO_ROOT, freePorts, spawnAppliance, type ApplianceProcess } from '../test/helpers/process.ts';
 import { startPeer, type Peer } from '../test/helpers/sink.ts';
-import { runBench } from './run.ts';
-
-function intEnv(name: string, dflt: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer (got ${JSON.stringify(raw)})`);
-  return n;
-}
+import { PEER_SCRIPT, installCleanup, intEnv, runBench } from './run.ts';
 
 const MEMBERS = intEnv('BENCH_MEMBERS', 1000);
 const DOMAINS = intEnv('BENCH_DOMAINS', 20);
@@ -36,35 +28,14 @@ const VERP = !!process.env.BENCH_VERP;
 const ONLY = process.env.BENCH_ONLY ?? '';
 const HOST = '127.0.0.1';
 const LIST = 'bench@bench.test';
-const PEER_SCRIPT = path.join(REPO_ROOT, 'bench', 'postfix-peer.sh');
 const members = Array.from({ length: MEMBERS }, (_, i) => `m${i}@d${i % DOMAINS}.test`);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-list-post-'));
 fs.chmodSync(work, 0o755);
 let appliance: ApplianceProcess | null = null;
 let postfixDir: string | null = null;
-let cleaned = false;
 
-function cleanup(): void {
-  if (cleaned) return;
-  cleaned = true;
-  if (appliance?.running) appliance.child.kill('SIGKILL');
-  if (postfixDir) {
-    try {
-      execFileSync('bash', [PEER_SCRIPT, 'stop', postfixDir], { stdio: 'ignore', timeout: 20_000 });
-    } catch {
-      // best effort
-    }
-  }
-  fs.rmSync(work, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
+const cleanup = installCleanup('list-post', work, () => ({ appliance, postfixDir }));
 
 const rcpts = (peer: Peer) => peer.messages.reduce((n, m) => n + m.to.length, 0);
 

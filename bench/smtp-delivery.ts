@@ -19,15 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openEmbeddedStore } from '../appliance/store/embedded/index.ts';
 import { REPO_ROOT, freePorts, spawnAppliance, type ApplianceProcess } from '../test/helpers/process.ts';
-import { runBench } from './run.ts';
-
-function intEnv(name: string, dflt: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer (got ${JSON.stringify(raw)})`);
-  return n;
-}
+import { PEER_SCRIPT, installCleanup, intEnv, runBench } from './run.ts';
 
 const MESSAGES = intEnv('BENCH_MESSAGES', 10_000);
 const SIZE = intEnv('BENCH_SIZE', 4096);
@@ -35,37 +27,14 @@ const WORKERS = intEnv('BENCH_WORKERS', 20);
 const ONLY = process.env.BENCH_ONLY ?? '';
 const SINK_HOST = '127.0.0.1';
 const RECIPIENT = 'bench@sink.test';
-const PEER_SCRIPT = path.join(REPO_ROOT, 'bench', 'postfix-peer.sh');
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smtp-delivery-'));
 fs.chmodSync(work, 0o755);
 const children = new Set<ChildProcess>();
 let appliance: ApplianceProcess | null = null;
 let postfixDir: string | null = null;
-let cleaned = false;
 
-function cleanup(): void {
-  if (cleaned) return;
-  cleaned = true;
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  if (appliance?.running) appliance.child.kill('SIGKILL');
-  if (postfixDir) {
-    try {
-      execFileSync('bash', [PEER_SCRIPT, 'stop', postfixDir], { stdio: 'ignore', timeout: 20_000 });
-    } catch {
-      // best effort
-    }
-  }
-  if (process.env.BENCH_KEEP) console.error(`smtp-delivery: kept ${work}`);
-  else fs.rmSync(work, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
+const cleanup = installCleanup('smtp-delivery', work, () => ({ children, appliance, postfixDir }));
 
 /** smtp-sink that exits after `n` messages; resolves with the time it exited. */
 function startSink(port: number, n: number): { done: Promise<bigint>; ready: Promise<void> } {

@@ -23,27 +23,18 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startFilters } from './filters.ts';
 import { REPO_ROOT, freePorts, seedStore, spawnAppliance, writeConfig, type ApplianceProcess } from '../test/helpers/process.ts';
-import { runBench } from './run.ts';
+import { PEER_SCRIPT, installCleanup, intEnv, runBench } from './run.ts';
 
-function intEnv(name: string, dflt: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer (got ${JSON.stringify(raw)})`);
-  return n;
-}
-
-const MESSAGES = intEnv('BENCH_MESSAGES', 10_000);
-const SESSIONS = intEnv('BENCH_SESSIONS', 50);
-const SIZE = intEnv('BENCH_SIZE', 4096);
-const WARMUP = intEnv('BENCH_WARMUP', 0);
+const MESSAGES = intEnv('BENCH_MESSAGES', 10_000, 0);
+const SESSIONS = intEnv('BENCH_SESSIONS', 50, 0);
+const SIZE = intEnv('BENCH_SIZE', 4096, 0);
+const WARMUP = intEnv('BENCH_WARMUP', 0, 0);
 const REUSE = !!process.env.BENCH_REUSE && process.env.BENCH_REUSE !== '0';
 const ONLY = process.env.BENCH_ONLY ?? '';
 /** BENCH_FILTERS=1: the appliance runs antivirus (a real clamd, bench/filters.ts) and mailfilter (20 rules). */
 const FILTERS = process.env.BENCH_FILTERS === '1';
 const SENDER = 'sender@x.test';
 const RECIPIENT = 'bench@y.test';
-const PEER_SCRIPT = path.join(REPO_ROOT, 'bench', 'postfix-peer.sh');
 
 function findSmtpSource(): string {
   const candidates = [process.env.SMTP_SOURCE, '/usr/sbin/smtp-source', '/usr/bin/smtp-source',
@@ -58,32 +49,8 @@ fs.chmodSync(work, 0o755); // mkdtemp makes it 0700; Postfix's daemons run as th
 let appliance: ApplianceProcess | null = null;
 let postfixDir: string | null = null;
 const children = new Set<ChildProcess>();
-let cleaned = false;
 
-function cleanup(): void {
-  if (cleaned) return;
-  cleaned = true;
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  if (appliance?.running) appliance.child.kill('SIGKILL');
-  if (postfixDir) {
-    try {
-      execFileSync('bash', [PEER_SCRIPT, 'stop', postfixDir], { stdio: 'ignore', timeout: 20_000 });
-    } catch {
-      // best effort
-    }
-    postfixDir = null;
-  }
-  if (process.env.BENCH_KEEP) console.error(`smtp-ingest: kept ${work}`);
-  else fs.rmSync(work, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    console.error(`smtp-ingest: ${sig}, cleaning up`);
-    cleanup();
-    process.exit(130);
-  });
-}
+const cleanup = installCleanup('smtp-ingest', work, () => ({ children, appliance, postfixDir }));
 
 // ---- measurement ------------------------------------------------------------------------------
 interface Run {
