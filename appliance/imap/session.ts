@@ -15,6 +15,7 @@ import { CommandReader, type ReaderEvent } from './reader.ts';
 import { capabilities, R } from './replies.ts';
 import type { ImapEnv, ImapSession, ImapState } from './types.ts';
 import type { PeerInfo } from '../net/session-listeners.ts';
+import { InputQueue } from '../net/input-queue.ts';
 
 const CLOSE_GRACE_MS = 2000;
 
@@ -33,13 +34,11 @@ export class Session implements ImapSession {
 
   private socket: net.Socket;
   private readonly reader: CommandReader;
-  private queue: ReaderEvent[] = [];
-  private waiter: ((ev: ReaderEvent | null) => void) | null = null;
+  private readonly input: InputQueue<ReaderEvent>;
   private changeWaiters: (() => void)[] = [];
   private unsubscribe: (() => void) | null = null;
   private unsubscribeShared: (() => void) | null = null;
   private dirty = false;
-  private paused = false;
   private closing = false;
   private hooked = false;
   private killTimer: NodeJS.Timeout | undefined;
@@ -62,6 +61,7 @@ export class Session implements ImapSession {
   };
 
   constructor(readonly env: ImapEnv, socket: net.Socket, peer: PeerInfo, secure: boolean) {
+    this.input = new InputQueue(() => this.socket, env.limits.maxQueuedCommands);
     const id = crypto.randomBytes(6).toString('hex');
     this.conn = { id, protocol: 'imap', ...peer, secure, relaying: false, state: {}, notes: {}, log: env.log.child({ conn: id, proto: 'imap' }) };
     this.reader = new CommandReader(
@@ -105,7 +105,7 @@ export class Session implements ImapSession {
 
   async readLine(): Promise<Buffer | null> {
     for (;;) {
-      const ev = await this.next();
+      const ev = await this.input.next();
       if (!ev) return null;
       if (ev.kind === 'command') return ev.data;
       if (ev.kind === 'fatal') {
@@ -119,7 +119,7 @@ export class Session implements ImapSession {
 
   /** A line is already waiting (IDLE checks before it sleeps). */
   hasInput(): boolean {
-    return this.queue.length > 0;
+    return this.input.length > 0;
   }
 
   waitChange(ms: number): Promise<void> {
@@ -183,8 +183,7 @@ export class Session implements ImapSession {
     raw.setTimeout(0);
     // RFC 3501 §6.2.1 / CVE-2011-0411 class: what came with or after STARTTLS is dropped
     const octets = this.reader.clear();
-    const pending = this.queue.length;
-    this.queue = [];
+    const pending = this.input.clear();
     if (octets || pending) this.conn.log.warn({ octets, pending }, 'imap discarded input pipelined after STARTTLS');
     try {
       const secure = await upgradeToTls(raw, this.env.secureContext, this.env.config.socketTimeoutMs);
@@ -201,7 +200,7 @@ export class Session implements ImapSession {
     if (this.closing) return;
     this.closing = true;
     this.resolveEnding();
-    this.wake(null);
+    this.input.end();
     this.poke();
     const socket = this.socket;
     this.killTimer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
@@ -230,37 +229,13 @@ export class Session implements ImapSession {
   private received(chunk: Buffer): void {
     if (this.closing) return;
     for (const ev of this.reader.push(chunk)) {
-      if (this.waiter) this.wake(ev);
-      else this.queue.push(ev);
+      this.input.push(ev);
       this.poke();
     }
-    if (this.queue.length >= this.env.limits.maxQueuedCommands && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
-    }
-  }
-
-  private wake(ev: ReaderEvent | null): void {
-    const w = this.waiter;
-    this.waiter = null;
-    w?.(ev);
-  }
-
-  private next(): Promise<ReaderEvent | null> {
-    const ev = this.queue.shift();
-    if (ev) {
-      if (this.paused && this.queue.length < this.env.limits.maxQueuedCommands / 2) {
-        this.paused = false;
-        this.socket.resume();
-      }
-      return Promise.resolve(ev);
-    }
-    if (this.closing) return Promise.resolve(null);
-    return new Promise((resolve) => (this.waiter = resolve));
   }
 
   private async serve(): Promise<void> {
-    for (let ev = await this.next(); ev && !this.closing; ev = await this.next()) {
+    for (let ev = await this.input.next(); ev && !this.closing; ev = await this.input.next()) {
       try {
         await dispatch(this, ev);
       } catch (err) {
@@ -277,7 +252,7 @@ export class Session implements ImapSession {
     this.resolveEnding();
     clearTimeout(this.killTimer);
     this.socket.destroy();
-    this.wake(null);
+    this.input.end();
     this.poke();
     this.unsubscribe?.();
     this.unsubscribe = null;

@@ -13,6 +13,7 @@ import { R, verdictReply } from './replies.ts';
 import { upgradeToTls } from '../net/tls-upgrade.ts';
 import type { Pop3Env, Pop3Session, Pop3State } from './types.ts';
 import type { PeerInfo } from '../net/session-listeners.ts';
+import { InputQueue } from '../net/input-queue.ts';
 
 /** A closing connection that does not read its last reply is cut after this long. */
 const CLOSE_GRACE_MS = 2000;
@@ -34,9 +35,7 @@ export class Session implements Pop3Session {
   private socket: net.Socket;
   private readonly reader: LineReader;
   private readonly counters: AbuseCounters = { overlongLines: 0, unknownCommands: 0 };
-  private queue: LineEvent[] = [];
-  private waiter: ((ev: LineEvent | null) => void) | null = null;
-  private pausedForQueue = false;
+  private readonly input: InputQueue<LineEvent>;
   private closing = false;
   /** The connect hook ran, so the disconnect hook runs at close too. */
   private hooked = false;
@@ -54,6 +53,7 @@ export class Session implements Pop3Session {
   };
 
   constructor(readonly env: Pop3Env, socket: net.Socket, peer: PeerInfo, secure: boolean) {
+    this.input = new InputQueue(() => this.socket, env.limits.maxQueuedCommands);
     const id = crypto.randomBytes(6).toString('hex');
     this.conn = {
       id, protocol: 'pop3', ...peer, secure, relaying: false, state: {}, notes: {},
@@ -105,7 +105,7 @@ export class Session implements Pop3Session {
   }
 
   async readContinuation(): Promise<string | null> {
-    const ev = await this.next();
+    const ev = await this.input.next();
     if (!ev) return null;
     if (ev.kind === 'overlong') {
       this.counters.overlongLines++;
@@ -134,9 +134,7 @@ export class Session implements Pop3Session {
     raw.setTimeout(0);
     // RFC 2595 §4 / CVE-2011-0411 class: bytes that came with or after STLS are dropped
     const octets = this.reader.clear();
-    const lines = this.queue.length;
-    this.queue = [];
-    this.pausedForQueue = false;
+    const lines = this.input.clear();
     if (octets || lines) this.conn.log.warn({ lines, octets }, 'pop3 discarded input pipelined after STLS');
     await this.write(reply);
     if (this.closing || raw.destroyed) return;
@@ -156,7 +154,7 @@ export class Session implements Pop3Session {
     if (this.closing) return;
     this.closing = true;
     this.resolveEnding();
-    this.wake(null);
+    this.input.end();
     // no command runs after this point, so the maildrop is free before the last reply goes out
     this.releaseLock?.();
     this.releaseLock = null;
@@ -193,36 +191,12 @@ export class Session implements Pop3Session {
         void this.end(R.lineTooLongClosing());
         return;
       }
-      if (this.waiter) this.wake(ev);
-      else this.queue.push(ev);
+      this.input.push(ev);
     }
-    if (this.queue.length >= this.env.limits.maxQueuedCommands && !this.pausedForQueue) {
-      this.pausedForQueue = true;
-      this.socket.pause();
-    }
-  }
-
-  private wake(ev: LineEvent | null): void {
-    const waiter = this.waiter;
-    this.waiter = null;
-    waiter?.(ev);
-  }
-
-  private next(): Promise<LineEvent | null> {
-    const ev = this.queue.shift();
-    if (ev) {
-      if (this.pausedForQueue && this.queue.length < this.env.limits.maxQueuedCommands / 2) {
-        this.pausedForQueue = false;
-        this.socket.resume();
-      }
-      return Promise.resolve(ev);
-    }
-    if (this.closing) return Promise.resolve(null);
-    return new Promise((resolve) => (this.waiter = resolve));
   }
 
   private async serve(): Promise<void> {
-    for (let ev = await this.next(); ev && !this.closing; ev = await this.next()) {
+    for (let ev = await this.input.next(); ev && !this.closing; ev = await this.input.next()) {
       try {
         await dispatch(this, this.counters, ev);
       } catch (err) {
@@ -239,7 +213,7 @@ export class Session implements Pop3Session {
     this.resolveEnding();
     clearTimeout(this.killTimer);
     this.socket.destroy();
-    this.wake(null);
+    this.input.end();
     this.releaseLock?.();
     this.releaseLock = null;
     const user = this.conn.user?.address;
