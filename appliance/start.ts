@@ -6,44 +6,56 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../core/config/load.ts';
 import type { AppConfig } from '../core/config/schema.ts';
-import { HookRunner } from '../core/hooks.ts';
 import { createLogger, type Logger } from '../core/log.ts';
-import { loadPlugins, type PluginDefinition } from '../core/plugin.ts';
-import { openEmbeddedStore } from './store/embedded/index.ts';
-import { loadTlsMaterial } from './net/tls.ts';
+import { openStore } from './store/open.ts';
+import { recordRefusedIpsInHistory } from './config-repo/snapshot/refused-history.ts';
 import { DirectoryCache } from './delivery/directory-cache.ts';
-import { DeliveryService } from './delivery/service.ts';
-import { startSmtp, type SmtpService } from './smtp/server.ts';
-import { startPop3, type Pop3Service } from './pop3/index.ts';
-import { startImap, type ImapService } from './imap/index.ts';
+import type { DeliveryService } from './delivery/service.ts';
+import { gateDelivery, startCluster } from './cluster/start-cluster.ts';
+import type { SmtpService } from './smtp/server.ts';
+import type { Pop3Service } from './pop3/index.ts';
+import type { ImapService } from './imap/index.ts';
+import { startHttp, type HttpService } from './http/server.ts';
+import { ConfigRuntime } from './runtime/runtime.ts';
+import type { ApplyOptions, ApplyResult } from './runtime/types.ts';
+import { prepareRepositoryConfig } from './config-repo/bootstrap.ts';
+import { startConfigService } from './config-repo/service.ts';
+import { ClusterConfigSync, adoptClusterConfigAtStart } from './cluster/config-sync.ts';
 
 export interface StartOptions {
   configFile?: string;
   dataDir?: string;
   /** A config object instead of a file (tests). */
   config?: AppConfig;
+  /**
+   * Run the config repository's HEAD (`<dataDir>/config.git`, appliance/config-repo): the first
+   * start commits `configFile`; `/config.git/` and the control socket take pushes. `mailserver start` sets it.
+   */
+  configRepository?: boolean;
   log?: Logger;
 }
 
 export interface Appliance {
-  config: AppConfig;
+  /** The config new sessions get now (the serving generation's). */
+  readonly config: AppConfig;
+  /** The file the config was loaded from (null: given as an object, or the built-in defaults). */
+  readonly configFile: string | null;
   dataDir: string;
-  smtp: SmtpService;
-  pop3: Pop3Service;
-  imap: ImapService;
+  /** The serving generation's listeners (SMTP, POP3, IMAP). */
+  readonly smtp: SmtpService;
+  readonly pop3: Pop3Service;
+  readonly imap: ImapService;
+  /** The HTTP(S) listeners and their route table (no listeners when http.listen is empty). */
+  http: HttpService;
   /** The delivery service (null when delivery.enabled is false). */
-  delivery: DeliveryService | null;
+  readonly delivery: DeliveryService | null;
+  /**
+   * Applies a new config live (appliance/runtime): builds a new generation (plugins, hooks,
+   * listeners whose addresses changed), and only when it all came up switches new sessions to
+   * it; on any failure the old generation stays and nothing changed.
+   */
+  apply(config: AppConfig, opts?: ApplyOptions): Promise<ApplyResult>;
   close(): Promise<void>;
-}
-
-const PLUGIN_ROOT = new URL('../plugins/', import.meta.url);
-
-async function resolvePlugin(name: string): Promise<PluginDefinition> {
-  if (!/^[a-z0-9-]+$/.test(name)) throw new Error('plugin names are lower-case letters, digits and dashes');
-  const file = new URL(`${name}/index.ts`, PLUGIN_ROOT);
-  if (!fs.existsSync(file)) throw new Error(`no plugins/${name}/index.ts`);
-  const mod = (await import(file.href)) as { default: PluginDefinition };
-  return mod.default;
 }
 
 export function defaultDataDir(): string {
@@ -51,6 +63,15 @@ export function defaultDataDir(): string {
 }
 
 export async function startAppliance(opts: StartOptions = {}): Promise<Appliance> {
+  // issue 10: a node on PostgreSQL first takes the cluster's newest published config commit
+  if (opts.configRepository && !opts.config) {
+    await adoptClusterConfigAtStart({ dataDir: path.resolve(opts.dataDir ?? defaultDataDir()), configFile: opts.configFile, log: opts.log ?? createLogger({}) });
+  }
+  // issue 9: the config comes from the repository's HEAD, checked out under the data directory
+  const repoStart = opts.configRepository && !opts.config
+    ? await prepareRepositoryConfig({ dataDir: path.resolve(opts.dataDir ?? defaultDataDir()), configFile: opts.configFile, log: opts.log ?? createLogger({}) })
+    : null;
+  if (repoStart) opts = { ...opts, configFile: repoStart.configFile };
   const { config, file } = opts.config ? { config: opts.config, file: null } : await loadConfig(opts.configFile ?? process.env.MAILSERVER_CONFIG);
   const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
   fs.mkdirSync(dataDir, { recursive: true });
@@ -63,40 +84,48 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
     for (const close of opened.splice(0).reverse()) await close();
   };
   try {
-    const stores = openEmbeddedStore(dataDir);
+    const stores = await openStore(config.store, dataDir, { nodeName: config.node.name, log });
     opened.push(() => stores.close());
-    const orphans = stores.mail.sweepOrphans();
-    if (orphans) log.warn({ orphans }, 'removed message files left by an interrupted commit');
-    const tls = await loadTlsMaterial(config, dataDir, log);
-    const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log });
-    opened.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir })));
-    if (config.haraka.plugins.length) {
-      // loaded only when used: the Haraka helper packages print to stdout when imported
-      const { registerHarakaPlugins } = await import('../core/haraka/index.ts');
-      const configDir = path.resolve(file ? path.dirname(file) : process.cwd(), config.haraka.configDir);
-      for (const p of await registerHarakaPlugins(hooks, config.haraka.plugins, { configDir, log, hostname: config.hostname })) {
-        log.info({ plugin: p.name, hooks: p.hooks, unsupported: p.unsupported }, 'haraka plugin loaded');
-        opened.push(() => p.shutdown());
-      }
-    }
+    // issue 6: IPs the mail filter refuses at runtime are committed to the config history
+    const refusedHistory = recordRefusedIpsInHistory(stores, dataDir, log);
+    opened.push(() => refusedHistory.flush());
     const directory = new DirectoryCache(stores);
-    // delivery starts before the listeners so that it is there for the first queued message, and
-    // stops after them (closed in reverse order), when nothing new can be queued
-    const delivery = config.delivery.enabled
-      ? new DeliveryService({ config, stores, directory, log, dataDir, configDir: file ? path.dirname(file) : process.cwd(), hooks })
-      : null;
-    if (delivery) {
-      await delivery.start();
-      opened.push(() => delivery.stop());
+    // the config generation: TLS, plugins (appliance and Haraka), hooks, the SMTP, POP3 and IMAP
+    // listeners; delivery starts before the first connection is served and stops after the last
+    const runtime = await ConfigRuntime.start(config, file ? path.dirname(file) : process.cwd(), { stores, directory, log, dataDir }, {
+      setLogLevel: opts.log ? undefined : (level) => (log.level = level),
+      beforeDeliveryStart: (d) => gateDelivery(dataDir, d),
+    });
+    opened.push(() => runtime.close());
+    const { tls, smtp } = runtime.generation;
+    const delivery = runtime.delivery;
+    const http = await startHttp({ config, tls, log, routes: runtime.routes });
+    opened.push(() => http.close());
+    if (repoStart) {
+      // issue 10: with PostgreSQL, commits applied here are published and other nodes' applied here
+      const configSync = config.store.kind === 'postgres'
+        ? new ClusterConfigSync({ url: config.store.url, node: config.node.name, dataDir, repo: repoStart.repo, log })
+        : undefined;
+      opened.push(await startConfigService({
+        repo: repoStart.repo, dataDir, stores, http, log, running: () => runtime.config, apply: (next, o) => runtime.apply(next, o), cluster: configSync,
+      }));
+      if (configSync) opened.push(await configSync.start());
     }
-    const smtp = await startSmtp({ config, stores, hooks, tls, log, directory });
-    opened.push(() => smtp.close());
-    const pop3 = await startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps });
-    opened.push(() => pop3.close());
-    const imap = await startImap({ config, stores, hooks, tls, log, hostname: config.hostname });
-    opened.push(() => imap.close());
+    // CF-2: this node's record in the cluster registry; CL-2/TX-7: delivery follows the virtual IP
+    opened.push(await startCluster({ config, dataDir, log, delivery, listeners: smtp.listeners }));
     log.info('ready');
-    return { config, dataDir, smtp, pop3, imap, delivery, close: closeAll };
+    return {
+      get config() { return runtime.config; },
+      configFile: file,
+      dataDir,
+      get smtp() { return runtime.generation.smtp; },
+      get pop3() { return runtime.generation.pop3; },
+      get imap() { return runtime.generation.imap; },
+      http,
+      get delivery() { return runtime.delivery; },
+      apply: (next, applyOpts) => runtime.apply(next, applyOpts),
+      close: closeAll,
+    };
   } catch (err) {
     await closeAll();
     throw err;

@@ -7,3 +7,4 @@ export type { Verdict } from './verdict.ts';
 export { next, accept, reject, tempfail, disconnect } from './verdict.ts';
 export type { Connection, Transaction, Recipient, SessionState } from './session.ts';
 export { ReplyError, ENHANCED } from './errors.ts';
+export { definePolicyTests, type PolicyTests, type PolicyCase, type PolicyExpectation } from '../appliance/config-repo/policy-cases.ts';

@@ -1,4 +1,6 @@
 /** One structured logger for the whole appliance (pino). */
+import fs from 'node:fs';
+import path from 'node:path';
 import pino from 'pino';
 
 export type Logger = pino.Logger;
@@ -10,3 +12,45 @@ export function createLogger(opts: { level?: string; destination?: string } = {}
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });
+
+/** LG-1/CL-3: every log file of a node lives in <dataDir>/logs/<node name>/, so nodes sharing a work folder keep apart. */
+export function nodeLogDir(dataDir: string, node: string): string {
+  return path.join(dataDir, 'logs', node);
+}
+
+/**
+ * An append-only log file that never throws: when its folder cannot be made or a write fails,
+ * the appliance's own log (stderr, i.e. journald/syslog under a service manager) gets one
+ * warning naming the file, and later lines are dropped (LG-1: "a warning to the system log").
+ */
+export class AppendLog {
+  private out: fs.WriteStream | null = null;
+  private failed = false;
+
+  constructor(readonly file: string, private readonly log: Logger, private readonly what = 'log') {}
+
+  private fail(err: unknown): void {
+    if (!this.failed) this.log.warn({ err, file: this.file }, `${this.what} cannot be written`);
+    this.failed = true;
+  }
+
+  write(line: string): void {
+    if (this.failed) return;
+    if (!this.out) {
+      try {
+        fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      } catch (err) {
+        return this.fail(err);
+      }
+      this.out = fs.createWriteStream(this.file, { flags: 'a' });
+      this.out.on('error', (err) => this.fail(err));
+    }
+    this.out.write(line);
+  }
+
+  close(): Promise<void> {
+    const out = this.out;
+    this.out = null;
+    return out ? new Promise<void>((resolve) => out.end(resolve)) : Promise.resolve();
+  }
+}

@@ -9,6 +9,7 @@ import type { Logger } from './log.ts';
 import type { Stores } from './store/ports.ts';
 import type { AppConfig } from './config/schema.ts';
 import { ConfigError } from './errors.ts';
+import type { HttpRoutes } from '../appliance/http/routes.ts';
 
 export interface PluginApi<O> {
   readonly name: string;
@@ -18,8 +19,12 @@ export interface PluginApi<O> {
   readonly log: Logger;
   /** The appliance's data directory (for plugin files such as logs). */
   readonly dataDir: string;
+  /** The folder of the config file: relative file names in plugin options are resolved from here. */
+  readonly configDir: string;
   /** Register a hook; lower priority runs earlier (default 0). */
   hook<K extends HookName>(hook: K, handler: HookHandler<K>, opts?: { priority?: number }): void;
+  /** HTTP routes on the appliance's HTTP(S) listener (absent where the host has none). */
+  readonly http?: HttpRoutes;
   /** Release resources on shutdown. */
   onClose(fn: () => void | Promise<void>): void;
 }
@@ -47,6 +52,10 @@ export interface LoadContext {
   stores: Stores;
   log: Logger;
   dataDir: string;
+  /** The folder of the config file (default: the working directory). */
+  configDir?: string;
+  /** The HTTP route table, given to plugins as api.http. */
+  http?: HttpRoutes;
 }
 
 /**
@@ -90,10 +99,25 @@ export async function loadPlugins(
       stores: ctx.stores,
       log: ctx.log.child({ plugin: def.name }),
       dataDir: ctx.dataDir,
+      configDir: ctx.configDir ?? process.cwd(),
+      http: ctx.http,
       hook: (hook, handler, opts) => ctx.hooks.register(hook, def.name, handler, opts?.priority ?? 0),
       onClose: (fn) => closers.push(fn),
     };
-    await def.setup(api as PluginApi<never>);
+    try {
+      await def.setup(api as PluginApi<never>);
+    } catch (err) {
+      // the plugins set up before this one are closed again: a failed start (or a refused live
+      // apply) must not leave their timers, sockets or routes behind
+      for (const close of closers.splice(0).reverse()) {
+        try {
+          await close();
+        } catch (closeErr) {
+          ctx.log.warn({ err: closeErr }, 'closing a plugin after a failed set-up failed');
+        }
+      }
+      throw err;
+    }
   }
   return closers;
 }

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { ConfigError, UsageError } from '../../core/errors.ts';
 import { ArgumentError, optionLines, type CliContext, type CommandGroup, type GlobalOptions } from './command.ts';
 import { processIo, type Io } from './io.ts';
-type CommandName = 'start' | 'domain' | 'account' | 'alias' | 'queue' | 'dkim' | 'effect' | 'autoreply' | 'list' | 'filter' | 'antivirus';
+type CommandName = 'store' | 'start' | 'domain' | 'account' | 'alias' | 'queue' | 'dkim' | 'effect' | 'autoreply' | 'list' | 'filter' | 'antivirus' | 'status' | 'export' | 'restore' | 'import' | 'config';
 
 // Loaded on demand: each run pays only for its own command's imports (tsx compiles at start-up).
 const COMMANDS: Record<CommandName, () => Promise<{ default: CommandGroup }>> = {
@@ -25,6 +25,12 @@ const COMMANDS: Record<CommandName, () => Promise<{ default: CommandGroup }>> = 
   list: () => import('./commands/list.ts'),
   filter: () => import('./commands/filter.ts'),
   antivirus: () => import('./commands/antivirus.ts'),
+  store: () => import('./commands/store.ts'),
+  config: () => import('./commands/config.ts'),
+  export: () => import('./commands/export.ts'),
+  restore: () => import('./commands/restore.ts'),
+  import: () => import('./commands/import.ts'),
+  status: () => import('./commands/status.ts'),
 };
 
 const load = async (name: CommandName) => (await COMMANDS[name]()).default;

@@ -2,7 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../core/errors.ts';
-import { openEmbeddedStore, type EmbeddedStores } from '../store/embedded/index.ts';
+import { openEmbeddedStore } from '../store/embedded/index.ts';
+import { openStoreForData } from '../store/open.ts';
+import type { Stores } from '../../core/store/ports.ts';
 
 const UNIT: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
@@ -62,11 +64,13 @@ export function checkText(text: string, what: string): string {
  * start a new data directory ('create'): every other command needs what a domain add made, and
  * a mistyped --data should say so rather than look like an empty server or leave a database behind.
  */
-export async function withStore<T>(dataDir: string, mode: 'create' | 'existing', fn: (stores: EmbeddedStores) => Promise<T>): Promise<T> {
-  if (mode === 'existing' && !fs.existsSync(path.join(dataDir, 'mailserver.db'))) {
+export async function withStore<T>(dataDir: string, mode: 'create' | 'existing', fn: (stores: Stores) => Promise<T>): Promise<T> {
+  // a data directory of an appliance on PostgreSQL (store.json), or MAILSERVER_STORE_URL
+  const cluster = await openStoreForData(dataDir);
+  if (!cluster && mode === 'existing' && !fs.existsSync(path.join(dataDir, 'mailserver.db'))) {
     throw new UsageError(`no data in ${dataDir} (no domain has been added there yet); pass --data DIR or set MAILSERVER_DATA`);
   }
-  const stores = openEmbeddedStore(dataDir);
+  const stores = cluster ?? openEmbeddedStore(dataDir);
   try {
     return await fn(stores);
   } finally {

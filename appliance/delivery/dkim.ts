@@ -7,6 +7,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { dkimSign } from 'mailauth/lib/dkim/sign.js';
+import { defaultDKIMFieldNames } from 'mailauth/lib/tools.js';
+
+/**
+ * mailauth's default signed fields plus List-Unsubscribe-Post: RFC 8058 §4 requires the DKIM
+ * signature to cover both List-Unsubscribe and List-Unsubscribe-Post for one-click unsubscribe.
+ */
+const SIGNED_FIELDS = `${defaultDKIMFieldNames}:List-Unsubscribe-Post`;
 
 export interface DkimKey {
   domain: string;
@@ -88,6 +95,7 @@ export class DkimSigner {
       if (!key) continue;
       const result = await dkimSign(message, {
         canonicalization: 'relaxed/relaxed',
+        headerList: SIGNED_FIELDS,
         signatureData: [{ signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey }],
       } as never);
       if (!result.signatures) return { message, domain: null };

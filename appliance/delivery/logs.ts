@@ -4,41 +4,29 @@
  * bounced), in <data>/logs/<node>/ so that nodes sharing a work folder keep apart. A log that
  * cannot be written is reported once to the appliance's log (the system log) and then skipped.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../../core/log.ts';
+import { AppendLog, nodeLogDir, type Logger } from '../../core/log.ts';
 
 export const LOG_FILES = { send: 'smtp-send.log', delivery: 'delivery.log', failure: 'delivery-failure.log' } as const;
 type LogName = keyof typeof LOG_FILES;
 
-export function logDir(dataDir: string, node: string): string {
-  return path.join(dataDir, 'logs', node);
-}
+export const logDir = nodeLogDir;
 
 /** Tabs and line breaks inside a field would break the one-line-per-event format. */
 const clean = (v: string | number | undefined | null) => String(v ?? '-').replace(/[\t\r\n]+/g, ' ');
 
 export class DeliveryLogs {
-  private readonly streams = new Map<LogName, fs.WriteStream>();
-  private readonly warned = new Set<LogName>();
+  private readonly files = new Map<LogName, AppendLog>();
 
-  constructor(private readonly dir: string | null, private readonly log: Logger) {
-    if (dir) fs.mkdirSync(dir, { recursive: true });
-  }
+  constructor(private readonly dir: string | null, private readonly log: Logger) {}
 
   private write(name: LogName, fields: (string | number | undefined | null)[]): void {
     if (!this.dir) return;
-    let out = this.streams.get(name);
+    let out = this.files.get(name);
     if (!out) {
-      const file = path.join(this.dir, LOG_FILES[name]);
-      out = fs.createWriteStream(file, { flags: 'a' });
-      out.on('error', (err) => {
-        if (!this.warned.has(name)) this.log.warn({ err, file }, 'delivery log cannot be written');
-        this.warned.add(name);
-      });
-      this.streams.set(name, out);
+      out = new AppendLog(path.join(this.dir, LOG_FILES[name]), this.log, 'delivery log');
+      this.files.set(name, out);
     }
-    if (this.warned.has(name)) return;
     out.write(`${new Date().toISOString()}\t${fields.map(clean).join('\t')}\n`);
   }
 
@@ -58,7 +46,7 @@ export class DeliveryLogs {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.streams.values()].map((s) => new Promise<void>((r) => s.end(r))));
-    this.streams.clear();
+    await Promise.all([...this.files.values()].map((f) => f.close()));
+    this.files.clear();
   }
 }

@@ -38,12 +38,27 @@ export interface DeliveryDeps {
 
 const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
 
+/**
+ * The parts of the service built from the config. A config change builds them first
+ * (DeliveryService.prepare: a bad gateway table or DKIM folder fails there, before anything
+ * changed) and then hands them over (reconfigure).
+ */
+export interface DeliverySettings {
+  deps: DeliveryDeps;
+  cfg: AppConfig['delivery'];
+  router: Router;
+  resolver: MxResolver;
+  logs: DeliveryLogs;
+  dkim: DkimSigner | null;
+}
+
 export class DeliveryService {
-  private readonly cfg;
-  private readonly router: Router;
-  private readonly resolver: MxResolver;
-  private readonly logs: DeliveryLogs;
-  private readonly dkim: DkimSigner | null;
+  private deps: DeliveryDeps;
+  private cfg: AppConfig['delivery'];
+  private router: Router;
+  private resolver: MxResolver;
+  private logs: DeliveryLogs;
+  private dkim: DkimSigner | null;
   private readonly sessions = new SessionCache();
   private readonly inFlight = new Map<Promise<void>, ClaimedBatch>();
   private readonly perDomain = new Map<string, number>();
@@ -52,13 +67,51 @@ export class DeliveryService {
   private pumping = false;
   private again = false;
   private stopping = false;
+  /** TX-7: false while this node does not hold the cluster's virtual IP (queued mail waits). */
+  private active = true;
 
-  constructor(private readonly deps: DeliveryDeps) {
-    this.cfg = deps.config.delivery;
-    this.router = createRouter(this.cfg, loadGatewayRules(this.cfg, deps.configDir ?? process.cwd()));
-    this.resolver = new MxResolver(this.cfg.dnsServers, this.cfg.mxCacheSeconds);
-    this.logs = new DeliveryLogs(this.cfg.logs.enabled ? logDir(deps.dataDir, this.cfg.logs.node) : null, deps.log);
-    this.dkim = this.cfg.dkim.enabled ? new DkimSigner(path.resolve(deps.dataDir, this.cfg.dkim.keysDir), this.cfg.dkim.selector) : null;
+  static prepare(deps: DeliveryDeps): DeliverySettings {
+    const cfg = deps.config.delivery;
+    return {
+      deps,
+      cfg,
+      router: createRouter(cfg, loadGatewayRules(cfg, deps.configDir ?? process.cwd())),
+      resolver: new MxResolver(cfg.dnsServers, cfg.mxCacheSeconds),
+      logs: new DeliveryLogs(cfg.logs.enabled ? logDir(deps.dataDir, cfg.logs.node ?? deps.config.node.name) : null, deps.log),
+      dkim: cfg.dkim.enabled ? new DkimSigner(path.resolve(deps.dataDir, cfg.dkim.keysDir), cfg.dkim.selector) : null,
+    };
+  }
+
+  constructor(deps: DeliveryDeps | DeliverySettings) {
+    const s = 'router' in deps ? deps : DeliveryService.prepare(deps);
+    this.deps = s.deps;
+    this.cfg = s.cfg;
+    this.router = s.router;
+    this.resolver = s.resolver;
+    this.logs = s.logs;
+    this.dkim = s.dkim;
+  }
+
+  /**
+   * A new config (live apply): the next attempts use its settings and hooks; transactions in
+   * flight finish with the ones they started with (their logs are closed after them).
+   */
+  reconfigure(next: DeliverySettings): void {
+    const oldLogs = this.logs;
+    const pollChanged = next.cfg.pollMs !== this.cfg.pollMs;
+    this.deps = next.deps;
+    this.cfg = next.cfg;
+    this.router = next.router;
+    this.resolver = next.resolver;
+    this.logs = next.logs;
+    this.dkim = next.dkim;
+    void Promise.allSettled([...this.inFlight.keys()]).then(() => oldLogs.close());
+    if (pollChanged && this.timer && !this.stopping) {
+      clearInterval(this.timer);
+      this.timer = setInterval(() => this.kick(), this.cfg.pollMs);
+      this.timer.unref();
+    }
+    this.kick();
   }
 
   async start(): Promise<void> {
@@ -72,9 +125,20 @@ export class DeliveryService {
     this.kick();
   }
 
+  /**
+   * TX-7: delivery only while this node holds the virtual IP. Inactive, no new batch is claimed;
+   * batches in flight finish (their results are committed, so nothing is sent twice by this node).
+   */
+  setActive(active: boolean): void {
+    if (active === this.active) return;
+    this.active = active;
+    this.deps.log.info({ active }, active ? 'delivery resumed (this node holds the virtual IP)' : 'delivery paused (this node does not hold the virtual IP)');
+    if (active) this.kick();
+  }
+
   /** Scans the queue now (new mail, a retry asked for). */
   kick(): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.active) return;
     if (this.pumping) {
       this.again = true;
       return;
@@ -93,7 +157,7 @@ export class DeliveryService {
 
   private async pump(): Promise<void> {
     const { workers, perDestination } = this.cfg;
-    while (!this.stopping && this.inFlight.size < workers) {
+    while (!this.stopping && this.active && this.inFlight.size < workers) {
       const busy = [...this.perDomain].filter(([, n]) => n >= perDestination).map(([d]) => d);
       const batches = await this.deps.stores.queue.claim(workers - this.inFlight.size, this.cfg.leaseSeconds * 1000, { skipDomains: busy });
       if (!batches.length) return;

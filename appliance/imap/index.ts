@@ -8,7 +8,7 @@ import type { AppConfig } from '../../core/config/schema.ts';
 import type { HookRunner } from '../../core/hooks.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Stores } from '../../core/store/ports.ts';
-import { startSessionListeners, type BoundListener, type SessionListeners } from '../net/session-listeners.ts';
+import { startSessionListeners, type BoundListener, type SessionListeners, type SocketSource } from '../net/session-listeners.ts';
 import { secureContext, type TlsMaterial } from '../net/tls.ts';
 import { R } from './replies.ts';
 import { Session } from './session.ts';
@@ -31,6 +31,8 @@ export interface ImapContext {
   log: Logger;
   hostname: string;
   limits?: Partial<ImapLimits>;
+  /** Where connections come from (default: servers of their own; the config runtime lends its sockets). */
+  sockets?: SocketSource;
 }
 
 export type ImapListener = BoundListener;
@@ -61,6 +63,8 @@ export async function startImap(ctx: ImapContext): Promise<ImapService> {
     secureContext: env.secureContext,
     log,
     createSession: (socket, peer, secure) => new Session(env, socket, peer, secure),
+    where: 'imap.listen',
+    sockets: ctx.sockets,
     replies: { tooManySessions: R.tooManySessions(), startFailed: R.shuttingDown(), shuttingDown: R.shuttingDown() },
   });
 }

@@ -39,8 +39,44 @@ export interface BoundListener {
 
 export interface SessionListeners {
   listeners: BoundListener[];
+  /** Sessions open now (a draining generation waits for none to be left). */
+  openSessions(): number;
   /** Stops listening and ends every session with the shutdown reply. */
   close(): Promise<void>;
+}
+
+/** A bound listening socket as a listener sees it. */
+export interface BoundSocket {
+  /** The port actually bound. */
+  port: number;
+  /** Stops taking connections on it (for its owner); open connections are not touched. */
+  close(): Promise<void>;
+}
+
+/**
+ * Where a listener's connections come from. The default binds a server of the listener's own;
+ * the config runtime (appliance/runtime) lends sockets that outlive a config generation, so an
+ * unchanged listener keeps its socket when the config changes. `where` names the setting
+ * (`smtp.listen[1]`) for errors.
+ */
+export type SocketSource = (spec: ListenerSpec, where: string, onSocket: (socket: net.Socket) => void) => Promise<BoundSocket>;
+
+/** Binds a server of its own; a failure names the setting and the address (`smtp.listen[1] 127.0.0.1:25: EADDRINUSE`). */
+export const listenOwn: SocketSource = async (spec, where, onSocket) => {
+  const server = net.createServer(onSocket);
+  let port: number;
+  try {
+    port = await listen(server, spec);
+  } catch (err) {
+    server.close();
+    throw listenError(spec, where, err);
+  }
+  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+};
+
+export function listenError(spec: ListenerSpec, where: string, err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  return new Error(`${where} ${spec.spec}: ${e.code ?? e.message}`);
 }
 
 export interface SessionListenerOptions<S extends ListenedSession<Reply>, Reply> {
@@ -55,6 +91,10 @@ export interface SessionListenerOptions<S extends ListenedSession<Reply>, Reply>
   log: Logger;
   createSession(socket: net.Socket, peer: PeerInfo, secure: boolean): S;
   replies: { tooManySessions: Reply; startFailed: Reply; shuttingDown: Reply };
+  /** The config path of `listen` (`pop3.listen`), for errors. */
+  where?: string;
+  /** Where connections come from (default: servers of their own). */
+  sockets?: SocketSource;
 }
 
 /** IPv4 peers on a dual-stack socket appear as ::ffff:a.b.c.d. */
@@ -79,7 +119,7 @@ export async function startSessionListeners<S extends ListenedSession<Reply>, Re
   const sessions = new Set<S>();
   const active = new Set<S>();
   const handshaking = new Set<net.Socket>();
-  const servers: net.Server[] = [];
+  const bound: BoundSocket[] = [];
   const listeners: BoundListener[] = [];
 
   const open = (socket: net.Socket, peer: PeerInfo, secure: boolean) => {
@@ -127,22 +167,25 @@ export async function startSessionListeners<S extends ListenedSession<Reply>, Re
   };
 
   try {
-    for (const spec of o.listen.map(parseListener)) {
-      const server = net.createServer((socket) => accept(socket, spec));
-      servers.push(server);
-      const port = await listen(server, spec);
+    const sockets = o.sockets ?? listenOwn;
+    for (const [i, text] of o.listen.entries()) {
+      const spec = parseListener(text);
+      const socket = await sockets(spec, `${o.where ?? `${service}.listen`}[${i}]`, (raw) => accept(raw, spec));
+      bound.push(socket);
+      const port = socket.port;
       listeners.push({ spec: spec.spec, host: spec.host, port, implicitTls: spec.implicitTls });
       log.info({ listen: spec.spec, port, implicitTls: spec.implicitTls }, `${service} listening`);
     }
   } catch (err) {
-    for (const s of servers) s.close();
+    await Promise.all(bound.map((b) => b.close()));
     throw err;
   }
 
   return {
     listeners,
+    openSessions: () => sessions.size + handshaking.size,
     async close() {
-      const stopped = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      const stopped = bound.map((b) => b.close());
       for (const session of sessions) session.shutdown(o.replies.shuttingDown);
       // sockets still in the TLS handshake have no session yet
       for (const socket of handshaking) socket.destroy();

@@ -7,7 +7,7 @@ import type { AppConfig } from '../../core/config/schema.ts';
 import type { HookRunner } from '../../core/hooks.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Stores } from '../../core/store/ports.ts';
-import { startSessionListeners, type BoundListener, type SessionListeners } from '../net/session-listeners.ts';
+import { startSessionListeners, type BoundListener, type SessionListeners, type SocketSource } from '../net/session-listeners.ts';
 import { secureContext, type TlsMaterial } from '../net/tls.ts';
 import { MaildropLocks } from './maildrop.ts';
 import { R } from './replies.ts';
@@ -40,6 +40,13 @@ export interface Pop3Context {
   hiddenIps?: readonly string[];
   /** Overrides of DEFAULT_LIMITS (tests shorten the failed-login delay). */
   limits?: Partial<Pop3Limits>;
+  /** Where connections come from (default: servers of their own; the config runtime lends its sockets). */
+  sockets?: SocketSource;
+  /**
+   * The maildrop locks (RFC 1939 §8: one session per maildrop); the config runtime shares one
+   * set across generations, so a session of the new config waits for one of the old.
+   */
+  locks?: MaildropLocks;
 }
 
 export type Pop3Listener = BoundListener;
@@ -59,7 +66,7 @@ export async function startPop3(ctx: Pop3Context): Promise<Pop3Service> {
     hooks: ctx.hooks,
     hostname: ctx.hostname,
     secureContext: secureContext(ctx.tls),
-    locks: new MaildropLocks(),
+    locks: ctx.locks ?? new MaildropLocks(),
     limits: { ...DEFAULT_LIMITS, ...ctx.limits },
     log,
   };
@@ -72,6 +79,8 @@ export async function startPop3(ctx: Pop3Context): Promise<Pop3Service> {
     secureContext: env.secureContext,
     log,
     createSession: (socket, peer, secure) => new Session(env, socket, peer, secure),
+    where: 'pop3.listen',
+    sockets: ctx.sockets,
     replies: { tooManySessions: R.tooManySessions(), startFailed: R.internal(), shuttingDown: R.shuttingDown() },
   });
 }

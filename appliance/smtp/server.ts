@@ -2,6 +2,7 @@
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { SmtpContext } from './context.ts';
 import { parseListener, type ListenerSpec } from '../net/listener-spec.ts';
+import { listenOwn, type BoundSocket, type SocketSource } from '../net/session-listeners.ts';
 import { BRIDGE, installCommandHooks } from './command-hooks.ts';
 import { commandBridge } from './bridge.ts';
 import { createConnection, connectionOf } from './session.ts';
@@ -12,7 +13,23 @@ import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
 
 export interface SmtpService {
   listeners: (ListenerSpec & { port: number })[];
-  close(): Promise<void>;
+  /** Sessions open now, and sockets still in the PROXY or TLS handshake. */
+  openSessions(): number;
+  /**
+   * Stops listening; sessions get `graceMs` (default 30 s, as smtp-server's own close) to end,
+   * then are told 421 and closed (RFC 5321 §3.8).
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+const CLOSE_GRACE_MS = 30_000;
+
+function until(done: () => boolean, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const end = Date.now() + ms;
+    const tick = () => (done() || Date.now() >= end ? resolve() : setTimeout(tick, 50));
+    tick();
+  });
 }
 
 function options(ctx: SmtpContext, spec: ListenerSpec): SMTPServerOptions {
@@ -68,30 +85,47 @@ function options(ctx: SmtpContext, spec: ListenerSpec): SMTPServerOptions {
   } as SMTPServerOptions;
 }
 
-export async function startSmtp(ctx: SmtpContext): Promise<SmtpService> {
+/**
+ * One smtp-server per `smtp.listen` spec. The listening socket comes from `sockets` (by default
+ * one of its own): each accepted connection is handed to the smtp-server as its own listener
+ * would (PROXY header, implicit TLS handshake, then the session).
+ */
+export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listenOwn): Promise<SmtpService> {
   installCommandHooks();
   const servers: SMTPServer[] = [];
+  const bound: BoundSocket[] = [];
   const listeners: SmtpService['listeners'] = [];
   const bridge = commandBridge(ctx);
-  for (const text of ctx.config.smtp.listen) {
-    const spec = parseListener(text);
-    const server = new SMTPServer(options(ctx, spec));
-    (server as unknown as Record<symbol, unknown>)[BRIDGE] = bridge;
-    server.on('error', (err) => ctx.log.error({ err, listener: spec.spec }, 'smtp listener error'));
-    await new Promise<void>((resolve, reject) => {
-      server.server.once('error', reject);
-      server.listen(spec.port, spec.host, () => {
-        server.server.off('error', reject);
-        resolve();
-      });
-    });
-    const port = (server.server.address() as { port: number }).port;
-    listeners.push({ ...spec, port });
-    ctx.log.info({ listener: spec.spec, port, implicitTls: spec.implicitTls }, 'smtp listening');
-    servers.push(server);
+  try {
+    for (const [i, text] of ctx.config.smtp.listen.entries()) {
+      const spec = parseListener(text);
+      const server = new SMTPServer(options(ctx, spec));
+      (server as unknown as Record<symbol, unknown>)[BRIDGE] = bridge;
+      server.on('error', (err) => ctx.log.error({ err, listener: spec.spec }, 'smtp listener error'));
+      servers.push(server);
+      const socket = await sockets(spec, `smtp.listen[${i}]`, (raw) => server.server.emit('connection', raw));
+      bound.push(socket);
+      listeners.push({ ...spec, port: socket.port });
+      ctx.log.info({ listener: spec.spec, port: socket.port, implicitTls: spec.implicitTls }, 'smtp listening');
+    }
+  } catch (err) {
+    await Promise.all(bound.map((b) => b.close()));
+    throw err;
   }
+  const openSessions = () => servers.reduce((n, s) => n + s.connections.size + s._pendingSockets.size, 0);
   return {
     listeners,
-    close: () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined),
+    openSessions,
+    async close(graceMs = CLOSE_GRACE_MS) {
+      await Promise.all(bound.map((b) => b.close()));
+      for (const s of servers) for (const pending of s._pendingSockets.values()) pending.destroy();
+      await until(() => openSessions() === 0, graceMs);
+      for (const s of servers) {
+        for (const c of s.connections) {
+          c.send(421, 'Server shutting down');
+          c.close();
+        }
+      }
+    },
   };
 }

@@ -2,7 +2,6 @@
  * The `delivery` section: the outbound queue and SMTP delivery (the seed's EPSTDS service,
  * SPEC TX-1 … TX-6, DO-1 error copies, LG-1 send/delivery/failure logs).
  */
-import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 
 const Seconds = (dflt: number, description: string) => Type.Integer({ minimum: 0, default: dflt, description });
@@ -89,7 +88,8 @@ export const DeliveryConfig = Type.Object({
   }, { default: {} }),
   /** LG-1: log files under <data>/logs/<node>/. */
   logs: Type.Object({
-    node: Type.String({ minLength: 1, default: os.hostname() }),
+    /** Default: the node's name (`node.name`). */
+    node: Type.Optional(Type.String({ minLength: 1 })),
     enabled: Type.Boolean({ default: true }),
     /** The send log with every command and reply (off: one line per transaction). */
     conversation: Type.Boolean({ default: false }),

@@ -2,6 +2,7 @@
  * Finds (cosmiconfig), loads and validates mailserver.config.ts. A bad config stops start-up
  * with every error's path and expectation, never a stack trace.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig } from 'cosmiconfig';
@@ -10,7 +11,9 @@ import { AppConfigSchema, type AppConfig } from './schema.ts';
 import { ConfigError } from '../errors.ts';
 
 async function importModule(file: string): Promise<unknown> {
-  const mod = (await import(pathToFileURL(file).href + `?t=${Date.now()}`)) as { default?: unknown };
+  // the real path, resolved now: Node's ESM resolver caches symlink targets for the life of the
+  // process, and `<dataDir>/config` is a link that moves to each newly applied commit
+  const mod = (await import(pathToFileURL(fs.realpathSync(file)).href + `?t=${Date.now()}`)) as { default?: unknown };
   return mod.default ?? mod;
 }
 

@@ -3,6 +3,7 @@
  * AppConfig is derived from it, so mailserver.config.ts is checked by the compiler and,
  * at start-up, by the same schema at run time.
  */
+import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { ImapConfig } from './imap.ts';
 import { DeliveryConfig } from './delivery.ts';
@@ -91,6 +92,17 @@ export const HarakaConfig = Type.Object({
   plugins: Type.Array(Type.String(), { default: [] }),
 }, { default: {} });
 
+/** The appliance's HTTP(S) listener (appliance/http): one-click unsubscribe (RFC 8058), git push of the config. */
+export const HttpConfig = Type.Object({
+  /** `host:port`, `host:port*` = HTTPS with the appliance's TLS material; an empty list = no HTTP service. */
+  listen: Type.Array(ListenerSpec, { default: ['127.0.0.1:8025'] }),
+  /**
+   * The base URL put into mail (e.g. List-Unsubscribe), such as "https://lists.example.com".
+   * Default: derived from the first HTTPS listener, else the first listener.
+   */
+  publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/.*)?$', description: 'http(s)://host[:port][/path]' })),
+}, { default: {} });
+
 export const PluginEntrySchema = Type.Object({
   name: Type.String(),
   options: Type.Optional(Type.Unknown()),
@@ -106,8 +118,33 @@ export const AppConfigSchema = Type.Object({
   haraka: HarakaConfig,
   /** Outbound queue and SMTP delivery (TX-1 … TX-6); see core/config/delivery.ts. */
   delivery: DeliveryConfig,
+  /** HTTP(S) listener and the base URL for links in mail; see appliance/http. */
+  http: HttpConfig,
   /** Appliance plugins from plugins/<name>/, in order. */
   plugins: Type.Array(PluginEntrySchema, { default: [] }),
+  /**
+   * CF-3: who may clone and push the config repository (`/config.git/` on the HTTP listener):
+   * account addresses, authenticated with their passwords. Absent = the admin address of every
+   * hosted domain (DO-1, default Administrator@domain) that is also an account. [] = nobody.
+   */
+  admin: Type.Object({
+    users: Type.Optional(Type.Array(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'an account address (user@domain)' }))),
+  }, { default: {} }),
+  /** Where accounts, mailboxes and the queue live (CL-1): the embedded store, or PostgreSQL shared by every node. */
+  store: Type.Union([
+    Type.Object({ kind: Type.Literal('embedded') }, { additionalProperties: false }),
+    Type.Object({
+      kind: Type.Literal('postgres'),
+      /** postgres://user:password@host:port/database */
+      url: Type.String({ pattern: '^postgres(ql)?://' }),
+      /** Connections this node keeps open (default 10). */
+      poolSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+    }, { additionalProperties: false }),
+  ], { default: { kind: 'embedded' } }),
+  /** This node in a cluster (queue leases and logs carry its name). */
+  node: Type.Object({
+    name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$', default: os.hostname().replace(/[^A-Za-z0-9._-]/g, '-') || 'node' }),
+  }, { default: {} }),
   /** A hook that runs longer yields a temporary failure. */
   hookTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
   log: Type.Object({

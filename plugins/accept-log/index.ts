@@ -3,11 +3,10 @@
  * MAIL FROM, with the sender, in a per-node folder under the data directory's logs/.
  * Also the smallest example of an appliance plugin: typed options, typed session state.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../core/plugin.ts';
+import { AppendLog, nodeLogDir } from '../../core/log.ts';
 
 declare module '../../core/session.ts' {
   interface SessionState {
@@ -20,17 +19,16 @@ export default definePlugin({
   options: Type.Object({
     /** Log file; relative paths are under <data>/logs/<node name>/. */
     file: Type.String({ default: 'accept.log' }),
-    /** Node name for the per-node folder (CL-3); default: the host name. */
-    node: Type.String({ default: os.hostname() }),
+    /** Node name for the per-node folder (CL-3); default: the node's name (`node.name`). */
+    node: Type.Optional(Type.String({ minLength: 1 })),
   }),
   setup(api) {
     const file = path.isAbsolute(api.options.file)
       ? api.options.file
-      : path.join(api.dataDir, 'logs', api.options.node, api.options.file);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const out = fs.createWriteStream(file, { flags: 'a' });
-    out.on('error', (err) => api.log.warn({ err, file }, 'accept log cannot be written'));
-    api.onClose(() => new Promise<void>((resolve) => out.end(resolve)));
+      : path.join(nodeLogDir(api.dataDir, api.options.node ?? api.config.node.name), api.options.file);
+    // a log that cannot be written warns once and is skipped, never stops the appliance (LG-1)
+    const out = new AppendLog(file, api.log, 'accept log');
+    api.onClose(() => out.close());
 
     api.hook('mail', ({ conn, from }) => {
       const state = (conn.state['accept-log'] ??= { mailCount: 0 });

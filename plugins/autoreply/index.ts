@@ -32,7 +32,7 @@ export default definePlugin({
       const settings = resolveAccount(raw);
       const targets = [...(settings.forward?.to ?? [])];
       if (settings.forward?.file) {
-        const file = path.resolve(settings.forward.file);
+        const file = path.resolve(api.configDir, settings.forward.file);
         try {
           targets.push(...addressLines(fs.readFileSync(file, 'utf8')));
         } catch (err) {

@@ -48,9 +48,9 @@ export default definePlugin({
   options: MailfilterOptions,
   setup(api) {
     const o = api.options;
-    const global = loadTable({ rules: o.rules, file: o.file }, api.log);
+    const global = loadTable({ rules: o.rules, file: o.file }, api.log, api.configDir);
     const tables = new Map(Object.entries(o.accounts).map(([addr, t]) => {
-      const rules = loadTable(t, api.log);
+      const rules = loadTable(t, api.log, api.configDir);
       return [addr.toLowerCase(), { rules, needs: needsOf(rules) }];
     }));
     const globalNeeds = needsOf(global);

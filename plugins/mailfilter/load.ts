@@ -13,9 +13,10 @@ export function decodeMailDatBytes(bytes: Buffer): string {
   }
 }
 
-export function loadTable(table: FilterTable, log: { warn: (o: object, m: string) => void }): FilterRule[] {
+/** Rules of a table: inline, or read from `file` (relative to `baseDir`, the config's folder). */
+export function loadTable(table: FilterTable, log: { warn: (o: object, m: string) => void }, baseDir = process.cwd()): FilterRule[] {
   if (!table.file) return table.rules;
-  const full = path.resolve(table.file);
+  const full = path.resolve(baseDir, table.file);
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(full);

@@ -15,6 +15,8 @@ import { runCommands } from './commands.ts';
 import { composeNotice } from './compose.ts';
 import { TEXT } from './replies.ts';
 import { header } from './headers.ts';
+import { ONE_CLICK_PREFIX, oneClickHandler } from './one-click.ts';
+import { UnsubscribeTokens } from './unsubscribe-token.ts';
 
 declare module '../../core/session.ts' {
   interface SessionState {
@@ -33,6 +35,28 @@ export default definePlugin({
     const hosted = async (d: string) => !!(await api.stores.domains.get(d));
     const hostname = api.config.hostname;
     await store.setPostPasswords(Object.fromEntries(defs.map((d) => [d.key, d.postPassword])));
+
+    // RFC 8058 one-click unsubscribe: links in per-member copies, answered on the HTTP listener
+    const tokens = new UnsubscribeTokens(api.dataDir);
+    if (api.http) {
+      const off = api.http.route(ONE_CLICK_PREFIX, oneClickHandler({
+        store, defs, tokens, log: api.log, hostname, enqueue: (item) => api.stores.mail.enqueue(item),
+      }));
+      api.onClose(off);
+    }
+    let warnedPlain = false;
+    const oneClickUrl = (list: ListAt, member: string): string | undefined => {
+      if (!list.def.oneClickUnsubscribe) return undefined;
+      const base = api.http?.publicUrl();
+      if (!base) return undefined;
+      // RFC 8058 §3.1: the one-click URI is HTTPS
+      if (!base.startsWith('https://')) {
+        if (!warnedPlain) api.log.warn({ base }, 'one-click unsubscribe needs an HTTPS base URL (http.publicUrl or an HTTPS listener): copies get mailto: only');
+        warnedPlain = true;
+        return undefined;
+      }
+      return `${base}${ONE_CLICK_PREFIX}${tokens.issue({ list: list.def.key, domain: list.domain, member })}`;
+    };
 
     api.hook('rcpt', async ({ conn, tx, rcpt }) => {
       const bounce = await lookupBounce(defs, rcpt.address, hosted);
@@ -85,7 +109,7 @@ export default definePlugin({
             out.push(...(await runCommands(store, defs, list, tx, message, hostname)));
             continue;
           }
-          const r = await post(store, list, conn, tx, message);
+          const r = await post(store, list, conn, tx, message, oneClickUrl);
           if (r.kind === 'posted') {
             out.push(...r.outbound);
             conn.log.info({ list: list.def.key, n: r.n, parts: r.outbound.length, queueId }, 'list post distributed');

@@ -50,6 +50,13 @@ export const ListSchema = Type.Object({
    * subscribe or remove anyone.
    */
   confirm: Type.Boolean({ default: true }),
+  /**
+   * RFC 8058 one-click unsubscribe [yes]: each copy's List-Unsubscribe also gets an HTTPS link
+   * for its member, with List-Unsubscribe-Post. Needs per-member copies (bounceLimit > 0, VERP),
+   * list headers, and an HTTPS base URL (http.publicUrl or an HTTPS listener); otherwise the
+   * copies keep the mailto: link only. See README, "One-click unsubscribe".
+   */
+  oneClickUnsubscribe: Type.Boolean({ default: true }),
   /** Add-ons (registered by other plugins with registerListAddon) run on every post, in order. */
   addons: Type.Array(Type.String(), { default: [] }),
   /** ML-5 delivery split [by domain, 2 parts]. */

@@ -9,6 +9,7 @@ import { addressOf, decodedHeader, encodeValue, header, rewrite } from './header
 import { verpAddress, type ListAt } from './lists.ts';
 import { TEXT } from './replies.ts';
 import { listAddon } from './addons.ts';
+import { withOneClick } from './one-click.ts';
 
 /** Fields a list replaces: the list headers of another hop, trace of the original delivery. */
 const REPLACED = ['List-Id', 'List-Post', 'List-Help', 'List-Subscribe', 'List-Unsubscribe', 'List-Unsubscribe-Post', 'List-Archive',
@@ -31,7 +32,9 @@ export type PostResult =
   | { kind: 'refused'; why: string }
   | { kind: 'posted'; n: number; outbound: OutboundItem[] };
 
-export async function post(store: ListStore, list: ListAt, conn: Connection, tx: Transaction, message: Buffer): Promise<PostResult> {
+/** `oneClickUrl` gives a member's RFC 8058 unsubscribe URL (undefined: none), used on per-member copies. */
+export async function post(store: ListStore, list: ListAt, conn: Connection, tx: Transaction, message: Buffer,
+  oneClickUrl?: (list: ListAt, member: string) => string | undefined): Promise<PostResult> {
   const def = list.def;
   const auto = isAutomatic(tx, message);
   if (auto) return { kind: 'dropped', why: auto };
@@ -85,9 +88,14 @@ export async function post(store: ListStore, list: ListAt, conn: Connection, tx:
   const seen = new Set<string>();
   const members = (await store.members(def.key)).filter((m) => !m.disabled).map((m) => m.address).filter((a) => !seen.has(a.toLowerCase()) && seen.add(a.toLowerCase()));
   const mailFrom = def.errorsTo === 'nobody' ? '' : def.errorsTo === 'poster' ? sender : def.errorsTo;
-  // bounce processing: one copy per member, each with its own VERP envelope sender
+  // bounce processing: one copy per member, each with its own VERP envelope sender, and so
+  // room for a per-member one-click unsubscribe link (the archived copy above has none)
+  const personal = (m: string) => {
+    const url = def.listHeaders ? oneClickUrl?.(list, m) : undefined;
+    return url ? withOneClick(content, list, url) : content;
+  };
   const outbound = def.bounceLimit > 0
-    ? members.map((m) => ({ mailFrom: verpAddress(list, m), recipients: [m], content }))
+    ? members.map((m) => ({ mailFrom: verpAddress(list, m), recipients: [m], content: personal(m) }))
     : splitMembers(members, def.split.rule, def.split.parts).map((recipients) => ({ mailFrom, recipients, content }));
   return { kind: 'posted', n, outbound };
 }

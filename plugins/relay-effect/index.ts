@@ -39,10 +39,10 @@ function headerFrom(message: Buffer): string[] {
   return flat(addressparser(line.slice(line.indexOf(':') + 1))).map((a) => a.toLowerCase()).filter(Boolean);
 }
 
-function loadRules(file: string | undefined, inline: EffectRule[], log: { warn: (o: object, m: string) => void }): EffectRule[] {
+function loadRules(file: string | undefined, inline: EffectRule[], log: { warn: (o: object, m: string) => void }, baseDir: string): EffectRule[] {
   if (!file) return inline;
   if (inline.length) throw new Error('relay-effect: give either options.file or options.rules, not both');
-  const full = path.resolve(file);
+  const full = path.resolve(baseDir, file);
   let parsed;
   try {
     parsed = parseEffectDat(fs.readFileSync(full, 'latin1'));
@@ -58,7 +58,7 @@ export default definePlugin({
   options: RelayEffectOptions,
   setup(api) {
     const o = api.options;
-    const rules = loadRules(o.file, o.rules, api.log);
+    const rules = loadRules(o.file, o.rules, api.log, api.configDir);
     const compiled = compileRules(rules);
     for (const i of compiled.ignored) api.log.warn({ rule: rules[i] }, 'relay rule after "only" is ignored');
     const policy: RelayPolicy = { compiled, localSenderRelay: o.localSenderRelay };

@@ -9,6 +9,8 @@ import { startAppliance, type Appliance } from '../../appliance/start.ts';
 import { validateConfig } from '../../core/config/load.ts';
 import { silentLogger } from '../../core/log.ts';
 import { openEmbeddedStore } from '../../appliance/store/embedded/index.ts';
+import { openPostgresStore } from '../../appliance/store/postgres/index.ts';
+import { sharedTestPostgres } from './postgres.ts';
 import type { UserConfig } from '../../core/config/schema.ts';
 
 export interface TestAppliance extends Appliance {
@@ -18,6 +20,9 @@ export interface TestAppliance extends Appliance {
   pop3sPort: number;
   imapPort: number;
   imapsPort: number;
+  /** http://127.0.0.1:PORT and https://127.0.0.1:PORT of the port-0 HTTP listeners ('' when a test set http.listen without one). */
+  httpUrl: string;
+  httpsUrl: string;
   /** A second handle on the store, as the CLI would open it. */
   store: ReturnType<typeof openEmbeddedStore>;
 }
@@ -26,35 +31,50 @@ export function tempDir(prefix = 'mailserver-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+const testDatabases = new Map<string, string>();
+
 export async function startTestAppliance(overrides: UserConfig = {}, dataDir = tempDir()): Promise<TestAppliance> {
+  if (process.env.TEST_STORE === 'postgres' && !overrides.store) {
+    // one database per data directory: an appliance restarted on the same directory finds its data
+    const url = testDatabases.get(dataDir) ?? (await (await sharedTestPostgres()).database());
+    testDatabases.set(dataDir, url);
+    overrides = { ...overrides, store: { kind: 'postgres', url } };
+  }
   const config = validateConfig({
     hostname: 'mail.test',
     ...overrides,
     smtp: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.smtp },
     pop3: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.pop3 },
     imap: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.imap },
+    http: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.http },
     // tests reach only loopback: no delivery (whose MX lookups would ask the system resolver)
     // unless a test sets it up with its own DNS server or gateway
     delivery: overrides.delivery ?? { enabled: false },
     log: { level: 'silent' },
   });
   const app = await startAppliance({ config, dataDir, log: process.env.TEST_LOG ? undefined : silentLogger });
-  const store = openEmbeddedStore(dataDir);
+  // on the cluster store (store: { kind: 'postgres', url }) the second handle is a second PostgreSQL store instance
+  const store = config.store.kind === 'postgres'
+    ? (await openPostgresStore({ url: config.store.url, nodeName: `${config.node.name}-test-handle`, poolSize: 4 })) as unknown as ReturnType<typeof openEmbeddedStore>
+    : openEmbeddedStore(dataDir);
   const port = (list: { implicitTls: boolean; port: number }[], tls: boolean) => list.find((l) => l.implicitTls === tls)?.port ?? 0;
-  return {
-    ...app,
+  // the handle's prototype is the appliance itself, so its live getters (config, smtp, delivery …)
+  // keep following the serving generation after an apply
+  return Object.assign(Object.create(app) as typeof app, {
     smtpPort: port(app.smtp.listeners, false),
     smtpsPort: port(app.smtp.listeners, true),
     pop3Port: port(app.pop3.listeners, false),
     pop3sPort: port(app.pop3.listeners, true),
     imapPort: port(app.imap.listeners, false),
     imapsPort: port(app.imap.listeners, true),
+    httpUrl: app.http.listeners.some((l) => !l.implicitTls) ? `http://127.0.0.1:${port(app.http.listeners, false)}` : '',
+    httpsUrl: app.http.listeners.some((l) => l.implicitTls) ? `https://127.0.0.1:${port(app.http.listeners, true)}` : '',
     store,
     async close() {
       await store.close();
       await app.close();
     },
-  };
+  });
 }
 
 /** Adds a domain and accounts (password = "pw-" + local part). */

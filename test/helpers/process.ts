@@ -62,6 +62,7 @@ export default defineConfig({
   smtp: { listen: ${JSON.stringify([`127.0.0.1:${o.smtpPort}`, ...(o.smtpsPort ? [`127.0.0.1:${o.smtpsPort}*`] : [])])}, maxRecipients: 0 },
   pop3: { listen: ${JSON.stringify([`127.0.0.1:${o.pop3Port}`, ...(o.pop3sPort ? [`127.0.0.1:${o.pop3sPort}*`] : [])])} },
   imap: { listen: ${JSON.stringify([`127.0.0.1:${o.imapPort ?? 0}`])}, allowInsecureAuth: ${!!o.imapInsecureAuth} },
+  http: { listen: ['127.0.0.1:0'] },
   // these appliances only receive; a DNS server nobody runs keeps any MX lookup on loopback
   delivery: { dnsServers: ['127.0.0.1:9'] },
   log: { level: ${JSON.stringify(o.logLevel ?? 'info')} },${o.plugins ? `\n  plugins: ${JSON.stringify(o.plugins)},` : ''}

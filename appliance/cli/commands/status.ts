@@ -1,0 +1,103 @@
+/**
+ * mailserver status [--config FILE] [--data DIR] [--json]
+ *
+ * CF-2: the nodes of the cluster as they recorded themselves — build version, config commit,
+ * heartbeat age, and which node holds the virtual IP (CL-2). Reads the registry the config points
+ * at (PostgreSQL with a postgres store, else <data>/cluster/nodes/). A node whose heartbeat is
+ * older than 30 s is shown as down.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../../core/config/load.ts';
+import { UsageError } from '../../../core/errors.ts';
+import { defineCommand, str } from '../command.ts';
+import { openNodeRegistry } from '../../cluster/node.ts';
+import { PgNodeRegistry } from '../../cluster/pg-registry.ts';
+import { DOWN_AFTER_MS, type NodeRecord, type NodeRegistry } from '../../cluster/registry.ts';
+
+function age(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s ago`;
+  if (s < 7200) return `${Math.round(s / 60)}m ago`;
+  return `${Math.round(s / 3600)}h ago`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+}
+
+/**
+ * The table. `leaseHolders` (PostgreSQL: who holds the ipwatcher lease now) overrides what the
+ * records say about the VIP, since a node killed while holding it cannot have updated its record.
+ */
+export function statusLines(nodes: NodeRecord[], now = Date.now(), leaseHolders?: string[]): string[] {
+  if (!nodes.length) return ['no node has recorded itself yet (is the appliance running with this --data / --config?)'];
+  const rows = [['NODE', 'STATE', 'ROLE', 'VERSION', 'CONFIG', 'HEARTBEAT', 'STARTED', 'ADDRESSES']];
+  for (const n of nodes) {
+    const down = now - n.heartbeatAt.getTime() > DOWN_AFTER_MS;
+    const holds = leaseHolders ? leaseHolders.includes(n.name) : !!n.vip && !down;
+    rows.push([
+      n.name, down ? 'down' : 'up', holds ? `vip ${n.vip ?? '(lease)'}` : '-', n.version, n.configCommit,
+      age(now - n.heartbeatAt.getTime()), n.startedAt.toISOString().replace(/\.\d+Z$/, 'Z'), n.addresses.join(',') || '-',
+    ]);
+  }
+  const versions = new Set(nodes.filter((n) => now - n.heartbeatAt.getTime() <= DOWN_AFTER_MS).map((n) => n.version));
+  const configs = new Set(nodes.filter((n) => now - n.heartbeatAt.getTime() <= DOWN_AFTER_MS).map((n) => n.configCommit));
+  const notes = [];
+  if (versions.size > 1) notes.push(`warning: the nodes run ${versions.size} different builds (${[...versions].join(', ')})`);
+  if (configs.size > 1) notes.push(`warning: the nodes run ${configs.size} different configs (${[...configs].join(', ')})`);
+  return [...table(rows), ...notes];
+}
+
+/**
+ * The config says where the registry is; without one, the store pointer a PostgreSQL node leaves
+ * in its data directory (store.json) or MAILSERVER_STORE_URL, else the config found in the
+ * current folder (or the defaults: the embedded store's files).
+ */
+async function registryFor(file: string | undefined, dataDir: string): Promise<NodeRegistry> {
+  if (file) return openNodeRegistry((await loadConfig(file)).config, dataDir);
+  const url = process.env.MAILSERVER_STORE_URL || pointerUrl(dataDir);
+  if (url) return new PgNodeRegistry(url);
+  return openNodeRegistry((await loadConfig()).config, dataDir);
+}
+
+function pointerUrl(dataDir: string): string | null {
+  try {
+    const p = JSON.parse(fs.readFileSync(path.join(dataDir, 'store.json'), 'utf8')) as { kind?: string; url?: string };
+    return p.kind === 'postgres' && typeof p.url === 'string' ? p.url : null;
+  } catch {
+    return null;
+  }
+}
+
+export default defineCommand('status', {
+  usage: 'status [--config FILE] [--json] [--data DIR]',
+  summary: 'lists the cluster\'s nodes: build version, config commit, heartbeat, virtual IP holder (CF-2)',
+  optionHelp: [
+    ['--config FILE', 'the config, for where the registry is (default: $MAILSERVER_CONFIG, else ./mailserver.config.ts, else built-in defaults)'],
+    ['--json', 'one JSON array instead of the table'],
+  ],
+  options: { config: { type: 'string' }, json: { type: 'boolean' } },
+  positionals: [0, 0],
+  async run({ values, ctx, dataDir }) {
+    const registry = await registryFor(str(values, 'config') ?? ctx.globals.config ?? process.env.MAILSERVER_CONFIG, dataDir);
+    try {
+      let nodes: NodeRecord[];
+      let holders: string[] | undefined;
+      try {
+        nodes = await registry.list();
+        holders = await registry.leaseHolders?.();
+      } catch (err) {
+        throw new UsageError(`cannot read the node registry (${registry instanceof PgNodeRegistry ? 'PostgreSQL' : 'data directory'}): ${(err as Error).message}`);
+      }
+      if (values.json) {
+        ctx.io.out(JSON.stringify(nodes.map((n) => ({
+          ...n, down: Date.now() - n.heartbeatAt.getTime() > DOWN_AFTER_MS, ...(holders ? { leaseHolder: holders.includes(n.name) } : {}),
+        }))));
+      } else for (const line of statusLines(nodes, Date.now(), holders)) ctx.io.out(line);
+    } finally {
+      await registry.close();
+    }
+  },
+});

@@ -1,0 +1,140 @@
+/**
+ * The config repository in a running appliance: `/config.git/` on the HTTP service (clone, fetch,
+ * push; http-backend.ts) and the control socket (control.ts) through which the pre-receive hook
+ * and `mailserver config rollback` have a commit checked (schema, policy tests), summarized and
+ * applied live. One change at a time; a refused or failed one leaves the running config as it was.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { AppConfig } from '../../core/config/schema.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Stores } from '../../core/store/ports.ts';
+import type { HttpRoutes } from '../http/routes.ts';
+import type { ApplyOptions, ApplyResult } from '../runtime/types.ts';
+import { AuthThrottle } from '../smtp/auth-throttle.ts';
+import { isConfigAdmin } from './admin-auth.ts';
+import { checkConfigDir } from './check.ts';
+import { checkoutFiles, commitDir, markRunning } from './checkout.ts';
+import { listenControl, socketPath, type ControlAnswer, type ControlRequest } from './control.ts';
+import { installPreReceiveHook } from './hook-install.ts';
+import { ROUTE, gitHttpHandler } from './http-backend.ts';
+import type { ConfigRepository } from './repository.ts';
+import type { ConfigClusterLink } from '../cluster/config-sync-link.ts';
+
+export interface ConfigServiceOptions {
+  repo: ConfigRepository;
+  dataDir: string;
+  stores: Stores;
+  http: HttpRoutes;
+  log: Logger;
+  /** The config new sessions get now. */
+  running(): AppConfig;
+  apply(config: AppConfig, opts: ApplyOptions): Promise<ApplyResult>;
+  /** Issue 10: config across nodes (appliance/cluster/config-sync.ts), with a PostgreSQL store. */
+  cluster?: ConfigClusterLink;
+}
+
+/** Starts the service; returns its close function. */
+export async function startConfigService(o: ConfigServiceOptions): Promise<() => Promise<void>> {
+  const log = o.log.child({ service: 'config' });
+  installPreReceiveHook(o.repo.gitdir);
+  const tokens = new Map<string, string>();
+  let queue: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  /** Checks the checkout in `dir` and applies it; every step is said to the pusher. */
+  const checkAndApply = async (dir: string, oid: string, label: string, say: (l: string) => void): Promise<boolean> => {
+    say(`mailserver: checking ${oid.slice(0, 7)} (${label})`);
+    const result = await checkConfigDir(dir, { log, running: o.running() });
+    for (const line of result.info) say(line);
+    if (result.errors.length || !result.config) {
+      say(`REFUSED: ${result.errors.length} problem(s); the appliance stays on the running config`);
+      for (const e of result.errors) say(`error: ${e}`);
+      log.warn({ commit: oid, label, errors: result.errors }, 'config refused');
+      return false;
+    }
+    const applied = await o.apply(result.config, { configDir: dir, label });
+    if (!applied.ok) {
+      say(`REFUSED: the new config did not come up: ${applied.error}`);
+      for (const p of applied.problems ?? []) say(`error: ${p.path}: ${p.message}`);
+      say('the appliance stays on the previous commit');
+      log.warn({ commit: oid, label, error: applied.error }, 'config apply failed');
+      return false;
+    }
+    say(`applied: generation ${applied.generation} serves new sessions${applied.rebound.length ? `; bound ${applied.rebound.join(', ')}` : ''}`);
+    markRunning(o.dataDir, oid);
+    log.info({ commit: oid, label, generation: applied.generation }, 'config applied');
+    return true;
+  };
+
+  const handle = (req: ControlRequest, say: (l: string) => void): Promise<ControlAnswer> => oneAtATime(async () => {
+    if (req.op === 'push') {
+      const user = req.token ? tokens.get(req.token) : 'a local push';
+      if (!user) {
+        say('REFUSED: this push is not from an authenticated request');
+        return { ok: false };
+      }
+      if (!/^[0-9a-f]{40}$/.test(req.oid)) return { ok: false };
+      // a push that began before another one landed would apply a config git then refuses to record
+      const head = await o.repo.head();
+      if (req.old !== undefined && (/^0+$/.test(req.old) ? null : req.old) !== head) {
+        say('REFUSED: main moved while this push was on its way (another push or a rollback); fetch, merge and push again');
+        return { ok: false };
+      }
+      const dir = commitDir(o.dataDir, req.oid);
+      const files = Object.fromEntries(Object.entries(req.files).map(([p, b64]) => [p, Buffer.from(b64, 'base64')]));
+      checkoutFiles(files, dir);
+      const ok = await checkAndApply(dir, req.oid, `pushed by ${user}`, say);
+      if (!ok) fs.rmSync(dir, { recursive: true, force: true });
+      else o.cluster?.applied(req.oid, `pushed by ${user}`);
+      return { ok };
+    }
+    if (req.op === 'rollback') {
+      const target = await o.repo.resolve(req.rev);
+      const files = await o.repo.files(target);
+      const dir = commitDir(o.dataDir, target);
+      checkoutFiles(files, dir);
+      if (!(await checkAndApply(dir, target, `rollback by ${req.author.name}`, say))) return { ok: false };
+      const oid = await o.repo.commitTree(files, `rollback to ${target.slice(0, 7)}`, req.author);
+      say(`committed ${oid.slice(0, 7)}: rollback to ${target.slice(0, 7)}`);
+      o.cluster?.applied(oid, `rollback by ${req.author.name}`);
+      return { ok: true, oid };
+    }
+    say(`unknown request ${JSON.stringify((req as { op?: unknown }).op)}`);
+    return { ok: false };
+  });
+
+  // a commit published by another node goes through the same check and live apply as a push
+  o.cluster?.attach((c, say) => oneAtATime(async () => {
+    const dir = commitDir(o.dataDir, c.id);
+    checkoutFiles(c.files, dir);
+    if (!(await checkAndApply(dir, c.id, c.label, say))) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      return { ok: false };
+    }
+    return { ok: true, oid: await o.repo.commitTree(c.files, c.message, c.author) };
+  }));
+
+  const closeControl = await listenControl(o.dataDir, handle, (err) => log.error({ err }, 'config control request failed'));
+  const unroute = o.http.route(ROUTE, gitHttpHandler({
+    projectRoot: o.dataDir,
+    authenticate: (user, password) => isConfigAdmin(o.running(), o.stores, user, password),
+    // the SMTP AUTH limits (smtp.auth.throttle) guard the admin password here too
+    throttle: new AuthThrottle(o.running().smtp.auth.throttle),
+    issueToken(user) {
+      const token = crypto.randomBytes(24).toString('base64url');
+      tokens.set(token, user);
+      return { token, release: () => tokens.delete(token) };
+    },
+    env: { MAILSERVER_CONTROL_SOCKET: socketPath(o.dataDir) },
+    log,
+  }));
+  return async () => {
+    unroute();
+    await closeControl();
+  };
+}

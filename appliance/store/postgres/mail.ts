@@ -1,0 +1,105 @@
+/** Mailboxes and messages in the cluster store (MailStore: SMTP delivery, POP3, quota). */
+import type { Delivery, MailboxInfo, MailStore, MessageMeta, OutboundItem } from '../../../core/store/ports.ts';
+import { toMailbox, toMessage, type MailboxRow, type MessageRow } from '../embedded/mailboxes.ts';
+import type { PgDb, Sql } from './database.ts';
+import { countBlobs, insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
+import { bump, createMailbox } from './mailboxes.ts';
+import { MAILBOX_CHANNEL, type PgNotifier } from './notifier.ts';
+import type { PgQueue } from './queue.ts';
+
+export class PgMail implements MailStore {
+  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, readonly queue: PgQueue) {}
+
+  /**
+   * One message into one mailbox in one statement: the UPDATE takes the UID and MODSEQ under the
+   * mailbox row lock, the message row and the usage follow, and NOTIFY goes out at COMMIT.
+   */
+  private async deliverOne(c: Sql, accountId: number, mailbox: string, blob: { id: string; size: number }, flags: string, date: number): Promise<number | null> {
+    const r = await c.query<{ id: number }>(`WITH mb AS (
+        UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE account_id = $1 AND name = $2
+        RETURNING id, uid_next - 1 AS uid, highest_modseq AS modseq),
+      ins AS (INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) SELECT id, uid, modseq, $3, $4, $5, $6 FROM mb),
+      use AS (UPDATE accounts SET usage = usage + $5 WHERE id = $1 AND EXISTS (SELECT 1 FROM mb))
+      SELECT id, pg_notify($7, $8 || ':' || $1 || ':' || id) FROM mb`,
+    [accountId, mailbox, flags, date, blob.size, blob.id, MAILBOX_CHANNEL, this.changes.sender]);
+    return r.rows[0]?.id ?? null;
+  }
+
+  async deliver(d: Delivery): Promise<void> {
+    if (!d.accountIds.length) return;
+    const blob = { id: newBlobId(), size: d.content.length };
+    const flags = (d.flags ?? []).join(' ');
+    const name = d.mailbox ?? 'INBOX';
+    // mailbox rows are locked in account order, so two deliveries to the same accounts cannot deadlock
+    const accounts = [...d.accountIds].sort((a, b) => a - b);
+    const touched = await this.db.tx(async (c) => {
+      await insertBlob(c, blob.id, d.content, accounts.length);
+      const out: { accountId: number; mailboxId: number }[] = [];
+      for (const accountId of accounts) {
+        let mailboxId = await this.deliverOne(c, accountId, name, blob, flags, d.internalDate.getTime());
+        if (mailboxId === null) {
+          await createMailbox(c, accountId, name, null);
+          mailboxId = await this.deliverOne(c, accountId, name, blob, flags, d.internalDate.getTime());
+          if (mailboxId === null) throw new Error(`cannot deliver to account ${accountId}: no mailbox ${name}`);
+        }
+        out.push({ accountId, mailboxId });
+      }
+      return out;
+    }, 'delivery');
+    for (const change of touched) this.changes.publish(change);
+  }
+
+  enqueue(item: OutboundItem): Promise<string> {
+    return this.queue.enqueue(item);
+  }
+
+  async mailbox(accountId: number, name: string) {
+    const [r] = await this.db.q<MailboxRow>('SELECT * FROM mailboxes WHERE account_id = $1 AND name = $2', [accountId, name]);
+    return r ? toMailbox(r) : null;
+  }
+
+  async listMailboxes(accountId: number): Promise<MailboxInfo[]> {
+    // COLLATE "C": the byte order SQLite uses, whatever the database's locale
+    return (await this.db.q<MailboxRow>('SELECT * FROM mailboxes WHERE account_id = $1 ORDER BY name COLLATE "C"', [accountId])).map(toMailbox);
+  }
+
+  async messages(mailboxId: number): Promise<MessageMeta[]> {
+    return (await this.db.q<MessageRow>('SELECT * FROM messages WHERE mailbox_id = $1 ORDER BY uid', [mailboxId])).map(toMessage);
+  }
+
+  async usage(accountId: number) {
+    return (await this.db.q<{ usage: number }>('SELECT usage FROM accounts WHERE id = $1', [accountId]))[0]?.usage ?? 0;
+  }
+
+  async read(blobId: string): Promise<Buffer> {
+    const [r] = await this.db.q<{ data: Buffer }>('SELECT data FROM blobs WHERE id = $1', [blobId]);
+    if (!r) throw new Error(`message blob ${blobId} not found`);
+    return r.data;
+  }
+
+  async expunge(mailboxId: number, uids: number[]): Promise<number[]> {
+    if (!uids.length) return [];
+    const result = await this.db.tx(async (c) => expungeUids(c, mailboxId, uids, this.changes), 'expunge');
+    if (result.removed.length) this.changes.publish({ accountId: result.accountId, mailboxId });
+    return result.removed;
+  }
+}
+
+/**
+ * Deletes messages by UID under the mailbox row lock (the trigger records them in `expunged`
+ * with the next MODSEQ, which the bump then takes), frees usage and blob references.
+ */
+export async function expungeUids(c: Sql, mailboxId: number, uids: number[], notifier?: PgNotifier): Promise<{ accountId: number; removed: number[] }> {
+  const box = (await c.query<{ account_id: number }>('SELECT account_id FROM mailboxes WHERE id = $1 FOR UPDATE', [mailboxId])).rows[0];
+  if (!box) return { accountId: 0, removed: [] };
+  const gone = (await c.query<{ uid: number; size: number; blob_id: string }>(
+    'DELETE FROM messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) RETURNING uid, size, blob_id', [mailboxId, uids])).rows;
+  if (!gone.length) return { accountId: box.account_id, removed: [] };
+  const size = gone.reduce((s, r) => s + r.size, 0);
+  await c.query('UPDATE accounts SET usage = usage - $1 WHERE id = $2', [size, box.account_id]);
+  await unrefBlobs(c, countBlobs(gone));
+  await bump(c, mailboxId);
+  await notifier?.notifyMailbox(c, { accountId: box.account_id, mailboxId });
+  const removed = new Set(gone.map((r) => r.uid));
+  return { accountId: box.account_id, removed: [...new Set(uids)].filter((u) => removed.has(u)) };
+}

@@ -1,0 +1,191 @@
+/**
+ * The outbound queue in the cluster store, shared by the delivery workers of every node. A
+ * claim takes due recipients with FOR UPDATE SKIP LOCKED and leases them until `leaseUntil`:
+ * two nodes never hold the same recipient, and when a node dies its leases run out and another
+ * node claims the batch again (at-least-once: a message the dead node was sending when it died
+ * may go out twice). Lease ids start with the node name, so `releaseAll` at a node's start
+ * frees only what that node held before it restarted.
+ */
+import crypto from 'node:crypto';
+import type { ClaimedBatch, OutboundItem, QueueEntry, QueueRecipient, QueueStore, RecipientOutcome } from '../../../core/store/ports.ts';
+import { domainOf } from '../embedded/queue.ts';
+import type { PgDb, Sql } from './database.ts';
+import { insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
+import type { PgNotifier } from './notifier.ts';
+
+interface QueueRow { id: string; mail_from: string; blob_id: string; created: number; size: number }
+interface RcptRow {
+  queue_id: string; recipient: string; domain: string; status: QueueRecipient['status']; attempts: number; refusals: number;
+  next_attempt: number; first_failure: number | null; last_error: string | null; lease_until: number; lease: string | null;
+}
+
+const toRecipient = (r: RcptRow): QueueRecipient => ({
+  recipient: r.recipient, domain: r.domain, status: r.status, attempts: r.attempts, refusals: r.refusals,
+  nextAttempt: new Date(r.next_attempt), firstFailure: r.first_failure === null ? null : new Date(r.first_failure), lastError: r.last_error,
+});
+
+export class PgQueue implements QueueStore {
+  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, private readonly node: string) {}
+
+  private async insert(c: Sql, item: OutboundItem, id: string, now: number): Promise<void> {
+    const blobId = newBlobId();
+    await insertBlob(c, blobId, item.content, 1);
+    await c.query('INSERT INTO queue (id, mail_from, blob_id, created, size) VALUES ($1, $2, $3, $4, $5)', [id, item.mailFrom, blobId, now, item.content.length]);
+    await c.query(`INSERT INTO queue_recipients (queue_id, recipient, domain, next_attempt)
+      SELECT $1, r, d, $4 FROM unnest($2::text[], $3::text[]) AS v(r, d) ON CONFLICT DO NOTHING`,
+    [id, item.recipients, item.recipients.map(domainOf), now]);
+  }
+
+  async enqueue(item: OutboundItem): Promise<string> {
+    const id = crypto.randomBytes(8).toString('hex');
+    await this.db.tx(async (c) => {
+      await this.insert(c, item, id, Date.now());
+      await this.changes.notifyQueue(c);
+    }, 'enqueue');
+    this.changes.queueChanged();
+    return id;
+  }
+
+  onEnqueue(listener: () => void): () => void {
+    return this.changes.onQueue(listener);
+  }
+
+  async claim(limit: number, leaseMs: number, opts: { skipDomains?: string[] } = {}): Promise<ClaimedBatch[]> {
+    if (limit <= 0) return [];
+    const now = Date.now();
+    const lease = `${this.node}:${crypto.randomBytes(6).toString('hex')}`;
+    const leaseUntil = now + leaseMs;
+    const claimed = await this.db.tx(async (c) => {
+      // due recipients nobody holds: rows another claim is taking right now are skipped, not waited for
+      const due = (await c.query<{ queue_id: string; domain: string }>(`SELECT queue_id, domain FROM queue_recipients
+        WHERE status = 'pending' AND next_attempt <= $1 AND lease_until <= $1 AND NOT (domain = ANY($2::text[]))
+        ORDER BY next_attempt LIMIT $3 FOR UPDATE SKIP LOCKED`, [now, opts.skipDomains ?? [], limit * 8 + 32])).rows;
+      const groups = new Map<string, { queue_id: string; domain: string }>();
+      for (const row of due) {
+        if (groups.size >= limit) break;
+        groups.set(`${row.queue_id}\u0000${row.domain}`, row);
+      }
+      if (!groups.size) return { order: [] as string[], rows: [] as RcptRow[] };
+      const g = [...groups.values()];
+      // the rest of each (entry, domain) batch; a row leased meanwhile fails the re-checked lease_until
+      const leased = (await c.query<RcptRow>(`UPDATE queue_recipients r SET lease_until = $1, lease = $2
+        FROM unnest($3::text[], $4::text[]) AS v(queue_id, domain)
+        WHERE r.queue_id = v.queue_id AND r.domain = v.domain AND r.status = 'pending' AND r.next_attempt <= $5 AND r.lease_until <= $5
+        RETURNING r.*`, [leaseUntil, lease, g.map((x) => x.queue_id), g.map((x) => x.domain), now])).rows;
+      return { order: [...groups.keys()], rows: leased };
+    }, 'queue claim');
+    const { order, rows } = claimed;
+    if (!rows.length) return [];
+    const entries = new Map((await this.db.q<QueueRow>('SELECT * FROM queue WHERE id = ANY($1)', [[...new Set(rows.map((r) => r.queue_id))]])).map((e) => [e.id, e]));
+    const batches = new Map<string, ClaimedBatch>();
+    for (const k of order) batches.set(k, null as unknown as ClaimedBatch);
+    for (const r of rows) {
+      const entry = entries.get(r.queue_id);
+      if (!entry) continue;
+      const key = `${r.queue_id}\u0000${r.domain}`;
+      let b = batches.get(key);
+      if (!b) {
+        batches.set(key, (b = {
+          queueId: entry.id, mailFrom: entry.mail_from, blobId: entry.blob_id, created: new Date(entry.created), domain: r.domain,
+          recipients: [], lease, leaseUntil: new Date(leaseUntil),
+        }));
+      }
+      b.recipients.push(toRecipient(r));
+    }
+    return [...batches.values()].filter(Boolean);
+  }
+
+  async complete(batch: ClaimedBatch, outcomes: RecipientOutcome[], bounces: OutboundItem[] = []): Promise<void> {
+    await this.db.tx(async (c) => {
+      const now = Date.now();
+      // the entry row lock: batches of one entry (other domains, other nodes) complete one at a time,
+      // so exactly one of them sees no pending recipient left and removes the entry
+      const entry = (await c.query<QueueRow>('SELECT * FROM queue WHERE id = $1 FOR UPDATE', [batch.queueId])).rows[0];
+      for (const o of outcomes) {
+        if (o.result === 'sent') {
+          await c.query(`UPDATE queue_recipients SET status = 'sent', attempts = attempts + 1, last_error = $1, lease_until = 0, lease = NULL
+            WHERE queue_id = $2 AND recipient = $3 AND lease = $4`, [o.response, batch.queueId, o.recipient, batch.lease]);
+        } else if (o.result === 'failed') {
+          await c.query(`UPDATE queue_recipients SET status = 'failed', attempts = attempts + 1, last_error = $1, lease_until = 0, lease = NULL,
+            first_failure = coalesce(first_failure, $2) WHERE queue_id = $3 AND recipient = $4 AND lease = $5`, [o.error, now, batch.queueId, o.recipient, batch.lease]);
+        } else {
+          await c.query(`UPDATE queue_recipients SET attempts = attempts + 1, refusals = refusals + $1, last_error = $2, next_attempt = $3,
+            first_failure = coalesce(first_failure, $4), lease_until = 0, lease = NULL WHERE queue_id = $5 AND recipient = $6 AND lease = $7`,
+          [o.refusal ? 1 : 0, o.error, o.nextAttempt.getTime(), now, batch.queueId, o.recipient, batch.lease]);
+        }
+      }
+      for (const b of bounces) await this.insert(c, b, crypto.randomBytes(8).toString('hex'), now);
+      if (bounces.length) await this.changes.notifyQueue(c);
+      // a finished message leaves the queue (its history is in the delivery and failure logs)
+      if (entry) {
+        const left = (await c.query<{ n: number }>(`SELECT count(*) AS n FROM queue_recipients WHERE queue_id = $1 AND status = 'pending'`, [batch.queueId])).rows[0].n;
+        if (left === 0) {
+          await c.query('DELETE FROM queue WHERE id = $1', [batch.queueId]);
+          await unrefBlobs(c, new Map([[entry.blob_id, 1]]));
+        }
+      }
+    }, 'queue outcome');
+    if (bounces.length) this.changes.queueChanged();
+  }
+
+  async release(batch: ClaimedBatch): Promise<void> {
+    await this.db.q('UPDATE queue_recipients SET lease_until = 0, lease = NULL WHERE queue_id = $1 AND domain = $2 AND lease = $3',
+      [batch.queueId, batch.domain, batch.lease]);
+  }
+
+  /** Frees this node's leases only (at start: nothing of this node is in flight; other nodes' are). */
+  async releaseAll(): Promise<number> {
+    const rows = await this.db.q(`UPDATE queue_recipients SET lease_until = 0, lease = NULL
+      WHERE lease IS NOT NULL AND left(lease, length($1) + 1) = $1 || ':' RETURNING 1`, [this.node]);
+    return rows.length;
+  }
+
+  private toEntry(row: QueueRow, rcpts: RcptRow[]): QueueEntry {
+    return { id: row.id, mailFrom: row.mail_from, blobId: row.blob_id, size: row.size, created: new Date(row.created), recipients: rcpts.map(toRecipient) };
+  }
+
+  async list(): Promise<QueueEntry[]> {
+    const byId = new Map<string, RcptRow[]>();
+    for (const r of await this.db.q<RcptRow>('SELECT * FROM queue_recipients')) {
+      let list = byId.get(r.queue_id);
+      if (!list) byId.set(r.queue_id, (list = []));
+      list.push(r);
+    }
+    return (await this.db.q<QueueRow>('SELECT * FROM queue ORDER BY created, id'))
+      .map((row) => this.toEntry(row, (byId.get(row.id) ?? []).sort((a, b) => a.recipient.localeCompare(b.recipient))));
+  }
+
+  async get(id: string): Promise<QueueEntry | null> {
+    const [row] = await this.db.q<QueueRow>('SELECT * FROM queue WHERE id = $1', [id]);
+    if (!row) return null;
+    const rcpts = (await this.db.q<RcptRow>('SELECT * FROM queue_recipients WHERE queue_id = $1', [id])).sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0));
+    return this.toEntry(row, rcpts);
+  }
+
+  async retryNow(id?: string): Promise<number> {
+    const n = await this.db.tx(async (c) => {
+      const r = id === undefined
+        ? await c.query(`UPDATE queue_recipients SET next_attempt = 0 WHERE status = 'pending'`)
+        : await c.query(`UPDATE queue_recipients SET next_attempt = 0 WHERE status = 'pending' AND queue_id = $1`, [id]);
+      if (r.rowCount) await this.changes.notifyQueue(c);
+      return r.rowCount ?? 0;
+    }, 'queue retry');
+    if (n) this.changes.queueChanged();
+    return n;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.db.tx(async (c) => {
+      const row = (await c.query<QueueRow>('DELETE FROM queue WHERE id = $1 RETURNING *', [id])).rows[0];
+      if (!row) return false;
+      await unrefBlobs(c, new Map([[row.blob_id, 1]]));
+      return true;
+    }, 'queue delete');
+  }
+
+  async read(blobId: string): Promise<Buffer> {
+    const [r] = await this.db.q<{ data: Buffer }>('SELECT data FROM blobs WHERE id = $1', [blobId]);
+    if (!r) throw new Error(`message blob ${blobId} not found`);
+    return r.data;
+  }
+}
