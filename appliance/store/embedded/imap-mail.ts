@@ -12,22 +12,9 @@ import { UsageError } from '../../../core/errors.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
 import { createMailbox, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
+import { applyFlags, sameFlags } from '../flags.ts';
 
 
-/** Flag names compare case-insensitively (RFC 3501 §2.3.2); the first spelling is kept. */
-function applyFlags(current: string[], mode: FlagMode, flags: string[]): string[] {
-  const key = (f: string) => f.toLowerCase();
-  if (mode === 'set') {
-    const seen = new Set<string>();
-    return flags.filter((f) => !seen.has(key(f)) && seen.add(key(f)));
-  }
-  const have = new Set(current.map(key));
-  if (mode === 'add') return [...current, ...flags.filter((f) => !have.has(key(f)) && have.add(key(f)))];
-  const drop = new Set(flags.map(key));
-  return current.filter((f) => !drop.has(key(f)));
-}
-
-const sameFlags = (a: string[], b: string[]) => a.length === b.length && a.every((f, i) => f === b[i]);
 
 export class EmbeddedFolders implements FolderStore {
   private readonly commits: GroupCommit;

@@ -1,23 +1,20 @@
 /** Mailing-list runtime data in the embedded store (tables of the "Mailing lists" migration in schema.ts). */
-import crypto from 'node:crypto';
+import { listKey, PostPasswords } from '../list-posters.ts';
 import { sql, type Db } from './database.ts';
 import type { ListArticle, ListMember, ListPending, ListStore } from '../../../core/store/ports.ts';
 
-const key = (s: string) => s.toLowerCase();
-const digest = (s: string) => crypto.createHash('sha256').update(s, 'utf8').digest();
+const key = listKey;
 
 export class EmbeddedLists implements ListStore {
-  /** Post passwords come from the config, not the database: kept in memory by list key. */
-  private posters = new Map<string, Buffer>();
+  private readonly posters = new PostPasswords();
   constructor(private readonly db: Db) {}
 
   async setPostPasswords(passwords: Record<string, string>): Promise<void> {
-    this.posters = new Map(Object.entries(passwords).filter(([, pw]) => pw).map(([k, pw]) => [key(k), digest(pw)]));
+    this.posters.set(passwords);
   }
 
   async verifyPoster(login: string, password: string): Promise<string | null> {
-    const want = this.posters.get(key(login.trim()));
-    return want && crypto.timingSafeEqual(want, digest(password)) ? key(login.trim()) : null;
+    return this.posters.verify(login, password);
   }
 
   async members(list: string): Promise<ListMember[]> {

@@ -11,20 +11,8 @@ import type { ClaimedBatch, OutboundItem, QueueEntry, QueueRecipient, QueueStore
 import { prepareBlob, type BlobTable, type PreparedBlob } from './blobs.ts';
 import type { GroupCommit } from './group-commit.ts';
 
-interface QueueRow { id: string; mail_from: string; blob_id: string; created: number; size: number }
-interface RcptRow {
-  queue_id: string; recipient: string; domain: string; status: QueueRecipient['status']; attempts: number; refusals: number;
-  next_attempt: number; first_failure: number | null; last_error: string | null; lease_until: number; lease: string | null;
-}
+import { domainOf, toRecipient, type QueueRow, type RcptRow } from '../queue-rows.ts';
 
-const toRecipient = (r: RcptRow): QueueRecipient => ({
-  recipient: r.recipient, domain: r.domain, status: r.status, attempts: r.attempts, refusals: r.refusals,
-  nextAttempt: new Date(r.next_attempt), firstFailure: r.first_failure === null ? null : new Date(r.first_failure), lastError: r.last_error,
-});
-
-export function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-}
 
 export class EmbeddedQueue implements QueueStore {
   private readonly listeners = new Set<() => void>();

@@ -1,23 +1,20 @@
 /** Mailing-list runtime data in the cluster store (same behaviour as embedded/lists.ts). */
-import crypto from 'node:crypto';
+import { listKey, PostPasswords } from '../list-posters.ts';
 import type { ListArticle, ListMember, ListPending, ListStore } from '../../../core/store/ports.ts';
 import type { PgDb } from './database.ts';
 
-const key = (s: string) => s.toLowerCase();
-const digest = (s: string) => crypto.createHash('sha256').update(s, 'utf8').digest();
+const key = listKey;
 
 export class PgLists implements ListStore {
-  /** Post passwords come from the config (same on every node), kept in memory by list key. */
-  private posters = new Map<string, Buffer>();
+  private readonly posters = new PostPasswords();
   constructor(private readonly db: PgDb) {}
 
   async setPostPasswords(passwords: Record<string, string>): Promise<void> {
-    this.posters = new Map(Object.entries(passwords).filter(([, pw]) => pw).map(([k, pw]) => [key(k), digest(pw)]));
+    this.posters.set(passwords);
   }
 
   async verifyPoster(login: string, password: string): Promise<string | null> {
-    const want = this.posters.get(key(login.trim()));
-    return want && crypto.timingSafeEqual(want, digest(password)) ? key(login.trim()) : null;
+    return this.posters.verify(login, password);
   }
 
   async members(list: string): Promise<ListMember[]> {

@@ -8,21 +8,11 @@
  */
 import crypto from 'node:crypto';
 import type { ClaimedBatch, OutboundItem, QueueEntry, QueueRecipient, QueueStore, RecipientOutcome } from '../../../core/store/ports.ts';
-import { domainOf } from '../embedded/queue.ts';
+import { domainOf, toRecipient, type QueueRow, type RcptRow } from '../queue-rows.ts';
 import type { PgDb, Sql } from './database.ts';
 import { insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
 import type { PgNotifier } from './notifier.ts';
 
-interface QueueRow { id: string; mail_from: string; blob_id: string; created: number; size: number }
-interface RcptRow {
-  queue_id: string; recipient: string; domain: string; status: QueueRecipient['status']; attempts: number; refusals: number;
-  next_attempt: number; first_failure: number | null; last_error: string | null; lease_until: number; lease: string | null;
-}
-
-const toRecipient = (r: RcptRow): QueueRecipient => ({
-  recipient: r.recipient, domain: r.domain, status: r.status, attempts: r.attempts, refusals: r.refusals,
-  nextAttempt: new Date(r.next_attempt), firstFailure: r.first_failure === null ? null : new Date(r.first_failure), lastError: r.last_error,
-});
 
 export class PgQueue implements QueueStore {
   constructor(private readonly db: PgDb, private readonly changes: PgNotifier, private readonly node: string) {}
