@@ -80,6 +80,31 @@ p.quit()
   t.match(cli.stdout, /bob@example\.test/);
 });
 
+t.test('the POP3 maildrop lock holds across nodes (RFC 1939 §8): node 2 answers [IN-USE] while node 1 has the maildrop', async (t) => {
+  const r = await across(`
+def pop(port):
+    p = poplib.POP3(H, port, timeout=15)
+    p.stls(CTX)
+    p.user('alice@example.test')
+    return p
+p1 = pop(${n1.pop3Port})
+p1.pass_('pw-alice')
+p2 = pop(POP)
+try:
+    p2.pass_('pw-alice')
+    out['second'] = 'logged in'
+except poplib.error_proto as e:
+    out['second'] = e.args[0].decode()
+p2.quit()
+p1.quit()
+p3 = pop(POP)
+out['after'] = p3.pass_('pw-alice').decode()
+p3.quit()
+`);
+  t.match(r.second, /^-ERR \[IN-USE\]/, 'a login on node 2 is refused while node 1 holds the maildrop');
+  t.match(r.after, /^\+OK/, 'node 2 logs in once node 1 has quit');
+});
+
 t.test('IMAP IDLE on node 2 is woken by a delivery on node 1', async (t) => {
   const r = await across(IDLE_WAKE);
   t.match(r.cont, /^\+ idling/);

@@ -66,7 +66,7 @@ export async function startPop3(ctx: Pop3Context): Promise<Pop3Service> {
     hooks: ctx.hooks,
     hostname: ctx.hostname,
     secureContext: secureContext(ctx.tls),
-    locks: ctx.locks ?? new MaildropLocks(),
+    locks: ctx.locks ?? new MaildropLocks(ctx.stores.sessionLocks, (msg, err) => log.warn({ err }, msg)),
     limits: { ...DEFAULT_LIMITS, ...ctx.limits },
     log,
   };

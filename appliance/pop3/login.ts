@@ -37,7 +37,15 @@ export async function completeLogin(s: Pop3Session, method: LoginMethod, login: 
   if (verdict.kind === 'disconnect') return s.end(R.authRefused(verdict));
 
   const address = `${account.name}@${account.domain}`;
-  const release = s.env.locks.acquire(account.id);
+  let release: (() => void) | null;
+  try {
+    release = await s.env.locks.acquire(account.id);
+  } catch (err) {
+    // the cluster store cannot take the lock (PostgreSQL unreachable): a temporary failure
+    s.conn.log.error({ err, user: address }, 'pop3 cannot lock the maildrop');
+    return s.write(R.maildropFailed());
+  }
+  if (s.closed) return release?.();
   if (!release) {
     s.conn.log.info({ method, user: address }, 'pop3 maildrop in use');
     return s.write(R.inUse());

@@ -2,7 +2,7 @@
  * The maildrop of one POP3 session (RFC 1939 §§5-6): a snapshot of the INBOX taken at login,
  * numbered 1..n, with deletion marks that reach the store only at QUIT (UPDATE state).
  */
-import type { MailboxInfo, MailStore } from '../../core/store/ports.ts';
+import type { MailboxInfo, MailStore, SessionLocks } from '../../core/store/ports.ts';
 
 export interface DropMessage {
   /** Message number in this session, 1-based. */
@@ -69,21 +69,32 @@ export class Maildrop {
 
 /**
  * RFC 1939 §8: the maildrop is locked for the session, so a second POP3 login to the same
- * account is refused with [IN-USE] (RFC 2449 §8.1.1). The lock lives in this process; a
- * cluster of nodes would need it in the store.
+ * account is refused with [IN-USE] (RFC 2449 §8.1.1). The lock is taken in this process and,
+ * on a cluster store, also in the store (`sessionLocks`), so a session on another node is
+ * refused too; a node that dies frees its locks with its database connection.
  */
 export class MaildropLocks {
   private readonly held = new Set<number>();
 
-  /** A release function, or null when another session holds the lock. */
-  acquire(accountId: number): (() => void) | null {
+  constructor(private readonly shared?: SessionLocks, private readonly log?: (msg: string, err: unknown) => void) {}
+
+  /** A release function, or null when another session (here or on another node) holds the lock. */
+  async acquire(accountId: number): Promise<(() => void) | null> {
     if (this.held.has(accountId)) return null;
     this.held.add(accountId);
+    let taken = false;
+    try {
+      taken = !this.shared || (await this.shared.tryLock('pop3', accountId));
+    } finally {
+      if (!taken) this.held.delete(accountId);
+    }
+    if (!taken) return null;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.held.delete(accountId);
+      this.shared?.unlock('pop3', accountId).catch((err) => this.log?.('releasing the maildrop lock in the store failed', err));
     };
   }
 }

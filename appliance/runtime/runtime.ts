@@ -40,7 +40,7 @@ function at(obj: unknown, dotted: string): unknown {
 
 export class ConfigRuntime implements ConfigApplier {
   private readonly pool: ListenerPool;
-  private readonly pop3Locks = new MaildropLocks();
+  private readonly pop3Locks: MaildropLocks;
   readonly routes = new LiveRoutes();
   private current!: Generation;
   private readonly draining = new Set<{ gen: Generation; done: Promise<void>; stop: () => void }>();
@@ -50,6 +50,7 @@ export class ConfigRuntime implements ConfigApplier {
 
   private constructor(private readonly shared: SharedParts, private readonly opts: RuntimeOptions) {
     this.pool = new ListenerPool(shared.log);
+    this.pop3Locks = new MaildropLocks(shared.stores.sessionLocks, (msg, err) => shared.log.warn({ err }, msg));
   }
 
   /** Builds and switches to generation 1; delivery starts before the first connection is served. */

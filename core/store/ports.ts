@@ -149,7 +149,21 @@ export interface Stores {
   autoreply: AutoreplyStateStore;
   /** Client IPs refused at runtime (mail filter units digit, MF-2); relay-effect refuses them. */
   refusedIps?: RefusedIpStore;
+  /** Locks across the nodes of a cluster (absent on the embedded store: one node, one process). */
+  sessionLocks?: SessionLocks;
   close(): Promise<void>;
+}
+
+export type SessionLockKind = 'pop3';
+
+/**
+ * Locks held for the length of a session by this node and freed when the node dies (the POP3
+ * maildrop lock, RFC 1939 §8, across the nodes of a cluster).
+ */
+export interface SessionLocks {
+  /** Takes the lock; false when another node holds it. */
+  tryLock(kind: SessionLockKind, id: number): Promise<boolean>;
+  unlock(kind: SessionLockKind, id: number): Promise<void>;
 }
 
 export interface RefusedIp {

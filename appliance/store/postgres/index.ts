@@ -13,6 +13,7 @@ import { PgQueue } from './queue.ts';
 import { PgLists } from './lists.ts';
 import { PgAutoreplyState, PgRefusedIps } from './runtime.ts';
 import { PgNotifier } from './notifier.ts';
+import { PgSessionLocks } from './session-locks.ts';
 
 export interface PostgresStoreOptions {
   url: string;
@@ -42,6 +43,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
   await Promise.race([changes.ready, new Promise((r) => setTimeout(r, 5000))]);
   const queue = new PgQueue(db, changes, node);
   const mail = new PgMail(db, changes, queue);
+  const sessionLocks = new PgSessionLocks(db, opts.log);
   return {
     db,
     accounts: new PgAccounts(db),
@@ -54,7 +56,9 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
     changes,
     autoreply: new PgAutoreplyState(db),
     refusedIps: new PgRefusedIps(db),
+    sessionLocks,
     async close() {
+      await sessionLocks.close();
       await changes.close();
       await db.close();
     },
