@@ -63,7 +63,7 @@ export function defaultDataDir(): string {
 }
 
 export async function startAppliance(opts: StartOptions = {}): Promise<Appliance> {
-  // issue 10: a node on PostgreSQL first takes the cluster's newest published config commit
+  // issue 10: a node sharing its config over PostgreSQL first takes the cluster's newest commit
   if (opts.configRepository && !opts.config) {
     await adoptClusterConfigAtStart({ dataDir: path.resolve(opts.dataDir ?? defaultDataDir()), configFile: opts.configFile, log: opts.log ?? createLogger({}) });
   }
@@ -103,7 +103,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
     opened.push(() => http.close());
     if (repoStart) {
       // issue 10: with PostgreSQL, commits applied here are published and other nodes' applied here
-      const configSync = config.store.kind === 'postgres'
+      const configSync = config.store.kind === 'postgres' && config.node.shareConfig
         ? new ClusterConfigSync({ url: config.store.url, node: config.node.name, dataDir, repo: repoStart.repo, log })
         : undefined;
       opened.push(await startConfigService({

@@ -41,23 +41,13 @@ function repositoryHead(dataDir: string): string | null {
   }
 }
 
-/** The commit whose checkout runs (`<dataDir>/config` -> checkouts/<commit>), or null. */
-function runningCommit(dataDir: string): string | null {
-  try {
-    const name = path.basename(fs.readlinkSync(path.join(dataDir, 'config')));
-    return /^[0-9a-f]{40}$/.test(name) ? name : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
- * The config commit a node runs (12 hex digits): the running checkout's commit, else the
- * repository's HEAD, as its cluster-wide id when it came from another node (issue 10,
- * config-sync-state.ts); without a repository `cfg:` + a hash of the config.
+ * The config commit a node runs (12 hex digits): the repository's HEAD, as its cluster-wide id
+ * when it came from another node (issue 10, config-sync-state.ts); without a repository `cfg:` +
+ * a hash of the config.
  */
 export function configVersion(dataDir: string, config: AppConfig): string {
-  const head = runningCommit(dataDir) ?? repositoryHead(dataDir);
+  const head = repositoryHead(dataDir);
   if (head) return clusterIdOf(dataDir, head).slice(0, 12);
   const hash = crypto.createHash('sha256').update(JSON.stringify(config)).digest('hex');
   return `cfg:${hash.slice(0, 12)}`;

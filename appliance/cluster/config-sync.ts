@@ -8,7 +8,8 @@
  * cluster's. The published oid is the cluster-wide id (logs, `mailserver status`); each
  * follower's own oid for it differs (committer time) and is mapped in config-sync-state.ts.
  *
- * Without a PostgreSQL store none of this runs (single node).
+ * Only with a PostgreSQL store and `node.shareConfig: true` (nodes with their own config files
+ * keep them); otherwise none of this runs.
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -55,13 +56,14 @@ export async function adoptClusterConfigAtStart(opts: { dataDir: string; configF
     configPath = path.join(dir, CONFIG_FILE);
   } else configPath = operatorConfigFile(opts.configFile);
   if (!configPath) return;
-  let store;
+  let config;
   try {
-    store = (await loadConfig(configPath)).config.store;
+    config = (await loadConfig(configPath)).config;
   } catch {
     return; // prepareRepositoryConfig / loadConfig report it with every problem
   }
-  if (store.kind !== 'postgres') return;
+  const store = config.store;
+  if (store.kind !== 'postgres' || !config.node.shareConfig) return;
   try {
     await withClient(store.url, async (db) => {
       await ensureTables(db);

@@ -68,6 +68,17 @@ export class PgNodeRegistry implements NodeRegistry {
     return rows.map((r) => r.app.slice(LEASE_APPLICATION.length));
   }
 
+  /** Issue 10: nodes that could not apply the cluster's newest config commit, and why (appliance/cluster/config-sync-db.ts). */
+  async configErrors(): Promise<{ node: string; error: string }[]> {
+    try {
+      const { rows } = await this.pool.query<{ node: string; error: string }>('SELECT node, error FROM cluster_config_nodes WHERE error IS NOT NULL ORDER BY node');
+      return rows;
+    } catch (err) {
+      if ((err as { code?: string }).code === '42P01') return []; // no config published yet
+      throw err;
+    }
+  }
+
   async remove(name: string): Promise<boolean> {
     await this.init();
     return ((await this.pool.query('DELETE FROM cluster_nodes WHERE name = $1', [name])).rowCount ?? 0) > 0;

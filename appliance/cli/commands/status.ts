@@ -95,7 +95,12 @@ export default defineCommand('status', {
         ctx.io.out(JSON.stringify(nodes.map((n) => ({
           ...n, down: Date.now() - n.heartbeatAt.getTime() > DOWN_AFTER_MS, ...(holders ? { leaseHolder: holders.includes(n.name) } : {}),
         }))));
-      } else for (const line of statusLines(nodes, Date.now(), holders)) ctx.io.out(line);
+      } else {
+        for (const line of statusLines(nodes, Date.now(), holders)) ctx.io.out(line);
+        // issue 10: a node that could not apply the cluster's config commit says why
+        const configErrors = registry instanceof PgNodeRegistry ? await registry.configErrors().catch(() => []) : [];
+        for (const e of configErrors) ctx.io.out(`warning: node ${e.node}: config ${e.error}`);
+      }
     } finally {
       await registry.close();
     }
