@@ -54,6 +54,10 @@ t.test('clone, push, refuse, roll back, restart', async (t) => {
   const url = authUrl(base, ADMIN, PASSWORD);
   const work = path.join(dir, 'work');
 
+  await t.test('mailserver start prints the git endpoint among its listeners', async (t) => {
+    t.match(app.output(), new RegExp(`^http 127\\.0\\.0\\.1:${ports.http}$`, 'm'));
+  });
+
   await t.test('the first start committed the config', async (t) => {
     const log = await runCli(['config', 'log', '--data', dataDir]);
     t.equal(log.code, 0, log.stderr);

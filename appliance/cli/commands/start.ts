@@ -3,7 +3,7 @@
  *
  * Runs the appliance in the foreground until SIGTERM or SIGINT, then closes the listeners and the
  * store and exits 0. Prints one line per listener (`smtp 127.0.0.1:2525`,
- * `smtps 127.0.0.1:2465 (implicit TLS)`, `pop3 ...`, `pop3s ...`).
+ * `smtps 127.0.0.1:2465 (implicit TLS)`, `pop3 ...`, `imap ...`, `http 127.0.0.1:8025`, ...).
  *
  * SIGHUP re-loads the config the appliance runs from (the running commit's checkout of the config
  * repository) with the files it names (TLS certificate and key, effect.dat, gateway table ...)
@@ -91,6 +91,8 @@ export default defineCommand('start', {
     }
     for (const l of app.smtp.listeners) ctx.io.out(listenerLine('smtp', l));
     for (const l of app.pop3.listeners) ctx.io.out(listenerLine('pop3', l));
+    for (const l of app.imap.listeners) ctx.io.out(listenerLine('imap', l));
+    for (const l of app.http.listeners) ctx.io.out(listenerLine('http', l));
     let reloading = Promise.resolve();
     const onHangup = () => {
       reloading = reloading.then(() => reload(ctx.io, app, configFile));
