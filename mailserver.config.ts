@@ -33,6 +33,14 @@ export default defineConfig({
   //   gateway: 'smarthost.example.net:587', gatewayTableFile: './gateway.dat', // TX-4
   //   auth: { method: 'PLAIN', user: 'relay', pass: 'secret' }, // TX-6
   // },
+  // Config as code (README "Config as code"): after the first start this file lives in the
+  // appliance's git repository; change it with `git clone http://ADMIN@127.0.0.1:8025/config.git`,
+  // edit, commit, `git push` (validated, policy-tested and applied live, or refused with reasons).
+  // http: { listen: ['127.0.0.1:8025'] },     // 'host:port*' = HTTPS; also serves RFC 8058 unsubscribe links
+  // admin: { users: ['admin@example.com'] },  // who may clone and push (default: the domains' admins)
+  // Cluster (README "Cluster"): identical nodes on one PostgreSQL database
+  // store: { kind: 'postgres', url: 'postgres://mail:secret@db.example/mail' },
+  // node: { name: process.env.MAILSERVER_NODE ?? 'node1', shareConfig: true },
   plugins: [
     {
       // RL-1 … RL-7, RX-4, RX-6, AC-4, AC-5 (README "Relay control and SMTP policy")
