@@ -24,6 +24,16 @@ export async function hashPassword(password: string): Promise<string> {
   return `$scrypt$N=${N},r=${R},p=${P}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/**
+ * What an account keeps for a password (plain, or an imported `$scrypt$` hash): the hash, and
+ * the clear secret only for accounts that need APOP / CRAM-MD5 (RFC 1939 §7, RFC 2195) and only
+ * when the password was given in clear.
+ */
+export async function credentialsFor(password: string, apop: boolean): Promise<{ hash: string; secret: string | null }> {
+  const hashed = isPasswordHash(password);
+  return { hash: hashed ? password : await hashPassword(password), secret: apop && !hashed ? password : null };
+}
+
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const m = /^\$scrypt\$N=(\d+),r=(\d+),p=(\d+)\$([^$]+)\$([^$]+)$/.exec(stored);
   if (!m) return false;

@@ -19,8 +19,8 @@ import type { Logger } from '../../core/log.ts';
 import { operatorConfigFile } from '../config-repo/bootstrap.ts';
 import { CONFIG_FILE, checkoutFiles, commitDir } from '../config-repo/checkout.ts';
 import { ConfigRepository } from '../config-repo/repository.ts';
-import { ensureTables, latestPublished, publish, recordNode, withClient, withStartLock, type PublishedConfig } from './config-sync-db.ts';
-import { ConfigChannel } from './config-sync-listen.ts';
+import { CHANNEL, ensureTables, latestPublished, publish, recordNode, withClient, withStartLock, type PublishedConfig } from './config-sync-db.ts';
+import { ListenConnection } from '../store/postgres/listen-connection.ts';
 import type { AdoptFn, ConfigClusterLink } from './config-sync-link.ts';
 import { readSyncState, writeSyncState } from './config-sync-state.ts';
 
@@ -88,7 +88,7 @@ export class ClusterConfigSync implements ConfigClusterLink {
   private readonly origin = `${crypto.randomBytes(6).toString('hex')}`;
   private readonly log: Logger;
   private readonly pool: pg.Pool;
-  private readonly channel: ConfigChannel;
+  private readonly channel: ListenConnection;
   private adoptFn: AdoptFn | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -101,8 +101,11 @@ export class ClusterConfigSync implements ConfigClusterLink {
     this.log = o.log.child({ part: 'config-sync' });
     this.pool = new pg.Pool({ connectionString: o.url, max: 1, connectionTimeoutMillis: 5000, idleTimeoutMillis: 10_000, keepAlive: true, application_name: 'mailserver-config-sync' });
     this.pool.on('error', () => {});
-    this.channel = new ConfigChannel(o.url, {
-      onNotify: () => this.enqueue('catch up', () => this.catchUp()),
+    // notifications sent while the connection was down are lost: every (re)connect catches up
+    this.channel = new ListenConnection({
+      url: o.url, channels: [CHANNEL], applicationName: 'mailserver-config-listen', maxRetryMs: 5000, connectionTimeoutMillis: 5000, unrefTimer: true,
+    }, {
+      onNotification: () => this.enqueue('catch up', () => this.catchUp()),
       onConnect: () => this.enqueue('catch up', async () => {
         if (this.pendingPublish) await this.publishHead(this.pendingPublish);
         await this.catchUp();

@@ -53,12 +53,13 @@ export interface DeliverySettings {
 }
 
 export class DeliveryService {
-  private deps: DeliveryDeps;
-  private cfg: AppConfig['delivery'];
-  private router: Router;
-  private resolver: MxResolver;
-  private logs: DeliveryLogs;
-  private dkim: DkimSigner | null;
+  // the config-built parts (DeliverySettings), replaced together by adopt()
+  private deps!: DeliveryDeps;
+  private cfg!: AppConfig['delivery'];
+  private router!: Router;
+  private resolver!: MxResolver;
+  private logs!: DeliveryLogs;
+  private dkim!: DkimSigner | null;
   private readonly sessions = new SessionCache();
   private readonly inFlight = new Map<Promise<void>, ClaimedBatch>();
   private readonly perDomain = new Map<string, number>();
@@ -83,13 +84,11 @@ export class DeliveryService {
   }
 
   constructor(deps: DeliveryDeps | DeliverySettings) {
-    const s = 'router' in deps ? deps : DeliveryService.prepare(deps);
-    this.deps = s.deps;
-    this.cfg = s.cfg;
-    this.router = s.router;
-    this.resolver = s.resolver;
-    this.logs = s.logs;
-    this.dkim = s.dkim;
+    this.adopt('router' in deps ? deps : DeliveryService.prepare(deps));
+  }
+
+  private adopt(s: DeliverySettings): void {
+    ({ deps: this.deps, cfg: this.cfg, router: this.router, resolver: this.resolver, logs: this.logs, dkim: this.dkim } = s);
   }
 
   /**
@@ -99,12 +98,7 @@ export class DeliveryService {
   reconfigure(next: DeliverySettings): void {
     const oldLogs = this.logs;
     const pollChanged = next.cfg.pollMs !== this.cfg.pollMs;
-    this.deps = next.deps;
-    this.cfg = next.cfg;
-    this.router = next.router;
-    this.resolver = next.resolver;
-    this.logs = next.logs;
-    this.dkim = next.dkim;
+    this.adopt(next);
     void Promise.allSettled([...this.inFlight.keys()]).then(() => oldLogs.close());
     if (pollChanged && this.timer && !this.stopping) {
       clearInterval(this.timer);

@@ -19,6 +19,7 @@ import { UsageError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/log.ts';
 import { defineGroup, str } from '../command.ts';
 import { ConfigRepository, RevisionError, defaultAuthor } from '../../config-repo/repository.ts';
+import { CONFIG_FILE } from '../../config-repo/checkout.ts';
 
 async function openExisting(dataDir: string): Promise<ConfigRepository> {
   if (!fs.existsSync(path.join(dataDir, 'config.git', 'HEAD'))) {
@@ -87,10 +88,10 @@ export default defineGroup('config', 'the config repository: history, rollback, 
         for (const f of Object.keys(await repo.files(oid)).sort()) ctx.io.out(f);
         return;
       }
-      const content = await repo.read(p ?? 'mailserver.config.ts', oid).catch((err: Error) => {
+      const content = await repo.read(p ?? CONFIG_FILE, oid).catch((err: Error) => {
         throw new UsageError(err.message);
       });
-      if (!content) throw new UsageError(`${p ?? 'mailserver.config.ts'}: no such file in ${oid.slice(0, 10)} (config show ${r ?? 'HEAD'} / lists them)`);
+      if (!content) throw new UsageError(`${p ?? CONFIG_FILE}: no such file in ${oid.slice(0, 10)} (config show ${r ?? 'HEAD'} / lists them)`);
       ctx.io.out(content.toString('utf8').replace(/\n$/, ''));
     },
   },

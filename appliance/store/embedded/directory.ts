@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sql, type Db } from './database.ts';
 import type { Account, AccountInput, AccountStore, Alias, AliasStore, Domain, DomainStore } from '../../../core/store/ports.ts';
 import { UsageError } from '../../../core/errors.ts';
-import { hashPassword, isPasswordHash, verifyAgainstDummy, verifyPassword } from '../../auth/passwords.ts';
+import { credentialsFor, verifyAgainstDummy, verifyPassword } from '../../auth/passwords.ts';
 import { SPECIAL_FOLDERS, createMailbox } from './mailboxes.ts';
 
 interface DomainRow { name: string; account_limit: number; admin: string; copy_errors_to_admin: number }
@@ -119,9 +119,7 @@ export class EmbeddedAccounts implements AccountStore {
     if (!LOCAL_PART.test(name) || name.startsWith('.') || name.endsWith('.')) throw new UsageError(`"${input.name}" is not a valid account name`);
     const domain = sql<[string], DomainRow>(this.db, 'SELECT * FROM domains WHERE name = ?').get(input.domain.toLowerCase());
     if (!domain) throw new UsageError(`no domain ${input.domain}: add it first (mailserver domain add ${input.domain})`);
-    const hash = isPasswordHash(input.password) ? input.password : await hashPassword(input.password);
-    // the clear secret is kept only for accounts that need APOP / CRAM-MD5 (RFC 1939 §7, RFC 2195)
-    const secret = input.apop && !isPasswordHash(input.password) ? input.password : null;
+    const { hash, secret } = await credentialsFor(input.password, input.apop);
     const id = this.db.transaction(() => {
       const count = (sql(this.db, 'SELECT count(*) AS n FROM accounts WHERE domain = ?').get(domain.name) as { n: number }).n;
       if (domain.account_limit > 0 && count >= domain.account_limit) {
@@ -146,13 +144,10 @@ export class EmbeddedAccounts implements AccountStore {
     const cur = await this.get(address);
     if (!cur) throw new UsageError(`no account ${address}`);
     const n = { ...cur, ...patch };
-    let hash = cur.passwordHash;
-    let secret = (sql(this.db, 'SELECT secret FROM accounts WHERE id = ?').get(cur.id) as { secret: string | null }).secret;
-    if (patch.password !== undefined) {
-      hash = isPasswordHash(patch.password) ? patch.password : await hashPassword(patch.password);
-      secret = isPasswordHash(patch.password) ? null : patch.password;
-    }
-    if (!n.apop) secret = null;
+    const stored = (sql(this.db, 'SELECT secret FROM accounts WHERE id = ?').get(cur.id) as { secret: string | null }).secret;
+    const { hash, secret } = patch.password !== undefined
+      ? await credentialsFor(patch.password, n.apop)
+      : { hash: cur.passwordHash, secret: n.apop ? stored : null };
     sql(this.db, `UPDATE accounts SET full_name=?, home=?, quota=?, smtp_auth=?, apop=?, pop3_disabled=?, imap_disabled=?,
       shared_path=?, shared_write=?, password_hash=?, secret=? WHERE id=?`).run(
       n.fullName, n.home, n.quota, n.smtpAuth ? 1 : 0, n.apop ? 1 : 0, n.pop3Disabled ? 1 : 0, n.imapDisabled ? 1 : 0,

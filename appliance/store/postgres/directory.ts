@@ -1,7 +1,7 @@
 /** Domains, accounts and aliases in the cluster store (same rules and messages as the embedded store). */
 import type { Account, AccountInput, AccountStore, Alias, AliasStore, Domain, DomainStore } from '../../../core/store/ports.ts';
 import { UsageError } from '../../../core/errors.ts';
-import { hashPassword, isPasswordHash, verifyAgainstDummy, verifyPassword } from '../../auth/passwords.ts';
+import { credentialsFor, verifyAgainstDummy, verifyPassword } from '../../auth/passwords.ts';
 import { checkDomainName, splitAddress } from '../embedded/directory.ts';
 import { SPECIAL_FOLDERS } from '../embedded/mailboxes.ts';
 import { isUniqueViolation, type PgDb, type Sql } from './database.ts';
@@ -91,9 +91,7 @@ export class PgAccounts implements AccountStore {
     if (!(await this.db.q('SELECT 1 FROM domains WHERE name = $1', [domainName])).length) {
       throw new UsageError(`no domain ${input.domain}: add it first (mailserver domain add ${input.domain})`);
     }
-    const hash = isPasswordHash(input.password) ? input.password : await hashPassword(input.password);
-    // the clear secret is kept only for accounts that need APOP / CRAM-MD5 (RFC 1939 §7, RFC 2195)
-    const secret = input.apop && !isPasswordHash(input.password) ? input.password : null;
+    const { hash, secret } = await credentialsFor(input.password, input.apop);
     const id = await this.db.tx(async (c) => {
       // the domain row lock serialises account creation per domain (the limit check, DO-1)
       const d = (await c.query<DomainRow>('SELECT * FROM domains WHERE name = $1 FOR UPDATE', [domainName])).rows[0];
@@ -124,13 +122,10 @@ export class PgAccounts implements AccountStore {
     const cur = await this.get(address);
     if (!cur) throw new UsageError(`no account ${address}`);
     const n = { ...cur, ...patch };
-    let hash = cur.passwordHash;
-    let secret = (await this.db.q<{ secret: string | null }>('SELECT secret FROM accounts WHERE id = $1', [cur.id]))[0]?.secret ?? null;
-    if (patch.password !== undefined) {
-      hash = isPasswordHash(patch.password) ? patch.password : await hashPassword(patch.password);
-      secret = isPasswordHash(patch.password) ? null : patch.password;
-    }
-    if (!n.apop) secret = null;
+    const stored = (await this.db.q<{ secret: string | null }>('SELECT secret FROM accounts WHERE id = $1', [cur.id]))[0]?.secret ?? null;
+    const { hash, secret } = patch.password !== undefined
+      ? await credentialsFor(patch.password, n.apop)
+      : { hash: cur.passwordHash, secret: n.apop ? stored : null };
     await this.db.q(`UPDATE accounts SET full_name=$1, home=$2, quota=$3, smtp_auth=$4, apop=$5, pop3_disabled=$6, imap_disabled=$7,
       shared_path=$8, shared_write=$9, password_hash=$10, secret=$11 WHERE id=$12`, [
       n.fullName, n.home, n.quota, n.smtpAuth, n.apop, n.pop3Disabled, n.imapDisabled, n.sharedPath, n.sharedWrite, hash, secret, cur.id]);

@@ -1,17 +1,17 @@
 /**
  * Change notifications across nodes with PostgreSQL LISTEN/NOTIFY. Writers send NOTIFY inside
  * their transaction (PostgreSQL delivers it at COMMIT, never before, and never for a rollback);
- * one dedicated connection per store LISTENs and reconnects by itself. Local subscribers also
- * hear of this store's own commits directly, without the round trip; the echo from LISTEN is
- * dropped by the sender id in the payload. After a reconnect every subscribed account gets a
+ * one dedicated connection per store LISTENs and reconnects by itself (listen-connection.ts).
+ * Local subscribers also hear of this store's own commits directly, without the round trip; the
+ * echo from LISTEN is dropped by the sender id in the payload. After a reconnect every subscribed account gets a
  * change for each of its mailboxes, since notifications sent meanwhile are lost (a listener
  * re-reads the mailbox: a spurious notification costs a query, never correctness).
  */
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import pg from 'pg';
 import type { ChangeNotifier, MailboxChange } from '../../../core/store/notifications.ts';
 import type { PgDb, Sql } from './database.ts';
+import { ListenConnection } from './listen-connection.ts';
 
 export const MAILBOX_CHANNEL = 'mailserver_mailbox';
 export const QUEUE_CHANNEL = 'mailserver_queue';
@@ -21,10 +21,7 @@ export class PgNotifier implements ChangeNotifier {
   readonly sender = crypto.randomBytes(6).toString('hex');
   private readonly emitter = new EventEmitter();
   private readonly queueListeners = new Set<() => void>();
-  private client: pg.Client | null = null;
-  private closed = false;
-  private retryMs = 100;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly listen: ListenConnection;
   /** Resolves once the first LISTEN is in place. */
   readonly ready: Promise<void>;
   private markReady!: () => void;
@@ -32,50 +29,18 @@ export class PgNotifier implements ChangeNotifier {
   constructor(private readonly db: PgDb, private readonly log?: (msg: string, err?: unknown) => void) {
     this.emitter.setMaxListeners(0);
     this.ready = new Promise((r) => (this.markReady = r));
-    void this.connect(false);
-  }
-
-  private async connect(resync: boolean): Promise<void> {
-    if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.db.url, keepAlive: true, application_name: 'mailserver-listen' });
-    let failed = false;
-    const lost = (err?: Error) => {
-      if (failed) return;
-      failed = true;
-      if (this.client === client) this.client = null;
-      client.removeAllListeners('notification');
-      client.end().catch(() => undefined);
-      if (this.closed) return;
-      this.log?.('PostgreSQL LISTEN connection lost; reconnecting', err);
-      this.schedule();
-    };
-    client.on('error', lost);
-    client.on('end', () => lost());
-    client.on('notification', (n) => this.onNotification(n.channel, n.payload ?? ''));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${MAILBOX_CHANNEL}; LISTEN ${QUEUE_CHANNEL}`);
-    } catch (err) {
-      lost(err as Error);
-      return;
-    }
-    if (this.closed) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.client = client;
-    this.retryMs = 100;
-    this.markReady();
-    if (resync) await this.resync();
-  }
-
-  private schedule(): void {
-    if (this.timer || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.connect(true);
-    }, this.retryMs);
-    this.retryMs = Math.min(this.retryMs * 2, 2000);
+    this.listen = new ListenConnection(
+      { url: db.url, channels: [MAILBOX_CHANNEL, QUEUE_CHANNEL], applicationName: 'mailserver-listen', maxRetryMs: 2000 },
+      {
+        onNotification: (channel, payload) => this.onNotification(channel, payload),
+        onConnect: (reconnect) => {
+          this.markReady();
+          if (reconnect) void this.resync();
+        },
+        onLost: (err) => this.log?.('PostgreSQL LISTEN connection lost; reconnecting', err),
+      },
+    );
+    this.listen.start();
   }
 
   /** Wakes everything: notifications sent while the connection was down are lost. */
@@ -133,13 +98,6 @@ export class PgNotifier implements ChangeNotifier {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    const c = this.client;
-    this.client = null;
-    if (c) {
-      c.removeAllListeners('end');
-      await c.end().catch(() => undefined);
-    }
+    await this.listen.close();
   }
 }
