@@ -5,12 +5,10 @@
  * cannot be written is reported once to the appliance's log (the system log) and then skipped.
  */
 import path from 'node:path';
-import { AppendLog, nodeLogDir, type Logger } from '../../core/log.ts';
+import { AppendLog, type Logger } from '../../core/log.ts';
 
 export const LOG_FILES = { send: 'smtp-send.log', delivery: 'delivery.log', failure: 'delivery-failure.log' } as const;
 type LogName = keyof typeof LOG_FILES;
-
-export const logDir = nodeLogDir;
 
 /** Tabs and line breaks inside a field would break the one-line-per-event format. */
 const clean = (v: string | number | undefined | null) => String(v ?? '-').replace(/[\t\r\n]+/g, ' ');

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { AppConfig } from '../../core/config/schema.ts';
-import type { Logger } from '../../core/log.ts';
+import { nodeLogDir, type Logger } from '../../core/log.ts';
 import type { ClaimedBatch, OutboundItem, RecipientOutcome, Stores } from '../../core/store/ports.ts';
 import type { DirectoryCache, DirectorySnapshot } from './directory-cache.ts';
 import { resolveRecipient } from './resolve-recipient.ts';
@@ -15,7 +15,7 @@ import { createRouter, loadGatewayRules, targetsFor, type Route, type Router } f
 import { SessionCache, deliverTransaction, type TransactionResult } from './smtp-client.ts';
 import { outcomesOf, schedule } from './retry.ts';
 import { buildBounce } from './bounce.ts';
-import { DeliveryLogs, logDir } from './logs.ts';
+import { DeliveryLogs } from './logs.ts';
 import { DkimSigner } from './dkim.ts';
 import type { HookRunner } from '../../core/hooks.ts';
 import type { Connection, Recipient, Transaction } from '../../core/session.ts';
@@ -78,7 +78,7 @@ export class DeliveryService {
       cfg,
       router: createRouter(cfg, loadGatewayRules(cfg, deps.configDir ?? process.cwd())),
       resolver: new MxResolver(cfg.dnsServers, cfg.mxCacheSeconds),
-      logs: new DeliveryLogs(cfg.logs.enabled ? logDir(deps.dataDir, cfg.logs.node ?? deps.config.node.name) : null, deps.log),
+      logs: new DeliveryLogs(cfg.logs.enabled ? nodeLogDir(deps.dataDir, cfg.logs.node ?? deps.config.node.name) : null, deps.log),
       dkim: cfg.dkim.enabled ? new DkimSigner(path.resolve(deps.dataDir, cfg.dkim.keysDir), cfg.dkim.selector) : null,
     };
   }
