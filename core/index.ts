@@ -1,7 +1,7 @@
 /** Public API for mailserver.config.ts and plugins. */
 export { defineConfig } from './config/define.ts';
 export type { AppConfig, UserConfig } from './config/schema.ts';
-export { definePlugin, type PluginApi, type PluginDefinition } from './plugin.ts';
+export { definePlugin, type PluginApi, type PluginDefinition, type PluginMode } from './plugin.ts';
 export type { HookMap, HookName, HookHandler } from './hooks.ts';
 export type { Verdict } from './verdict.ts';
 export { next, accept, reject, tempfail, disconnect } from './verdict.ts';

@@ -27,7 +27,16 @@ export interface PluginApi<O> {
   readonly http?: HttpRoutes;
   /** Release resources on shutdown. */
   onClose(fn: () => void | Promise<void>): void;
+  /**
+   * `serve`: the plugin runs in the appliance. `check`: it is set up only to be checked (a push,
+   * `mailserver config check`, policy tests) over a throw-away data directory — its set-up must
+   * have no effect outside that check: no addresses or routes on the host, no listening sockets,
+   * no timers that act, no files outside `dataDir`, no mail sent. Validate, register hooks, return.
+   */
+  readonly mode: PluginMode;
 }
+
+export type PluginMode = 'serve' | 'check';
 
 export interface PluginDefinition<S extends TSchema = TSchema> {
   name: string;
@@ -56,6 +65,8 @@ export interface LoadContext {
   configDir?: string;
   /** The HTTP route table, given to plugins as api.http. */
   http?: HttpRoutes;
+  /** Default `serve`; `check` for a config check or policy tests (see PluginApi.mode). */
+  mode?: PluginMode;
 }
 
 /**
@@ -103,6 +114,7 @@ export async function loadPlugins(
       http: ctx.http,
       hook: (hook, handler, opts) => ctx.hooks.register(hook, def.name, handler, opts?.priority ?? 0),
       onClose: (fn) => closers.push(fn),
+      mode: ctx.mode ?? 'serve',
     };
     try {
       await def.setup(api as PluginApi<never>);

@@ -138,7 +138,7 @@ export async function runPolicyTests(tests: PolicyTests, config: AppConfig, log:
       });
     }
     const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log });
-    closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir: dir, configDir, http: new RouteTable() })));
+    closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir: dir, configDir, http: new RouteTable(), mode: 'check' })));
     const directory = new DirectoryCache(stores, 0);
     const report: PolicyReport = { passed: 0, failures: [] };
     for (const [i, c] of tests.cases.entries()) {
