@@ -148,8 +148,9 @@ export class ClusterConfigSync implements ConfigClusterLink {
           if ((state?.seq ?? 0) >= latest.seq && !sameFiles(await this.o.repo.files(head), latest.files, isData)) return 'publish';
           return 'nothing';
         });
-        if (decision === 'publish') await this.publishHead('start');
-        else await this.recordSelf(null);
+        // on the start client: the pool has one connection, and this one holds it
+        if (decision === 'publish') await this.publishHead('start', client);
+        else await this.recordSelf(null, client);
       } finally {
         client.release();
       }
@@ -169,22 +170,22 @@ export class ClusterConfigSync implements ConfigClusterLink {
   }
 
   /** Publishes main's HEAD (the commit this node just applied) for the other nodes. */
-  private async publishHead(label: string): Promise<void> {
+  private async publishHead(label: string, held?: pg.PoolClient): Promise<void> {
     const head = await this.o.repo.head();
     if (!head) return;
     this.pendingPublish = label;
     const [info] = await this.o.repo.log(1);
     const files = await this.o.repo.files(head);
-    const client = await this.pool.connect();
+    const client = held ?? (await this.pool.connect());
     let seq: number;
     try {
       seq = await publish(client, { oid: head, files, author: info!.author, message: info!.message, node: this.o.node, origin: this.origin });
     } finally {
-      client.release();
+      if (!held) client.release();
     }
     this.pendingPublish = null;
     writeSyncState(this.o.dataDir, seq, head, head);
-    await this.recordSelf(null);
+    await this.recordSelf(null, held);
     this.log.info({ commit: head, seq, label }, `config sync: published ${short(head)} (${label}) to the cluster`);
   }
 
@@ -223,10 +224,11 @@ export class ClusterConfigSync implements ConfigClusterLink {
   }
 
   /** This node's row in cluster_config_nodes: the published commit it runs, or the one it failed on. */
-  private async recordSelf(failed: { seq: number; oid: string; error: string } | null): Promise<void> {
+  /** `held`: a client of this.pool already checked out by the caller (the pool has one connection). */
+  private async recordSelf(failed: { seq: number; oid: string; error: string } | null, held?: pg.PoolClient): Promise<void> {
     const state = readSyncState(this.o.dataDir);
     const local = Object.entries(state?.ids ?? {}).find(([, id]) => id === state?.id)?.[0] ?? null;
-    await recordNode(this.pool, {
+    await recordNode(held ?? this.pool, {
       node: this.o.node, seq: state?.seq ?? null, oid: state?.id ?? null, localOid: local,
       error: failed ? `${short(failed.oid)} (seq ${failed.seq}) not applied: ${failed.error}` : null,
     });

@@ -25,6 +25,10 @@ function interfaceAddresses(): string[] {
     .map((a) => a.address);
 }
 
+function currentAddresses(listeners: string[]): string[] {
+  return [...new Set([...listeners, ...interfaceAddresses()])];
+}
+
 export class ClusterNode {
   private timer: NodeJS.Timeout | null = null;
   private failing = false;
@@ -33,6 +37,7 @@ export class ClusterNode {
   private readonly onRole = () => void this.beat();
   /** The config commit, read again at each beat: a live apply (push, another node's commit) changes it. */
   private readonly currentConfig: () => string;
+  private readonly listeners: string[];
 
   constructor(
     private readonly registry: NodeRegistry,
@@ -42,13 +47,14 @@ export class ClusterNode {
   ) {
     const now = new Date();
     this.currentConfig = () => configVersion(opts.dataDir, opts.config);
+    this.listeners = opts.listeners;
     this.record = {
       name: opts.config.node.name,
       version: buildVersion(),
       configCommit: configVersion(opts.dataDir, opts.config),
       startedAt: now,
       heartbeatAt: now,
-      addresses: [...new Set([...opts.listeners, ...interfaceAddresses()])],
+      addresses: currentAddresses(opts.listeners),
       vip: role.vip,
       pid: process.pid,
     };
@@ -72,7 +78,11 @@ export class ClusterNode {
     this.writing = this.writing.then(async () => {
       this.record.heartbeatAt = new Date();
       this.record.configCommit = this.currentConfig();
-      this.record.vip = this.role.vip;
+      // what the node holds now, read at each beat: the VIP comes and goes with the ipwatcher,
+      // and a VIP the watcher thinks it holds but that is not on an interface is not shown as held
+      const addresses = currentAddresses(this.listeners);
+      this.record.addresses = addresses;
+      this.record.vip = this.role.vip && addresses.includes(this.role.vip) ? this.role.vip : null;
       try {
         await this.registry.put({ ...this.record });
         if (this.failing) this.log.info('cluster: node registry reachable again');

@@ -23,6 +23,8 @@ export default definePlugin({
     node: Type.Optional(Type.String({ minLength: 1 })),
   }),
   setup(api) {
+    // a config check writes no log (the file may be anywhere; nothing of a check is accepted mail)
+    if (api.mode === 'check') return;
     const file = path.isAbsolute(api.options.file)
       ? api.options.file
       : path.join(nodeLogDir(api.dataDir, api.options.node ?? api.config.node.name), api.options.file);

@@ -42,8 +42,9 @@ export default definePlugin({
         return;
       }
       conn.log.warn({ viruses: result.viruses, from: tx.mailFrom.address, rcpt: tx.rcptTo.map((r) => r.address) }, 'virus found, message refused');
-      if (o.viruslog) await saveCopy(logDir, tx.id, tx.message);
-      if (o.notify?.enabled) {
+      // a config check keeps no copy and notifies nobody: it refuses, as the policy says, and that is all
+      if (o.viruslog && api.mode === 'serve') await saveCopy(logDir, tx.id, tx.message);
+      if (o.notify?.enabled && api.mode === 'serve') {
         const detection = {
           viruses: result.viruses, sender: tx.mailFrom.address, rcpts: tx.rcptTo.map((r) => r.address),
           clientIp: conn.remoteAddress, message: tx.message, queueId: tx.id,

@@ -33,8 +33,8 @@ export class AddressManager {
     try {
       await run(this.opts.ip, ['addr', 'add', this.vip.cidr, 'dev', this.vip.iface], { timeout: 5000 });
     } catch (err) {
-      // "File exists": already there (a restart after a crash) — holding it is what we want
-      if (!/File exists/.test(String((err as { stderr?: string }).stderr))) throw commandError('ip addr add', err);
+      // already there (a restart after a crash): holding it is what we want
+      if (!(await this.present())) throw commandError('ip addr add', err);
     }
     this.startWatchdog();
     this.announce();
@@ -62,13 +62,19 @@ export class AddressManager {
     if (w?.pid) try { process.kill(-w.pid, 'SIGKILL'); } catch { /* gone */ }
   }
 
+  /**
+   * Removes the address when it is there. Whether it is there is asked, not read from the error
+   * text of `ip addr del` (which differs between kernels: "Cannot assign requested address",
+   * "Error: ipv4: Address not found.").
+   */
   async remove(): Promise<void> {
     this.stopWatchdog();
+    if (!(await this.present())) return;
     try {
       await run(this.opts.ip, ['addr', 'del', this.vip.cidr, 'dev', this.vip.iface], { timeout: 5000 });
     } catch (err) {
-      // "Cannot assign requested address": not there, which is the state we want
-      if (!/Cannot assign requested address/.test(String((err as { stderr?: string }).stderr))) throw commandError('ip addr del', err);
+      // gone in between (another remover, the watchdog): the state we want
+      if (await this.present()) throw commandError('ip addr del', err);
     }
   }
 

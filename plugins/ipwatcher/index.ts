@@ -32,10 +32,16 @@ export const IpWatcherOptions = Type.Object({
   peers: Type.Array(Type.String(), { default: [] }),
   /** The port a "ping" connects to (the nodes' SMTP port). Default: the port of smtp.listen[0]. */
   probePort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-  /** Seed Interval [30 s]. */
-  intervalMs: Type.Integer({ minimum: 50, default: 30_000 }),
-  /** Seed PingTimeout [3 s]. */
-  timeoutMs: Type.Integer({ minimum: 50, default: 3000 }),
+  /**
+   * How often a node that does not hold the VIP looks whether it should (the holder checks its
+   * PostgreSQL lease every second, or every interval when shorter). Failover after the holder
+   * dies takes about one interval on a PostgreSQL lease, two intervals plus two timeouts with
+   * peers (a slave takes the VIP at its second miss). Default 2 s: failover within 10 s either
+   * way. The seed's Interval was 30 s (failover after up to a minute).
+   */
+  intervalMs: Type.Integer({ minimum: 50, default: 2000 }),
+  /** Seed PingTimeout (the seed's default was 3 s): how long a probe of the VIP or a peer may take. */
+  timeoutMs: Type.Integer({ minimum: 50, default: 1000 }),
   /** Seed Balance: master (0) keeps the VIP; slave (1) takes it only when the master is gone and gives it back. */
   role: Type.Union([Type.Literal('master'), Type.Literal('slave')], { default: 'master' }),
   /** Seed ReleaseTime [60 intervals]: a slave holding the VIP gives it back after this many intervals; 0 = never. */
@@ -80,23 +86,34 @@ export default definePlugin({
   async setup(api) {
     const o = api.options;
     const vip = parseVip(o.vip, o.interface);
+    const url = o.postgresUrl ?? (api.config.store.kind === 'postgres' ? api.config.store.url : undefined);
+    const leadership = o.leadership === 'auto' ? (url ? 'postgres' : 'peers') : o.leadership;
+    if (leadership === 'postgres' && !url) throw new Error('ipwatcher: leadership "postgres" needs options.postgresUrl or a postgres store');
+    const probePort = o.probePort ?? Number(/:(\d+)\*?$/.exec(api.config.smtp.listen[0] ?? '')?.[1] ?? 25);
+    // a config check sets plugins up only to see that their options hold: it must not touch
+    // the host's addresses, the lease or the running watcher (the check's data directory is a
+    // throw-away one, so the running watcher would not even be found)
+    if (api.mode === 'check') return;
     try {
       await run(o.ipCommand, ['link', 'show', 'dev', o.interface], { timeout: 5000 });
     } catch (err) {
       throw new Error(`ipwatcher: options.interface ${JSON.stringify(o.interface)}: ${String((err as { stderr?: string }).stderr || (err as Error).message).trim()}`);
     }
-    const url = o.postgresUrl ?? (api.config.store.kind === 'postgres' ? api.config.store.url : undefined);
-    const leadership = o.leadership === 'auto' ? (url ? 'postgres' : 'peers') : o.leadership;
-    if (leadership === 'postgres' && !url) throw new Error('ipwatcher: leadership "postgres" needs options.postgresUrl or a postgres store');
-    const probePort = o.probePort ?? Number(/:(\d+)\*?$/.exec(api.config.smtp.listen[0] ?? '')?.[1] ?? 25);
 
     const role = clusterRole(api.dataDir);
     role.deliveryOnlyOnHolder = o.deliveryOnlyOnHolder;
+    const address = new AddressManager(vip, api.log, { ip: o.ipCommand, arping: o.arpingCommand });
+    const watcherOptions = {
+      vip, address, role, log: api.log, leadership, url, probePort,
+      peers: o.peers, intervalMs: o.intervalMs, timeoutMs: o.timeoutMs, watchRole: o.role, releaseCycle: o.releaseCycle, lockKey: o.lockKey, nodeName: api.config.node.name,
+    } as const;
     // A live config apply sets the plugins up again while the previous generation still runs:
-    // the same options keep the running watcher (and the VIP) instead of a second one.
-    const key = JSON.stringify({ ...o, url, probePort, node: api.config.node.name });
+    // the same VIP and lease keep the running watcher (it holds the address and the lease on)
+    // and take the new timing, peers and role; only a different VIP or lease starts anew.
+    const key = JSON.stringify({ vip: vip.cidr, iface: vip.iface, leadership, url, lockKey: o.lockKey, ip: o.ipCommand, arping: o.arpingCommand, node: api.config.node.name });
     const running = shared.get(role);
     if (running && running.key === key) {
+      running.watcher.retune(watcherOptions);
       running.refs++;
       api.onClose(() => release(role, running));
       return;
@@ -105,13 +122,12 @@ export default definePlugin({
       shared.delete(role);
       await running.watcher.stop();
     }
-    const address = new AddressManager(vip, api.log, { ip: o.ipCommand, arping: o.arpingCommand });
     // a VIP left on the interface by a crash: not ours until the watcher decides so
-    if (!running && (await address.present())) await address.remove();
-    const watcher = new Watcher({
-      vip, address, role, log: api.log, leadership, url, probePort,
-      peers: o.peers, intervalMs: o.intervalMs, timeoutMs: o.timeoutMs, watchRole: o.role, releaseCycle: o.releaseCycle, lockKey: o.lockKey, nodeName: api.config.node.name,
-    });
+    if (!running && (await address.present())) {
+      api.log.warn({ vip: vip.cidr, iface: vip.iface }, 'ipwatcher: removing a virtual IP left on the interface (by a crash?) until this node takes the lead');
+      await address.remove();
+    }
+    const watcher = new Watcher(watcherOptions);
     api.log.info({ vip: vip.cidr, iface: vip.iface, leadership, role: o.role, intervalMs: o.intervalMs }, 'ipwatcher started');
     watcher.start();
     const entry = { key, watcher, refs: 1 };

@@ -34,13 +34,13 @@ export class Watcher {
   private holding = false;
   private peerState: PeerState = initialPeerState();
   private readonly lease: PgLease | null;
-  private readonly peers: { host: string; port: number }[];
+  private peers: { host: string; port: number }[];
   // postgres leadership
   private heldSince = 0;
   private cooldownUntil = 0;
   private freeSeen = 0;
 
-  constructor(private readonly o: WatcherOptions) {
+  constructor(private o: WatcherOptions) {
     this.peers = o.peers.map((p) => parsePeer(p, o.probePort));
     this.lease = o.leadership === 'postgres' ? new PgLease(o.url!, o.lockKey, o.log, o.timeoutMs, o.nodeName) : null;
     // fencing: the moment the lease session is gone, the VIP goes too
@@ -51,6 +51,15 @@ export class Watcher {
 
   start(): void {
     this.schedule(0);
+  }
+
+  /**
+   * A live config apply that changes only the watcher's timing, peers or role: the running
+   * watcher takes the new values from its next interval and keeps the lease and the address.
+   */
+  retune(o: WatcherOptions): void {
+    this.o = { ...o, vip: this.o.vip, address: this.o.address, role: this.o.role, leadership: this.o.leadership, url: this.o.url, lockKey: this.o.lockKey, nodeName: this.o.nodeName };
+    this.peers = o.peers.map((p) => parsePeer(p, o.probePort));
   }
 
   private schedule(ms: number): void {
@@ -65,6 +74,34 @@ export class Watcher {
     if (this.stopped) return;
     if (this.lease) await this.leaseTick(this.lease);
     else await this.peerTick();
+    if (this.holding) await this.reassert();
+  }
+
+  /**
+   * While holding, the address must be on the interface: something else may have removed it
+   * (an operator, another program, a network manager). Put it back and say so; when it cannot be
+   * put back, step down so that another node takes over instead of nobody serving the VIP.
+   */
+  private async reassert(): Promise<void> {
+    let present: boolean;
+    try {
+      present = await this.o.address.present();
+    } catch (err) {
+      this.o.log.error({ err }, 'ipwatcher: cannot read the interface\'s addresses');
+      return;
+    }
+    if (present) return;
+    try {
+      await this.o.address.add();
+      this.o.log.warn({ vip: this.o.vip.cidr, iface: this.o.vip.iface }, 'ipwatcher: the virtual IP was missing from the interface; added it again');
+    } catch (err) {
+      this.o.log.error({ err, vip: this.o.vip.cidr }, 'ipwatcher: the virtual IP is missing from the interface and cannot be added; stepping down');
+      await this.drop('cannot keep the virtual IP on the interface');
+      if (this.lease) {
+        this.lease.drop();
+        this.cooldownUntil = Date.now() + 2 * this.o.intervalMs;
+      } else this.peerState = { ...initialPeerState(), cooldown: 2 };
+    }
   }
 
   private async anyPeerAnswers(): Promise<boolean> {

@@ -71,7 +71,8 @@ export default definePlugin({
         const rule = await firstMatch(global, await decodeMessage(tx.message, globalNeeds), listed);
         if (!rule) return;
         conn.log.info({ rule: rule.name, level: formatLevel(rule.level) }, 'mail filter rule matched');
-        if (rule.level.keepCopy) await saveCopy(folderPath(root, rule.folder), tx.id, tx.message);
+        // a config check writes no copies (its folders may be outside the check's scratch directory)
+        if (rule.level.keepCopy && api.mode === 'serve') await saveCopy(folderPath(root, rule.folder), tx.id, tx.message);
         if (rule.level.banIp) await ban(conn.remoteAddress, rule);
         const a = rule.level.action;
         if (a === 1) return R.refused(rule.name);

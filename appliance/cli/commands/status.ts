@@ -38,7 +38,8 @@ export function statusLines(nodes: NodeRecord[], now = Date.now(), leaseHolders?
     const down = now - n.heartbeatAt.getTime() > DOWN_AFTER_MS;
     const holds = leaseHolders ? leaseHolders.includes(n.name) : !!n.vip && !down;
     rows.push([
-      n.name, down ? 'down' : 'up', holds ? `vip ${n.vip ?? '(lease)'}` : '-', n.version, n.configCommit,
+      // a lease holder whose record shows no VIP has not got the address on an interface
+      n.name, down ? 'down' : 'up', holds ? (n.vip ? `vip ${n.vip}` : 'lease, no vip') : '-', n.version, n.configCommit,
       age(now - n.heartbeatAt.getTime()), n.startedAt.toISOString().replace(/\.\d+Z$/, 'Z'), n.addresses.join(',') || '-',
     ]);
   }
