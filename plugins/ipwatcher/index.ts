@@ -102,9 +102,8 @@ export default definePlugin({
 
     const role = clusterRole(api.dataDir);
     role.deliveryOnlyOnHolder = o.deliveryOnlyOnHolder;
-    const address = new AddressManager(vip, api.log, { ip: o.ipCommand, arping: o.arpingCommand });
     const watcherOptions = {
-      vip, address, role, log: api.log, leadership, url, probePort,
+      vip, role, log: api.log, leadership, url, probePort,
       peers: o.peers, intervalMs: o.intervalMs, timeoutMs: o.timeoutMs, watchRole: o.role, releaseCycle: o.releaseCycle, lockKey: o.lockKey, nodeName: api.config.node.name,
     } as const;
     // A live config apply sets the plugins up again while the previous generation still runs:
@@ -122,12 +121,13 @@ export default definePlugin({
       shared.delete(role);
       await running.watcher.stop();
     }
+    const address = new AddressManager(vip, api.log, { ip: o.ipCommand, arping: o.arpingCommand });
     // a VIP left on the interface by a crash: not ours until the watcher decides so
     if (!running && (await address.present())) {
       api.log.warn({ vip: vip.cidr, iface: vip.iface }, 'ipwatcher: removing a virtual IP left on the interface (by a crash?) until this node takes the lead');
       await address.remove();
     }
-    const watcher = new Watcher(watcherOptions);
+    const watcher = new Watcher({ ...watcherOptions, address });
     api.log.info({ vip: vip.cidr, iface: vip.iface, leadership, role: o.role, intervalMs: o.intervalMs }, 'ipwatcher started');
     watcher.start();
     const entry = { key, watcher, refs: 1 };

@@ -57,7 +57,7 @@ export class Watcher {
    * A live config apply that changes only the watcher's timing, peers or role: the running
    * watcher takes the new values from its next interval and keeps the lease and the address.
    */
-  retune(o: WatcherOptions): void {
+  retune(o: Omit<WatcherOptions, 'address'>): void {
     this.o = { ...o, vip: this.o.vip, address: this.o.address, role: this.o.role, leadership: this.o.leadership, url: this.o.url, lockKey: this.o.lockKey, nodeName: this.o.nodeName };
     this.peers = o.peers.map((p) => parsePeer(p, o.probePort));
   }
