@@ -86,6 +86,21 @@ export interface Transaction {
   outbound?: OutboundItem[];
   /** Message bytes once DATA has ended (CRLF line endings, dot-unstuffed). */
   message?: Buffer;
+  /**
+   * Results of sender authentication, when a plugin checked it (mail-auth: RFC 7208 SPF and
+   * RFC 7489 DMARC result keywords, e.g. 'pass', 'fail', 'softfail', 'none'). Plugins that would
+   * answer the sender (auto-replies, list notices) stay quiet when a check failed: the sender
+   * is likely forged (backscatter).
+   */
+  authentication?: { spf: string | null; dmarc: string | null };
   state: Partial<SessionState>;
   notes: Record<string, unknown>;
+}
+
+/** Why the sender is likely forged (SPF or DMARC failed, see Transaction.authentication), or null. */
+export function failedSenderAuthentication(tx: Pick<Transaction, 'authentication'>): string | null {
+  const a = tx.authentication;
+  if (a?.spf === 'fail') return 'SPF failed';
+  if (a?.dmarc === 'fail') return 'DMARC failed';
+  return null;
 }

@@ -64,7 +64,7 @@ t.test('VERP envelope senders, bounces counted, the member disabled at the limit
 
   // adding the member again enables it
   t.equal((await runCli(['list', 'add', `bl@${D}`, 'gone@remote.test', '--data', data])).code, 0);
-  t.same(await bounces(), { address: 'gone@remote.test', name: '', bounces: 0, disabled: false });
+  t.match(await bounces(), { address: 'gone@remote.test', name: '', bounces: 0, disabled: false });
 });
 
 t.test('mail to a VERP address that is not a report counts nothing', async (t) => {

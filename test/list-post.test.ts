@@ -26,7 +26,8 @@ t.before(async () => {
     plugins: [{ name: 'mailing-list', options: { lists: [
       { name: 'test', subjectTag: '[test %03d]', archive: true },
       { name: `admins-only@${D}`, posters: 'admin', admin: `boss@${D}` },
-      { name: `quiet@${D}`, noAnswer: true },
+      { name: `quiet@${D}`, noAnswer: true, refusalNotice: true },
+      { name: `noticed@${D}`, refusalNotice: true },
       { name: `secret@${D}`, postPassword: 'post-pw', replyTo: false, listHeaders: false },
       { name: `errs@${D}`, posters: 'anyone', errorsTo: 'poster', subjectTag: '[e %02d]', counter: 98 },
       { name: `footer@${D}`, posters: 'anyone', addons: ['no-ads', 'footer'] },
@@ -34,7 +35,7 @@ t.before(async () => {
   });
   await seedAccounts(app, D, ['alice', 'bob', 'carol', 'dave', 'boss']);
   const members = [`alice@${D}`, `Bob@${D}`, `carol@${D}`, 'r1@remote.test', 'r2@other.test'].map((address) => ({ address, name: '' }));
-  for (const l of ['test', `admins-only@${D}`, `quiet@${D}`, `secret@${D}`, `errs@${D}`, `footer@${D}`]) await app.store.lists!.replaceMembers(l, members);
+  for (const l of ['test', `admins-only@${D}`, `quiet@${D}`, `noticed@${D}`, `secret@${D}`, `errs@${D}`, `footer@${D}`]) await app.store.lists!.replaceMembers(l, members);
 });
 t.teardown(async () => {
   await app?.close();
@@ -83,15 +84,20 @@ t.test('the counter starts from the configured value and wraps at the width', as
   t.ok(atPeer(/second/).every((m) => m.from === `dave@${D}`), 'errorsTo poster: the poster is the envelope sender');
 });
 
-t.test('who may post: a non-member is refused with a notice; admin-only lists; no answer mode', async (t) => {
-  await submit(app.smtpPort, { from: `dave@${D}`, to: [`test@${D}`], subject: 'from a stranger' });
-  const notice = await mailTo(`dave@${D}`, /was not distributed/);
-  t.match(notice.content, /only members may post/);
-  t.match(notice.content, /^Auto-Submitted: auto-replied\r$/m);
-  await submit(app.smtpPort, { from: `alice@${D}`, to: [`admins-only@${D}`], subject: 'member but not admin' });
-  t.match((await mailTo(`alice@${D}`, /admins-only was not/)).content, /only the list admin may post/);
+t.test('who may post: a non-member is refused in the session (or with a notice); admin-only lists; no answer mode', async (t) => {
+  const stranger = await smtpSteps(app.smtpPort, [['cmd', `MAIL FROM:<dave@${D}>`], ['cmd', `RCPT TO:<test@${D}>`]]);
+  t.equal(stranger[1][0], 550, 'a non-member is refused at RCPT');
+  t.match(stranger[1][1], /only members may post/);
+  const notAdmin = await smtpSteps(app.smtpPort, [['cmd', `MAIL FROM:<alice@${D}>`], ['cmd', `RCPT TO:<admins-only@${D}>`]]);
+  t.equal(notAdmin[1][0], 550);
+  t.match(notAdmin[1][1], /only the list admin may post/);
   await submit(app.smtpPort, { from: `boss@${D}`, to: [`admins-only@${D}`], subject: 'from the boss' });
   await mailTo(`carol@${D}`, /from the boss/);
+  // refusalNotice: the original's way, accepted and answered with a notice
+  await submit(app.smtpPort, { from: `dave@${D}`, to: [`noticed@${D}`], subject: 'from a stranger' });
+  const notice = await mailTo(`dave@${D}`, /noticed was not distributed/);
+  t.match(notice.content, /only members may post/);
+  t.match(notice.content, /^Auto-Submitted: auto-replied\r$/m);
   await submit(app.smtpPort, { from: `dave@${D}`, to: [`quiet@${D}`], subject: 'into the quiet list' });
   await submit(app.smtpPort, { from: `alice@${D}`, to: [`quiet@${D}`], subject: 'quiet marker' });
   await mailTo(`bob@${D}`, /quiet marker/);
@@ -129,7 +135,7 @@ t.test('post password: SMTP AUTH (own account or ID = list name) is required', a
 });
 
 t.test('unknown addresses are still refused, the list names are not', async (t) => {
-  const r = await smtpSteps(app.smtpPort, [['cmd', `MAIL FROM:<x@client.test>`], ['cmd', `RCPT TO:<nolist@${D}>`], ['cmd', `RCPT TO:<test@${D}>`],
+  const r = await smtpSteps(app.smtpPort, [['cmd', `MAIL FROM:<alice@${D}>`], ['cmd', `RCPT TO:<nolist@${D}>`], ['cmd', `RCPT TO:<test@${D}>`],
     ['cmd', `RCPT TO:<test-request@${D}>`], ['cmd', 'RCPT TO:<test@unhosted.test>']]);
   t.same(r.slice(1, 4).map((x) => x[0]), [550, 250, 250]);
   t.not(r[4][0], 250, 'a global list exists only at hosted domains');

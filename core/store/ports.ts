@@ -339,6 +339,11 @@ export interface QueueStore {
 export interface ListMember {
   address: string;
   name: string;
+  /**
+   * This subscription's id (given by the store, read only): a new one each time the address
+   * joins again, so that links issued to an earlier subscription (one-click unsubscribe) stop.
+   */
+  id?: number;
   /** Non-delivery reports counted for this member (VERP bounce processing, ML-5). */
   bounces?: number;
   /** Disabled after too many bounces: still a member, sent no copies. */
@@ -366,11 +371,13 @@ export interface ListPending {
 export interface ListStore {
   members(list: string): Promise<ListMember[]>;
   isMember(list: string, address: string): Promise<boolean>;
+  /** The id of the address's subscription (ListMember.id), null when not a member. */
+  memberId(list: string, address: string): Promise<number | null>;
   /** Adds (or renames) a member; false when the address was a member already. */
   addMember(list: string, member: ListMember): Promise<boolean>;
   /** False when the address was not a member. */
   removeMember(list: string, address: string): Promise<boolean>;
-  /** Replaces the whole member list (import). */
+  /** Replaces the whole member list (import); members that stay keep their subscription id. */
   replaceMembers(list: string, members: ListMember[]): Promise<void>;
   /** Takes the next post number: max(counter, start) + 1, committed. */
   nextCounter(list: string, start: number): Promise<number>;

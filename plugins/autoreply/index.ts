@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { definePlugin } from '../../core/plugin.ts';
+import { failedSenderAuthentication } from '../../core/session.ts';
 import { addressLines, resolveAccount, type ResolvedAccount } from '../../policies/ims-ctl.ts';
 import { AutoreplyOptions } from './options.ts';
 import { buildForward } from './forward.ts';
@@ -86,7 +87,8 @@ export default definePlugin({
       if (!reply) return;
       const sender = tx.mailFrom.address;
       const { head } = splitMessage(plan.content);
-      const reason = noReplyReason({ sender, head, account: address, replyFrom: reply.from, noReply: reply.noReply });
+      // RFC 3834 §2: no reply to a sender that is likely forged (backscatter)
+      const reason = failedSenderAuthentication(tx) ?? noReplyReason({ sender, head, account: address, replyFrom: reply.from, noReply: reply.noReply });
       if (reason) return void log.info({ account: address, sender, reason }, 'autoreply: no reply');
       const claimed = await api.stores.autoreply.claimReply(accountId, sender, {
         now: new Date(), periodMs: reply.periodDays * DAY_MS, record: reply.recordReplies, neverAgain: reply.onceOnly,

@@ -45,6 +45,7 @@ export default definePlugin({
       });
       tx.addedHeaders.push(...result.headers);
       const dmarc = result.dmarc;
+      tx.authentication = { spf: result.spf, dmarc: dmarc ? dmarc.status.result : null };
       conn.log.info({ spf: result.spf, dmarc: dmarc && dmarc.status.result, policy: dmarc && dmarc.policy }, 'mail authentication');
       if (!o.enforceDmarc || !dmarc || dmarc.status.result !== 'fail') return;
       if (dmarc.policy === 'reject') {

@@ -2,6 +2,11 @@
  * ML-3 / ML-4: the commands of a mail to `<list>-request@<domain>`, run one a line, each
  * answered in one reply mail (unless the list does not answer); confirmation and approval
  * requests and admin keys go out as their own mails.
+ *
+ * The sender of a command mail is not authenticated (the envelope sender can be forged), so
+ * the answer must not be worth forging: it quotes no text of the request (only the verbs it
+ * understood), runs at most `maxCommands` commands, and the archive (ARTICLE) answers members
+ * and the admin only, once a mail, up to `answerMaxBytes`.
  */
 import crypto from 'node:crypto';
 import type { Transaction } from '../../core/session.ts';
@@ -25,6 +30,9 @@ interface Run {
   hostname: string;
   lines: string[];
   attachments: { n: number; content: Buffer }[];
+  /** Bytes of archive text and attachments in the answer so far (answerMaxBytes). */
+  answerBytes: number;
+  articleDone: boolean;
   out: OutboundItem[];
 }
 
@@ -65,9 +73,9 @@ const needsAdmin = (l: ListAt, action: 'JOIN' | 'LEAVE') => !!l.def.admin && (ac
 
 async function membership(r: Run, c: Extract<Command, { verb: 'JOIN' | 'LEAVE' }>) {
   const l = c.list ? byName(r.defs, c.list, r.list.domain) : r.list;
-  if (!l) return r.lines.push(TEXT.noSuchList(c.list!));
+  if (!l) return r.lines.push(TEXT.noSuchList());
   const address = c.address ?? r.sender;
-  if (!ADDRESS.test(address)) return r.lines.push(TEXT.badAddress(address));
+  if (!ADDRESS.test(address)) return r.lines.push(TEXT.badAddress());
   const member = await r.store.isMember(l.def.key, address);
   if (c.verb === 'JOIN' && member) return r.lines.push(TEXT.alreadyMember(address, l.def.local));
   if (c.verb === 'LEAVE' && !member) return r.lines.push(TEXT.notMember(address, l.def.local));
@@ -107,23 +115,42 @@ async function confirm(r: Run, t: string) {
   r.lines.push(await apply(r, la, p.action, p.address));
 }
 
+/** The archive is for the members (the envelope sender is one) and the admin. */
+async function mayReadArchive(r: Run, l: ListAt): Promise<boolean> {
+  return isAdminAddress(l, r.sender) || (!!r.sender && (await r.store.isMember(l.def.key, r.sender)));
+}
+
 async function article(r: Run, c: Extract<Command, { verb: 'ARTICLE' }>) {
   const l = r.list;
   if (!l.def.archive) return r.lines.push(TEXT.archiveOff());
-  const chosen = (await r.store.articles(l.def.key)).filter((a) => inRange(c.range, a.n));
   if (c.action === 'DELETE') {
     if (!(await admin(r, l, 'ARTICLE DELETE'))) return;
+    const chosen = (await r.store.articles(l.def.key)).filter((a) => inRange(c.range, a.n));
     return r.lines.push(TEXT.articlesDeleted(await r.store.deleteArticles(l.def.key, chosen.map((a) => a.n))));
   }
+  if (!(await mayReadArchive(r, l))) return r.lines.push(TEXT.archiveMembersOnly());
+  if (r.articleDone) return r.lines.push(TEXT.oneArticle());
+  r.articleDone = true;
+  const chosen = (await r.store.articles(l.def.key)).filter((a) => inRange(c.range, a.n));
   if (!chosen.length) return r.lines.push(TEXT.noArticles());
-  if (c.action === 'INDEX') {
-    return r.lines.push(...chosen.map((a) => `${a.n}\t${a.date.toISOString().slice(0, 10)}\t${a.from}\t${a.subject}`));
-  }
-  for (const a of chosen) {
+  const max = l.def.answerMaxBytes;
+  let left = 0;
+  for (const [i, a] of chosen.entries()) {
+    if (c.action === 'INDEX') {
+      const line = `${a.n}\t${a.date.toISOString().slice(0, 10)}\t${a.from}\t${a.subject}`;
+      if (r.answerBytes + line.length > max) { left = chosen.length - i; break; }
+      r.answerBytes += line.length;
+      r.lines.push(line);
+      continue;
+    }
     const content = await r.store.article(l.def.key, a.n);
-    if (content) r.attachments.push({ n: a.n, content });
+    if (!content) continue;
+    if (r.answerBytes + content.length > max) { left = chosen.length - i; break; }
+    r.answerBytes += content.length;
+    r.attachments.push({ n: a.n, content });
   }
-  r.lines.push(TEXT.articlesAttached(r.attachments.length));
+  if (c.action === 'LIST') r.lines.push(TEXT.articlesAttached(r.attachments.length));
+  if (left) r.lines.push(TEXT.answerFull(left, max));
 }
 
 async function keygen(r: Run) {
@@ -142,14 +169,17 @@ async function keygen(r: Run) {
 export async function runCommands(store: ListStore, defs: ListDef[], list: ListAt, tx: Transaction, message: Buffer, hostname: string): Promise<OutboundItem[]> {
   const sender = tx.mailFrom.address || addressOf(header(message, 'From'));
   const subject = decodedHeader(message, 'Subject');
-  const r: Run = { store, defs, list, sender, subject, hostname, lines: [], attachments: [], out: [] };
+  const r: Run = { store, defs, list, sender, subject, hostname, lines: [], attachments: [], answerBytes: 0, articleDone: false, out: [] };
   const { body } = splitMessage(message);
   const commands = parseCommands(body.toString('utf8'));
+  const skipped = Math.max(0, commands.length - list.def.maxCommands);
+  commands.length -= skipped;
   // a reply to a confirmation request carries the token in its Subject
   const m = /(?:confirm|approve)\s+(?:join|leave)\s+\S+:\s*([0-9a-f]{24})\b/i.exec(subject);
   if (m && !commands.some((c) => c.verb === 'CONFIRM')) commands.unshift({ verb: 'CONFIRM', token: m[1].toLowerCase() });
   for (const c of commands) {
-    r.lines.push(`> ${c.verb === 'UNKNOWN' ? c.line : c.verb === 'ARTICLE' ? `ARTICLE ${c.action}` : c.verb}`);
+    // the verb only: an answer never quotes text of the request (it may go to a forged sender)
+    r.lines.push(`> ${c.verb === 'ARTICLE' ? `ARTICLE ${c.action}` : c.verb === 'UNKNOWN' ? '?' : c.verb}`);
     switch (c.verb) {
       case 'JOIN': case 'LEAVE': await membership(r, c); break;
       case 'CONFIRM': await confirm(r, c.token); break;
@@ -163,10 +193,11 @@ export async function runCommands(store: ListStore, defs: ListDef[], list: ListA
             .map((line, i) => (members[i]?.disabled ? `${line}  # disabled after ${members[i].bounces} bounces` : line)).join('\n'));
         }
         break;
-      case 'UNKNOWN': r.lines.push(TEXT.unknown(c.line)); break;
+      case 'UNKNOWN': r.lines.push(TEXT.unknown()); break;
     }
     r.lines.push('');
   }
+  if (skipped) r.lines.push(TEXT.tooManyCommands(list.def.maxCommands, skipped));
   if (!commands.length) r.lines.push(TEXT.noCommands());
   if (!list.def.noAnswer) {
     const content = await composeNotice({

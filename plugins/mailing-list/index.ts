@@ -6,11 +6,12 @@
  * the message before the 250, so an acknowledged post is never lost.
  */
 import { definePlugin } from '../../core/plugin.ts';
-import type { ListStore, OutboundItem } from '../../core/store/ports.ts';
+import { failedSenderAuthentication } from '../../core/session.ts';
+import type { ListMember, ListStore, OutboundItem } from '../../core/store/ports.ts';
 import { OptionsSchema } from './options.ts';
 import { defineLists, lookup, lookupBounce, type ListAt } from './lists.ts';
 import { takeBounce } from './bounces.ts';
-import { isAutomatic, post } from './post.ts';
+import { isAutomatic, post, whyNotPoster } from './post.ts';
 import { runCommands } from './commands.ts';
 import { composeNotice } from './compose.ts';
 import { TEXT } from './replies.ts';
@@ -45,8 +46,8 @@ export default definePlugin({
       api.onClose(off);
     }
     let warnedPlain = false;
-    const oneClickUrl = (list: ListAt, member: string): string | undefined => {
-      if (!list.def.oneClickUnsubscribe) return undefined;
+    const oneClickUrl = (list: ListAt, member: ListMember): string | undefined => {
+      if (!list.def.oneClickUnsubscribe || member.id === undefined) return undefined;
       const base = api.http?.publicUrl();
       if (!base) return undefined;
       // RFC 8058 §3.1: the one-click URI is HTTPS
@@ -55,7 +56,7 @@ export default definePlugin({
         warnedPlain = true;
         return undefined;
       }
-      return `${base}${ONE_CLICK_PREFIX}${tokens.issue({ list: list.def.key, domain: list.domain, member })}`;
+      return `${base}${ONE_CLICK_PREFIX}${tokens.issue({ list: list.def.key, domain: list.domain, member: member.address, subscription: member.id })}`;
     };
 
     api.hook('rcpt', async ({ conn, tx, rcpt }) => {
@@ -71,6 +72,11 @@ export default definePlugin({
       if (!found.request && def.postPassword) {
         const own = conn.listPoster === def.key || !!conn.user;
         if (!own) return { kind: 'reject', permanent: true, code: 530, enhanced: '5.7.0', message: `<${rcpt.address}>: ${TEXT.authNeeded(def.local)}` };
+      }
+      if (!found.request && !def.refusalNotice) {
+        // refused in the session: the sending server tells its user, nothing is mailed to a sender that may be forged
+        const why = await whyNotPoster(store, def, conn, tx.mailFrom.address);
+        if (why) return { kind: 'reject', permanent: true, code: 550, enhanced: '5.7.1', message: `<${rcpt.address}>: ${why}` };
       }
       rcpt.handledBy = 'mailing-list';
       const state = (tx.state['mailing-list-tx'] ??= { targets: [] });
@@ -101,7 +107,7 @@ export default definePlugin({
       for (const { list, request } of targets) {
         try {
           if (request) {
-            const auto = isAutomatic(tx, message) ?? (header(message, 'List-Id') ? 'list traffic' : null);
+            const auto = isAutomatic(tx, message) ?? failedSenderAuthentication(tx) ?? (header(message, 'List-Id') ? 'list traffic' : null);
             if (auto) {
               conn.log.info({ list: list.def.key, why: auto, queueId }, 'list command mail ignored');
               continue;
@@ -115,7 +121,9 @@ export default definePlugin({
             conn.log.info({ list: list.def.key, n: r.n, parts: r.outbound.length, queueId }, 'list post distributed');
           } else {
             conn.log.info({ list: list.def.key, why: r.why, queueId }, `list post ${r.kind}`);
-            if (r.kind === 'refused' && !list.def.noAnswer) {
+            const forged = r.kind === 'refused' && failedSenderAuthentication(tx);
+            if (forged) conn.log.info({ list: list.def.key, why: forged, queueId }, 'no refusal notice: the sender is likely forged');
+            else if (r.kind === 'refused' && !list.def.noAnswer) {
               const to = tx.mailFrom.address;
               out.push({ mailFrom: '', recipients: [to], content: await composeNotice({
                 from: list.request, to, subject: TEXT.refusedSubject(list.def.local), text: TEXT.refused(list.def.local, r.why),

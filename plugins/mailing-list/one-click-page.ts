@@ -29,6 +29,9 @@ export const HTTP_TEXT = {
   badToken: 'This unsubscribe link is not valid (damaged, forged, or for a list that no longer exists).\n',
   badBody: 'A one-click unsubscribe POST carries the body List-Unsubscribe=One-Click (RFC 8058 section 3.2), as application/x-www-form-urlencoded or multipart/form-data.\n',
   tooLarge: 'Request body too large.\n',
+  expired: (request: string) => `This unsubscribe link has expired. To leave the list, send a mail with the line LEAVE to ${request}.\n`,
+  earlierSubscription: (request: string) =>
+    `This unsubscribe link belongs to an earlier subscription of this address, which has since joined again. Use the link of a newer post, or send LEAVE to ${request}.\n`,
   method: 'Use GET for the page, POST to unsubscribe.\n',
   adminSubject: (list: string, member: string) => `${member} left ${list} (one-click unsubscribe)`,
   admin: (member: string, list: string) =>

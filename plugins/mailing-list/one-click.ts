@@ -15,6 +15,7 @@ import { HTTP_TEXT, PAGE } from './one-click-page.ts';
 
 export const ONE_CLICK_PREFIX = '/list/unsubscribe/';
 const MAX_BODY = 64 * 1024;
+const DAY_MS = 24 * 3600_000;
 
 /**
  * The copy for one member with `List-Unsubscribe: <mailto:…>, <https://…/TOKEN>` and
@@ -89,8 +90,20 @@ export function oneClickHandler(d: OneClickDeps): HttpHandler {
     }
     const list = at(def, target.domain);
     const member = target.member;
+    if (Date.now() - target.issued.getTime() > def.oneClickDays * DAY_MS) {
+      d.log.info({ list: def.key, member, issued: target.issued }, 'one-click unsubscribe: expired token');
+      req.resume();
+      return send(res, 410, HTTP_TEXT.expired(list.request), 'plain');
+    }
+    const subscription = await d.store.memberId(def.key, member);
+    if (subscription !== null && subscription !== target.subscription) {
+      // the address left and joined again: a link of the earlier subscription must not remove it
+      d.log.info({ list: def.key, member }, 'one-click unsubscribe: token of an earlier subscription');
+      req.resume();
+      return send(res, 410, HTTP_TEXT.earlierSubscription(list.request), 'plain');
+    }
     if (req.method === 'GET' || req.method === 'HEAD') {
-      const page = (await d.store.isMember(def.key, member)) ? PAGE.confirm(member, list.address) : PAGE.notMember(member, list.address);
+      const page = subscription !== null ? PAGE.confirm(member, list.address) : PAGE.notMember(member, list.address);
       return send(res, 200, page, 'html');
     }
     if (req.method !== 'POST') {

@@ -57,6 +57,21 @@ export const ListSchema = Type.Object({
    * copies keep the mailto: link only. See README, "One-click unsubscribe".
    */
   oneClickUnsubscribe: Type.Boolean({ default: true }),
+  /**
+   * Days a one-click link works after the post it came with [60]; a link of an earlier
+   * subscription (the member left and joined again) never does.
+   */
+  oneClickDays: Type.Integer({ minimum: 1, default: 60 }),
+  /** Commands run from one -request mail [20]; the rest are answered as not done. */
+  maxCommands: Type.Integer({ minimum: 1, default: 20 }),
+  /** Bytes of archive (ARTICLE INDEX lines, ARTICLE LIST attachments) one answer carries [1 MiB]. */
+  answerMaxBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  /**
+   * Posts from senders who may not post (posters) are refused during the SMTP session with 550
+   * [default], so no notice goes to a sender that may be forged. true: accept them and mail the
+   * sender a notice instead (the original's behaviour), unless noAnswer.
+   */
+  refusalNotice: Type.Boolean({ default: false }),
   /** Add-ons (registered by other plugins with registerListAddon) run on every post, in order. */
   addons: Type.Array(Type.String(), { default: [] }),
   /** ML-5 delivery split [by domain, 2 parts]. */

@@ -3,7 +3,7 @@
  * Reply-To, the archive, and the copies to the members (ML-5 split) as outbound items.
  */
 import type { Connection, Transaction } from '../../core/session.ts';
-import type { ListStore, OutboundItem } from '../../core/store/ports.ts';
+import type { ListMember, ListStore, OutboundItem } from '../../core/store/ports.ts';
 import { splitMembers, tagSubject } from '../../policies/list-commands.ts';
 import { addressOf, decodedHeader, encodeValue, header, rewrite } from './headers.ts';
 import { verpAddress, type ListAt } from './lists.ts';
@@ -27,6 +27,23 @@ export function isAutomatic(tx: Transaction, message: Buffer): string | null {
   return null;
 }
 
+/**
+ * Who the poster is: the envelope sender (MAIL FROM) or the account the client authenticated
+ * as — never the From: field, which anyone can write (a post whose From: names a member but
+ * whose envelope sender is a stranger is a stranger's post). The post password (SMTP AUTH as
+ * the list) lets anyone post. Known at RCPT time, so a refusal can be a 550 there.
+ * Returns why the sender may not post, or null.
+ */
+export async function whyNotPoster(store: ListStore, def: ListAt['def'], conn: Connection, sender: string): Promise<string | null> {
+  if (def.posters === 'anyone' || conn.listPoster === def.key) return null;
+  const who = [sender, conn.user?.address].filter((a): a is string => !!a && a.includes('@'));
+  if (def.posters === 'admin') {
+    return def.admin && who.some((a) => a.toLowerCase() === def.admin.toLowerCase()) ? null : TEXT.notAllowed.admin;
+  }
+  for (const a of who) if (await store.isMember(def.key, a)) return null;
+  return TEXT.notAllowed.members;
+}
+
 export type PostResult =
   | { kind: 'dropped'; why: string }
   | { kind: 'refused'; why: string }
@@ -34,22 +51,15 @@ export type PostResult =
 
 /** `oneClickUrl` gives a member's RFC 8058 unsubscribe URL (undefined: none), used on per-member copies. */
 export async function post(store: ListStore, list: ListAt, conn: Connection, tx: Transaction, message: Buffer,
-  oneClickUrl?: (list: ListAt, member: string) => string | undefined): Promise<PostResult> {
+  oneClickUrl?: (list: ListAt, member: ListMember) => string | undefined): Promise<PostResult> {
   const def = list.def;
   const auto = isAutomatic(tx, message);
   if (auto) return { kind: 'dropped', why: auto };
   if ((header(message, 'List-Id') ?? '').toLowerCase().includes(listId(list).toLowerCase())) return { kind: 'dropped', why: 'loop: the post carries this list\'s List-Id' };
   const sender = tx.mailFrom.address;
   const from = addressOf(header(message, 'From'));
-  const who = [sender, from, conn.user?.address].filter((a): a is string => !!a && a.includes('@'));
-  const postAuth = conn.listPoster === def.key;
-  if (def.posters === 'admin') {
-    if (!def.admin || !who.some((a) => a.toLowerCase() === def.admin.toLowerCase())) return { kind: 'refused', why: TEXT.notAllowed.admin };
-  } else if (def.posters === 'members' && !postAuth) {
-    let member = false;
-    for (const a of who) if (await store.isMember(def.key, a)) member = true;
-    if (!member) return { kind: 'refused', why: TEXT.notAllowed.members };
-  }
+  const refused = await whyNotPoster(store, def, conn, sender);
+  if (refused) return { kind: 'refused', why: refused };
   const n = await store.nextCounter(def.key, def.counter);
   const subject = decodedHeader(message, 'Subject');
   const tagged = def.subjectTag ? tagSubject(subject, def.subjectTag, n) : subject;
@@ -86,16 +96,17 @@ export async function post(store: ListStore, list: ListAt, conn: Connection, tx:
   if (def.archive) await store.archive(def.key, { n, subject: tagged, from: from || sender, date: new Date() }, content);
   // one copy per member, whatever the case of the address: a post never reaches a member twice
   const seen = new Set<string>();
-  const members = (await store.members(def.key)).filter((m) => !m.disabled).map((m) => m.address).filter((a) => !seen.has(a.toLowerCase()) && seen.add(a.toLowerCase()));
+  const active = (await store.members(def.key)).filter((m) => !m.disabled && !seen.has(m.address.toLowerCase()) && seen.add(m.address.toLowerCase()));
+  const members = active.map((m) => m.address);
   const mailFrom = def.errorsTo === 'nobody' ? '' : def.errorsTo === 'poster' ? sender : def.errorsTo;
   // bounce processing: one copy per member, each with its own VERP envelope sender, and so
   // room for a per-member one-click unsubscribe link (the archived copy above has none)
-  const personal = (m: string) => {
+  const personal = (m: ListMember) => {
     const url = def.listHeaders ? oneClickUrl?.(list, m) : undefined;
     return url ? withOneClick(content, list, url) : content;
   };
   const outbound = def.bounceLimit > 0
-    ? members.map((m) => ({ mailFrom: verpAddress(list, m), recipients: [m], content: personal(m) }))
+    ? active.map((m) => ({ mailFrom: verpAddress(list, m.address), recipients: [m.address], content: personal(m) }))
     : splitMembers(members, def.split.rule, def.split.parts).map((recipients) => ({ mailFrom, recipients, content }));
   return { kind: 'posted', n, outbound };
 }

@@ -18,9 +18,13 @@ export class EmbeddedLists implements ListStore {
   }
 
   async members(list: string): Promise<ListMember[]> {
-    return sql<[string], { address: string; name: string; bounces: number; disabled: number }>(this.db,
-      'SELECT address, name, bounces, disabled FROM list_members WHERE list = ? ORDER BY seq').all(key(list))
-      .map((r) => ({ address: r.address, name: r.name, bounces: r.bounces, disabled: !!r.disabled }));
+    return sql<[string], { seq: number; address: string; name: string; bounces: number; disabled: number }>(this.db,
+      'SELECT seq, address, name, bounces, disabled FROM list_members WHERE list = ? ORDER BY seq').all(key(list))
+      .map((r) => ({ id: r.seq, address: r.address, name: r.name, bounces: r.bounces, disabled: !!r.disabled }));
+  }
+
+  async memberId(list: string, address: string): Promise<number | null> {
+    return sql<[string, string], { seq: number }>(this.db, 'SELECT seq FROM list_members WHERE list = ? AND addr_key = ?').get(key(list), key(address))?.seq ?? null;
   }
 
   async isMember(list: string, address: string): Promise<boolean> {
@@ -54,9 +58,16 @@ export class EmbeddedLists implements ListStore {
 
   async replaceMembers(list: string, members: ListMember[]): Promise<void> {
     this.db.transaction(() => {
-      sql(this.db, 'DELETE FROM list_members WHERE list = ?').run(key(list));
-      const ins = sql(this.db, 'INSERT OR IGNORE INTO list_members (list, addr_key, address, name) VALUES (?, ?, ?, ?)');
-      for (const m of members) ins.run(key(list), key(m.address), m.address, m.name);
+      const keep = new Set(members.map((m) => key(m.address)));
+      const del = sql(this.db, 'DELETE FROM list_members WHERE list = ? AND addr_key = ?');
+      for (const r of sql<[string], { addr_key: string }>(this.db, 'SELECT addr_key FROM list_members WHERE list = ?').all(key(list))) {
+        if (!keep.has(r.addr_key)) del.run(key(list), r.addr_key);
+      }
+      // a member that stays keeps its row (its subscription id); the import resets its bounce state
+      const ins = sql(this.db, `INSERT INTO list_members (list, addr_key, address, name) VALUES (?, ?, ?, ?)
+        ON CONFLICT (list, addr_key) DO UPDATE SET address = excluded.address, name = excluded.name, bounces = 0, disabled = 0`);
+      const seen = new Set<string>();
+      for (const m of members) if (!seen.has(key(m.address)) && seen.add(key(m.address))) ins.run(key(list), key(m.address), m.address, m.name);
     }).immediate();
   }
 

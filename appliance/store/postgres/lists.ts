@@ -18,9 +18,14 @@ export class PgLists implements ListStore {
   }
 
   async members(list: string): Promise<ListMember[]> {
-    return (await this.db.q<{ address: string; name: string; bounces: number; disabled: boolean }>(
-      'SELECT address, name, bounces, disabled FROM list_members WHERE list = $1 ORDER BY seq', [key(list)]))
-      .map((r) => ({ address: r.address, name: r.name, bounces: r.bounces, disabled: r.disabled }));
+    return (await this.db.q<{ seq: string; address: string; name: string; bounces: number; disabled: boolean }>(
+      'SELECT seq, address, name, bounces, disabled FROM list_members WHERE list = $1 ORDER BY seq', [key(list)]))
+      .map((r) => ({ id: Number(r.seq), address: r.address, name: r.name, bounces: r.bounces, disabled: r.disabled }));
+  }
+
+  async memberId(list: string, address: string): Promise<number | null> {
+    const [row] = await this.db.q<{ seq: string }>('SELECT seq FROM list_members WHERE list = $1 AND addr_key = $2', [key(list), key(address)]);
+    return row ? Number(row.seq) : null;
   }
 
   async isMember(list: string, address: string): Promise<boolean> {
@@ -55,10 +60,14 @@ export class PgLists implements ListStore {
 
   async replaceMembers(list: string, members: ListMember[]): Promise<void> {
     await this.db.tx(async (c) => {
-      await c.query('DELETE FROM list_members WHERE list = $1', [key(list)]);
-      for (const m of members) {
-        await c.query('INSERT INTO list_members (list, addr_key, address, name) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-          [key(list), key(m.address), m.address, m.name]);
+      const seen = new Set<string>();
+      const unique = members.filter((m) => !seen.has(key(m.address)) && seen.add(key(m.address)));
+      await c.query('DELETE FROM list_members WHERE list = $1 AND NOT (addr_key = ANY($2::text[]))', [key(list), unique.map((m) => key(m.address))]);
+      // a member that stays keeps its row (its subscription id); the import resets its bounce state
+      for (const m of unique) {
+        await c.query(`INSERT INTO list_members (list, addr_key, address, name) VALUES ($1, $2, $3, $4)
+          ON CONFLICT (list, addr_key) DO UPDATE SET address = EXCLUDED.address, name = EXCLUDED.name, bounces = 0, disabled = false`,
+        [key(list), key(m.address), m.address, m.name]);
       }
     }, 'list member import');
   }
