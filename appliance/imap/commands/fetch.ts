@@ -3,6 +3,7 @@
 //   read-write mailbox; NO [UNKNOWN-CTE] when a BINARY part's encoding cannot be undone.
 import { BadArgument, list } from '../parser.ts';
 import { isRangeItem, needsContent, parseFetchItems, renderFetch, type FetchItem } from '../mailbox/fetch.ts';
+import { prepareMime } from '../mailbox/mime.ts';
 import { UnknownCte } from '../mailbox/binary.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
@@ -75,6 +76,8 @@ export const FETCH: CommandSpec = {
           ranges.set(i, start >= t.msg.size ? Buffer.alloc(0) : await s.env.stores.folders.readRange(t.msg.blobId, start, Math.min(len, t.msg.size - start)));
         }
       }
+      // the tree and its line counts are made in slices first, so rendering holds the loop briefly
+      if (bytes) await prepareMime(t.msg.blobId, bytes);
       let out: Buffer;
       try {
         out = renderFetch(items, { seq: t.seq, msg: t.msg, flags: sel.flagsOf(t.msg), content: bytes, ranges });
