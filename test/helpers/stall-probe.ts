@@ -37,7 +37,7 @@ def run(name, port, setup, noop, done):
             t0 = time.monotonic()
             s.sendall(noop)
             done(line)
-            delays[name].append((time.monotonic() - t0) * 1000)
+            delays[name].append(((time.monotonic() - t0) * 1000, (t0 - begin) * 1000))
             rest = interval - (time.monotonic() - t0)
             if rest > 0: time.sleep(rest)
         s.close()
@@ -55,6 +55,7 @@ def pop3_setup(s, line):
     r = line()
     if not r.startswith(b'+OK'): raise Exception('pop3 login: %r' % r)
 ready = threading.Semaphore(0)
+begin = time.monotonic()
 threads = [
     threading.Thread(target=run, args=('smtp', smtp, smtp_setup, b'NOOP\r\n', smtp_reply)),
     threading.Thread(target=run, args=('imap', imap, imap_setup, b'p NOOP\r\n', imap_done)),
@@ -62,18 +63,20 @@ threads = [
 ]
 for th in threads: th.daemon = True; th.start()
 for _ in threads: ready.acquire()
+begin = time.monotonic()
 print('ready', flush=True)
 sys.stdin.read()
 stop.set()
 for th in threads: th.join(130)
 def stats(d):
-    if not d: return {'count': 0, 'worst': None, 'p99': None}
+    if not d: return {'count': 0, 'worst': None, 'p99': None, 'top': []}
     s = sorted(d)
-    return {'count': len(s), 'worst': s[-1], 'p99': s[min(len(s) - 1, int(len(s) * 0.99))]}
+    return {'count': len(s), 'worst': s[-1][0], 'p99': s[min(len(s) - 1, int(len(s) * 0.99))][0], 'top': [[round(at), round(ms)] for ms, at in s[-3:]]}
 print(json.dumps({'errors': errors, **{k: stats(v) for k, v in delays.items()}}), flush=True)
 `;
 
-export interface ProbeStats { count: number; worst: number | null; p99: number | null }
+/** `top`: the three longest delays as [ms after the probe was ready, delay ms]. */
+export interface ProbeStats { count: number; worst: number | null; p99: number | null; top: [number, number][] }
 export interface ProbeResult { errors: string[]; smtp: ProbeStats; imap: ProbeStats; pop3: ProbeStats }
 
 export interface Probe {

@@ -4,6 +4,7 @@
 import { BadArgument, list } from '../parser.ts';
 import { isRangeItem, needsContent, parseFetchItems, renderFetch, type FetchItem } from '../mailbox/fetch.ts';
 import { prepareMime } from '../mailbox/mime.ts';
+import { prepareStructure } from '../mailbox/structure.ts';
 import { UnknownCte } from '../mailbox/binary.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
@@ -77,7 +78,11 @@ export const FETCH: CommandSpec = {
         }
       }
       // the tree and its line counts are made in slices first, so rendering holds the loop briefly
-      if (bytes) await prepareMime(t.msg.blobId, bytes);
+      if (bytes) {
+        const root = await prepareMime(t.msg.blobId, bytes);
+        if (has('BODYSTRUCTURE')) await prepareStructure(bytes, root, true);
+        if (has('BODY')) await prepareStructure(bytes, root, false);
+      }
       let out: Buffer;
       try {
         out = renderFetch(items, { seq: t.seq, msg: t.msg, flags: sel.flagsOf(t.msg), content: bytes, ranges });

@@ -78,7 +78,43 @@ function language(part: MimePart): string {
   return langs.length === 1 ? q(langs[0], true) : list(langs.map((x) => q(x, true)));
 }
 
+/** Rendered parts, per tree (dropped with it): BODYSTRUCTURE and BODY. */
+const rendered = { extended: new WeakMap<MimePart, string>(), basic: new WeakMap<MimePart, string>() };
+
 function structureText(buf: Buffer, part: MimePart, extended: boolean): string {
+  const cache = extended ? rendered.extended : rendered.basic;
+  const hit = cache.get(part);
+  if (hit !== undefined) return hit;
+  const text = renderPart(buf, part, extended);
+  cache.set(part, text);
+  return text;
+}
+
+/** Parts rendered between two turns of the event loop. */
+const SLICE_PARTS = 500;
+
+/**
+ * Renders BODYSTRUCTURE (or BODY) of a tree part by part, innermost first, with a turn of the
+ * event loop every SLICE_PARTS parts; bodyStructure() afterwards only joins what is there.
+ */
+export async function prepareStructure(buf: Buffer, root: MimePart, extended: boolean): Promise<void> {
+  if ((extended ? rendered.extended : rendered.basic).has(root)) return;
+  const order: MimePart[] = [];
+  const stack = [root];
+  while (stack.length) {
+    const p = stack.pop()!;
+    order.push(p);
+    stack.push(...p.children);
+    if (p.message) stack.push(p.message);
+  }
+  if (order.length <= SLICE_PARTS) return;
+  for (let i = order.length - 1, n = 1; i >= 0; i--, n++) {
+    structureText(buf, order[i], extended);
+    if (n % SLICE_PARTS === 0) await new Promise((r) => setImmediate(r));
+  }
+}
+
+function renderPart(buf: Buffer, part: MimePart, extended: boolean): string {
   if (part.children.length) {
     let text = '(';
     for (const c of part.children) text += structureText(buf, c, extended);
