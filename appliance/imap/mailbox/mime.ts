@@ -135,8 +135,8 @@ export function parseMime(buf: Buffer, start = 0, end = buf.length, dfltType = '
   const headers = parseHeaders(headerText, l);
   const ct = parseContentType(headers.find((h) => h.key === 'content-type')?.value ?? null, dfltType);
   const part: MimePart = { start, bodyStart, end, headers, ...ct, children: [], message: null };
-  // the part itself counts against the depth: `depth` levels hold it
-  if (depth + 1 >= l.maxMimeDepth || state.parts >= l.maxMimeParts) {
+  // `depth` containers hold this part: with maxMimeDepth of them it may hold no more parts
+  if (depth >= l.maxMimeDepth || state.parts >= l.maxMimeParts) {
     if (ct.type === 'multipart') Object.assign(part, { type: 'text', subtype: 'plain', params: [] });
     return part;
   }
