@@ -34,24 +34,22 @@ export function decodeHeaderBytes(bytes: Buffer): string {
 
 /** The header block of a message, unfolded, as [lower-cased name, raw value bytes]. */
 export function rawHeaders(message: Buffer): [string, Buffer][] {
-  let end = message.indexOf('\r\n\r\n');
-  if (end < 0) end = message.indexOf('\n\n');
-  const head = end < 0 ? message : message.subarray(0, end);
-  const out: [string, Buffer][] = [];
+  // bounded: at most the first 1 MiB (message.maxHeaderSectionSize's default; SMTP refuses more)
+  const cap = message.subarray(0, HEADER_CAP + 4);
+  let end = cap.indexOf('\r\n\r\n');
+  if (end < 0) end = cap.indexOf('\n\n');
+  const head = end < 0 ? cap.subarray(0, HEADER_CAP) : message.subarray(0, end);
+  const fields: [string, Buffer[]][] = [];
   let start = 0;
-  const lines: Buffer[] = [];
-  for (let i = 0; i <= head.length; i++) {
-    if (i === head.length || head[i] === 0x0a) {
-      let line = head.subarray(start, i);
-      if (line.length && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
-      lines.push(line);
-      start = i + 1;
-    }
-  }
-  for (const line of lines) {
-    if ((line[0] === 0x20 || line[0] === 0x09) && out.length) {
-      const last = out[out.length - 1];
-      last[1] = Buffer.concat([last[1], Buffer.from(' '), line.subarray(1)]);
+  while (start <= head.length) {
+    let nl = head.indexOf(0x0a, start);
+    if (nl < 0) nl = head.length;
+    let line = head.subarray(start, nl);
+    start = nl + 1;
+    if (line.length && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+    if ((line[0] === 0x20 || line[0] === 0x09) && fields.length) {
+      // pieces joined once at the end: a field folded into millions of lines stays linear
+      fields[fields.length - 1][1].push(line.subarray(1));
       continue;
     }
     const colon = line.indexOf(0x3a);
@@ -59,10 +57,13 @@ export function rawHeaders(message: Buffer): [string, Buffer][] {
     const name = line.subarray(0, colon).toString('latin1').trim().toLowerCase();
     let value = line.subarray(colon + 1);
     while (value.length && (value[0] === 0x20 || value[0] === 0x09)) value = value.subarray(1);
-    out.push([name, value]);
+    fields.push([name, [value]]);
   }
-  return out;
+  const space = Buffer.from(' ');
+  return fields.map(([name, pieces]) => [name, pieces.length === 1 ? pieces[0] : Buffer.concat(pieces.flatMap((p, i) => (i ? [space, p] : [p])))]);
 }
+
+const HEADER_CAP = 1024 * 1024;
 
 const URL_HOST = /\b(?:https?|ftp):\/\/(?:[^\s/@"'<>]*@)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)/gi;
 

@@ -4,6 +4,7 @@
  * Protocol only: credentials go to appliance/auth, mail to the store ports (mailbox logic in
  * ./mailbox), policy to the core hooks ('connect', 'auth', 'disconnect').
  */
+import { setMimeLimits } from './mailbox/mime.ts';
 import type { AppConfig } from '../../core/config/schema.ts';
 import type { HookRunner } from '../../core/hooks.ts';
 import type { Logger } from '../../core/log.ts';
@@ -45,6 +46,7 @@ export type ImapService = SessionListeners;
  */
 export async function startImap(ctx: ImapContext): Promise<ImapService> {
   const log = ctx.log.child({ service: 'imap' });
+  setMimeLimits(ctx.config.message);
   const env: ImapEnv = {
     config: ctx.config.imap,
     stores: ctx.stores,

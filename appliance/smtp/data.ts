@@ -9,6 +9,7 @@ import { connectionOf } from './session.ts';
 import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
 import { normalizeLineEndings, readMessage } from './read-message.ts';
 import { assembleMessage } from './assemble.ts';
+import { MessageLimitScanner } from './message-limits.ts';
 import { renderReceived, receivedProtocol } from '../../policies/received-template.ts';
 import { ReplyError } from '../../core/errors.ts';
 import { planLocalDelivery } from '../delivery/local-plan.ts';
@@ -75,9 +76,12 @@ export function onData(ctx: SmtpContext) {
         stream.resume();
         throw new ReplyError(pre.code, pre.enhanced, pre.message);
       }
-      const read = await readMessage(stream as unknown as Readable & { sizeExceeded?: boolean });
+      const scanner = new MessageLimitScanner(ctx.config.message);
+      const read = await readMessage(stream as unknown as Readable & { sizeExceeded?: boolean }, scanner);
       // smtp-server answers 552 itself when the size limit was exceeded
       if (read.sizeExceeded) return '';
+      const overLimit = scanner.end();
+      if (overLimit) throw REPLIES.messageLimit(overLimit);
       if (read.bareLf && ctx.config.smtp.bareLf === 'reject') throw REPLIES.bareLf();
       tx.message = read.bareLf ? normalizeLineEndings(read.message) : read.message;
       for (const hook of ['data_post', 'queue'] as const) {

@@ -5,6 +5,7 @@
  * this appliance relays on to other servers.
  */
 import type { Readable } from 'node:stream';
+import type { MessageLimitScanner } from './message-limits.ts';
 
 export interface ReadResult {
   message: Buffer;
@@ -25,7 +26,7 @@ export function normalizeLineEndings(buf: Buffer): Buffer {
   return Buffer.from(out);
 }
 
-export function readMessage(stream: Readable & { sizeExceeded?: boolean }): Promise<ReadResult> {
+export function readMessage(stream: Readable & { sizeExceeded?: boolean }, scanner?: MessageLimitScanner): Promise<ReadResult> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let bareLf = false;
@@ -42,7 +43,9 @@ export function readMessage(stream: Readable & { sizeExceeded?: boolean }): Prom
         }
         prev = chunk[chunk.length - 1] ?? prev;
       }
-      chunks.push(chunk);
+      scanner?.push(chunk);
+      // over a limit the rest is read and dropped; the caller refuses the message
+      if (!scanner?.violation) chunks.push(chunk);
     });
     stream.once('error', reject);
     stream.once('end', () => resolve({ message: Buffer.concat(chunks), bareLf, sizeExceeded: !!stream.sizeExceeded }));

@@ -4,6 +4,7 @@
  */
 import type { Verdict } from '../../core/verdict.ts';
 import { ENHANCED, ReplyError } from '../../core/errors.ts';
+import type { LimitViolation } from './message-limits.ts';
 
 export interface SmtpReply {
   code: number;
@@ -20,6 +21,18 @@ export const REPLIES = {
   overQuota: (addr: string) => new ReplyError(552, ENHANCED.MAILBOX_FULL_PERMANENT, `<${addr}>: message would exceed the mailbox size limit`, 'over-quota'),
   someOverQuota: () => new ReplyError(452, ENHANCED.MAILBOX_FULL, 'A recipient mailbox is full, try again later', 'over-quota'),
   bareLf: () => new ReplyError(550, ENHANCED.SYNTAX_ERROR, 'Message refused: bare <LF> line ending (RFC 5321 §2.3.8 requires <CR><LF>)', 'bare-lf'),
+  /** A message over a `message.*` limit: 552 5.3.4 for sizes and counts of header, 554 5.6.0 for MIME structure. */
+  messageLimit: (v: LimitViolation) => {
+    const text = {
+      maxHeaderSize: `Message refused: a header field is longer than ${v.max} bytes (message.maxHeaderSize)`,
+      maxHeaderSectionSize: `Message refused: the message header is larger than ${v.max} bytes (message.maxHeaderSectionSize)`,
+      maxHeaderCount: `Message refused: more than ${v.max} header fields (message.maxHeaderCount)`,
+      maxMimeParts: `Message refused: more than ${v.max} MIME parts (message.maxMimeParts)`,
+      maxMimeDepth: `Message refused: MIME parts nested deeper than ${v.max} levels (message.maxMimeDepth)`,
+    }[v.limit];
+    const mime = v.limit === 'maxMimeParts' || v.limit === 'maxMimeDepth';
+    return new ReplyError(mime ? 554 : 552, mime ? ENHANCED.BAD_MESSAGE : ENHANCED.MESSAGE_TOO_BIG, text, 'message-limit');
+  },
   storeFailed: () => new ReplyError(451, ENHANCED.SYSTEM_ERROR, 'Local error in processing, message not accepted, try again later', 'store-failed'),
   authFailed: () => new ReplyError(535, ENHANCED.AUTH_INVALID, 'Authentication credentials invalid', 'auth-failed'),
   /** RFC 4954 §6: 454 4.7.0 Temporary authentication failure. */

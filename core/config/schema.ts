@@ -7,6 +7,7 @@ import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { ImapConfig } from './imap.ts';
 import { DeliveryConfig } from './delivery.ts';
+import { MessageConfig } from './message.ts';
 
 /** `host:port`, `[v6]:port`; a trailing `*` means implicit TLS (the seed's `465*`). */
 export const ListenerSpec = Type.String({
@@ -118,6 +119,8 @@ export const AppConfigSchema = Type.Object({
   haraka: HarakaConfig,
   /** Outbound queue and SMTP delivery (TX-1 … TX-6); see core/config/delivery.ts. */
   delivery: DeliveryConfig,
+  /** Limits on a message's header and MIME structure (SMTP DATA and stored mail); see core/config/message.ts. */
+  message: MessageConfig,
   /** HTTP(S) listener and the base URL for links in mail; see appliance/http. */
   http: HttpConfig,
   /** Appliance plugins from plugins/<name>/, in order. */

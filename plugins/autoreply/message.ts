@@ -1,4 +1,5 @@
 /** Just enough RFC 5322 / MIME handling for forwards and replies: header block, fields, parts. */
+import { headBounds } from '../../core/message-head.ts';
 
 export interface SplitMessage {
   /** The header block including its final CRLF (without the empty line). */
@@ -7,9 +8,10 @@ export interface SplitMessage {
 }
 
 export function splitMessage(content: Buffer): SplitMessage {
-  const i = content.indexOf('\r\n\r\n');
-  if (i < 0) return { head: content.toString('latin1').replace(/(\r\n)?$/, '\r\n'), body: Buffer.alloc(0) };
-  return { head: content.subarray(0, i + 2).toString('latin1'), body: content.subarray(i + 4) };
+  // bounded: a header section past message.maxHeaderSectionSize is cut, the rest is body
+  const b = headBounds(content);
+  if (b.cut && b.bodyStart === content.length) return { head: content.toString('latin1').replace(/(\r\n)?$/, '\r\n'), body: Buffer.alloc(0) };
+  return { head: content.subarray(0, b.headEnd).toString('latin1'), body: content.subarray(b.bodyStart) };
 }
 
 /** Header fields in order, unfolded, names as written (values are latin1 strings of the raw bytes). */

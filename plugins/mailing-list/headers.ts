@@ -1,10 +1,11 @@
 /** Raw header work on a received message: read a field, drop fields, put fields on top. */
 import libmime from 'libmime';
+import { headBounds } from '../../core/message-head.ts';
 
 export function splitMessage(message: Buffer): { head: string; body: Buffer } {
-  const i = message.indexOf('\r\n\r\n');
-  if (i < 0) return { head: message.toString('latin1'), body: Buffer.alloc(0) };
-  return { head: message.subarray(0, i + 2).toString('latin1'), body: message.subarray(i + 4) };
+  // bounded: a header section past message.maxHeaderSectionSize is cut, the rest is body
+  const b = headBounds(message);
+  return { head: message.subarray(0, b.headEnd).toString('latin1'), body: message.subarray(b.bodyStart) };
 }
 
 /** The header fields, unfolded, in order (values still raw / encoded). */

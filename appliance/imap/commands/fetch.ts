@@ -3,6 +3,8 @@
 //   read-write mailbox; NO [UNKNOWN-CTE] when a BINARY part's encoding cannot be undone.
 import { BadArgument, list } from '../parser.ts';
 import { isRangeItem, needsContent, parseFetchItems, renderFetch, type FetchItem } from '../mailbox/fetch.ts';
+import { prepareMime } from '../mailbox/mime.ts';
+import { prepareStructure } from '../mailbox/structure.ts';
 import { UnknownCte } from '../mailbox/binary.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
@@ -74,6 +76,12 @@ export const FETCH: CommandSpec = {
           const [start, len] = (i as { partial: [number, number] }).partial;
           ranges.set(i, start >= t.msg.size ? Buffer.alloc(0) : await s.env.stores.folders.readRange(t.msg.blobId, start, Math.min(len, t.msg.size - start)));
         }
+      }
+      // the tree and its line counts are made in slices first, so rendering holds the loop briefly
+      if (bytes) {
+        const root = await prepareMime(t.msg.blobId, bytes);
+        if (has('BODYSTRUCTURE')) await prepareStructure(bytes, root, true);
+        if (has('BODY')) await prepareStructure(bytes, root, false);
       }
       let out: Buffer;
       try {
