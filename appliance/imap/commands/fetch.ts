@@ -2,7 +2,7 @@
 //   * n FETCH (...) ... / OK. BODY[...] / BINARY[...] (RFC 3516) without .PEEK set \Seen in a
 //   read-write mailbox; NO [UNKNOWN-CTE] when a BINARY part's encoding cannot be undone.
 import { BadArgument, list } from '../parser.ts';
-import { isRangeItem, needsContent, parseFetchItems, renderFetch, type FetchItem } from '../mailbox/fetch.ts';
+import { STREAM_MARK, isRangeItem, isWholeItem, needsContent, needsParsing, parseFetchItems, renderFetch, type FetchItem } from '../mailbox/fetch.ts';
 import { UnknownCte } from '../mailbox/binary.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
@@ -44,7 +44,10 @@ export const FETCH: CommandSpec = {
     const has = (k: string) => items.some((i) => i.kind === k);
     if (cmd.uid && !has('UID')) items.unshift({ kind: 'UID' });
     if ((sel.condstore || changedSince !== null) && !has('MODSEQ')) items.push({ kind: 'MODSEQ' });
-    const content = needsContent(items);
+    // BODY[] / RFC822 alone (with items that need no parsing) are streamed from the store with
+    // back-pressure: a client that does not read holds this command, not the message in memory
+    const streamed = !needsParsing(items) && items.some(isWholeItem) && !items.some(isRangeItem);
+    const content = !streamed && needsContent(items);
     const rangeItems = items.filter(isRangeItem);
     const setsSeen = !sel.readOnly && items.some((i) => (i.kind === 'section' || i.kind === 'binary') && i.setsSeen);
     const requested = sel.resolve(set.ranges, set.byUid);
@@ -65,6 +68,8 @@ export const FETCH: CommandSpec = {
     let batch: Buffer[] = [];
     let size = 0;
     for (const t of targets) {
+      const whole = streamed ? await s.env.stores.mail.content(t.msg.blobId).catch(() => null) : null;
+      if (streamed && !whole) continue;
       const bytes = content ? await s.env.stores.mail.read(t.msg.blobId).catch(() => null) : null;
       if (content && !bytes) continue;
       let ranges: Map<FetchItem, Buffer> | undefined;
@@ -77,11 +82,27 @@ export const FETCH: CommandSpec = {
       }
       let out: Buffer;
       try {
-        out = renderFetch(items, { seq: t.seq, msg: t.msg, flags: sel.flagsOf(t.msg), content: bytes, ranges });
+        out = renderFetch(items, { seq: t.seq, msg: t.msg, flags: sel.flagsOf(t.msg), content: bytes, ranges, streamSize: whole?.size });
       } catch (err) {
         if (!(err instanceof UnknownCte)) throw err;
         if (batch.length) await s.send(Buffer.concat(batch));
         return R.unknownCte();
+      }
+      if (whole) {
+        // the pieces around each mark, and the message streamed at every mark
+        let from = 0;
+        for (let mark = out.indexOf(STREAM_MARK); mark >= 0; mark = out.indexOf(STREAM_MARK, from)) {
+          batch.push(out.subarray(from, mark));
+          await s.send(Buffer.concat(batch));
+          batch = [];
+          size = 0;
+          for await (const chunk of whole.stream()) {
+            if (s.closed) return null;
+            await s.send(chunk as Buffer);
+          }
+          from = mark + 1;
+        }
+        out = out.subarray(from);
       }
       batch.push(out);
       size += out.length;
