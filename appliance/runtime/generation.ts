@@ -123,7 +123,7 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
       startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps, sockets: o.sockets, locks: o.pop3Locks }),
     );
     services.push({ closeSessions: () => pop3.close() });
-    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets }));
+    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets, spoolDir: spoolDirOf(dataDir) }));
     services.push({ closeSessions: () => imap.close() });
     return {
       number: o.number,

@@ -260,3 +260,13 @@ export function unstuff(raw: Buffer): Buffer {
   parts.push(body.subarray(start));
   return Buffer.concat(parts);
 }
+
+/** APPEND of `message` as a synchronizing literal, sent with back-pressure; returns the tagged reply. */
+export async function imapAppend(c: BinaryClient, tag: string, message: Buffer): Promise<string> {
+  await c.write(`${tag} APPEND INBOX {${message.length}}\r\n`);
+  const cont = (await c.lineMatching(/^(\+|\S+ (NO|BAD))/)).toString('latin1');
+  if (!cont.startsWith('+')) return cont;
+  for (let i = 0; i < message.length; i += 1024 * 1024) await c.write(message.subarray(i, i + 1024 * 1024));
+  await c.write('\r\n');
+  return (await c.lineMatching(new RegExp(`^${tag} `), 120_000)).toString('latin1');
+}

@@ -9,15 +9,17 @@
  *   - 10 IMAP clients that FETCH BODY.PEEK[] of a 30 MB message and do not read, and 10 POP3
  *     clients that RETR it and do not read, raise the peak RSS by less than BOUND (main read the
  *     message and queued it whole per session); when they read on, each gets it all, intact;
- *   - a client that goes away in the middle of a large DATA leaves no spool file, and spool
- *     files left by a crash are removed at start.
+ *   - 10 parallel 30 MB IMAP APPENDs raise the peak RSS by less than BOUND (main held each
+ *     literal two or three times over), and the appended message comes back byte-exact;
+ *   - a client that goes away in the middle of a large DATA or APPEND leaves no spool file, and
+ *     spool files left by a crash are removed at start.
  */
 import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePorts, seedStore, spawnAppliance, writeConfig, type ApplianceProcess } from '../helpers/process.ts';
-import { BinaryClient, bigMessage, imapFetchBody, imapSelect, memoryOf, pop3Retr, resetPeak, sha256, smtpSend, unstuff } from '../helpers/big-mail.ts';
+import { BinaryClient, bigMessage, imapAppend, imapFetchBody, imapSelect, memoryOf, pop3Retr, resetPeak, sha256, smtpSend, unstuff } from '../helpers/big-mail.ts';
 
 const MB = 1024 * 1024;
 /** Peak RSS above the level before the load. */
@@ -180,5 +182,40 @@ t.test('a client that goes away during a large DATA leaves no spool file', async
   t.equal(mode, 0o600, 'spool file is 0600');
   c.close();
   await app.waitForLog('client went away during DATA, nothing stored');
+  t.same(fs.readdirSync(spoolDir()), [], 'spool file removed');
+});
+
+t.test('10 parallel 30 MB IMAP APPENDs', async (t) => {
+  await restart();
+  const clients: BinaryClient[] = [];
+  for (let i = 0; i < 10; i++) clients.push(await imapSelect(ports.imap, USER, PASS));
+  const before = memoryOf(app.pid).rss;
+  resetPeak(app.pid);
+  const messages = clients.map((_, i) => (i < big.length ? big[i] : bigMessage(30 * MB, `append-${i}`)));
+  const replies = await Promise.all(clients.map((c, i) => imapAppend(c, `p${i}`, messages[i])));
+  const grew = memoryOf(app.pid).peak - before;
+  t.comment(`peak RSS +${(grew / MB).toFixed(0)} MB for 10 x 30 MB APPEND`);
+  for (const r of replies) t.match(r, /^p\d+ OK \[APPENDUID \d+ \d+\]/m, 'appended');
+  t.ok(grew < BOUND, `peak RSS grew ${(grew / MB).toFixed(0)} MB (bound ${BOUND / MB} MB)`);
+  t.same(fs.readdirSync(spoolDir()), [], 'no spool file left');
+  // the one client 3 appended, fetched back by its UID
+  const uid = /APPENDUID \d+ (\d+)/.exec(replies[3])![1];
+  await clients[3].write(`u UID FETCH ${uid} BODY.PEEK[]\r\n`);
+  t.equal(sha256(await imapFetchBody(clients[3], 'u')), sha256(messages[3]), 'APPENDed message byte-exact');
+  for (const c of clients) c.close();
+});
+
+t.test('a client that goes away during a large APPEND leaves no spool file', async (t) => {
+  const c = await imapSelect(ports.imap, USER, PASS);
+  await c.write(`g APPEND INBOX {${30 * MB}}\r\n`);
+  await c.lineMatching(/^\+/);
+  await c.write(big[2].subarray(0, 5 * MB));
+  const deadline = Date.now() + 10_000;
+  while (!fs.readdirSync(spoolDir()).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.equal(fs.readdirSync(spoolDir()).length, 1, 'spooling while the literal arrives');
+  c.close();
+  await app.waitForLog('imap logout');
+  const gone = Date.now() + 10_000;
+  while (fs.readdirSync(spoolDir()).length && Date.now() < gone) await new Promise((r) => setTimeout(r, 20));
   t.same(fs.readdirSync(spoolDir()), [], 'spool file removed');
 });
