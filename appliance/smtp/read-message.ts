@@ -46,6 +46,7 @@ export class LineEnds {
     const parts: Buffer[] = [];
     let i = 0;
     let span = 0;
+    if (!chunk.length) return chunk;
     if (this.pendingCr) {
       this.pendingCr = false;
       parts.push(CRLF);
@@ -71,7 +72,7 @@ export class LineEnds {
         this.changed = true;
       }
     }
-    if (span === 0) return chunk;
+    if (!parts.length) return chunk;
     parts.push(chunk.subarray(span));
     return Buffer.concat(parts);
   }
