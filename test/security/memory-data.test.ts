@@ -133,6 +133,29 @@ t.test('10 IMAP clients FETCH BODY.PEEK[] of a 30 MB message and do not read', a
   t.equal(new Set(bodies.map(sha256)).size, 1, 'all ten the same');
 });
 
+t.test('10 IMAP clients list the folder (ENVELOPE, BODY.PEEK[HEADER]) of 30 MB messages', async (t) => {
+  await restart();
+  const clients: BinaryClient[] = [];
+  for (let i = 0; i < 10; i++) clients.push(await imapSelect(ports.imap, USER, PASS));
+  const before = memoryOf(app.pid).rss;
+  resetPeak(app.pid);
+  // messages 2..9 are the eight 30 MB ones
+  for (const c of clients) await c.write('h FETCH 2:9 (ENVELOPE BODY.PEEK[HEADER])\r\n');
+  const replies = (await Promise.all(clients.map((c) => c.lineMatching(/^h /)))).map((b) => b.toString('latin1'));
+  const grew = memoryOf(app.pid).peak - before;
+  t.comment(`peak RSS +${(grew / MB).toFixed(0)} MB for 10 x 8 header FETCHes`);
+  t.ok(grew < BOUND, `peak RSS grew ${(grew / MB).toFixed(0)} MB (bound ${BOUND / MB} MB)`);
+  for (const r of replies) {
+    t.match(r, /^h OK/m, 'done');
+    t.equal(r.match(/ENVELOPE \((NIL|"[^"]*") "big big-\d"/g)?.length, 8, 'eight envelopes with their subjects');
+    // each header literal: the trace headers, the message's four, and the blank line
+    const headers = [...r.matchAll(/BODY\[HEADER\] \{(\d+)\}\r\n/g)].map((m) => r.slice(m.index! + m[0].length, m.index! + m[0].length + Number(m[1])));
+    t.equal(headers.length, 8, 'eight header sections');
+    t.ok(headers.every((h) => /^Return-Path: [^]*\r\nSubject: big big-\d\r\nMessage-ID: <big-\d@x\.test>\r\n\r\n$/.test(h)), 'each one the whole header section, and no more');
+  }
+  for (const c of clients) c.close();
+});
+
 t.test('10 POP3 clients RETR a 30 MB message and do not read', async (t) => {
   await restart();
   // one maildrop lock per account (RFC 1939 §8): ten accounts that got the same message

@@ -2,15 +2,30 @@
 //   * n FETCH (...) ... / OK. BODY[...] / BINARY[...] (RFC 3516) without .PEEK set \Seen in a
 //   read-write mailbox; NO [UNKNOWN-CTE] when a BINARY part's encoding cannot be undone.
 import { BadArgument, list } from '../parser.ts';
-import { STREAM_MARK, isRangeItem, isWholeItem, needsContent, needsParsing, parseFetchItems, renderFetch, type FetchItem } from '../mailbox/fetch.ts';
+import { STREAM_MARK, isRangeItem, isWholeItem, needsContent, needsHeaderOnly, needsParsing, parseFetchItems, renderFetch, type FetchItem } from '../mailbox/fetch.ts';
 import { UnknownCte } from '../mailbox/binary.ts';
 import { R } from '../replies.ts';
-import type { CommandSpec } from '../types.ts';
+import type { CommandSpec, ImapSession } from '../types.ts';
 import { selected, messageSet } from './args.ts';
 import { compactSet, inSet } from '../mailbox/sequence.ts';
 
 /** Responses are written in batches of about this many bytes (fewer syscalls, bounded memory). */
 const BATCH = 64 * 1024;
+/** Messages above this size are read only up to their header when that is all the items need. */
+const HEADER_ONLY_ABOVE = 256 * 1024;
+
+/** The message, or its header section alone (when it has one that ends within the header limit). */
+async function messageBytes(s: ImapSession, blobId: string, headerOnly: boolean): Promise<Buffer | null> {
+  try {
+    if (headerOnly) {
+      const header = await (await s.env.stores.mail.content(blobId)).header();
+      if (header.subarray(-4).equals(Buffer.from('\r\n\r\n'))) return header;
+    }
+    return await s.env.stores.mail.read(blobId);
+  } catch {
+    return null;
+  }
+}
 
 export const FETCH: CommandSpec = {
   syntax: 'FETCH sequence-set (items) [(CHANGEDSINCE modseq)]',
@@ -48,6 +63,9 @@ export const FETCH: CommandSpec = {
     // back-pressure: a client that does not read holds this command, not the message in memory
     const streamed = !needsParsing(items) && items.some(isWholeItem) && !items.some(isRangeItem);
     const content = !streamed && needsContent(items);
+    // ENVELOPE / BODY[HEADER.FIELDS (…)] of a large message (a client listing a folder) read its
+    // header section, not the whole message
+    const headerOnly = content && needsHeaderOnly(items) && !items.some(isRangeItem) && !items.some(isWholeItem);
     const rangeItems = items.filter(isRangeItem);
     const setsSeen = !sel.readOnly && items.some((i) => (i.kind === 'section' || i.kind === 'binary') && i.setsSeen);
     const requested = sel.resolve(set.ranges, set.byUid);
@@ -70,7 +88,7 @@ export const FETCH: CommandSpec = {
     for (const t of targets) {
       const whole = streamed ? await s.env.stores.mail.content(t.msg.blobId).catch(() => null) : null;
       if (streamed && !whole) continue;
-      const bytes = content ? await s.env.stores.mail.read(t.msg.blobId).catch(() => null) : null;
+      const bytes = content ? await messageBytes(s, t.msg.blobId, headerOnly && t.msg.size > HEADER_ONLY_ABOVE) : null;
       if (content && !bytes) continue;
       let ranges: Map<FetchItem, Buffer> | undefined;
       if (!content && rangeItems.length) {

@@ -100,6 +100,13 @@ export const STREAM_MARK = 0x00;
 export const needsParsing = (items: FetchItem[]) =>
   items.some((i) => (i.kind === 'section' && !isRangeItem(i) && !isWholeItem(i)) || i.kind === 'binary' || i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY');
 
+/** ENVELOPE and BODY[HEADER…] of the whole message: the header section alone answers them. */
+export const isHeaderItem = (i: FetchItem) =>
+  i.kind === 'ENVELOPE' || (i.kind === 'section' && !i.section.path.length && (i.section.spec === 'HEADER' || i.section.spec === 'HEADER.FIELDS' || i.section.spec === 'HEADER.FIELDS.NOT'));
+
+/** Every item that needs the message needs only its header section. */
+export const needsHeaderOnly = (items: FetchItem[]) => items.some(isHeaderItem) && !needsParsing(items.filter((i) => !isHeaderItem(i)));
+
 /** Whether the message must be read whole (parsed), or ranges of it are enough. */
 export const needsContent = (items: FetchItem[]) =>
   items.some((i) => (i.kind === 'section' && !isRangeItem(i)) || i.kind === 'binary' || i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY');
