@@ -70,6 +70,72 @@ export function headerEnd(content: Buffer): number | null {
   return null;
 }
 
+/**
+ * topOf chunk by chunk (TOP streams the message): `push` returns the part of each chunk that
+ * belongs to the answer, and `done` once the rest of the message is not needed.
+ */
+export class TopCutter {
+  private inHeader = true;
+  private lineStart = true;
+  /** A CR at a line start in the header ended the last chunk: blank line if LF follows. */
+  private pendingCr = false;
+  private finished = false;
+  constructor(private remaining: number) {}
+
+  push(chunk: Buffer): { out: Buffer; done: boolean } {
+    if (this.finished) return { out: chunk.subarray(0, 0), done: true };
+    let pos = 0;
+    const bodyStarts = (at: number) => {
+      this.inHeader = false;
+      pos = at;
+    };
+    while (pos < chunk.length || (!this.inHeader && this.remaining === 0)) {
+      if (!this.inHeader) {
+        if (this.remaining === 0) {
+          this.finished = true;
+          return { out: chunk.subarray(0, pos), done: true };
+        }
+        const nl = chunk.indexOf(LF, pos);
+        if (nl === -1) break;
+        pos = nl + 1;
+        this.remaining--;
+        continue;
+      }
+      if (this.pendingCr) {
+        this.pendingCr = false;
+        if (chunk[pos] === LF) {
+          bodyStarts(pos + 1);
+          continue;
+        }
+      } else if (this.lineStart) {
+        if (chunk[pos] === LF) {
+          bodyStarts(pos + 1);
+          continue;
+        }
+        if (chunk[pos] === CR) {
+          if (pos + 1 === chunk.length) {
+            this.pendingCr = true;
+            pos++;
+            break;
+          }
+          if (chunk[pos + 1] === LF) {
+            bodyStarts(pos + 2);
+            continue;
+          }
+        }
+      }
+      const nl = chunk.indexOf(LF, pos);
+      if (nl === -1) {
+        this.lineStart = false;
+        break;
+      }
+      pos = nl + 1;
+      this.lineStart = true;
+    }
+    return { out: chunk, done: false };
+  }
+}
+
 /** TOP msg n (RFC 1939 §7): the header, the blank line, and the first `lines` lines of the body. */
 export function topOf(content: Buffer, lines: number): Buffer {
   const bodyStart = headerEnd(content);

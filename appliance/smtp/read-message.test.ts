@@ -1,7 +1,7 @@
-/** The streaming line-end normalizer gives the same bytes however the input is cut into chunks. */
+/** Streaming rewrites (DATA line ends, POP3 byte-stuffing and TOP) give the same bytes however the input is cut into chunks. */
 import t from 'tap';
 import { LineEnds, normalizeLineEndings } from './read-message.ts';
-import { DotStuffer, dotStuff } from '../pop3/message-format.ts';
+import { DotStuffer, TopCutter, dotStuff, topOf } from '../pop3/message-format.ts';
 
 /** The whole-buffer rule: every LF not after CR, every CR not before LF, becomes CRLF. */
 function reference(buf: Buffer): Buffer {
@@ -39,4 +39,20 @@ t.test('DotStuffer: every split point gives the whole-buffer result', async (t) 
   }
   t.equal(dotStuff(Buffer.from('.a\r\nb')).toString(), '..a\r\nb\r\n.\r\n');
   t.equal(dotStuff(Buffer.alloc(0)).toString(), '.\r\n');
+});
+
+t.test('TopCutter: every split point gives topOf', async (t) => {
+  const msgs = ['A: 1\r\nB: 2\r\n\r\nl1\r\nl2\r\nl3\r\n', 'A: 1\nB: 2\n\nbody\nmore\n', 'A: 1\r\nno blank line', '\r\nbody only\r\nx\r\n', 'A: 1\r\n\rX: y\r\n\r\nb1\r\nb2'].map((x) => Buffer.from(x, 'latin1'));
+  for (const m of msgs) {
+    for (const n of [0, 1, 2, 99]) {
+      const want = topOf(m, n);
+      for (let cut = 0; cut <= m.length; cut++) {
+        const c = new TopCutter(n);
+        const a = c.push(m.subarray(0, cut));
+        const parts = [a.out];
+        if (!a.done) parts.push(c.push(m.subarray(cut)).out);
+        t.same(Buffer.concat(parts), want, `${JSON.stringify(m.toString('latin1'))} TOP ${n} cut at ${cut}`);
+      }
+    }
+  }
 });

@@ -185,6 +185,10 @@ t.test('10 POP3 clients RETR a 30 MB message and do not read', async (t) => {
     const body = unstuff(raw.subarray(raw.indexOf('\r\n') + 2));
     t.equal(sha256(body.subarray(body.length - big[0].length)), want, 'whole message once read');
   }
+  // TOP of the 30 MB message: its header section, read without the rest
+  await clients[0].write('TOP 1 0\r\n');
+  const top = (await clients[0].endingWith(Buffer.from('\r\n.\r\n'))).toString('latin1');
+  t.match(top, /^\+OK[^\r]*\r\nReturn-Path: [^]*\r\nSubject: big big-0\r\nMessage-ID: <big-0@x\.test>\r\n\r\n\.\r\n$/, 'TOP 1 0 is the header section');
   for (const c of clients) c.close();
 });
 
