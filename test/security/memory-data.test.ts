@@ -42,6 +42,8 @@ async function settled(pid: number): Promise<void> {
 
 let app: ApplianceProcess;
 let configFile: string;
+// a test run cut short (tap's timeout) skips teardowns: the appliance must not outlive it
+process.on('exit', () => app?.child.kill('SIGKILL'));
 
 /**
  * A fresh appliance process on the same data directory: each measurement starts from its own
