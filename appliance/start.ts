@@ -9,6 +9,7 @@ import type { AppConfig } from '../core/config/schema.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { openStore } from './store/open.ts';
 import { recordRefusedIpsInHistory } from './config-repo/snapshot/refused-history.ts';
+import { cleanSpool, spoolDirOf } from './store/spool.ts';
 import { DirectoryCache } from './delivery/directory-cache.ts';
 import type { DeliveryService } from './delivery/service.ts';
 import { gateDelivery, startCluster } from './cluster/start-cluster.ts';
@@ -86,6 +87,9 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
   try {
     const stores = await openStore(config.store, dataDir, { nodeName: config.node.name, log });
     opened.push(() => stores.close());
+    // messages that were being received when an earlier run stopped: never acknowledged, gone
+    const spooled = cleanSpool(spoolDirOf(dataDir));
+    if (spooled) log.warn({ files: spooled, dir: spoolDirOf(dataDir) }, 'removed spool files left by an interrupted run');
     // issue 6: IPs the mail filter refuses at runtime are committed to the config history
     const refusedHistory = recordRefusedIpsInHistory(stores, dataDir, log);
     opened.push(() => refusedHistory.flush());

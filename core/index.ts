@@ -7,4 +7,5 @@ export type { Verdict } from './verdict.ts';
 export { next, accept, reject, tempfail, disconnect } from './verdict.ts';
 export type { Connection, Transaction, Recipient, SessionState } from './session.ts';
 export { ReplyError, ENHANCED } from './errors.ts';
+export { MessageContent, wholeMessage, messageHeader } from './store/content.ts';
 export { definePolicyTests, type PolicyTests, type PolicyCase, type PolicyExpectation } from '../appliance/config-repo/policy-cases.ts';

@@ -3,6 +3,7 @@
  */
 import type { Logger } from './log.ts';
 import type { OutboundItem } from './store/ports.ts';
+import type { MessageContent } from './store/content.ts';
 
 /**
  * Per-plugin session state. Empty here; each plugin adds its own typed slot by module
@@ -84,7 +85,13 @@ export interface Transaction {
    * the `queue` hook and committed together with the message, before the 250.
    */
   outbound?: OutboundItem[];
-  /** Message bytes once DATA has ended (CRLF line endings, dot-unstuffed). */
+  /**
+   * Message bytes once DATA has ended (CRLF line endings, dot-unstuffed), when the message is
+   * held in memory (up to smtp.spoolThreshold). A larger message is spooled to disk and only
+   * `content` is set: read its header with `content.header()`, stream it with
+   * `content.stream()`, or load it with `wholeMessage(tx)` where a plugin truly needs it all.
+   * A plugin that replaces the message sets `message` (the stored copy is then built from it).
+   */
   message?: Buffer;
   /**
    * Results of sender authentication, when a plugin checked it (mail-auth: RFC 7208 SPF and
@@ -93,6 +100,8 @@ export interface Transaction {
    * is likely forged (backscatter).
    */
   authentication?: { spf: string | null; dmarc: string | null };
+  /** The message as received, in memory or spooled (set with `message` at DATA end). */
+  content?: MessageContent;
   state: Partial<SessionState>;
   notes: Record<string, unknown>;
 }

@@ -11,6 +11,7 @@ import { startTestAppliance, seedAccounts, inbox, tempDir, type TestAppliance } 
 import { smtpSteps } from './helpers/smtp-script.ts';
 import { startClamd, EICAR } from './helpers/clamd.ts';
 import { commonPort } from './helpers/sink.ts';
+import { smtpSend } from './helpers/big-mail.ts';
 
 const b64 = (s: string | Buffer) => (Buffer.from(s).toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
 const HASHED = Buffer.from('this exact attachment is a known bad file\n');
@@ -59,6 +60,28 @@ t.test('with a real clamd', async (t) => {
     t.ok(logged.some((f) => fs.readFileSync(path.join(dataDir, 'viruslog', f), 'latin1').includes('Subject: nested')));
     t.match(await send(app, MESSAGES.plain, '127.0.0.9'), [250], 'AV-3: an exempt IP is not scanned');
     t.equal((await inbox(app, 'bob@example.test')).length, 2);
+  });
+
+  t.test('a message spooled to disk (over smtp.spoolThreshold) is streamed to clamd whole', async (t) => {
+    const dataDir = tempDir();
+    const app = await startTestAppliance({
+      smtp: { spoolThreshold: 64 * 1024 },
+      plugins: [{ name: 'antivirus', options: { clamd: { socket: clamd.socket }, viruslog: true } }],
+    }, dataDir);
+    t.teardown(() => app.close());
+    await seedAccounts(app, 'example.test', ['bob']);
+    const filler = `${'clean filler line of a large message'.padEnd(76, '.')}\r\n`.repeat(30_000); // ~2.3 MB
+    const big = (text: string) => smtpSend(app.smtpPort, 'x@client.test', 'bob@example.test', Buffer.from(text, 'latin1'));
+    t.match(await big(`Subject: big infected\r\n\r\n${filler}${EICAR}\r\n`), /^554 5\.7\.1 .*Test\.EICAR\.UNOFFICIAL/, 'EICAR after 2 MB is found');
+    const logged = fs.readdirSync(path.join(dataDir, 'viruslog')).filter((f) => f.endsWith('.eml'));
+    t.equal(logged.length, 1, 'the refused message is in the viruslog');
+    t.ok(fs.readFileSync(path.join(dataDir, 'viruslog', logged[0]), 'latin1').endsWith(`${EICAR}\r\n`), 'whole');
+    t.match(await big(`Subject: big clean\r\n\r\n${filler}`), /^250 /, 'a clean one passes');
+    const box = await inbox(app, 'bob@example.test');
+    t.equal(box.length, 1);
+    t.match(box[0].content, /\r\nX-Virus-Scanned: ClamAV on mail\.test\r\nSubject: big clean\r\n/);
+    t.ok(box[0].content.endsWith(filler), 'stored whole');
+    t.same(fs.readdirSync(path.join(dataDir, 'spool')), [], 'no spool file left');
   });
 
   t.test('over TCP; a hung clamd times out to 451 instead of hanging', async (t) => {

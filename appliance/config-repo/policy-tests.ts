@@ -27,6 +27,7 @@ import { REPLIES, verdictToReply } from '../smtp/replies.ts';
 import { RouteTable } from '../http/routes.ts';
 import { resolvePlugin } from '../runtime/resolve-plugin.ts';
 import type { PolicyCase, PolicyExpectation, PolicyTests } from './policy-cases.ts';
+import { MessageContent } from '../../core/store/content.ts';
 
 export interface PolicyFailure {
   /** The case's name, or `cases[i]` with its envelope. */
@@ -248,5 +249,5 @@ async function runCase(c: PolicyCase, x: CaseContext): Promise<Outcome> {
   stopOn('end of DATA (queue)', await x.hooks.run('queue', { conn, tx }));
   const content = assembleMessage(tx.message, [], tx.addedHeaders, tx.removedHeaders);
   const local = await planLocalDelivery(x.hooks, { conn, tx }, content);
-  return { kind: 'accepted', contents: [content, ...local.deliveries.map((d) => d.content)] };
+  return { kind: 'accepted', contents: [content, ...(await Promise.all(local.deliveries.map((d) => MessageContent.from(d.content).toBuffer())))] };
 }

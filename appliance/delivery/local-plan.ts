@@ -5,6 +5,7 @@
 import type { HookRunner, LocalDeliveryPlan } from '../../core/hooks.ts';
 import type { Connection, Transaction } from '../../core/session.ts';
 import type { Delivery, OutboundItem } from '../../core/store/ports.ts';
+import { MessageContent } from '../../core/store/content.ts';
 
 export interface LocalWork {
   deliveries: Delivery[];
@@ -30,13 +31,28 @@ function group(plans: { accountId: number; plan: LocalDeliveryPlan }[], internal
   return [...byKey.values()];
 }
 
+/**
+ * Without local_delivery hooks every account gets the message as it is (a spooled message is
+ * copied by the store, never loaded). The hooks (per-account filter, forward, auto-reply) work
+ * on a Buffer: with them a spooled message is loaded (bounded by smtp.maxMessageSize).
+ */
 export async function planLocalDelivery(
   hooks: HookRunner,
   ctx: { conn?: Connection; tx: Transaction },
-  content: Buffer,
+  input: Buffer | MessageContent,
 ): Promise<LocalWork> {
   const internalDate = new Date();
   const seen = new Set<number>();
+  if (!hooks.has('local_delivery')) {
+    const accountIds: number[] = [];
+    for (const rcpt of ctx.tx.rcptTo) {
+      if (!rcpt.local || rcpt.accountId === undefined || seen.has(rcpt.accountId)) continue;
+      seen.add(rcpt.accountId);
+      accountIds.push(rcpt.accountId);
+    }
+    return { deliveries: accountIds.length ? [{ accountIds, content: input, mailbox: 'INBOX', internalDate }] : [], outbound: [] };
+  }
+  const content = await MessageContent.from(input).toBuffer();
   const plans: { accountId: number; plan: LocalDeliveryPlan }[] = [];
   for (const rcpt of ctx.tx.rcptTo) {
     if (!rcpt.local || rcpt.accountId === undefined || seen.has(rcpt.accountId)) continue;

@@ -32,7 +32,7 @@ export async function dispatch(s: ImapSession & Counters, ev: ReaderEvent): Prom
     if (!(err instanceof ParseError)) throw err;
     return badCommand(s, err.tag ? tagged(err.tag, bad(err.message)) : R.untaggedBad(err.message));
   }
-  const cmd: Command = { tag: parsed.tag, verb: parsed.verb, uid: false, args: parsed.args };
+  const cmd: Command = { tag: parsed.tag, verb: parsed.verb, uid: false, args: parsed.args, spooled: ev.spooled };
   if (cmd.verb === 'UID') {
     const sub = cmd.args[0];
     cmd.verb = sub?.t === 'atom' ? sub.v.toUpperCase() : '';
@@ -60,6 +60,8 @@ export async function dispatch(s: ImapSession & Counters, ev: ReaderEvent): Prom
       }
     }
   }
+  // spooled literals (APPEND) are gone before the client hears the command is done
+  for (const lit of cmd.spooled ?? []) await lit.dispose();
   if (!result || s.closed) return;
   if (result.status === 'BAD') s.badCommands++;
   if (s.selected && result.status !== 'BAD') await s.flushUpdates(!(spec.holdExpunge && !cmd.uid));

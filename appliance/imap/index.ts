@@ -32,6 +32,8 @@ export interface ImapContext {
   log: Logger;
   hostname: string;
   limits?: Partial<ImapLimits>;
+  /** Where APPEND literals over imap.spoolThreshold wait on disk (`<dataDir>/spool`). */
+  spoolDir: string;
   /** Where connections come from (default: servers of their own; the config runtime lends its sockets). */
   sockets?: SocketSource;
 }
@@ -55,6 +57,7 @@ export async function startImap(ctx: ImapContext): Promise<ImapService> {
     secureContext: secureContext(ctx.tls),
     limits: { ...DEFAULT_LIMITS, ...ctx.limits },
     log,
+    spoolDir: ctx.spoolDir,
   };
   return startSessionListeners({
     service: 'imap',

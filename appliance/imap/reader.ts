@@ -5,8 +5,32 @@
  * line, so a command leaves the reader whole. Line and literal sizes are bounded.
  */
 
+import type { MessageContent } from '../../core/store/content.ts';
+import type { SpoolWriter } from '../store/spool.ts';
+
+/**
+ * A literal over the spool threshold, written to a spool file as it arrived; in the command's
+ * bytes it stands as an empty literal (`{0}`), and `spooled` lists them in order.
+ */
+export interface SpooledLiteral {
+  size: number;
+  /** The literal held a NUL byte (allowed only in a literal8). */
+  nul: boolean;
+  content: Promise<MessageContent>;
+  /** Removes the spool file (the session calls it once the command is done). */
+  dispose(): Promise<void>;
+}
+
+export interface LiteralSpool {
+  /** Literals over this size are spooled. */
+  threshold: number;
+  open(): SpoolWriter;
+  /** Every spooled literal, as it starts (the session removes what is left when it ends). */
+  started(lit: SpooledLiteral): void;
+}
+
 export type ReaderEvent =
-  | { kind: 'command'; data: Buffer }
+  | { kind: 'command'; data: Buffer; spooled?: SpooledLiteral[] }
   /** A synchronizing literal was refused: the client will not send it; answer the tag. */
   | { kind: 'refused'; tag: string; size: number }
   /** Unrecoverable: a line or non-synchronizing literal over the limit. Close the connection. */
@@ -26,6 +50,9 @@ export class CommandReader {
   /** Bytes of literal still expected. */
   private literal = 0;
   private failed = false;
+  /** The literal being spooled, and those of this command that were. */
+  private sink: { writer: SpoolWriter; lit: SpooledLiteral } | null = null;
+  private spooled: SpooledLiteral[] = [];
 
   constructor(
     private readonly limits: ReaderLimits,
@@ -33,7 +60,13 @@ export class CommandReader {
     private readonly onContinue: () => void,
     /** The current literal limit (e.g. small before authentication). */
     private readonly literalLimit: () => number = () => limits.maxLiteralOctets,
+    private readonly spool?: LiteralSpool,
   ) {}
+
+  /** A spool write is under way: the caller should stop reading the socket until it is done. */
+  get spoolBusy(): boolean {
+    return !!this.sink?.writer.busy;
+  }
 
   /** Drops what is buffered (STARTTLS: nothing sent before the handshake is executed). */
   clear(): number {
@@ -43,7 +76,16 @@ export class CommandReader {
     this.line = [];
     this.lineSize = 0;
     this.literal = 0;
+    this.dropSpooled();
     return n;
+  }
+
+  /** Removes the spool files of a command that was never completed. */
+  dropSpooled(): void {
+    for (const lit of this.spooled) void lit.dispose();
+    if (this.sink) void this.sink.lit.dispose();
+    this.spooled = [];
+    this.sink = null;
   }
 
   push(chunk: Buffer): ReaderEvent[] {
@@ -52,10 +94,17 @@ export class CommandReader {
     while (i < chunk.length && !this.failed) {
       if (this.literal > 0) {
         const take = Math.min(this.literal, chunk.length - i);
-        this.pending.push(chunk.subarray(i, i + take));
-        this.pendingSize += take;
+        const piece = chunk.subarray(i, i + take);
+        if (this.sink) {
+          this.sink.writer.write(piece);
+          if (!this.sink.lit.nul && piece.includes(0)) this.sink.lit.nul = true;
+        } else {
+          this.pending.push(piece);
+          this.pendingSize += take;
+        }
         this.literal -= take;
         i += take;
+        if (this.literal === 0 && this.sink) this.endSpool();
         continue;
       }
       const nl = chunk.indexOf(0x0a, i);
@@ -92,7 +141,10 @@ export class CommandReader {
       this.pending = [];
       this.pendingSize = 0;
       const trimmed = data.subarray(0, data.length - (data.length >= 2 && data[data.length - 2] === 0x0d ? 2 : 1));
-      return { kind: 'command', data: trimmed };
+      if (!this.spooled.length) return { kind: 'command', data: trimmed };
+      const spooled = this.spooled;
+      this.spooled = [];
+      return { kind: 'command', data: trimmed, spooled };
     }
     const size = Number(m[1]);
     const sync = m[2] !== '+';
@@ -108,8 +160,37 @@ export class CommandReader {
       return { kind: 'refused', tag: (sp > 0 ? head.subarray(0, sp) : head).toString('latin1'), size };
     }
     this.literal = size;
+    if (this.spool && size > this.spool.threshold) this.startSpool(raw, m[0], size);
     if (sync) this.onContinue();
     if (size === 0) return null;
     return null;
+  }
+
+  /** The literal goes to a spool file; the command's bytes get an empty literal in its place. */
+  private startSpool(raw: Buffer, announcement: string, size: number): void {
+    const line = this.pending.pop()!;
+    const head = line.subarray(0, raw.length - Buffer.byteLength(announcement, 'latin1'));
+    const empty = Buffer.concat([head, Buffer.from('{0}\r\n')]);
+    this.pending.push(empty);
+    this.pendingSize += empty.length - line.length;
+    const writer = this.spool!.open();
+    let content: Promise<MessageContent> | null = null;
+    const lit: SpooledLiteral = {
+      size,
+      nul: false,
+      get content() {
+        return (content ??= writer.finish());
+      },
+      dispose: () => writer.dispose(),
+    };
+    this.sink = { writer, lit };
+    this.spool!.started(lit);
+  }
+
+  private endSpool(): void {
+    const { lit } = this.sink!;
+    void lit.content.catch(() => undefined); // finished now; a failure is seen by the command
+    this.spooled.push(lit);
+    this.sink = null;
   }
 }

@@ -11,7 +11,8 @@ import type { MailboxChange } from '../../core/store/notifications.ts';
 import { upgradeToTls } from '../net/tls-upgrade.ts';
 import { dispatch } from './dispatch.ts';
 import type { SelectedMailbox } from './mailbox/selected.ts';
-import { CommandReader, type ReaderEvent } from './reader.ts';
+import { CommandReader, type ReaderEvent, type SpooledLiteral } from './reader.ts';
+import { SpoolWriter } from '../store/spool.ts';
 import { capabilities, R } from './replies.ts';
 import type { ImapEnv, ImapSession, ImapState } from './types.ts';
 import type { PeerInfo } from '../net/session-listeners.ts';
@@ -33,6 +34,8 @@ export class Session implements ImapSession {
   readonly ending: Promise<void>;
 
   private socket: net.Socket;
+  /** Literals spooled to disk whose command has not finished (removed when the session ends). */
+  private readonly spooled = new Set<SpooledLiteral>();
   private readonly reader: CommandReader;
   private readonly input: InputQueue<ReaderEvent>;
   private changeWaiters: (() => void)[] = [];
@@ -68,6 +71,19 @@ export class Session implements ImapSession {
       { maxLineOctets: env.config.maxLineOctets, maxLiteralOctets: env.config.maxMessageSize },
       () => void this.send(R.continueLiteral()),
       () => (this.state === 'notauth' ? env.limits.maxPreauthLiteral : env.config.maxMessageSize),
+      {
+        threshold: env.config.spoolThreshold,
+        // a write to the spool file under way pauses the socket (received()); done, it reads on
+        open: () => new SpoolWriter(env.spoolDir, 0, () => this.socket.resume()),
+        started: (lit) => {
+          this.spooled.add(lit);
+          const dispose = lit.dispose;
+          lit.dispose = () => {
+            this.spooled.delete(lit);
+            return dispose();
+          };
+        },
+      },
     );
     this.socket = socket;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -232,6 +248,7 @@ export class Session implements ImapSession {
       this.input.push(ev);
       this.poke();
     }
+    if (this.reader.spoolBusy) this.socket.pause();
   }
 
   private async serve(): Promise<void> {
@@ -241,6 +258,8 @@ export class Session implements ImapSession {
       } catch (err) {
         this.conn.log.error({ err }, 'imap command failed');
         await this.send(R.untaggedBad('Internal error'));
+      } finally {
+        if (ev.kind === 'command') for (const lit of ev.spooled ?? []) await lit.dispose();
       }
     }
   }
@@ -254,6 +273,9 @@ export class Session implements ImapSession {
     this.socket.destroy();
     this.input.end();
     this.poke();
+    // spool files of literals still arriving or of commands that will not run
+    this.reader.dropSpooled();
+    for (const lit of [...this.spooled]) void lit.dispose();
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.unsubscribeShared?.();

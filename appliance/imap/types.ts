@@ -2,6 +2,7 @@
  * Types shared by the IMAP listener, its session and its command modules. Commands see the
  * session only through `ImapSession`, never the socket.
  */
+import type { SpooledLiteral } from './reader.ts';
 import type tls from 'node:tls';
 import type { AppConfig } from '../../core/config/schema.ts';
 import type { HookRunner } from '../../core/hooks.ts';
@@ -34,6 +35,8 @@ export interface ImapEnv {
   secureContext: tls.SecureContext;
   limits: ImapLimits;
   log: Logger;
+  /** Where literals over imap.spoolThreshold (APPEND) wait on disk. */
+  spoolDir: string;
 }
 
 /** A tagged completion (RFC 3501 §7.1). */
@@ -50,6 +53,8 @@ export interface Command {
   /** The command came as `UID <verb>`. */
   uid: boolean;
   args: Token[];
+  /** Literals spooled to disk, in order; each stands in `args` as an empty literal. */
+  spooled?: SpooledLiteral[];
 }
 
 export interface ImapSession {

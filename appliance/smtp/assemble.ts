@@ -3,6 +3,7 @@
  * delivery, Received by every server), then headers added by plugins, then the original
  * message without the headers plugins removed.
  */
+import { MessageContent } from '../../core/store/content.ts';
 
 /** Index where the header block ends (start of the blank line), or -1 if none. */
 function headerEnd(msg: Buffer): number {
@@ -40,4 +41,23 @@ export function assembleMessage(
 ): Buffer {
   const top = [...trace, ...added].map((h) => `${h.name}: ${h.value}\r\n`).join('');
   return Buffer.concat([Buffer.from(top, 'utf8'), removeHeaders(original, removed)]);
+}
+
+/**
+ * assembleMessage for content that may be spooled: only the header section is read (to drop
+ * removed headers); the body stays where it is, as a range of the spool file.
+ */
+export async function assembleContent(
+  original: MessageContent,
+  trace: { name: string; value: string }[],
+  added: { name: string; value: string }[],
+  removed: string[],
+): Promise<MessageContent> {
+  if (original.buffer) return MessageContent.of(assembleMessage(original.buffer, trace, added, removed));
+  const top = Buffer.from([...trace, ...added].map((h) => `${h.name}: ${h.value}\r\n`).join(''), 'utf8');
+  if (!removed.length) return original.prepend(top);
+  const header = await original.header();
+  // a header section without its end within the limit: done on the whole message
+  if (!header.subarray(-4).equals(Buffer.from('\r\n\r\n'))) return MessageContent.of(assembleMessage(await original.toBuffer(), trace, added, removed));
+  return new MessageContent([top, removeHeaders(header, removed), ...original.slice(header.length).segments]);
 }

@@ -13,4 +13,6 @@ export interface SmtpContext {
   tls: TlsMaterial;
   log: Logger;
   directory: DirectoryCache;
+  /** Where messages over smtp.spoolThreshold wait, on disk, until they are stored. */
+  spoolDir: string;
 }

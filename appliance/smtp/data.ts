@@ -5,10 +5,11 @@
 import type { Readable } from 'node:stream';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { SmtpContext } from './context.ts';
-import { connectionOf } from './session.ts';
+import { connectionOf, onSessionClose } from './session.ts';
 import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
-import { normalizeLineEndings, readMessage } from './read-message.ts';
-import { assembleMessage } from './assemble.ts';
+import { readMessage, type ReadResult } from './read-message.ts';
+import { assembleContent } from './assemble.ts';
+import { MessageContent } from '../../core/store/content.ts';
 import { MessageLimitScanner } from './message-limits.ts';
 import { renderReceived, receivedProtocol } from '../../policies/received-template.ts';
 import { ReplyError } from '../../core/errors.ts';
@@ -51,7 +52,7 @@ async function checkQuotas(ctx: SmtpContext, tx: Transaction, size: number): Pro
   throw over === local && local === tx.rcptTo.length ? REPLIES.overQuota(tx.rcptTo[0].address) : REPLIES.someOverQuota();
 }
 
-async function commit(ctx: SmtpContext, conn: Connection, tx: Transaction, content: Buffer): Promise<string> {
+async function commit(ctx: SmtpContext, conn: Connection, tx: Transaction, content: MessageContent): Promise<string> {
   // TX-5: with forwardAllToGateway this node keeps no mailboxes; everything goes to the gateway
   const keepLocal = !ctx.config.delivery.forwardAllToGateway;
   // addresses a plugin handled itself (handledBy: a mailing list) are neither stored nor queued here
@@ -70,6 +71,10 @@ export function onData(ctx: SmtpContext) {
   return (stream: SMTPServerDataStream, session: SMTPServerSession, done: (err?: Error | null, message?: string) => void): void => {
     const conn = connectionOf(session);
     const tx = conn.transaction!;
+    // the client going away mid-DATA ends nothing by itself: abort the read (and its spool file)
+    const gone = new AbortController();
+    const unsubscribe = onSessionClose(session, () => gone.abort());
+    let read: ReadResult | undefined;
     (async () => {
       const pre = verdictToReply(await ctx.hooks.run('data', { conn, tx }));
       if (pre) {
@@ -77,27 +82,41 @@ export function onData(ctx: SmtpContext) {
         throw new ReplyError(pre.code, pre.enhanced, pre.message);
       }
       const scanner = new MessageLimitScanner(ctx.config.message);
-      const read = await readMessage(stream as unknown as Readable & { sizeExceeded?: boolean }, scanner);
+      read = await readMessage(stream as unknown as Readable & { sizeExceeded?: boolean }, {
+        spoolDir: ctx.spoolDir, spoolThreshold: ctx.config.smtp.spoolThreshold, bareLf: ctx.config.smtp.bareLf, signal: gone.signal,
+        observe: (chunk) => scanner.push(chunk), discard: () => !!scanner.violation,
+      });
       // smtp-server answers 552 itself when the size limit was exceeded
       if (read.sizeExceeded) return '';
       const overLimit = scanner.end();
       if (overLimit) throw REPLIES.messageLimit(overLimit);
       if (read.bareLf && ctx.config.smtp.bareLf === 'reject') throw REPLIES.bareLf();
-      tx.message = read.bareLf ? normalizeLineEndings(read.message) : read.message;
+      tx.content = read.content;
+      tx.message = read.content.buffer;
+      // Haraka plugins read transaction.body / message_stream synchronously: they get the whole message
+      if (ctx.config.haraka.plugins.length) tx.message ??= await read.content.toBuffer();
       for (const hook of ['data_post', 'queue'] as const) {
         const reply = verdictToReply(await ctx.hooks.run(hook, { conn, tx }));
         if (reply) throw new ReplyError(reply.code, reply.enhanced, reply.message);
       }
-      const content = assembleMessage(tx.message, traceHeaders(ctx, conn, tx, session), tx.addedHeaders, tx.removedHeaders);
-      await checkQuotas(ctx, tx, content.length);
+      // a plugin may have replaced the message (tx.message); else the spooled content is used
+      const original = tx.message ? MessageContent.of(tx.message) : tx.content;
+      const content = await assembleContent(original, traceHeaders(ctx, conn, tx, session), tx.addedHeaders, tx.removedHeaders);
+      await checkQuotas(ctx, tx, content.size);
       const id = await commit(ctx, conn, tx, content);
-      conn.log.info({ id, from: tx.mailFrom.address, rcpt: tx.rcptTo.map((r) => r.address), size: content.length }, 'message accepted');
+      conn.log.info({ id, from: tx.mailFrom.address, rcpt: tx.rcptTo.map((r) => r.address), size: content.size, spooled: !read.content.buffer }, 'message accepted');
       await ctx.hooks.run('queue_ok', { conn, tx, queueId: id });
       return REPLIES.queued(id);
-    })().then(
+    })().finally(async () => {
+      unsubscribe();
+      await read?.dispose();
+      // nothing may still point at the removed spool file
+      if (tx.content && !tx.content.buffer) tx.content = undefined;
+    }).then(
       (msg) => done(null, msg),
       (err) => {
-        if (!(err instanceof ReplyError)) conn.log.error({ err }, 'message not stored');
+        if (gone.signal.aborted) conn.log.info({ id: tx.id }, 'client went away during DATA, nothing stored');
+        else if (!(err instanceof ReplyError)) conn.log.error({ err }, 'message not stored');
         else conn.log.info({ code: err.code, reason: err.reason }, 'message refused');
         done(toSmtpError(err instanceof ReplyError ? err : REPLIES.storeFailed()));
       },

@@ -5,7 +5,7 @@ import { parseListener, type ListenerSpec } from '../net/listener-spec.ts';
 import { listenOwn, type BoundSocket, type SocketSource } from '../net/session-listeners.ts';
 import { BRIDGE, installCommandHooks } from './command-hooks.ts';
 import { commandBridge } from './bridge.ts';
-import { createConnection, connectionOf } from './session.ts';
+import { createConnection, connectionOf, sessionClosed } from './session.ts';
 import { onAuth } from './auth.ts';
 import { onMailFrom, onRcptTo } from './envelope.ts';
 import { onData } from './data.ts';
@@ -74,6 +74,7 @@ function options(ctx: SmtpContext, spec: ListenerSpec): SMTPServerOptions {
     onRcptTo: onRcptTo(ctx),
     onData: onData(ctx),
     onClose(session: SMTPServerSession) {
+      sessionClosed(session);
       let conn;
       try {
         conn = connectionOf(session);

@@ -28,6 +28,22 @@ export function createConnection(session: SMTPServerSession, log: Logger): Conne
   return conn;
 }
 
+const closeListeners = new WeakMap<object, Set<() => void>>();
+
+/** Calls `fn` when the session's connection closes (smtp-server's onClose); returns an unsubscribe. */
+export function onSessionClose(session: object, fn: () => void): () => void {
+  let set = closeListeners.get(session);
+  if (!set) closeListeners.set(session, (set = new Set()));
+  set.add(fn);
+  return () => set.delete(fn);
+}
+
+/** smtp-server's onClose: a DATA in flight never ends by itself then (its stream is unpiped). */
+export function sessionClosed(session: object): void {
+  for (const fn of closeListeners.get(session) ?? []) fn();
+  closeListeners.delete(session);
+}
+
 export function connectionOf(session: object): Connection {
   const conn = connections.get(session);
   if (!conn) throw new Error('SMTP session without a connection');

@@ -17,6 +17,11 @@ export const ImapConfig = Type.Object({
   allowInsecureAuth: Type.Boolean({ default: false }),
   /** APPENDLIMIT (RFC 7889) and the largest literal accepted, in bytes. */
   maxMessageSize: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024 }),
+  /**
+   * A literal (APPEND's message) over this size is written to a spool file under the data
+   * directory as it arrives instead of being held in memory.
+   */
+  spoolThreshold: Type.Integer({ minimum: 0, default: 1024 * 1024 }),
   /** Longest command line (without literals), in bytes. */
   maxLineOctets: Type.Integer({ minimum: 1024, default: 64 * 1024 }),
   /** RFC 3501 §5.4: the autologout timer is at least 30 minutes. */

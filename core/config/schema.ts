@@ -29,6 +29,12 @@ export const SmtpConfig = Type.Object({
   maxSessions: Type.Integer({ minimum: 0, default: 0 }),
   /** RX-7: message size limit, announced with SIZE (RFC 1870). */
   maxMessageSize: Type.Integer({ minimum: 0, default: 0 }),
+  /**
+   * A message being received (DATA) stays in memory up to this size; a larger one is written to
+   * a spool file under the data directory as it arrives, so memory per session does not grow
+   * with the message (IMAP APPEND uses imap.spoolThreshold).
+   */
+  spoolThreshold: Type.Integer({ minimum: 0, default: 1024 * 1024 }),
   /** RX-7: recipients per message, 0 = unlimited (RFC 5321 §4.5.3.1.8 asks for at least 100). */
   maxRecipients: Type.Integer({ minimum: 0, default: 100 }),
   /** RX-2: answer VRFY/EXPN (true) or refuse them with 502. */

@@ -1,4 +1,5 @@
 import type { ChangeNotifier } from './notifications.ts';
+import type { MessageContent } from './content.ts';
 
 /**
  * Store interfaces (ports). The embedded store (SQLite + files) implements them in
@@ -102,7 +103,8 @@ export interface MessageMeta {
 /** One message for one or more local mailboxes (the INBOX of each account by default). */
 export interface Delivery {
   accountIds: number[];
-  content: Buffer;
+  /** In memory, or a MessageContent the store copies by streaming (a spooled message). */
+  content: Buffer | MessageContent;
   internalDate: Date;
   mailbox?: string;
   flags?: string[];
@@ -111,7 +113,7 @@ export interface Delivery {
 export interface OutboundItem {
   mailFrom: string;
   recipients: string[];
-  content: Buffer;
+  content: Buffer | MessageContent;
 }
 
 export interface MailStore {
@@ -128,6 +130,11 @@ export interface MailStore {
   /** Sum of the sizes of every message of the account (quota). */
   usage(accountId: number): Promise<number>;
   read(blobId: string): Promise<Buffer>;
+  /**
+   * The message without reading it into memory where the store can (a blob file): stream it
+   * with `stream()` (FETCH BODY[], RETR), take its header with `header()`.
+   */
+  content(blobId: string): Promise<MessageContent>;
   /** Removes messages by UID; returns the removed UIDs. */
   expunge(mailboxId: number, uids: number[]): Promise<number[]>;
 }
@@ -258,7 +265,7 @@ export interface FolderStore {
    * caller, so later sessions do not see them as recent. An empty claim has first = next.
    */
   claimRecent(mailboxId: number): Promise<{ first: number; next: number }>;
-  append(mailboxId: number, content: Buffer, flags: string[], internalDate: Date): Promise<{ uid: number; uidValidity: number }>;
+  append(mailboxId: number, content: Buffer | MessageContent, flags: string[], internalDate: Date): Promise<{ uid: number; uidValidity: number }>;
   /** Copies messages (sharing their blobs); returns [sourceUid, newUid] pairs. */
   copy(fromMailboxId: number, uids: number[], toMailboxId: number): Promise<{ uidValidity: number; pairs: [number, number][] }>;
   /** Moves messages atomically (RFC 6851). */

@@ -6,6 +6,7 @@
  * 451 (default) or accepted with `X-Virus-Status: Unscanned`. Exempt IPs are not scanned.
  * Signature updates are ClamAV's own freshclam (README, "Antivirus").
  */
+import { wholeMessage } from '../../core/store/content.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import { ipMatcher } from '../mailfilter/exempt.ts';
 import { folderPath, saveCopy } from '../mailfilter/folder-copy.ts';
@@ -27,10 +28,11 @@ export default definePlugin({
     api.log.info({ clamd: o.clamd.socket ?? `${o.clamd.host}:${o.clamd.port}`, onError: o.onError }, 'antivirus loaded');
 
     api.hook('data_post', async ({ conn, tx }) => {
-      if (!tx.message || exempt(conn.remoteAddress)) return;
+      if (!(tx.message || tx.content) || exempt(conn.remoteAddress)) return;
       let result;
       try {
-        result = await scanner.scan(tx.message);
+        // a spooled message is streamed to clamd from its spool file
+        result = await scanner.scan(tx.message ?? tx.content!);
       } catch (err) {
         conn.log.error({ err: (err as Error).message }, 'virus scan failed');
         if (o.onError === 'tempfail') return R.scannerDown();
@@ -43,11 +45,12 @@ export default definePlugin({
       }
       conn.log.warn({ viruses: result.viruses, from: tx.mailFrom.address, rcpt: tx.rcptTo.map((r) => r.address) }, 'virus found, message refused');
       // a config check keeps no copy and notifies nobody: it refuses, as the policy says, and that is all
-      if (o.viruslog && api.mode === 'serve') await saveCopy(logDir, tx.id, tx.message);
+      const message = (await wholeMessage(tx))!;
+      if (o.viruslog && api.mode === 'serve') await saveCopy(logDir, tx.id, message);
       if (o.notify?.enabled && api.mode === 'serve') {
         const detection = {
           viruses: result.viruses, sender: tx.mailFrom.address, rcpts: tx.rcptTo.map((r) => r.address),
-          clientIp: conn.remoteAddress, message: tx.message, queueId: tx.id,
+          clientIp: conn.remoteAddress, message, queueId: tx.id,
         };
         const sending = sendNotification(o.notify, api.stores, detection).then(
           (to) => to.length && api.log.info({ to, viruses: result.viruses }, 'virus notification sent'),

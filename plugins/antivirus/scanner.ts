@@ -5,6 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import NodeClam from 'clamscan';
+import { MessageContent } from '../../core/store/content.ts';
 
 export interface ScanResult {
   infected: boolean;
@@ -36,14 +37,14 @@ export class ClamdScanner {
     return this.clam;
   }
 
-  async scan(message: Buffer): Promise<ScanResult> {
+  async scan(message: Buffer | MessageContent): Promise<ScanResult> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`clamd did not answer within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
     });
     const run = (async () => {
       const clam = await this.client();
-      const r = await clam.scanStream(Readable.from([message]));
+      const r = await clam.scanStream(Buffer.isBuffer(message) ? Readable.from([message]) : message.stream());
       if (r.isInfected === null) throw new Error(`clamd gave no verdict: ${(r as { resultString?: string }).resultString ?? ''}`);
       return { infected: !!r.isInfected, viruses: r.viruses ?? [] };
     })();

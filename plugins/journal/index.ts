@@ -6,13 +6,15 @@
  * there). It is committed in the `queue_ok` hook, before the client gets its 250.
  */
 import { Type } from '@sinclair/typebox';
+import type { MessageContent } from '../../core/store/content.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import type { Connection, Transaction } from '../../core/session.ts';
 
 /** Header values must not carry line breaks from client-controlled input. */
 const clean = (s: string) => s.replace(/[\r\n]+/g, ' ');
 
-function journalCopy(conn: Connection, tx: Transaction, queueId: string): Buffer {
+/** The copy: the headers, then the message as received (a spooled message stays on disk). */
+function journalCopy(conn: Connection, tx: Transaction, queueId: string): Buffer | MessageContent {
   const head = [
     `X-Journal-Sender: <${clean(tx.mailFrom.address)}>`,
     `X-Journal-Recipients: ${tx.rcptTo.map((r) => clean(r.address)).join(', ')}`,
@@ -20,6 +22,7 @@ function journalCopy(conn: Connection, tx: Transaction, queueId: string): Buffer
     `X-Journal-Queue-Id: ${queueId}`,
     `X-Journal-Date: ${new Date().toUTCString()}`,
   ].join('\r\n') + '\r\n';
+  if (!tx.message && tx.content) return tx.content.prepend(Buffer.from(head, 'utf8'));
   return Buffer.concat([Buffer.from(head, 'utf8'), tx.message ?? Buffer.alloc(0)]);
 }
 

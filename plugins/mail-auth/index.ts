@@ -8,6 +8,7 @@
  */
 import { promises as dns } from 'node:dns';
 import { Type } from '@sinclair/typebox';
+import { wholeMessage } from '../../core/store/content.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import { reject } from '../../core/verdict.ts';
 import { dropOwnResults } from './headers.ts';
@@ -34,8 +35,9 @@ export default definePlugin({
 
     api.hook('data_post', async ({ conn, tx }) => {
       // mail from authenticated clients is submission: it is checked at its destination
-      if (conn.user || !tx.message) return;
-      tx.message = dropOwnResults(tx.message, mta);
+      if (conn.user || !(tx.message || tx.content)) return;
+      // DKIM needs the whole message: a spooled one is loaded (bounded by smtp.maxMessageSize)
+      tx.message = dropOwnResults((await wholeMessage(tx))!, mta);
       const result = await checkMessage(tx.message, {
         ip: conn.remoteAddress.replace(/^::ffff:/, ''),
         helo: conn.helo?.host ?? '',

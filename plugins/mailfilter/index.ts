@@ -12,6 +12,7 @@
  * go to plan.content, copies to plan.copies (a folder of the account's mailbox), forwards to
  * plan.outbound; 1xx cannot refuse an accepted message, so the account keeps no copy.
  */
+import { wholeMessage } from '../../core/store/content.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import type { LocalDeliveryPlan } from '../../core/hooks.ts';
 import { firstMatch, formatLevel, type FilterRule } from '../../policies/mail-dat.ts';
@@ -67,18 +68,20 @@ export default definePlugin({
 
     if (global.length) {
       api.hook('data_post', async ({ conn, tx }) => {
-        if (!tx.message || exempt(conn.remoteAddress)) return;
-        const rule = await firstMatch(global, await decodeMessage(tx.message, globalNeeds), listed);
+        if (!(tx.message || tx.content) || exempt(conn.remoteAddress)) return;
+        // body rules need the whole message: a spooled one is loaded (bounded by smtp.maxMessageSize)
+        const message = (await wholeMessage(tx))!;
+        const rule = await firstMatch(global, await decodeMessage(message, globalNeeds), listed);
         if (!rule) return;
         conn.log.info({ rule: rule.name, level: formatLevel(rule.level) }, 'mail filter rule matched');
         // a config check writes no copies (its folders may be outside the check's scratch directory)
-        if (rule.level.keepCopy && api.mode === 'serve') await saveCopy(folderPath(root, rule.folder), tx.id, tx.message);
+        if (rule.level.keepCopy && api.mode === 'serve') await saveCopy(folderPath(root, rule.folder), tx.id, message);
         if (rule.level.banIp) await ban(conn.remoteAddress, rule);
         const a = rule.level.action;
         if (a === 1) return R.refused(rule.name);
         if (a === 4 || a === 7) {
           if (rule.tag) tx.addedHeaders.push(headerOfTag(rule.tag));
-        } else tx.message = changed(rule, tx.message);
+        } else tx.message = changed(rule, message);
         tx.state.mailfilter = { rule: rule.name, forward: a >= 5 ? rule.forward : undefined };
       }, { priority: 20 });
 

@@ -5,6 +5,7 @@
  * members (and a -request mail's answers) go to tx.outbound, which the listener commits with
  * the message before the 250, so an acknowledged post is never lost.
  */
+import { wholeMessage } from '../../core/store/content.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import { failedSenderAuthentication } from '../../core/session.ts';
 import type { ListMember, ListStore, OutboundItem } from '../../core/store/ports.ts';
@@ -87,8 +88,10 @@ export default definePlugin({
       const queueId = tx.id;
       const targets = tx.state['mailing-list-tx']?.targets ?? [];
       const bounces = tx.state['mailing-list-tx']?.bounces ?? [];
-      if ((!targets.length && !bounces.length) || !tx.message) return;
-      const message = tx.message;
+      if (!targets.length && !bounces.length) return;
+      // a post is rewritten per list (subject tag, footer): a spooled one is loaded (bounded by smtp.maxMessageSize)
+      const message = await wholeMessage(tx);
+      if (!message) return;
       const out: OutboundItem[] = [];
       for (const { list, member } of bounces) {
         try {

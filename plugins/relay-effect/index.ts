@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import addressparser from 'nodemailer/lib/addressparser';
+import { messageHeader } from '../../core/store/content.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import { accept, next, type Verdict } from '../../core/verdict.ts';
 import {
@@ -121,9 +122,11 @@ export default definePlugin({
       return decision.relay ? accept() : next();
     }, { priority: 900 });
 
-    api.hook('data_post', ({ conn, tx }) => {
-      if (!conn.user || o.senderTrust !== 'envelope-and-header' || !tx.message) return;
-      const from = headerFrom(tx.message);
+    api.hook('data_post', async ({ conn, tx }) => {
+      if (!conn.user || o.senderTrust !== 'envelope-and-header') return;
+      const header = await messageHeader(tx);
+      if (!header) return;
+      const from = headerFrom(header);
       if (from.length !== 1 || from[0] !== conn.user.address.toLowerCase()) return R.headerNotOwned(conn.user.address);
     });
   },

@@ -45,6 +45,8 @@ export interface ConfigOptions {
   imapPort?: number;
   /** LOGIN without TLS on the IMAP listener (benchmarks on loopback). */
   imapInsecureAuth?: boolean;
+  /** USER/PASS without TLS on the POP3 listener. */
+  pop3InsecureAuth?: boolean;
   hostname?: string;
   /** 'info' is needed to see the `ready` line; the benchmark uses 'warn'. */
   logLevel?: string;
@@ -60,7 +62,7 @@ export function writeConfig(dir: string, o: ConfigOptions): string {
 export default defineConfig({
   hostname: ${JSON.stringify(o.hostname ?? 'bench.test')},
   smtp: { listen: ${JSON.stringify([`127.0.0.1:${o.smtpPort}`, ...(o.smtpsPort ? [`127.0.0.1:${o.smtpsPort}*`] : [])])}, maxRecipients: 0 },
-  pop3: { listen: ${JSON.stringify([`127.0.0.1:${o.pop3Port}`, ...(o.pop3sPort ? [`127.0.0.1:${o.pop3sPort}*`] : [])])} },
+  pop3: { listen: ${JSON.stringify([`127.0.0.1:${o.pop3Port}`, ...(o.pop3sPort ? [`127.0.0.1:${o.pop3sPort}*`] : [])])}${o.pop3InsecureAuth ? ', allowInsecureAuth: true' : ''} },
   imap: { listen: ${JSON.stringify([`127.0.0.1:${o.imapPort ?? 0}`])}, allowInsecureAuth: ${!!o.imapInsecureAuth} },
   http: { listen: ['127.0.0.1:0'] },
   // these appliances only receive; a DNS server nobody runs keeps any MX lookup on loopback

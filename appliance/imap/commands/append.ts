@@ -16,8 +16,11 @@ export const APPEND: CommandSpec = {
     const rest = cmd.args.slice(1);
     const message = rest.pop()!;
     if (message.t !== 'string' || !message.literal) throw new BadArgument('Expected the message as a literal');
+    // a large message was spooled to disk as it arrived: it stands here as an empty literal
+    const spooled = !message.v.length && cmd.spooled?.length ? cmd.spooled[cmd.spooled.length - 1] : null;
     // RFC 3516 §4.4, RFC 9051 §4.3: NULs travel only in a literal8 (`~{n}`)
-    if (!message.binary && message.v.includes(0)) throw new BadArgument('A message with NULs needs a literal8 (~{n})');
+    if (!message.binary && (spooled ? spooled.nul : message.v.includes(0))) throw new BadArgument('A message with NULs needs a literal8 (~{n})');
+    const size = spooled ? spooled.size : message.v.length;
     let flags: string[] = [];
     let date = new Date();
     for (const t of rest) {
@@ -28,15 +31,16 @@ export const APPEND: CommandSpec = {
         date = d;
       } else throw new BadArgument('Invalid APPEND argument');
     }
-    if (message.v.length > s.env.config.maxMessageSize) return R.tooBig();
+    if (size > s.env.config.maxMessageSize) return R.tooBig();
     const found = await resolve(s, name);
     if (!found) return R.noDestination();
     if (!found.writable) return R.noPermission();
     const box = found.info;
     const account = found.owner;
-    if (account.quota > 0 && (await s.env.stores.mail.usage(account.id)) + message.v.length > account.quota) return R.overQuota();
-    // the literal is a view of the command buffer: copy it so the stored blob owns its bytes
-    const res = await s.env.stores.folders.append(box.id, Buffer.from(message.v), flags, date);
+    if (account.quota > 0 && (await s.env.stores.mail.usage(account.id)) + size > account.quota) return R.overQuota();
+    // the literal is a view of the command buffer: copy it so the stored blob owns its bytes; a
+    // spooled one is copied from its spool file by the store, in pieces
+    const res = await s.env.stores.folders.append(box.id, spooled ? await spooled.content : Buffer.from(message.v), flags, date);
     return ok('APPEND completed', `APPENDUID ${res.uidValidity} ${res.uid}`);
   },
 };

@@ -2,17 +2,32 @@
 //   * n FETCH (...) ... / OK. BODY[...] / BINARY[...] (RFC 3516) without .PEEK set \Seen in a
 //   read-write mailbox; NO [UNKNOWN-CTE] when a BINARY part's encoding cannot be undone.
 import { BadArgument, list } from '../parser.ts';
-import { isRangeItem, needsContent, parseFetchItems, renderFetch, type FetchItem } from '../mailbox/fetch.ts';
+import { STREAM_MARK, isRangeItem, isWholeItem, needsContent, needsHeaderOnly, needsParsing, parseFetchItems, renderFetch, type FetchItem } from '../mailbox/fetch.ts';
 import { prepareMime } from '../mailbox/mime.ts';
 import { prepareStructure } from '../mailbox/structure.ts';
 import { UnknownCte } from '../mailbox/binary.ts';
 import { R } from '../replies.ts';
-import type { CommandSpec } from '../types.ts';
+import type { CommandSpec, ImapSession } from '../types.ts';
 import { selected, messageSet } from './args.ts';
 import { compactSet, inSet } from '../mailbox/sequence.ts';
 
 /** Responses are written in batches of about this many bytes (fewer syscalls, bounded memory). */
 const BATCH = 64 * 1024;
+/** Messages above this size are read only up to their header when that is all the items need. */
+const HEADER_ONLY_ABOVE = 256 * 1024;
+
+/** The message, or its header section alone (when it has one that ends within the header limit). */
+async function messageBytes(s: ImapSession, blobId: string, headerOnly: boolean): Promise<Buffer | null> {
+  try {
+    if (headerOnly) {
+      const header = await (await s.env.stores.mail.content(blobId)).header();
+      if (header.subarray(-4).equals(Buffer.from('\r\n\r\n'))) return header;
+    }
+    return await s.env.stores.mail.read(blobId);
+  } catch {
+    return null;
+  }
+}
 
 export const FETCH: CommandSpec = {
   syntax: 'FETCH sequence-set (items) [(CHANGEDSINCE modseq)]',
@@ -46,7 +61,13 @@ export const FETCH: CommandSpec = {
     const has = (k: string) => items.some((i) => i.kind === k);
     if (cmd.uid && !has('UID')) items.unshift({ kind: 'UID' });
     if ((sel.condstore || changedSince !== null) && !has('MODSEQ')) items.push({ kind: 'MODSEQ' });
-    const content = needsContent(items);
+    // BODY[] / RFC822 alone (with items that need no parsing) are streamed from the store with
+    // back-pressure: a client that does not read holds this command, not the message in memory
+    const streamed = !needsParsing(items) && items.some(isWholeItem) && !items.some(isRangeItem);
+    const content = !streamed && needsContent(items);
+    // ENVELOPE / BODY[HEADER.FIELDS (…)] of a large message (a client listing a folder) read its
+    // header section, not the whole message
+    const headerOnly = content && needsHeaderOnly(items) && !items.some(isRangeItem) && !items.some(isWholeItem);
     const rangeItems = items.filter(isRangeItem);
     const setsSeen = !sel.readOnly && items.some((i) => (i.kind === 'section' || i.kind === 'binary') && i.setsSeen);
     const requested = sel.resolve(set.ranges, set.byUid);
@@ -67,7 +88,9 @@ export const FETCH: CommandSpec = {
     let batch: Buffer[] = [];
     let size = 0;
     for (const t of targets) {
-      const bytes = content ? await s.env.stores.mail.read(t.msg.blobId).catch(() => null) : null;
+      const whole = streamed ? await s.env.stores.mail.content(t.msg.blobId).catch(() => null) : null;
+      if (streamed && !whole) continue;
+      const bytes = content ? await messageBytes(s, t.msg.blobId, headerOnly && t.msg.size > HEADER_ONLY_ABOVE) : null;
       if (content && !bytes) continue;
       let ranges: Map<FetchItem, Buffer> | undefined;
       if (!content && rangeItems.length) {
@@ -85,11 +108,27 @@ export const FETCH: CommandSpec = {
       }
       let out: Buffer;
       try {
-        out = renderFetch(items, { seq: t.seq, msg: t.msg, flags: sel.flagsOf(t.msg), content: bytes, ranges });
+        out = renderFetch(items, { seq: t.seq, msg: t.msg, flags: sel.flagsOf(t.msg), content: bytes, ranges, streamSize: whole?.size });
       } catch (err) {
         if (!(err instanceof UnknownCte)) throw err;
         if (batch.length) await s.send(Buffer.concat(batch));
         return R.unknownCte();
+      }
+      if (whole) {
+        // the pieces around each mark, and the message streamed at every mark
+        let from = 0;
+        for (let mark = out.indexOf(STREAM_MARK); mark >= 0; mark = out.indexOf(STREAM_MARK, from)) {
+          batch.push(out.subarray(from, mark));
+          await s.send(Buffer.concat(batch));
+          batch = [];
+          size = 0;
+          for await (const chunk of whole.stream()) {
+            if (s.closed) return null;
+            await s.send(chunk as Buffer);
+          }
+          from = mark + 1;
+        }
+        out = out.subarray(from);
       }
       batch.push(out);
       size += out.length;

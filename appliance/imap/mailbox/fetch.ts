@@ -90,6 +90,23 @@ export function parseFetchItems(tok: Token | undefined): FetchItem[] {
 /** `BODY[]<start.length>`: answered from a byte range of the stored message, never the whole. */
 export const isRangeItem = (i: FetchItem) => i.kind === 'section' && !i.section.path.length && i.section.spec === '' && i.partial !== null;
 
+/** `BODY[]`, `BODY.PEEK[]`, `RFC822`: the whole message as it is stored, which can be streamed. */
+export const isWholeItem = (i: FetchItem) => i.kind === 'section' && !i.section.path.length && i.section.spec === '' && i.partial === null;
+
+/** Marks, in a rendered response, where a streamed whole message goes (see RenderContext.streamSize). */
+export const STREAM_MARK = 0x00;
+
+/** Whether the message must be read whole (parsed), or ranges of it (or a stream) are enough. */
+export const needsParsing = (items: FetchItem[]) =>
+  items.some((i) => (i.kind === 'section' && !isRangeItem(i) && !isWholeItem(i)) || i.kind === 'binary' || i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY');
+
+/** ENVELOPE and BODY[HEADER…] of the whole message: the header section alone answers them. */
+export const isHeaderItem = (i: FetchItem) =>
+  i.kind === 'ENVELOPE' || (i.kind === 'section' && !i.section.path.length && (i.section.spec === 'HEADER' || i.section.spec === 'HEADER.FIELDS' || i.section.spec === 'HEADER.FIELDS.NOT'));
+
+/** Every item that needs the message needs only its header section. */
+export const needsHeaderOnly = (items: FetchItem[]) => items.some(isHeaderItem) && !needsParsing(items.filter((i) => !isHeaderItem(i)));
+
 /** Whether the message must be read whole (parsed), or ranges of it are enough. */
 export const needsContent = (items: FetchItem[]) =>
   items.some((i) => (i.kind === 'section' && !isRangeItem(i)) || i.kind === 'binary' || i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY');
@@ -132,6 +149,12 @@ export interface RenderContext {
   content: Buffer | null;
   /** Bytes of the range items, read from the store without the rest of the message. */
   ranges?: Map<FetchItem, Buffer>;
+  /**
+   * Without `content`: the size of the whole message, which the caller streams. Each whole item
+   * renders as its literal's announcement followed by one STREAM_MARK byte, where the caller
+   * writes the message (nothing else in such a response holds a NUL byte).
+   */
+  streamSize?: number;
 }
 
 /** One `* n FETCH (...)` response. */
@@ -150,6 +173,10 @@ export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
       case 'BODYSTRUCTURE': out.push(join(['BODYSTRUCTURE', bodyStructure(content!, root!, true)])); break;
       case 'BODY': out.push(join(['BODY', bodyStructure(content!, root!, false)])); break;
       case 'section': {
+        if (!content && ctx.streamSize !== undefined && isWholeItem(item)) {
+          out.push(Buffer.concat([Buffer.from(`${item.name} {${ctx.streamSize}}\r\n`), Buffer.from([STREAM_MARK])]));
+          break;
+        }
         const ranged = ctx.ranges?.get(item);
         if (ranged) {
           out.push(join([`${item.name}<${item.partial![0]}>`, literal(ranged)]));

@@ -254,12 +254,25 @@ export async function prepareMime(blobId: string, buf: Buffer): Promise<MimePart
 /** Parsed trees of recently used messages (FETCH of ENVELOPE/BODY[..] reuses them). */
 const cache = new Map<string, { buf: Buffer; root: MimePart }>();
 const CACHE_SIZE = 256;
+/** The cache keeps the messages it parsed: bounded in bytes too, so large messages do not pile up. */
+const CACHE_BYTES = 32 * 1024 * 1024;
+let cachedBytes = 0;
 
 export function cachedMime(blobId: string, buf: Buffer): MimePart {
   const hit = cache.get(blobId);
   if (hit && hit.buf === buf) return hit.root;
   const root = parseMime(buf);
+  if (hit) {
+    cache.delete(blobId);
+    cachedBytes -= hit.buf.length;
+  }
+  if (buf.length > CACHE_BYTES / 4) return root;
   cache.set(blobId, { buf, root });
-  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cachedBytes += buf.length;
+  while (cache.size > CACHE_SIZE || cachedBytes > CACHE_BYTES) {
+    const [key, old] = cache.entries().next().value!;
+    cache.delete(key);
+    cachedBytes -= old.buf.length;
+  }
   return root;
 }

@@ -1,6 +1,6 @@
 // RETR msg             (RFC 1939 §5)
 //   +OK size octets, the message byte-stuffed, "."
-import { dotStuff } from '../message-format.ts';
+import { DotStuffer } from '../message-format.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
 import { messageArg } from './message-arg.ts';
@@ -12,7 +12,16 @@ export const RETR: CommandSpec = {
   async run(s, [arg]) {
     const m = await messageArg(s, arg);
     if (!m) return;
-    const content = await s.env.stores.mail.read(m.blobId);
-    await s.write(Buffer.concat([Buffer.from(R.messageFollows(m.size)), dotStuff(content)]));
+    const content = await s.env.stores.mail.content(m.blobId);
+    // streamed from the store, each piece written when the last one was taken (back-pressure)
+    const stuff = new DotStuffer();
+    let head: Buffer | null = Buffer.from(R.messageFollows(m.size));
+    for await (const chunk of content.stream()) {
+      if (s.closed) return;
+      const out = stuff.push(chunk as Buffer);
+      await s.write(head ? Buffer.concat([head, out]) : out);
+      head = null;
+    }
+    await s.write(head ? Buffer.concat([head, stuff.end()]) : stuff.end());
   },
 };

@@ -1,6 +1,6 @@
 // TOP msg n            (RFC 1939 §7)
 //   +OK, the header, the blank line and the first n lines of the body, byte-stuffed, "."
-import { dotStuff, topOf } from '../message-format.ts';
+import { DotStuffer, TopCutter } from '../message-format.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
 import { messageArg } from './message-arg.ts';
@@ -12,7 +12,19 @@ export const TOP: CommandSpec = {
   async run(s, [arg, lines]) {
     const m = await messageArg(s, arg);
     if (!m) return;
-    const content = await s.env.stores.mail.read(m.blobId);
-    await s.write(Buffer.concat([Buffer.from(R.topFollows()), dotStuff(topOf(content, Number(lines)))]));
+    const content = await s.env.stores.mail.content(m.blobId);
+    // streamed as RETR is; reading stops where the answer ends
+    const cut = new TopCutter(Number(lines));
+    const stuff = new DotStuffer();
+    let head: Buffer | null = Buffer.from(R.topFollows());
+    for await (const chunk of content.stream()) {
+      if (s.closed) return;
+      const { out, done } = cut.push(chunk as Buffer);
+      const piece = stuff.push(out);
+      await s.write(head ? Buffer.concat([head, piece]) : piece);
+      head = null;
+      if (done) break;
+    }
+    await s.write(head ? Buffer.concat([head, stuff.end()]) : stuff.end());
   },
 };

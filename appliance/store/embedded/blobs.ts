@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Db } from './database.ts';
+import { MessageContent } from '../../../core/store/content.ts';
 
 /** Messages up to this size are stored inline in the database. */
 export const INLINE_LIMIT = 256 * 1024;
@@ -31,22 +32,30 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes a large blob's file durably; small blobs need no I/O before the commit. */
-export async function prepareBlob(blobDir: string, content: Buffer): Promise<PreparedBlob> {
+/**
+ * Writes a large blob's file durably (a spooled message is copied in pieces, never loaded);
+ * small blobs need no I/O before the commit.
+ */
+export async function prepareBlob(blobDir: string, input: Buffer | MessageContent): Promise<PreparedBlob> {
   const id = newBlobId();
-  if (content.length <= INLINE_LIMIT) return { id, size: content.length, data: content, path: null };
+  const content = MessageContent.from(input);
+  if (content.size <= INLINE_LIMIT) return { id, size: content.size, data: await content.toBuffer(), path: null };
   const rel = path.join(id.slice(0, 2), id);
   const file = path.join(blobDir, rel);
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
   const fh = await fs.promises.open(file, 'wx', 0o600);
   try {
-    await fh.writeFile(content);
+    await content.writeTo(fh);
     await fh.datasync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await fs.promises.unlink(file).catch(() => undefined);
+    throw err;
   } finally {
-    await fh.close();
+    await fh.close().catch(() => undefined);
   }
   await fsyncDir(path.dirname(file));
-  return { id, size: content.length, data: null, path: rel };
+  return { id, size: content.size, data: null, path: rel };
 }
 
 export class BlobTable {
@@ -78,6 +87,16 @@ export class BlobTable {
     if (!row || row.refs > 0) return null;
     this.remove.run(id);
     return row.path ? path.join(this.blobDir, row.path) : null;
+  }
+
+  /** The blob as content: a file range for a blob file (streamed by readers), else its bytes. */
+  async content(id: string): Promise<MessageContent> {
+    const row = this.get.get(id);
+    if (!row) throw new Error(`message blob ${id} not found`);
+    if (row.data) return MessageContent.of(row.data);
+    const file = path.join(this.blobDir, row.path!);
+    const { size } = await fs.promises.stat(file);
+    return MessageContent.file(file, size);
   }
 
   async read(id: string): Promise<Buffer> {

@@ -13,6 +13,7 @@ import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
 import { createMailbox, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
 import { applyFlags, sameFlags } from '../flags.ts';
+import type { MessageContent } from '../../../core/store/content.ts';
 
 
 
@@ -200,7 +201,7 @@ export class EmbeddedFolders implements FolderStore {
     return { updated: result.updated, failed: result.failed };
   }
 
-  async append(mailboxId: number, content: Buffer, flags: string[], internalDate: Date) {
+  async append(mailboxId: number, content: Buffer | MessageContent, flags: string[], internalDate: Date) {
     const box = this.row(mailboxId);
     if (!box) throw new UsageError('no such mailbox');
     const blob = await prepareBlob(this.blobDir, content);

@@ -91,6 +91,10 @@ export class EmbeddedMail implements MailStore {
     return this.blobs.read(blobId);
   }
 
+  content(blobId: string) {
+    return this.blobs.content(blobId);
+  }
+
   async expunge(mailboxId: number, uids: number[]): Promise<number[]> {
     const files: string[] = [];
     const removed = await this.commits.run(() => {

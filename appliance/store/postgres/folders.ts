@@ -11,6 +11,7 @@ import { countBlobs, insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
 import { allocate, bump, createMailbox } from './mailboxes.ts';
 import { applyFlags, sameFlags } from '../flags.ts';
 import type { PgNotifier } from './notifier.ts';
+import { MessageContent } from '../../../core/store/content.ts';
 
 export class PgFolders implements FolderStore {
   constructor(private readonly db: PgDb, private readonly changes: PgNotifier) {}
@@ -181,8 +182,9 @@ export class PgFolders implements FolderStore {
     return { updated: result.updated, failed: result.failed };
   }
 
-  async append(mailboxId: number, content: Buffer, flags: string[], internalDate: Date) {
+  async append(mailboxId: number, input: Buffer | MessageContent, flags: string[], internalDate: Date) {
     const blobId = newBlobId();
+    const content = await MessageContent.from(input).toBuffer();
     const res = await this.db.tx(async (c) => {
       const box = await this.lock(c, mailboxId);
       if (!box) throw new UsageError('no such mailbox');

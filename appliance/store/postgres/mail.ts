@@ -6,6 +6,7 @@ import { countBlobs, insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
 import { bump, createMailbox } from './mailboxes.ts';
 import { MAILBOX_CHANNEL, type PgNotifier } from './notifier.ts';
 import type { PgQueue } from './queue.ts';
+import { MessageContent } from '../../../core/store/content.ts';
 
 export class PgMail implements MailStore {
   constructor(private readonly db: PgDb, private readonly changes: PgNotifier, readonly queue: PgQueue) {}
@@ -27,13 +28,15 @@ export class PgMail implements MailStore {
 
   async deliver(d: Delivery): Promise<void> {
     if (!d.accountIds.length) return;
-    const blob = { id: newBlobId(), size: d.content.length };
+    // the cluster store keeps message bytes in a bytea column: a spooled message is loaded here
+    const content = await MessageContent.from(d.content).toBuffer();
+    const blob = { id: newBlobId(), size: content.length };
     const flags = (d.flags ?? []).join(' ');
     const name = d.mailbox ?? 'INBOX';
     // mailbox rows are locked in account order, so two deliveries to the same accounts cannot deadlock
     const accounts = [...d.accountIds].sort((a, b) => a - b);
     const touched = await this.db.tx(async (c) => {
-      await insertBlob(c, blob.id, d.content, accounts.length);
+      await insertBlob(c, blob.id, content, accounts.length);
       const out: { accountId: number; mailboxId: number }[] = [];
       for (const accountId of accounts) {
         let mailboxId = await this.deliverOne(c, accountId, name, blob, flags, d.internalDate.getTime());
@@ -75,6 +78,10 @@ export class PgMail implements MailStore {
     const [r] = await this.db.q<{ data: Buffer }>('SELECT data FROM blobs WHERE id = $1', [blobId]);
     if (!r) throw new Error(`message blob ${blobId} not found`);
     return r.data;
+  }
+
+  async content(blobId: string): Promise<MessageContent> {
+    return MessageContent.of(await this.read(blobId));
   }
 
   async expunge(mailboxId: number, uids: number[]): Promise<number[]> {

@@ -12,6 +12,7 @@ import { domainOf, toRecipient, type QueueRow, type RcptRow } from '../queue-row
 import type { PgDb, Sql } from './database.ts';
 import { insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
 import type { PgNotifier } from './notifier.ts';
+import { MessageContent } from '../../../core/store/content.ts';
 
 
 export class PgQueue implements QueueStore {
@@ -19,8 +20,10 @@ export class PgQueue implements QueueStore {
 
   private async insert(c: Sql, item: OutboundItem, id: string, now: number): Promise<void> {
     const blobId = newBlobId();
-    await insertBlob(c, blobId, item.content, 1);
-    await c.query('INSERT INTO queue (id, mail_from, blob_id, created, size) VALUES ($1, $2, $3, $4, $5)', [id, item.mailFrom, blobId, now, item.content.length]);
+    // bytea: a spooled message is loaded here (see PgMail.deliver)
+    const content = await MessageContent.from(item.content).toBuffer();
+    await insertBlob(c, blobId, content, 1);
+    await c.query('INSERT INTO queue (id, mail_from, blob_id, created, size) VALUES ($1, $2, $3, $4, $5)', [id, item.mailFrom, blobId, now, content.length]);
     await c.query(`INSERT INTO queue_recipients (queue_id, recipient, domain, next_attempt)
       SELECT $1, r, d, $4 FROM unnest($2::text[], $3::text[]) AS v(r, d) ON CONFLICT DO NOTHING`,
     [id, item.recipients, item.recipients.map(domainOf), now]);
