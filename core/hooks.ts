@@ -7,6 +7,7 @@ import type { Connection, Transaction, Recipient, EnvelopeAddress } from './sess
 import type { Verdict } from './verdict.ts';
 import type { Logger } from './log.ts';
 import type { OutboundItem } from './store/ports.ts';
+import type { MessageContent } from './store/content.ts';
 
 export interface HookMap {
   /** A client connected (any protocol). */
@@ -48,10 +49,17 @@ export interface LocalDeliveryPlan {
   folder: string;
   /** False: keep no copy in the mailbox (forward-only, or discarded by a filter). */
   keep: boolean;
-  /** The bytes to store; replace to store a changed copy (tag, warning) for this account only. */
-  content: Buffer;
+  /**
+   * The bytes to store; replace to store a changed copy (tag, warning) for this account only.
+   * A large message is spooled (MessageContent, not in memory): a hook that reads the bytes
+   * calls `bytes()`, which loads it once (bounded by smtp.maxMessageSize) — and only hooks that
+   * act for this account should, so mail to other accounts is never loaded.
+   */
+  content: Buffer | MessageContent;
+  /** The content as a Buffer (loaded on first call; `content` is the loaded Buffer afterwards). */
+  bytes(): Promise<Buffer>;
   /** Extra copies for this account, in other folders (e.g. a filter's "keep a copy" folder). */
-  copies: { folder: string; content: Buffer }[];
+  copies: { folder: string; content: Buffer | MessageContent }[];
   /** Messages to send because of this delivery (forwards, auto-replies), committed with it. */
   outbound: OutboundItem[];
 }

@@ -3,6 +3,7 @@ import { HookRunner } from '../../core/hooks.ts';
 import { silentLogger } from '../../core/log.ts';
 import { planLocalDelivery } from './local-plan.ts';
 import type { Transaction } from '../../core/session.ts';
+import { MessageContent } from '../../core/store/content.ts';
 
 const tx = (ids: number[]) => ({
   id: 'T', mailFrom: { address: 's@x.test', params: {} }, addedHeaders: [], removedHeaders: [], state: {}, notes: {},
@@ -41,4 +42,21 @@ t.test('plans change folder, keep, content, copies and outbound per account', as
     [[3], 'viruslog', 'Subject: s'],
   ]);
   t.same(work.outbound.map((o) => o.recipients), [['away@r.test']]);
+});
+
+t.test('a spooled message is loaded only for the accounts whose hooks read it', async (t) => {
+  const hooks = new HookRunner({ timeoutMs: 100, log: silentLogger });
+  const seen: number[] = [];
+  hooks.register('local_delivery', 'reader', async ({ accountId, plan }) => {
+    if (accountId !== 2) return;
+    const bytes = await plan.bytes();
+    seen.push(bytes.length);
+    t.ok(Buffer.isBuffer(plan.content), 'after bytes() the plan holds the loaded Buffer');
+  }, 100);
+  const input = MessageContent.of(msg);
+  const work = await planLocalDelivery(hooks, { tx: tx([1, 2, 3]) }, input);
+  t.same(seen, [msg.length], 'the hook got the whole message');
+  const others = work.deliveries.find((d) => d.accountIds.includes(1))!;
+  t.equal(others.content, input, 'accounts no hook read for keep the spooled content, not a loaded copy');
+  t.same(others.accountIds, [1, 3], 'and share one delivery');
 });

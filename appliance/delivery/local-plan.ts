@@ -15,8 +15,8 @@ export interface LocalWork {
 /** Accounts whose plans share folder and bytes are stored with one shared blob. */
 function group(plans: { accountId: number; plan: LocalDeliveryPlan }[], internalDate: Date): Delivery[] {
   const byKey = new Map<string, Delivery>();
-  const contentIds = new Map<Buffer, number>();
-  const add = (accountId: number, folder: string, content: Buffer) => {
+  const contentIds = new Map<Buffer | MessageContent, number>();
+  const add = (accountId: number, folder: string, content: Buffer | MessageContent) => {
     if (!contentIds.has(content)) contentIds.set(content, contentIds.size);
     const key = `${contentIds.get(content)}\0${folder}`;
     const d = byKey.get(key);
@@ -33,8 +33,9 @@ function group(plans: { accountId: number; plan: LocalDeliveryPlan }[], internal
 
 /**
  * Without local_delivery hooks every account gets the message as it is (a spooled message is
- * copied by the store, never loaded). The hooks (per-account filter, forward, auto-reply) work
- * on a Buffer: with them a spooled message is loaded (bounded by smtp.maxMessageSize).
+ * copied by the store, never loaded). A hook that acts for an account (its filter, forward or
+ * auto-reply) loads a spooled message with plan.bytes() (bounded by smtp.maxMessageSize), once
+ * for all the accounts of the message; the others' copies are still made from the spool file.
  */
 export async function planLocalDelivery(
   hooks: HookRunner,
@@ -52,12 +53,19 @@ export async function planLocalDelivery(
     }
     return { deliveries: accountIds.length ? [{ accountIds, content: input, mailbox: 'INBOX', internalDate }] : [], outbound: [] };
   }
-  const content = await MessageContent.from(input).toBuffer();
+  let loaded: Promise<Buffer> | undefined;
+  const load = () => (loaded ??= MessageContent.from(input).toBuffer());
   const plans: { accountId: number; plan: LocalDeliveryPlan }[] = [];
   for (const rcpt of ctx.tx.rcptTo) {
     if (!rcpt.local || rcpt.accountId === undefined || seen.has(rcpt.accountId)) continue;
     seen.add(rcpt.accountId);
-    const plan: LocalDeliveryPlan = { folder: 'INBOX', keep: true, content, copies: [], outbound: [] };
+    const plan: LocalDeliveryPlan = {
+      folder: 'INBOX', keep: true, content: input, copies: [], outbound: [],
+      async bytes() {
+        if (!Buffer.isBuffer(this.content)) this.content = this.content === input ? await load() : await this.content.toBuffer();
+        return this.content;
+      },
+    };
     if (hooks.has('local_delivery')) {
       const verdict = await hooks.run('local_delivery', { ...ctx, rcpt, accountId: rcpt.accountId, plan });
       if (verdict.kind === 'reject' || verdict.kind === 'disconnect') {

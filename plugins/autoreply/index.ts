@@ -62,7 +62,8 @@ export default definePlugin({
       const domain = await api.stores.domains.get(account.domain);
       // the copy stays in the mailbox (keep untouched): see the header comment
       const hold = (reason: string) => void log.info({ account: address, sender, reason }, 'autoreply: not forwarded');
-      const reason = noForwardReason({ sender, admin: domain?.admin, account: address, content: plan.content, head: splitMessage(plan.content).head, permitFrom: forward.permitFrom });
+      const message = await plan.bytes();
+      const reason = noForwardReason({ sender, admin: domain?.admin, account: address, content: message, head: splitMessage(message).head, permitFrom: forward.permitFrom });
       const targets = settings.targets.filter((t) => t !== address);
       if (reason || !targets.length) return hold(reason ?? 'no forward address');
       const ef = forward.envelopeFrom;
@@ -71,7 +72,7 @@ export default definePlugin({
       plan.outbound.push({
         mailFrom,
         recipients: targets,
-        content: buildForward(plan.content, { account: address, stripAttachments: forward.stripAttachments, maxBodyBytes: forward.maxBodyBytes }),
+        content: buildForward(message, { account: address, stripAttachments: forward.stripAttachments, maxBodyBytes: forward.maxBodyBytes }),
       });
       log.info({ account: address, sender, to: targets, mailFrom }, 'autoreply: forwarded');
       if (!settings.keep) plan.keep = false;
@@ -86,7 +87,8 @@ export default definePlugin({
       const reply = settings.reply;
       if (!reply) return;
       const sender = tx.mailFrom.address;
-      const { head } = splitMessage(plan.content);
+      const message = await plan.bytes();
+      const { head } = splitMessage(message);
       // RFC 3834 §2: no reply to a sender that is likely forged (backscatter)
       const reason = failedSenderAuthentication(tx) ?? noReplyReason({ sender, head, account: address, replyFrom: reply.from, noReply: reply.noReply });
       if (reason) return void log.info({ account: address, sender, reason }, 'autoreply: no reply');
@@ -94,8 +96,8 @@ export default definePlugin({
         now: new Date(), periodMs: reply.periodDays * DAY_MS, record: reply.recordReplies, neverAgain: reply.onceOnly,
       });
       if (!claimed) return void log.info({ account: address, sender }, 'autoreply: replied to this sender already');
-      const originalText = reply.echo === 'without-headers' ? (await simpleParser(plan.content)).text ?? '' : undefined;
-      const content = buildReply({ settings: reply, account: address, to: sender, original: plan.content, originalText, hostname: api.config.hostname });
+      const originalText = reply.echo === 'without-headers' ? (await simpleParser(message)).text ?? '' : undefined;
+      const content = buildReply({ settings: reply, account: address, to: sender, original: message, originalText, hostname: api.config.hostname });
       // RFC 3834 §3.3: a reply is sent with the null sender, so that it never bounces back
       plan.outbound.push({ mailFrom: '', recipients: [sender], content });
       log.info({ account: address, to: sender }, 'autoreply: replied');

@@ -101,22 +101,23 @@ export default definePlugin({
         const account = await api.stores.accounts.getById(accountId);
         const table = account && tables.get(`${account.name}@${account.domain}`.toLowerCase());
         if (!table?.rules.length) return;
-        const rule = await firstMatch(table.rules, await decodeMessage(plan.content, table.needs), listed);
+        const rule = await firstMatch(table.rules, await decodeMessage(await plan.bytes(), table.needs), listed);
         if (!rule) return;
         (conn?.log ?? api.log).info({ account: `${account!.name}@${account!.domain}`, rule: rule.name, level: formatLevel(rule.level) }, 'account filter rule matched');
-        applyToPlan(rule, plan, tx.mailFrom.address);
+        applyToPlan(rule, plan, await plan.bytes(), tx.mailFrom.address);
         if (rule.level.banIp) await ban(conn?.remoteAddress, rule);
       }, { priority: 100 });
     }
   },
 });
 
-function applyToPlan(rule: FilterRule, plan: LocalDeliveryPlan, mailFrom: string): void {
-  if (rule.level.keepCopy) plan.copies.push({ folder: mailboxFolder(rule.folder), content: plan.content });
+/** `content` is the plan's content, loaded (plan.bytes()). */
+function applyToPlan(rule: FilterRule, plan: LocalDeliveryPlan, content: Buffer, mailFrom: string): void {
+  if (rule.level.keepCopy) plan.copies.push({ folder: mailboxFolder(rule.folder), content });
   if (rule.level.action === 1) {
     plan.keep = false;
     return;
   }
-  plan.content = changed(rule, plan.content);
+  plan.content = changed(rule, content);
   if (rule.level.action >= 5 && rule.forward) plan.outbound.push({ mailFrom, recipients: [rule.forward], content: plan.content });
 }
