@@ -37,7 +37,7 @@ export async function prepareBlob(blobDir: string, content: Buffer): Promise<Pre
   if (content.length <= INLINE_LIMIT) return { id, size: content.length, data: content, path: null };
   const rel = path.join(id.slice(0, 2), id);
   const file = path.join(blobDir, rel);
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const fh = await fs.promises.open(file, 'wx', 0o600);
   try {
     await fh.writeFile(content);
