@@ -3,7 +3,7 @@ import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import type { SmtpContext } from './context.ts';
 import { beginTransaction, connectionOf, toEnvelopeAddress } from './session.ts';
 import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
-import { resolveRecipient } from '../delivery/resolve-recipient.ts';
+import { barePostmaster, postmasterRouting, resolveRecipient } from '../delivery/resolve-recipient.ts';
 import type { Recipient } from '../../core/session.ts';
 import { ReplyError } from '../../core/errors.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -45,6 +45,8 @@ export function onRcptTo(ctx: SmtpContext) {
     const tx = conn.transaction!;
     const rcpt: Recipient = { ...toEnvelopeAddress(address), local: false };
     (async () => {
+      // RFC 5321 §4.5.1: the bare <Postmaster> is accepted; plugins and delivery see a full address
+      if (rcpt.address.toLowerCase() === 'postmaster') rcpt.address = barePostmaster(await ctx.directory.get(), ctx.config.hostname) ?? rcpt.address;
       const verdict = await ctx.hooks.run('rcpt', { conn, tx, rcpt });
       const reply = verdictToReply(verdict);
       if (reply) throw new ReplyError(reply.code, reply.enhanced, reply.message);
@@ -53,7 +55,7 @@ export function onRcptTo(ctx: SmtpContext) {
       const dir = await ctx.directory.get();
       let where;
       try {
-        where = resolveRecipient(dir, rcpt.address);
+        where = resolveRecipient(dir, rcpt.address, postmasterRouting(ctx.config));
       } catch (err) {
         // an alias loop is the operator's mistake: refuse for now, log why
         if (err instanceof UsageError) {

@@ -64,6 +64,20 @@ export const SmtpConfig = Type.Object({
   greetingDelayMs: Type.Integer({ minimum: 0, maximum: 30_000, default: 0 }),
   /** Idle timeout of a session (RFC 5321 §4.5.3.2 suggests 5 minutes). */
   socketTimeoutMs: Type.Integer({ minimum: 1000, default: 300_000 }),
+  /**
+   * RFC 5321 §4.5.1: `postmaster@<every hosted domain>` and the bare `<Postmaster>` are always
+   * accepted as recipients. An account or alias named postmaster gets them; otherwise they go to
+   * this address (local or remote), and without it to the domain's admin account (DO-1, default
+   * Administrator@domain), else to the domain's first account. The bare `<Postmaster>` is
+   * postmaster@<hostname> when that domain is hosted, else of the first hosted domain by name.
+   */
+  postmasterAddress: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'an address (user@domain)' })),
+  /**
+   * The original's DO-2: postmaster exists only where an account or alias of that name was
+   * created (spammers forge it). Off by default: RFC 5321 requires postmaster. As a *sender*, a
+   * postmaster that is no account is refused by relay-effect either way ("no such account").
+   */
+  postmasterOnlyWhenCreated: Type.Boolean({ default: false }),
 }, { default: {} });
 
 export const Pop3Config = Type.Object({
