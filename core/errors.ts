@@ -20,6 +20,8 @@ export const ENHANCED = {
   SYNTAX_ERROR: '5.5.2',
   BAD_ARGUMENTS: '5.5.4',
   BAD_MESSAGE: '5.6.0',
+  NON_ASCII_ADDRESS: '5.6.7',
+  BAD_SEQUENCE: '5.5.1',
   RELAY_DENIED: '5.7.1',
   POLICY: '5.7.1',
   AUTH_REQUIRED: '5.7.0',

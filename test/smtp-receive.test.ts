@@ -89,9 +89,9 @@ t.test('AUTH needs TLS; bad passwords get 535 5.7.8; login forms', async (t) => 
   const bad = await send({ mode: 'starttls', user: 'alice@example.test', pw: 'wrong', to: ['bob@example.test'] });
   t.equal(bad.code, 535);
   t.match(bad.msg, /5\.7\.8/);
-  const percent = await send({ mode: 'ssl', port: app.smtpsPort, user: 'alice%example.test', pw: 'pw-alice', to: ['bob@example.test'] });
+  const percent = await send({ mode: 'ssl', port: app.smtpsPort, user: 'alice%example.test', pw: 'pw-alice', from: 'alice@example.test', to: ['bob@example.test'] });
   t.ok(percent.ok, 'account%domain over implicit TLS');
-  const bare = await send({ mode: 'starttls', user: 'alice', pw: 'pw-alice', to: ['bob@example.test'] });
+  const bare = await send({ mode: 'starttls', user: 'alice', pw: 'pw-alice', from: 'alice@example.test', to: ['bob@example.test'] });
   t.ok(bare.ok, 'bare account name');
 });
 

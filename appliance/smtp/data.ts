@@ -78,7 +78,7 @@ export function onData(ctx: SmtpContext) {
       const read = await readMessage(stream as unknown as Readable & { sizeExceeded?: boolean });
       // smtp-server answers 552 itself when the size limit was exceeded
       if (read.sizeExceeded) return '';
-      if (read.bareLf && ctx.config.smtp.bareLf === 'reject') throw REPLIES.bareLf();
+      if (read.bareLf && ctx.config.smtp.bareLf === 'reject') throw read.bareCr ? REPLIES.bareCr() : REPLIES.bareLf();
       tx.message = read.bareLf ? normalizeLineEndings(read.message) : read.message;
       for (const hook of ['data_post', 'queue'] as const) {
         const reply = verdictToReply(await ctx.hooks.run(hook, { conn, tx }));

@@ -6,9 +6,12 @@ import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
 import { barePostmaster, postmasterRouting, resolveRecipient } from '../delivery/resolve-recipient.ts';
 import type { Recipient } from '../../core/session.ts';
 import { ReplyError } from '../../core/errors.ts';
+import { ownsSender } from './sender-login.ts';
 import { UsageError } from '../../core/errors.ts';
 
 type Done = (err?: Error | null) => void;
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 function fail(conn: { log: { error: (o: object, m: string) => void } }, done: Done) {
   return (err: unknown) => {
@@ -23,11 +26,17 @@ export function onMailFrom(ctx: SmtpContext) {
     const conn = connectionOf(session);
     conn.secure = !!session.secure;
     const from = toEnvelopeAddress(address);
-    const tx = beginTransaction(conn, from);
-    ctx.hooks.run('mail', { conn, tx, from }).then((verdict) => {
-      const reply = verdictToReply(verdict);
+    (async () => {
+      // RFC 6531 §3.5: a non-ASCII reverse-path needs MAIL FROM's SMTPUTF8 parameter
+      if (NON_ASCII.test(from.address) && !session.envelope.smtpUtf8) throw REPLIES.nonAsciiSender(from.address);
+      if (conn.user && ctx.config.smtp.senderLoginMatch && !ownsSender(await ctx.directory.get(), conn.user.address, from.address)) {
+        conn.log.info({ user: conn.user.address, sender: from.address }, 'sender not owned by the authenticated account');
+        throw REPLIES.senderLoginMismatch(from.address, conn.user.address);
+      }
+      const tx = beginTransaction(conn, from);
+      const reply = verdictToReply(await ctx.hooks.run('mail', { conn, tx, from }));
       done(reply ? toSmtpError(reply) : null);
-    }, fail(conn, done));
+    })().catch(fail(conn, done));
   };
 }
 
@@ -45,6 +54,7 @@ export function onRcptTo(ctx: SmtpContext) {
     const tx = conn.transaction!;
     const rcpt: Recipient = { ...toEnvelopeAddress(address), local: false };
     (async () => {
+      if (NON_ASCII.test(rcpt.address) && !session.envelope.smtpUtf8) throw REPLIES.nonAsciiRecipient(rcpt.address);
       // RFC 5321 §4.5.1: the bare <Postmaster> is accepted; plugins and delivery see a full address
       if (rcpt.address.toLowerCase() === 'postmaster') rcpt.address = barePostmaster(await ctx.directory.get(), ctx.config.hostname) ?? rcpt.address;
       const verdict = await ctx.hooks.run('rcpt', { conn, tx, rcpt });

@@ -9,6 +9,8 @@ import type { Readable } from 'node:stream';
 export interface ReadResult {
   message: Buffer;
   bareLf: boolean;
+  /** The bad line ending found was a CR not followed by LF (bareLf is set too). */
+  bareCr: boolean;
   /** smtp-server marks the stream when the size limit was exceeded. */
   sizeExceeded: boolean;
 }
@@ -29,6 +31,7 @@ export function readMessage(stream: Readable & { sizeExceeded?: boolean }): Prom
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let bareLf = false;
+    let bareCr = false;
     let prev = 0;
     stream.on('data', (chunk: Buffer) => {
       if (!bareLf) {
@@ -37,6 +40,7 @@ export function readMessage(stream: Readable & { sizeExceeded?: boolean }): Prom
           const before = i === 0 ? prev : chunk[i - 1];
           if ((c === 0x0a && before !== 0x0d) || (before === 0x0d && c !== 0x0a && i > 0)) {
             bareLf = true;
+            bareCr = c !== 0x0a;
             break;
           }
         }
@@ -45,6 +49,6 @@ export function readMessage(stream: Readable & { sizeExceeded?: boolean }): Prom
       chunks.push(chunk);
     });
     stream.once('error', reject);
-    stream.once('end', () => resolve({ message: Buffer.concat(chunks), bareLf, sizeExceeded: !!stream.sizeExceeded }));
+    stream.once('end', () => resolve({ message: Buffer.concat(chunks), bareLf, bareCr, sizeExceeded: !!stream.sizeExceeded }));
   });
 }

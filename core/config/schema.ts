@@ -78,6 +78,13 @@ export const SmtpConfig = Type.Object({
    * postmaster that is no account is refused by relay-effect either way ("no such account").
    */
   postmasterOnlyWhenCreated: Type.Boolean({ default: false }),
+  /**
+   * Postfix `reject_sender_login_mismatch`: an authenticated session (a submission) may use as
+   * MAIL FROM only its account's address and the account's aliases (553 5.7.1 otherwise). On by
+   * default on every listener, since any session that authenticated is a submission; false = any
+   * sender, as the original (relay-effect's senderTrust then decides).
+   */
+  senderLoginMatch: Type.Boolean({ default: true }),
 }, { default: {} });
 
 export const Pop3Config = Type.Object({
