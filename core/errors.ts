@@ -47,6 +47,18 @@ export class ReplyError extends Error {
   }
 }
 
+/**
+ * A message's bytes are gone: another session expunged it (IMAP EXPUNGE while a POP3 session
+ * still lists it) and its last reference was dropped. Not an internal error: the reader answers
+ * that the message was deleted.
+ */
+export class MessageGoneError extends Error {
+  constructor(readonly blobId: string) {
+    super(`message blob ${blobId} not found (deleted)`);
+    this.name = 'MessageGoneError';
+  }
+}
+
 /** A config that fails validation: every problem with its path and what was expected. */
 export class ConfigError extends Error {
   readonly problems: { path: string; message: string }[];

@@ -60,7 +60,7 @@ export const R = {
 
   noMailbox: () => no('Mailbox does not exist', 'NONEXISTENT'),
   mailboxExists: () => no('Mailbox already exists', 'ALREADYEXISTS'),
-  badMailboxName: () => no('Invalid mailbox name', 'CANNOT'),
+  badMailboxName: () => no('Invalid mailbox name: no empty, "." or ".." levels, wildcards or control characters', 'CANNOT'),
   cannotDeleteInbox: () => no('INBOX cannot be deleted', 'CANNOT'),
   hasChildren: () => no('Mailbox has children', 'HASCHILDREN'),
   readOnly: () => no('Mailbox is read-only', 'READ-ONLY'),

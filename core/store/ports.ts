@@ -127,6 +127,7 @@ export interface MailStore {
   messages(mailboxId: number): Promise<MessageMeta[]>;
   /** Sum of the sizes of every message of the account (quota). */
   usage(accountId: number): Promise<number>;
+  /** @throws MessageGoneError (core/errors.ts) when the message was deleted meanwhile. */
   read(blobId: string): Promise<Buffer>;
   /** Removes messages by UID; returns the removed UIDs. */
   expunge(mailboxId: number, uids: number[]): Promise<number[]>;

@@ -3,7 +3,7 @@
 import { dotStuff } from '../message-format.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
-import { messageArg } from './message-arg.ts';
+import { messageArg, readMessage } from './message-arg.ts';
 
 export const RETR: CommandSpec = {
   syntax: 'RETR msg',
@@ -12,7 +12,8 @@ export const RETR: CommandSpec = {
   async run(s, [arg]) {
     const m = await messageArg(s, arg);
     if (!m) return;
-    const content = await s.env.stores.mail.read(m.blobId);
+    const content = await readMessage(s, m, Number(arg));
+    if (!content) return;
     await s.write(Buffer.concat([Buffer.from(R.messageFollows(m.size)), dotStuff(content)]));
   },
 };

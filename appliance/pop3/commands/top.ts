@@ -3,7 +3,7 @@
 import { dotStuff, topOf } from '../message-format.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
-import { messageArg } from './message-arg.ts';
+import { messageArg, readMessage } from './message-arg.ts';
 
 export const TOP: CommandSpec = {
   syntax: 'TOP msg n',
@@ -12,7 +12,8 @@ export const TOP: CommandSpec = {
   async run(s, [arg, lines]) {
     const m = await messageArg(s, arg);
     if (!m) return;
-    const content = await s.env.stores.mail.read(m.blobId);
+    const content = await readMessage(s, m, Number(arg));
+    if (!content) return;
     await s.write(Buffer.concat([Buffer.from(R.topFollows()), dotStuff(topOf(content, Number(lines)))]));
   },
 };

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Db } from './database.ts';
+import { MessageGoneError } from '../../../core/errors.ts';
 
 /** Messages up to this size are stored inline in the database. */
 export const INLINE_LIMIT = 256 * 1024;
@@ -82,9 +83,15 @@ export class BlobTable {
 
   async read(id: string): Promise<Buffer> {
     const row = this.get.get(id);
-    if (!row) throw new Error(`message blob ${id} not found`);
+    if (!row) throw new MessageGoneError(id);
     if (row.data) return row.data;
-    return fs.promises.readFile(path.join(this.blobDir, row.path!));
+    try {
+      return await fs.promises.readFile(path.join(this.blobDir, row.path!));
+    } catch (err) {
+      // the row was read just before the last reference went and the file was unlinked
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MessageGoneError(id);
+      throw err;
+    }
   }
 
   /** Removes files left by a crash between file write and commit. */

@@ -6,6 +6,7 @@ import { countBlobs, insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
 import { bump, createMailbox } from './mailboxes.ts';
 import { MAILBOX_CHANNEL, type PgNotifier } from './notifier.ts';
 import type { PgQueue } from './queue.ts';
+import { MessageGoneError } from '../../../core/errors.ts';
 
 export class PgMail implements MailStore {
   constructor(private readonly db: PgDb, private readonly changes: PgNotifier, readonly queue: PgQueue) {}
@@ -73,7 +74,7 @@ export class PgMail implements MailStore {
 
   async read(blobId: string): Promise<Buffer> {
     const [r] = await this.db.q<{ data: Buffer }>('SELECT data FROM blobs WHERE id = $1', [blobId]);
-    if (!r) throw new Error(`message blob ${blobId} not found`);
+    if (!r) throw new MessageGoneError(blobId);
     return r.data;
   }
 
