@@ -8,6 +8,7 @@ import type { AppConfig } from '../core/config/schema.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { openStore } from './store/open.ts';
 import { restrictUmask, secureDataDir } from './store/data-dir-permissions.ts';
+import { prepareDiskAtStart } from './store/disk-space.ts';
 import { recordRefusedIpsInHistory } from './config-repo/snapshot/refused-history.ts';
 import { DirectoryCache } from './delivery/directory-cache.ts';
 import type { DeliveryService } from './delivery/service.ts';
@@ -82,6 +83,9 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
   if (tightened && tightened.dirs + tightened.files > 0) {
     log.warn({ dataDir, ...tightened }, `data directory permissions tightened: removed group/other access from ${tightened.dirs} directories and ${tightened.files} files under ${dataDir} (now 0700/0600)`);
   }
+
+  // issue 14 #10: on a full disk, release the reserve file so the store can open, and say so
+  await prepareDiskAtStart(dataDir, config.smtp.queueMinFreeBytes, log);
 
   // everything opened so far, closed in reverse order on shutdown or on a failed start
   const opened: (() => void | Promise<void>)[] = [];

@@ -17,8 +17,30 @@ export const APPLIANCE_ROOT = path.resolve(path.dirname(fileURLToPath(import.met
 /** The file the appliance loads from a checkout. */
 export const CONFIG_FILE = 'mailserver.config.ts';
 
+/** `dir` holds exactly these files already (a restart on the same commit writes nothing: a full disk still starts). */
+function sameCheckout(files: Record<string, Buffer>, dir: string): boolean {
+  try {
+    return fs.existsSync(path.join(dir, 'node_modules', 'mailserver'))
+      && Object.entries(files).every(([p, content]) => fs.readFileSync(path.join(dir, p)).equals(content));
+  } catch {
+    return false;
+  }
+}
+
 /** Replaces `dir`'s contents with `files` (repository paths -> contents). */
 export function checkoutFiles(files: Record<string, Buffer>, dir: string): void {
+  if (sameCheckout(files, dir)) return;
+  try {
+    writeCheckout(files, dir);
+  } catch (err) {
+    // fs.writeFileSync's ENOSPC names no file: say which checkout could not be written
+    const e = err as NodeJS.ErrnoException;
+    if (e.code && !e.message.includes(dir)) e.message = `${e.message} (writing the config checkout ${dir})`;
+    throw e;
+  }
+}
+
+function writeCheckout(files: Record<string, Buffer>, dir: string): void {
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });

@@ -34,6 +34,8 @@ export interface ImapEnv {
   secureContext: tls.SecureContext;
   limits: ImapLimits;
   log: Logger;
+  /** Free space under the data directory (APPEND answers NO [OVERQUOTA] below the threshold). */
+  disk?: { short(): Promise<number | null> };
 }
 
 /** A tagged completion (RFC 3501 §7.1). */

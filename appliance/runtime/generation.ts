@@ -20,6 +20,7 @@ import { startPop3, type Pop3Service } from '../pop3/index.ts';
 import type { MaildropLocks } from '../pop3/maildrop.ts';
 import { startImap, type ImapService } from '../imap/index.ts';
 import { resolvePlugin } from './resolve-plugin.ts';
+import { DiskGuard } from '../store/disk-space.ts';
 
 /** What every generation shares. */
 export interface SharedParts {
@@ -116,13 +117,15 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
         }
       });
     }
-    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory }, o.sockets));
+    // issue 14 #10: free space under the data directory, checked at MAIL FROM and APPEND
+    const disk = new DiskGuard(dataDir, config.smtp.queueMinFreeBytes, log);
+    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, disk }, o.sockets));
     services.push({ closeSessions: (g) => smtp.close(g) });
     const pop3 = await step('pop3', () =>
       startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps, sockets: o.sockets, locks: o.pop3Locks }),
     );
     services.push({ closeSessions: () => pop3.close() });
-    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets }));
+    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets, disk }));
     services.push({ closeSessions: () => imap.close() });
     return {
       number: o.number,

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Stores } from '../../core/store/ports.ts';
 import type { TlsMaterial } from '../net/tls.ts';
 import type { DirectoryCache } from '../delivery/directory-cache.ts';
+import type { DiskGuard } from '../store/disk-space.ts';
 
 /** Everything the SMTP listener's handlers need. */
 export interface SmtpContext {
@@ -13,4 +14,6 @@ export interface SmtpContext {
   tls: TlsMaterial;
   log: Logger;
   directory: DirectoryCache;
+  /** Free space under the data directory (smtp.queueMinFreeBytes); absent = no check. */
+  disk?: DiskGuard;
 }

@@ -12,6 +12,7 @@ import { assembleMessage } from './assemble.ts';
 import { renderReceived, receivedProtocol } from '../../policies/received-template.ts';
 import { ReplyError } from '../../core/errors.ts';
 import { planLocalDelivery } from '../delivery/local-plan.ts';
+import { isDiskFull } from '../store/disk-space.ts';
 import type { Connection, Transaction } from '../../core/session.ts';
 
 const PRODUCT = 'mailserver';
@@ -86,7 +87,11 @@ export function onData(ctx: SmtpContext) {
       }
       const content = assembleMessage(tx.message, traceHeaders(ctx, conn, tx, session), tx.addedHeaders, tx.removedHeaders);
       await checkQuotas(ctx, tx, content.length);
-      const id = await commit(ctx, conn, tx, content);
+      const id = await commit(ctx, conn, tx, content).catch((err: unknown) => {
+        if (!isDiskFull(err)) throw err;
+        conn.log.warn({ err }, 'message not stored: disk full');
+        throw REPLIES.diskFull();
+      });
       conn.log.info({ id, from: tx.mailFrom.address, rcpt: tx.rcptTo.map((r) => r.address), size: content.length }, 'message accepted');
       await ctx.hooks.run('queue_ok', { conn, tx, queueId: id });
       return REPLIES.queued(id);

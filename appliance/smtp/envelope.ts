@@ -29,6 +29,8 @@ export function onMailFrom(ctx: SmtpContext) {
     (async () => {
       // RFC 6531 §3.5: a non-ASCII reverse-path needs MAIL FROM's SMTPUTF8 parameter
       if (NON_ASCII.test(from.address) && !session.envelope.smtpUtf8) throw REPLIES.nonAsciiSender(from.address);
+      // Postfix queue_minfree: refuse before the client sends the message, not after the whole DATA
+      if (ctx.disk && (await ctx.disk.short()) !== null) throw REPLIES.diskFull();
       if (conn.user && ctx.config.smtp.senderLoginMatch && !ownsSender(await ctx.directory.get(), conn.user.address, from.address)) {
         conn.log.info({ user: conn.user.address, sender: from.address }, 'sender not owned by the authenticated account');
         throw REPLIES.senderLoginMismatch(from.address, conn.user.address);

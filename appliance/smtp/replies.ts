@@ -29,6 +29,8 @@ export const REPLIES = {
   authInTransaction: () => ({ code: 503, enhanced: ENHANCED.BAD_SEQUENCE, message: 'AUTH not permitted during a mail transaction' }),
   /** Postfix reject_sender_login_mismatch (smtp.senderLoginMatch). */
   senderLoginMismatch: (addr: string, user: string) => new ReplyError(553, ENHANCED.POLICY, `<${addr}>: Sender address rejected: not owned by user ${user}`, 'sender-login-mismatch'),
+  /** RFC 3463 4.3.1 mail system full (Postfix: 452 4.3.1 Insufficient system storage). */
+  diskFull: () => new ReplyError(452, ENHANCED.SYSTEM_FULL, 'Insufficient system storage, try again later', 'disk-full'),
   storeFailed: () => new ReplyError(451, ENHANCED.SYSTEM_ERROR, 'Local error in processing, message not accepted, try again later', 'store-failed'),
   authFailed: () => new ReplyError(535, ENHANCED.AUTH_INVALID, 'Authentication credentials invalid', 'auth-failed'),
   /** RFC 4954 §6: 454 4.7.0 Temporary authentication failure. */

@@ -66,6 +66,10 @@ export function secureDataDir(dataDir: string): Tightened | null {
     }
   };
   walk(dataDir);
-  fs.writeFileSync(marker, 'group and other permission bits removed from everything in this directory\n', { mode: FILE_MODE });
+  try {
+    fs.writeFileSync(marker, 'group and other permission bits removed from everything in this directory\n', { mode: FILE_MODE });
+  } catch {
+    // a full disk: walk again at the next start rather than not start
+  }
   return result;
 }

@@ -85,6 +85,11 @@ export const SmtpConfig = Type.Object({
    * sender, as the original (relay-effect's senderTrust then decides).
    */
   senderLoginMatch: Type.Boolean({ default: true }),
+  /**
+   * Postfix `queue_minfree`: with less free space than this under the data directory, MAIL FROM
+   * gets 452 4.3.1 and IMAP APPEND NO [OVERQUOTA] (before the client sends the message); 0 = no check.
+   */
+  queueMinFreeBytes: Type.Integer({ minimum: 0, default: 100 * 1024 * 1024 }),
 }, { default: {} });
 
 export const Pop3Config = Type.Object({
