@@ -2,12 +2,13 @@
  * Starts the appliance: config, data directory, store, TLS, plugins (appliance and Haraka),
  * then the listeners. Returns a handle that stops everything in order.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../core/config/load.ts';
 import type { AppConfig } from '../core/config/schema.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { openStore } from './store/open.ts';
+import { restrictUmask, secureDataDir } from './store/data-dir-permissions.ts';
+import { prepareDiskAtStart } from './store/disk-space.ts';
 import { recordRefusedIpsInHistory } from './config-repo/snapshot/refused-history.ts';
 import { cleanSpool, spoolDirOf } from './store/spool.ts';
 import { DirectoryCache } from './delivery/directory-cache.ts';
@@ -64,6 +65,9 @@ export function defaultDataDir(): string {
 }
 
 export async function startAppliance(opts: StartOptions = {}): Promise<Appliance> {
+  // issue 14 #5: the data directory is the appliance's alone (appliance/store/data-dir-permissions.ts)
+  restrictUmask();
+  const tightened = secureDataDir(path.resolve(opts.dataDir ?? defaultDataDir()));
   // issue 10: a node sharing its config over PostgreSQL first takes the cluster's newest commit
   if (opts.configRepository && !opts.config) {
     await adoptClusterConfigAtStart({ dataDir: path.resolve(opts.dataDir ?? defaultDataDir()), configFile: opts.configFile, log: opts.log ?? createLogger({}) });
@@ -75,9 +79,14 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
   if (repoStart) opts = { ...opts, configFile: repoStart.configFile };
   const { config, file } = opts.config ? { config: opts.config, file: null } : await loadConfig(opts.configFile ?? process.env.MAILSERVER_CONFIG);
   const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
-  fs.mkdirSync(dataDir, { recursive: true });
   const log = opts.log ?? createLogger({ level: config.log.level });
   log.info({ config: file ?? '(defaults)', dataDir }, 'starting');
+  if (tightened && tightened.dirs + tightened.files > 0) {
+    log.warn({ dataDir, ...tightened }, `data directory permissions tightened: removed group/other access from ${tightened.dirs} directories and ${tightened.files} files under ${dataDir} (now 0700/0600)`);
+  }
+
+  // issue 14 #10: on a full disk, release the reserve file so the store can open, and say so
+  await prepareDiskAtStart(dataDir, config.smtp.queueMinFreeBytes, log);
 
   // everything opened so far, closed in reverse order on shutdown or on a failed start
   const opened: (() => void | Promise<void>)[] = [];

@@ -16,10 +16,13 @@ export const ENHANCED = {
   MAILBOX_FULL_PERMANENT: '5.2.2',
   MESSAGE_TOO_BIG: '5.3.4',
   SYSTEM_ERROR: '4.3.0',
+  SYSTEM_FULL: '4.3.1',
   TOO_MANY_RECIPIENTS: '4.5.3',
   SYNTAX_ERROR: '5.5.2',
   BAD_ARGUMENTS: '5.5.4',
   BAD_MESSAGE: '5.6.0',
+  NON_ASCII_ADDRESS: '5.6.7',
+  BAD_SEQUENCE: '5.5.1',
   RELAY_DENIED: '5.7.1',
   POLICY: '5.7.1',
   AUTH_REQUIRED: '5.7.0',
@@ -42,6 +45,18 @@ export class ReplyError extends Error {
   }
   get permanent(): boolean {
     return this.code >= 500;
+  }
+}
+
+/**
+ * A message's bytes are gone: another session expunged it (IMAP EXPUNGE while a POP3 session
+ * still lists it) and its last reference was dropped. Not an internal error: the reader answers
+ * that the message was deleted.
+ */
+export class MessageGoneError extends Error {
+  constructor(readonly blobId: string) {
+    super(`message blob ${blobId} not found (deleted)`);
+    this.name = 'MessageGoneError';
   }
 }
 

@@ -38,11 +38,11 @@ export class AppendLog {
     if (this.failed) return;
     if (!this.out) {
       try {
-        fs.mkdirSync(path.dirname(this.file), { recursive: true });
+        fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
       } catch (err) {
         return this.fail(err);
       }
-      this.out = fs.createWriteStream(this.file, { flags: 'a' });
+      this.out = fs.createWriteStream(this.file, { flags: 'a', mode: 0o600 });
       this.out.on('error', (err) => this.fail(err));
     }
     this.out.write(line);

@@ -62,10 +62,15 @@ t.test('RX-6 sender trust', async (t) => {
   t.match((await send('"Alice" <alice@example.test>'))[4], [250, /Ok: queued/]);
   t.equal((await send('alice@example.test, bob@example.test'))[4][0], 550, 'two authors');
 
-  const anyone = await start({});
+  // issue 14: the listener's own smtp.senderLoginMatch (default on) goes first; off, auth-id is the seed's
+  const anyone = await start({}, { smtp: { senderLoginMatch: false } });
   t.teardown(() => anyone.close());
   const a = await smtpSteps(anyone.smtpPort, [...login('alice'), ['cmd', 'MAIL FROM:<bob@example.test>']]);
   t.equal(a[2][0], 250, 'auth-id (the seed default): any sender once authenticated');
+  const strict = await start({});
+  t.teardown(() => strict.close());
+  const s = await smtpSteps(strict.smtpPort, [...login('alice'), ['cmd', 'MAIL FROM:<bob@example.test>']]);
+  t.match(s[2], [553, /5\.7\.1 <bob@example\.test>: Sender address rejected: not owned by user alice@example\.test/], 'by default smtp.senderLoginMatch refuses another account');
 });
 
 t.test('failed AUTH is throttled per login and per IP, the same for unknown accounts', async (t) => {

@@ -38,7 +38,7 @@ export function writeSyncState(dataDir: string, seq: number, id: string, local: 
   for (const k of keys.slice(0, Math.max(0, keys.length - KEEP))) delete ids[k];
   const next: SyncState = { seq: Math.max(seq, prev?.seq ?? 0), id: seq >= (prev?.seq ?? 0) ? id : prev!.id, ids };
   const file = path.join(dataDir, FILE);
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(next, null, 1) + '\n');
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(next, null, 1) + '\n', { mode: 0o600 });
   fs.renameSync(`${file}.tmp`, file);
   return next;
 }

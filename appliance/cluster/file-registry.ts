@@ -20,10 +20,10 @@ export class FileNodeRegistry implements NodeRegistry {
   }
 
   async put(record: NodeRecord): Promise<void> {
-    await fs.promises.mkdir(this.dir, { recursive: true });
+    await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const file = path.join(this.dir, `${record.name}.json`);
     const tmp = `${file}.${process.pid}.tmp`;
-    await fs.promises.writeFile(tmp, JSON.stringify(record, null, 2));
+    await fs.promises.writeFile(tmp, JSON.stringify(record, null, 2), { mode: 0o600 });
     await fs.promises.rename(tmp, file);
   }
 

@@ -1,12 +1,14 @@
 /**
- * Checks a checked-out config: loads mailserver.config.ts (core/config/load.ts: schema with
- * defaults), runs the policy tests of mailserver.tests.ts when there is one, and says what changes
- * against the running config. Used by a push, a rollback and `mailserver config check`.
+ * Checks a checked-out config: evaluates mailserver.config.ts and mailserver.tests.ts in the
+ * sandbox (sandbox.ts: a separate, unprivileged process; their code never runs here), validates
+ * the config data against the schema (core/config/load.ts, with defaults), runs the policy tests
+ * on it when there are any, and says what changes against the running config. Used by a push, a
+ * rollback, a commit from another node and `mailserver config check`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../../core/config/load.ts';
+import { validateConfig } from '../../core/config/load.ts';
+import { evaluateInSandbox } from './sandbox.ts';
 import type { AppConfig } from '../../core/config/schema.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
@@ -31,8 +33,13 @@ export async function checkConfigDir(dir: string, opts: { log: Logger; running?:
     result.errors.push(`${CONFIG_FILE}: missing (the repository must hold the config at its top level)`);
     return result;
   }
+  const evaluated = await evaluateInSandbox(dir);
+  if (evaluated.error) {
+    result.errors.push(`${CONFIG_FILE}: cannot load: ${evaluated.error}`);
+    return result;
+  }
   try {
-    result.config = (await loadConfig(file)).config;
+    result.config = validateConfig(evaluated.config, file);
     result.info.push(`${CONFIG_FILE}: valid`);
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -45,8 +52,7 @@ export async function checkConfigDir(dir: string, opts: { log: Logger; running?:
   let tests: PolicyTests = { cases: [] };
   if (fs.existsSync(testsFile)) {
     try {
-      const mod = (await import(pathToFileURL(testsFile).href + `?t=${Date.now()}`)) as { default?: unknown };
-      tests = checkPolicyTests(mod.default, POLICY_TESTS_FILE);
+      tests = checkPolicyTests(evaluated.tests, POLICY_TESTS_FILE);
     } catch (err) {
       result.errors.push(`${POLICY_TESTS_FILE}: ${(err as Error).message.split('\n')[0]}`);
       return result;

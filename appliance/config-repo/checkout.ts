@@ -17,16 +17,38 @@ export const APPLIANCE_ROOT = path.resolve(path.dirname(fileURLToPath(import.met
 /** The file the appliance loads from a checkout. */
 export const CONFIG_FILE = 'mailserver.config.ts';
 
+/** `dir` holds exactly these files already (a restart on the same commit writes nothing: a full disk still starts). */
+function sameCheckout(files: Record<string, Buffer>, dir: string): boolean {
+  try {
+    return fs.existsSync(path.join(dir, 'node_modules', 'mailserver'))
+      && Object.entries(files).every(([p, content]) => fs.readFileSync(path.join(dir, p)).equals(content));
+  } catch {
+    return false;
+  }
+}
+
 /** Replaces `dir`'s contents with `files` (repository paths -> contents). */
 export function checkoutFiles(files: Record<string, Buffer>, dir: string): void {
+  if (sameCheckout(files, dir)) return;
+  try {
+    writeCheckout(files, dir);
+  } catch (err) {
+    // fs.writeFileSync's ENOSPC names no file: say which checkout could not be written
+    const e = err as NodeJS.ErrnoException;
+    if (e.code && !e.message.includes(dir)) e.message = `${e.message} (writing the config checkout ${dir})`;
+    throw e;
+  }
+}
+
+function writeCheckout(files: Record<string, Buffer>, dir: string): void {
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
+  fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
   for (const [p, content] of Object.entries(files)) {
     const full = path.join(tmp, p);
     if (!full.startsWith(tmp + path.sep)) throw new Error(`config repository path escapes the checkout: ${p}`);
-    fs.mkdirSync(path.dirname(full), { recursive: true });
-    fs.writeFileSync(full, content);
+    fs.mkdirSync(path.dirname(full), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(full, content, { mode: 0o600 });
   }
   linkPackage(tmp);
   // swap in whole: a reader never sees half of one commit and half of another
@@ -56,9 +78,9 @@ export function markRunning(dataDir: string, oid: string, keep = 3): void {
 /** `dir/node_modules/mailserver` -> the appliance and `dir/package.json` (unless the repository brings its own). */
 export function linkPackage(dir: string): void {
   const pkg = path.join(dir, 'package.json');
-  if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, '{ "private": true, "type": "module" }\n');
+  if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, '{ "private": true, "type": "module" }\n', { mode: 0o600 });
   const link = path.join(dir, 'node_modules', 'mailserver');
   if (fs.existsSync(link)) return;
-  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.mkdirSync(path.dirname(link), { recursive: true, mode: 0o700 });
   fs.symlinkSync(APPLIANCE_ROOT, link, 'dir');
 }

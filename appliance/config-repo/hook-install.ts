@@ -17,8 +17,8 @@ export function installPreReceiveHook(gitdir: string): void {
 # See appliance/config-repo/hook.ts and README "Config as code".
 exec ${quote(process.execPath)} ${quote(path.join(APPLIANCE_ROOT, 'bin', 'mailserver.js'))} config pre-receive
 `;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === script) return;
-  fs.writeFileSync(file + '.tmp', script, { mode: 0o755 });
+  fs.writeFileSync(file + '.tmp', script, { mode: 0o700 });
   fs.renameSync(file + '.tmp', file);
 }

@@ -19,7 +19,7 @@ import type { Verdict } from '../../core/verdict.ts';
 import { ReplyError, UsageError } from '../../core/errors.ts';
 import { openEmbeddedStore } from '../store/embedded/index.ts';
 import { DirectoryCache } from '../delivery/directory-cache.ts';
-import { resolveRecipient } from '../delivery/resolve-recipient.ts';
+import { postmasterRouting, resolveRecipient } from '../delivery/resolve-recipient.ts';
 import { planLocalDelivery } from '../delivery/local-plan.ts';
 import { assembleMessage } from '../smtp/assemble.ts';
 import { beginTransaction } from '../smtp/session.ts';
@@ -215,7 +215,7 @@ async function runCase(c: PolicyCase, x: CaseContext): Promise<Outcome> {
     // the listener's own rules (appliance/smtp/envelope.ts): unknown local users, relay control
     let where;
     try {
-      where = resolveRecipient(await x.directory.get(), address);
+      where = resolveRecipient(await x.directory.get(), address, postmasterRouting(x.config));
     } catch (err) {
       if (err instanceof ReplyError) stopWith(stage, err.code, err.enhanced, err.message);
       throw err;

@@ -61,7 +61,7 @@ export class ConfigRepository {
   static async open(dataDir: string): Promise<ConfigRepository> {
     const gitdir = path.resolve(dataDir, 'config.git');
     if (!fs.existsSync(path.join(gitdir, 'HEAD'))) {
-      fs.mkdirSync(gitdir, { recursive: true });
+      fs.mkdirSync(gitdir, { recursive: true, mode: 0o700 });
       await git.init({ fs, dir: gitdir, gitdir, bare: true, defaultBranch: BRANCH });
       // receive.denyNonFastForwards: history is the audit trail; a force push must not rewrite it
       await git.setConfig({ fs, gitdir, path: 'receive.denyNonFastForwards', value: true });
@@ -237,10 +237,10 @@ export class ConfigRepository {
   private async compareAndSwap(expected: string | null, next: string): Promise<boolean> {
     const refFile = path.join(this.gitdir, REF);
     const lockFile = refFile + '.lock';
-    fs.mkdirSync(path.dirname(refFile), { recursive: true });
+    fs.mkdirSync(path.dirname(refFile), { recursive: true, mode: 0o700 });
     let fd: number;
     try {
-      fd = fs.openSync(lockFile, 'wx');
+      fd = fs.openSync(lockFile, 'wx', 0o600);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false; // someone is updating main right now
       throw err;

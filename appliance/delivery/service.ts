@@ -9,7 +9,7 @@ import type { AppConfig } from '../../core/config/schema.ts';
 import { nodeLogDir, type Logger } from '../../core/log.ts';
 import type { ClaimedBatch, OutboundItem, RecipientOutcome, Stores } from '../../core/store/ports.ts';
 import type { DirectoryCache, DirectorySnapshot } from './directory-cache.ts';
-import { resolveRecipient } from './resolve-recipient.ts';
+import { postmasterRouting, resolveRecipient } from './resolve-recipient.ts';
 import { DestinationError, MxResolver } from './mx.ts';
 import { createRouter, loadGatewayRules, targetsFor, type Route, type Router } from './route.ts';
 import { SessionCache, deliverTransaction, type TransactionResult } from './smtp-client.ts';
@@ -238,7 +238,7 @@ export class DeliveryService {
     const outcomes: RecipientOutcome[] = [];
     const rcptTo: Transaction['rcptTo'] = [];
     for (const r of batch.recipients) {
-      const res = resolveRecipient(dir, r.recipient);
+      const res = resolveRecipient(dir, r.recipient, postmasterRouting(this.deps.config));
       if (res.kind === 'local') {
         rcptTo.push({ address: r.recipient, params: {}, local: true, accountId: res.account.id, deliveredTo: res.deliveredTo });
         outcomes.push({ recipient: r.recipient, result: 'sent', response: `local mailbox ${res.account.name}@${res.account.domain}` });

@@ -14,6 +14,7 @@ import { secureContext, type TlsMaterial } from '../net/tls.ts';
 import { R } from './replies.ts';
 import { Session } from './session.ts';
 import type { ImapEnv, ImapLimits } from './types.ts';
+import type { DiskGuard } from '../store/disk-space.ts';
 
 export const DEFAULT_LIMITS: ImapLimits = {
   maxAuthFailures: 3,
@@ -36,6 +37,8 @@ export interface ImapContext {
   spoolDir: string;
   /** Where connections come from (default: servers of their own; the config runtime lends its sockets). */
   sockets?: SocketSource;
+  /** Free space under the data directory, checked by APPEND (smtp.queueMinFreeBytes). */
+  disk?: DiskGuard;
 }
 
 export type ImapListener = BoundListener;
@@ -58,6 +61,7 @@ export async function startImap(ctx: ImapContext): Promise<ImapService> {
     limits: { ...DEFAULT_LIMITS, ...ctx.limits },
     log,
     spoolDir: ctx.spoolDir,
+    disk: ctx.disk,
   };
   return startSessionListeners({
     service: 'imap',

@@ -60,7 +60,7 @@ export const R = {
 
   noMailbox: () => no('Mailbox does not exist', 'NONEXISTENT'),
   mailboxExists: () => no('Mailbox already exists', 'ALREADYEXISTS'),
-  badMailboxName: () => no('Invalid mailbox name', 'CANNOT'),
+  badMailboxName: () => no('Invalid mailbox name: no empty, "." or ".." levels, wildcards or control characters', 'CANNOT'),
   cannotDeleteInbox: () => no('INBOX cannot be deleted', 'CANNOT'),
   hasChildren: () => no('Mailbox has children', 'HASCHILDREN'),
   readOnly: () => no('Mailbox is read-only', 'READ-ONLY'),
@@ -68,6 +68,8 @@ export const R = {
   noPermission: () => no('Not allowed in a shared folder', 'NOPERM'),
   noDestination: () => no('Destination mailbox does not exist', 'TRYCREATE'),
   tooBig: () => no('Message too large', 'TOOBIG'),
+  /** RFC 5530 OVERQUOTA, as Dovecot answers ENOSPC ("Not enough disk space"). */
+  diskFull: () => no('Not enough disk space on the server, try again later', 'OVERQUOTA'),
   overQuota: () => no('Mailbox is full', 'OVERQUOTA'),
   badDate: () => bad('Invalid date-time'),
   badSet: () => bad('Invalid sequence set'),

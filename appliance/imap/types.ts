@@ -37,6 +37,8 @@ export interface ImapEnv {
   log: Logger;
   /** Where literals over imap.spoolThreshold (APPEND) wait on disk. */
   spoolDir: string;
+  /** Free space under the data directory (APPEND answers NO [OVERQUOTA] below the threshold). */
+  disk?: { short(): Promise<number | null> };
 }
 
 /** A tagged completion (RFC 3501 §7.1). */

@@ -23,7 +23,7 @@ export async function loadTlsMaterial(config: AppConfig, dataDir: string, log: L
   const certFile = path.join(dir, 'self-signed-cert.pem');
   const keyFile = path.join(dir, 'self-signed-key.pem');
   if (!fs.existsSync(certFile) || !fs.existsSync(keyFile)) {
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const pems = await selfsigned.generate([{ name: 'commonName', value: config.hostname }], {
       keySize: 2048,
       days: 3650,
@@ -31,7 +31,7 @@ export async function loadTlsMaterial(config: AppConfig, dataDir: string, log: L
       extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: config.hostname }, { type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
     } as never);
     fs.writeFileSync(keyFile, pems.private, { mode: 0o600 });
-    fs.writeFileSync(certFile, pems.cert);
+    fs.writeFileSync(certFile, pems.cert, { mode: 0o600 });
     log.warn({ cert: certFile }, 'no TLS certificate configured: generated a self-signed one (set tls.cert and tls.key)');
   }
   return { cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile), selfSigned: true };

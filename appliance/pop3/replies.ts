@@ -78,6 +78,8 @@ export const R = {
   uidLine: (msg: number, uid: string) => ok(`${msg} ${uid}`),
   uidlAll: (lines: readonly string[]) => multiline('Unique-ID listing follows', lines),
   noSuchMessage: () => err('No such message'),
+  /** RFC 3206 §4: SYS/PERM, retrying will not help. */
+  messageGone: (msg: number) => err(`Message ${msg} was deleted by another session`, 'SYS/PERM'),
   alreadyDeleted: (msg: number) => err(`Message ${msg} already deleted`),
   deleted: (msg: number) => ok(`Message ${msg} deleted`),
   messageFollows: (size: number) => ok(`${size} octets`),

@@ -21,6 +21,7 @@ import type { MaildropLocks } from '../pop3/maildrop.ts';
 import { startImap, type ImapService } from '../imap/index.ts';
 import { resolvePlugin } from './resolve-plugin.ts';
 import { spoolDirOf } from '../store/spool.ts';
+import { DiskGuard } from '../store/disk-space.ts';
 
 /** What every generation shares. */
 export interface SharedParts {
@@ -117,13 +118,15 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
         }
       });
     }
-    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, spoolDir: spoolDirOf(dataDir) }, o.sockets));
+    // issue 14 #10: free space under the data directory, checked at MAIL FROM and APPEND
+    const disk = new DiskGuard(dataDir, config.smtp.queueMinFreeBytes, log);
+    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, disk, spoolDir: spoolDirOf(dataDir) }, o.sockets));
     services.push({ closeSessions: (g) => smtp.close(g) });
     const pop3 = await step('pop3', () =>
       startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps, sockets: o.sockets, locks: o.pop3Locks }),
     );
     services.push({ closeSessions: () => pop3.close() });
-    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets, spoolDir: spoolDirOf(dataDir) }));
+    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets, spoolDir: spoolDirOf(dataDir), disk }));
     services.push({ closeSessions: () => imap.close() });
     return {
       number: o.number,

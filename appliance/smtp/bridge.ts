@@ -6,7 +6,7 @@ import type { CommandBridge } from './command-hooks.ts';
 import type { SmtpContext } from './context.ts';
 import { connectionOf } from './session.ts';
 import { REPLIES, verdictToReply, type SmtpReply } from './replies.ts';
-import { resolveRecipient } from '../delivery/resolve-recipient.ts';
+import { postmasterRouting, resolveRecipient } from '../delivery/resolve-recipient.ts';
 
 const fromError = (e: { code: number; enhanced: string; message: string }): SmtpReply => ({ code: e.code, enhanced: e.enhanced, message: e.message });
 
@@ -14,7 +14,7 @@ const fromError = (e: { code: number; enhanced: string; message: string }): Smtp
 async function verify(ctx: SmtpContext, arg: string): Promise<SmtpReply> {
   const address = arg.replace(/^<|>$/g, '').trim();
   if (!address.includes('@')) return REPLIES.cannotVerify();
-  const where = resolveRecipient(await ctx.directory.get(), address);
+  const where = resolveRecipient(await ctx.directory.get(), address, postmasterRouting(ctx.config));
   if (where.kind === 'local') {
     const name = where.account.fullName ? `${where.account.fullName} ` : '';
     return { code: 250, enhanced: '2.1.5', message: `${name}<${where.account.name}@${where.account.domain}>` };

@@ -6,13 +6,18 @@
  * each wrapper asks the bridge of the server that owns the connection. Servers without a
  * bridge keep smtp-server's behaviour.
  *
+ * Before smtp-server parses MAIL and RCPT, an address that is not valid UTF-8 is refused with 501
+ * (smtp-server would decode it with U+FFFD replacements, which then end up in Return-Path), and
+ * AUTH inside a mail transaction gets 503 (RFC 4954 §4).
+ *
  * It also lets a reply carry its own RFC 3463 enhanced code: smtp-server adds one from its
  * table, so a message that already starts with one is sent without a second; and it makes
  * smtp-server's fixed 100 ms pause before the greeting (its early-talker check) a setting,
  * since that pause alone caps a listener at sessions/0.1 s new connections a second.
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
-import type { SmtpReply } from './replies.ts';
+import { isUtf8 } from 'node:buffer';
+import { REPLIES, type SmtpReply } from './replies.ts';
 
 export const BRIDGE = Symbol.for('mailserver.smtp.bridge');
 
@@ -108,6 +113,20 @@ export function installCommandHooks(): void {
   for (const hook of ['noop', 'rset', 'quit'] as const) {
     wrap(`handler_${hook.toUpperCase()}`, (conn, bridge) => bridge.simple(conn.session, hook));
   }
+
+  for (const [verb, what] of [['MAIL', 'sender'], ['RCPT', 'recipient']] as const) {
+    const original = proto[`handler_${verb}`];
+    proto[`handler_${verb}`] = function (this: Conn, command, callback) {
+      if (this._server[BRIDGE] && Buffer.isBuffer(command) && !isUtf8(command)) return answer(this, REPLIES.invalidUtf8(what), callback);
+      return original.call(this, command, callback);
+    };
+  }
+  const auth = proto.handler_AUTH;
+  proto.handler_AUTH = function (this: Conn, command, callback) {
+    const envelope = this.session.envelope as { mailFrom?: unknown } | undefined;
+    if (this._server[BRIDGE] && envelope?.mailFrom) return answer(this, REPLIES.authInTransaction(), callback);
+    return auth.call(this, command, callback);
+  };
 
   const init = proto.init;
   proto.init = function (this: Conn) {

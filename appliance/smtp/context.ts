@@ -4,6 +4,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Stores } from '../../core/store/ports.ts';
 import type { TlsMaterial } from '../net/tls.ts';
 import type { DirectoryCache } from '../delivery/directory-cache.ts';
+import type { DiskGuard } from '../store/disk-space.ts';
 
 /** Everything the SMTP listener's handlers need. */
 export interface SmtpContext {
@@ -15,4 +16,6 @@ export interface SmtpContext {
   directory: DirectoryCache;
   /** Where messages over smtp.spoolThreshold wait, on disk, until they are stored. */
   spoolDir: string;
+  /** Free space under the data directory (smtp.queueMinFreeBytes); absent = no check. */
+  disk?: DiskGuard;
 }

@@ -14,6 +14,7 @@ import { MessageLimitScanner } from './message-limits.ts';
 import { renderReceived, receivedProtocol } from '../../policies/received-template.ts';
 import { ReplyError } from '../../core/errors.ts';
 import { planLocalDelivery } from '../delivery/local-plan.ts';
+import { isDiskFull } from '../store/disk-space.ts';
 import type { Connection, Transaction } from '../../core/session.ts';
 
 const PRODUCT = 'mailserver';
@@ -90,7 +91,7 @@ export function onData(ctx: SmtpContext) {
       if (read.sizeExceeded) return '';
       const overLimit = scanner.end();
       if (overLimit) throw REPLIES.messageLimit(overLimit);
-      if (read.bareLf && ctx.config.smtp.bareLf === 'reject') throw REPLIES.bareLf();
+      if (read.bareLf && ctx.config.smtp.bareLf === 'reject') throw read.bareCr ? REPLIES.bareCr() : REPLIES.bareLf();
       tx.content = read.content;
       tx.message = read.content.buffer;
       // Haraka plugins read transaction.body / message_stream synchronously: they get the whole message
@@ -103,7 +104,11 @@ export function onData(ctx: SmtpContext) {
       const original = tx.message ? MessageContent.of(tx.message) : tx.content;
       const content = await assembleContent(original, traceHeaders(ctx, conn, tx, session), tx.addedHeaders, tx.removedHeaders);
       await checkQuotas(ctx, tx, content.size);
-      const id = await commit(ctx, conn, tx, content);
+      const id = await commit(ctx, conn, tx, content).catch((err: unknown) => {
+        if (!isDiskFull(err)) throw err;
+        conn.log.warn({ err }, 'message not stored: disk full');
+        throw REPLIES.diskFull();
+      });
       conn.log.info({ id, from: tx.mailFrom.address, rcpt: tx.rcptTo.map((r) => r.address), size: content.size, spooled: !read.content.buffer }, 'message accepted');
       await ctx.hooks.run('queue_ok', { conn, tx, queueId: id });
       return REPLIES.queued(id);

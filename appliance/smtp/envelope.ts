@@ -3,12 +3,15 @@ import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import type { SmtpContext } from './context.ts';
 import { beginTransaction, connectionOf, toEnvelopeAddress } from './session.ts';
 import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
-import { resolveRecipient } from '../delivery/resolve-recipient.ts';
+import { barePostmaster, postmasterRouting, resolveRecipient } from '../delivery/resolve-recipient.ts';
 import type { Recipient } from '../../core/session.ts';
 import { ReplyError } from '../../core/errors.ts';
+import { ownsSender } from './sender-login.ts';
 import { UsageError } from '../../core/errors.ts';
 
 type Done = (err?: Error | null) => void;
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 function fail(conn: { log: { error: (o: object, m: string) => void } }, done: Done) {
   return (err: unknown) => {
@@ -23,11 +26,19 @@ export function onMailFrom(ctx: SmtpContext) {
     const conn = connectionOf(session);
     conn.secure = !!session.secure;
     const from = toEnvelopeAddress(address);
-    const tx = beginTransaction(conn, from);
-    ctx.hooks.run('mail', { conn, tx, from }).then((verdict) => {
-      const reply = verdictToReply(verdict);
+    (async () => {
+      // RFC 6531 §3.5: a non-ASCII reverse-path needs MAIL FROM's SMTPUTF8 parameter
+      if (NON_ASCII.test(from.address) && !session.envelope.smtpUtf8) throw REPLIES.nonAsciiSender(from.address);
+      // Postfix queue_minfree: refuse before the client sends the message, not after the whole DATA
+      if (ctx.disk && (await ctx.disk.short()) !== null) throw REPLIES.diskFull();
+      if (conn.user && ctx.config.smtp.senderLoginMatch && !ownsSender(await ctx.directory.get(), conn.user.address, from.address)) {
+        conn.log.info({ user: conn.user.address, sender: from.address }, 'sender not owned by the authenticated account');
+        throw REPLIES.senderLoginMismatch(from.address, conn.user.address);
+      }
+      const tx = beginTransaction(conn, from);
+      const reply = verdictToReply(await ctx.hooks.run('mail', { conn, tx, from }));
       done(reply ? toSmtpError(reply) : null);
-    }, fail(conn, done));
+    })().catch(fail(conn, done));
   };
 }
 
@@ -45,6 +56,9 @@ export function onRcptTo(ctx: SmtpContext) {
     const tx = conn.transaction!;
     const rcpt: Recipient = { ...toEnvelopeAddress(address), local: false };
     (async () => {
+      if (NON_ASCII.test(rcpt.address) && !session.envelope.smtpUtf8) throw REPLIES.nonAsciiRecipient(rcpt.address);
+      // RFC 5321 §4.5.1: the bare <Postmaster> is accepted; plugins and delivery see a full address
+      if (rcpt.address.toLowerCase() === 'postmaster') rcpt.address = barePostmaster(await ctx.directory.get(), ctx.config.hostname) ?? rcpt.address;
       const verdict = await ctx.hooks.run('rcpt', { conn, tx, rcpt });
       const reply = verdictToReply(verdict);
       if (reply) throw new ReplyError(reply.code, reply.enhanced, reply.message);
@@ -53,7 +67,7 @@ export function onRcptTo(ctx: SmtpContext) {
       const dir = await ctx.directory.get();
       let where;
       try {
-        where = resolveRecipient(dir, rcpt.address);
+        where = resolveRecipient(dir, rcpt.address, postmasterRouting(ctx.config));
       } catch (err) {
         // an alias loop is the operator's mistake: refuse for now, log why
         if (err instanceof UsageError) {

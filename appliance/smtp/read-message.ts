@@ -12,6 +12,8 @@ import { SpoolWriter } from '../store/spool.ts';
 export interface ReadResult {
   content: MessageContent;
   bareLf: boolean;
+  /** The bad line ending found was a CR not followed by LF (bareLf is set too). */
+  bareCr: boolean;
   /** smtp-server marks the stream when the size limit was exceeded. */
   sizeExceeded: boolean;
   /** Removes the spool file (call on every path once the message is stored or refused). */
@@ -43,6 +45,13 @@ const CRLF = Buffer.from('\r\n');
 export class LineEnds {
   private pendingCr = false;
   changed = false;
+  /** The first bad line ending was a CR not followed by LF (not a bare LF). */
+  bareCr = false;
+
+  private mark(cr: boolean): void {
+    if (!this.changed) this.bareCr = cr;
+    this.changed = true;
+  }
 
   push(chunk: Buffer): Buffer {
     const parts: Buffer[] = [];
@@ -53,7 +62,7 @@ export class LineEnds {
       this.pendingCr = false;
       parts.push(CRLF);
       if (chunk[0] === LF) i = span = 1;
-      else this.changed = true;
+      else this.mark(true);
     }
     for (; i < chunk.length; i++) {
       const c = chunk[i];
@@ -66,12 +75,12 @@ export class LineEnds {
         else {
           parts.push(chunk.subarray(span, i), CRLF);
           span = i + 1;
-          this.changed = true;
+          this.mark(true);
         }
       } else if (c === LF) {
         parts.push(chunk.subarray(span, i), CRLF);
         span = i + 1;
-        this.changed = true;
+        this.mark(false);
       }
     }
     if (!parts.length) return chunk;
@@ -82,7 +91,7 @@ export class LineEnds {
   end(): Buffer {
     if (!this.pendingCr) return Buffer.alloc(0);
     this.pendingCr = false;
-    this.changed = true;
+    this.mark(true);
     return CRLF;
   }
 }
@@ -132,7 +141,7 @@ export function readMessage(stream: Readable & { sizeExceeded?: boolean }, o: Re
       spool.finish().then(
         (content) => {
           settled = true;
-          resolve({ content, bareLf: ends.changed, sizeExceeded: !!stream.sizeExceeded, dispose: () => spool.dispose() });
+          resolve({ content, bareLf: ends.changed, bareCr: ends.bareCr, sizeExceeded: !!stream.sizeExceeded, dispose: () => spool.dispose() });
         },
         (err) => fail(err as Error),
       );

@@ -33,6 +33,17 @@ export const REPLIES = {
     const mime = v.limit === 'maxMimeParts' || v.limit === 'maxMimeDepth';
     return new ReplyError(mime ? 554 : 552, mime ? ENHANCED.BAD_MESSAGE : ENHANCED.MESSAGE_TOO_BIG, text, 'message-limit');
   },
+  bareCr: () => new ReplyError(550, ENHANCED.SYNTAX_ERROR, 'Message refused: bare <CR> (a CR not followed by LF; RFC 5321 §2.3.8 requires <CR><LF>)', 'bare-cr'),
+  /** RFC 6531 §3.5: a non-ASCII address needs the SMTPUTF8 parameter of MAIL FROM. */
+  nonAsciiSender: (addr: string) => new ReplyError(553, ENHANCED.NON_ASCII_ADDRESS, `<${addr}>: non-ASCII address not permitted without the SMTPUTF8 parameter (RFC 6531)`, 'non-ascii-sender'),
+  nonAsciiRecipient: (addr: string) => new ReplyError(553, ENHANCED.NON_ASCII_ADDRESS, `<${addr}>: non-ASCII recipient not permitted in a transaction without SMTPUTF8 (RFC 6531)`, 'non-ascii-recipient'),
+  invalidUtf8: (what: 'sender' | 'recipient') => ({ code: 501, enhanced: what === 'sender' ? ENHANCED.BAD_SENDER_SYNTAX : ENHANCED.BAD_DESTINATION_SYNTAX, message: `Bad ${what} address syntax: the address is not valid UTF-8` }),
+  /** RFC 4954 §4: AUTH is not permitted during a mail transaction. */
+  authInTransaction: () => ({ code: 503, enhanced: ENHANCED.BAD_SEQUENCE, message: 'AUTH not permitted during a mail transaction' }),
+  /** Postfix reject_sender_login_mismatch (smtp.senderLoginMatch). */
+  senderLoginMismatch: (addr: string, user: string) => new ReplyError(553, ENHANCED.POLICY, `<${addr}>: Sender address rejected: not owned by user ${user}`, 'sender-login-mismatch'),
+  /** RFC 3463 4.3.1 mail system full (Postfix: 452 4.3.1 Insufficient system storage). */
+  diskFull: () => new ReplyError(452, ENHANCED.SYSTEM_FULL, 'Insufficient system storage, try again later', 'disk-full'),
   storeFailed: () => new ReplyError(451, ENHANCED.SYSTEM_ERROR, 'Local error in processing, message not accepted, try again later', 'store-failed'),
   authFailed: () => new ReplyError(535, ENHANCED.AUTH_INVALID, 'Authentication credentials invalid', 'auth-failed'),
   /** RFC 4954 §6: 454 4.7.0 Temporary authentication failure. */

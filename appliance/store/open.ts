@@ -55,7 +55,7 @@ function readPointer(dataDir: string): string | null {
 }
 
 function writePointer(dataDir: string, url: string): void {
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // the URL may carry a password: readable by the owner only
   fs.writeFileSync(path.join(dataDir, STORE_POINTER), JSON.stringify({ kind: 'postgres', url }) + '\n', { mode: 0o600 });
 }

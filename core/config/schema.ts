@@ -71,6 +71,32 @@ export const SmtpConfig = Type.Object({
   greetingDelayMs: Type.Integer({ minimum: 0, maximum: 30_000, default: 0 }),
   /** Idle timeout of a session (RFC 5321 §4.5.3.2 suggests 5 minutes). */
   socketTimeoutMs: Type.Integer({ minimum: 1000, default: 300_000 }),
+  /**
+   * RFC 5321 §4.5.1: `postmaster@<every hosted domain>` and the bare `<Postmaster>` are always
+   * accepted as recipients. An account or alias named postmaster gets them; otherwise they go to
+   * this address (local or remote), and without it to the domain's admin account (DO-1, default
+   * Administrator@domain), else to the domain's first account. The bare `<Postmaster>` is
+   * postmaster@<hostname> when that domain is hosted, else of the first hosted domain by name.
+   */
+  postmasterAddress: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'an address (user@domain)' })),
+  /**
+   * The original's DO-2: postmaster exists only where an account or alias of that name was
+   * created (spammers forge it). Off by default: RFC 5321 requires postmaster. As a *sender*, a
+   * postmaster that is no account is refused by relay-effect either way ("no such account").
+   */
+  postmasterOnlyWhenCreated: Type.Boolean({ default: false }),
+  /**
+   * Postfix `reject_sender_login_mismatch`: an authenticated session (a submission) may use as
+   * MAIL FROM only its account's address and the account's aliases (553 5.7.1 otherwise). On by
+   * default on every listener, since any session that authenticated is a submission; false = any
+   * sender, as the original (relay-effect's senderTrust then decides).
+   */
+  senderLoginMatch: Type.Boolean({ default: true }),
+  /**
+   * Postfix `queue_minfree`: with less free space than this under the data directory, MAIL FROM
+   * gets 452 4.3.1 and IMAP APPEND NO [OVERQUOTA] (before the client sends the message); 0 = no check.
+   */
+  queueMinFreeBytes: Type.Integer({ minimum: 0, default: 100 * 1024 * 1024 }),
 }, { default: {} });
 
 export const Pop3Config = Type.Object({

@@ -129,6 +129,7 @@ export interface MailStore {
   messages(mailboxId: number): Promise<MessageMeta[]>;
   /** Sum of the sizes of every message of the account (quota). */
   usage(accountId: number): Promise<number>;
+  /** @throws MessageGoneError (core/errors.ts) when the message was deleted meanwhile. */
   read(blobId: string): Promise<Buffer>;
   /**
    * The message without reading it into memory where the store can (a blob file): stream it

@@ -20,7 +20,7 @@ function secretOf(api: PluginApi<AutoreplyOptions>): string {
   if (api.options.srs?.secret) return api.options.srs.secret;
   const file = path.join(api.dataDir, 'autoreply', 'srs-secret');
   if (!fs.existsSync(file)) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, crypto.randomBytes(24).toString('base64'), { mode: 0o600, flag: 'wx' });
   }
   return fs.readFileSync(file, 'utf8').trim();

@@ -23,7 +23,7 @@ export function mailboxFolder(folder: string | undefined): string {
 }
 
 export async function saveCopy(dir: string, id: string, content: Buffer): Promise<string> {
-  await fs.promises.mkdir(dir, { recursive: true });
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
   const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${id.replace(/[^A-Za-z0-9_-]/g, '')}-${crypto.randomBytes(3).toString('hex')}.eml`;
   const tmp = path.join(dir, `.${name}.tmp`);
   const fh = await fs.promises.open(tmp, 'w', 0o600);

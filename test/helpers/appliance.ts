@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startAppliance, type Appliance } from '../../appliance/start.ts';
 import { validateConfig } from '../../core/config/load.ts';
-import { silentLogger } from '../../core/log.ts';
+import { silentLogger, type Logger } from '../../core/log.ts';
 import { openEmbeddedStore } from '../../appliance/store/embedded/index.ts';
 import { openPostgresStore } from '../../appliance/store/postgres/index.ts';
 import { sharedTestPostgres } from './postgres.ts';
@@ -33,7 +33,7 @@ export function tempDir(prefix = 'mailserver-'): string {
 
 const testDatabases = new Map<string, string>();
 
-export async function startTestAppliance(overrides: UserConfig = {}, dataDir = tempDir()): Promise<TestAppliance> {
+export async function startTestAppliance(overrides: UserConfig = {}, dataDir = tempDir(), opts: { log?: Logger } = {}): Promise<TestAppliance> {
   if (process.env.TEST_STORE === 'postgres' && !overrides.store) {
     // one database per data directory: an appliance restarted on the same directory finds its data
     const url = testDatabases.get(dataDir) ?? (await (await sharedTestPostgres()).database());
@@ -52,7 +52,7 @@ export async function startTestAppliance(overrides: UserConfig = {}, dataDir = t
     delivery: overrides.delivery ?? { enabled: false },
     log: { level: 'silent' },
   });
-  const app = await startAppliance({ config, dataDir, log: process.env.TEST_LOG ? undefined : silentLogger });
+  const app = await startAppliance({ config, dataDir, log: opts.log ?? (process.env.TEST_LOG ? undefined : silentLogger) });
   // on the cluster store (store: { kind: 'postgres', url }) the second handle is a second PostgreSQL store instance
   const store = config.store.kind === 'postgres'
     ? (await openPostgresStore({ url: config.store.url, nodeName: `${config.node.name}-test-handle`, poolSize: 4 })) as unknown as ReturnType<typeof openEmbeddedStore>

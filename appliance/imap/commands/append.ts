@@ -6,6 +6,7 @@ import { ok, R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
 import { parseDateTime } from '../wire.ts';
 import { flagList, mailboxArg, resolve } from './args.ts';
+import { isDiskFull } from '../../store/disk-space.ts';
 
 export const APPEND: CommandSpec = {
   syntax: 'APPEND mailbox [(flags)] [date-time] literal',
@@ -38,9 +39,17 @@ export const APPEND: CommandSpec = {
     const box = found.info;
     const account = found.owner;
     if (account.quota > 0 && (await s.env.stores.mail.usage(account.id)) + size > account.quota) return R.overQuota();
-    // the literal is a view of the command buffer: copy it so the stored blob owns its bytes; a
-    // spooled one is copied from its spool file by the store, in pieces
-    const res = await s.env.stores.folders.append(box.id, spooled ? await spooled.content : Buffer.from(message.v), flags, date);
+    if (s.env.disk && (await s.env.disk.short()) !== null) return R.diskFull();
+    let res;
+    try {
+      // the literal is a view of the command buffer: copy it so the stored blob owns its bytes; a
+      // spooled one is copied from its spool file by the store, in pieces
+      res = await s.env.stores.folders.append(box.id, spooled ? await spooled.content : Buffer.from(message.v), flags, date);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      s.conn.log.warn({ err }, 'imap APPEND not stored: disk full');
+      return R.diskFull();
+    }
     return ok('APPEND completed', `APPENDUID ${res.uidValidity} ${res.uid}`);
   },
 };

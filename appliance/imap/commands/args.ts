@@ -42,9 +42,14 @@ export function normalizeName(name: string): string {
   return name;
 }
 
-/** A name a client may create: no wildcards, no empty levels, printable. */
+/**
+ * A name a client may create: no wildcards, printable, and no empty, `.` or `..` level (a path
+ * component that means "here" or "up" would alias or escape other mailboxes wherever a name
+ * becomes a path: a Maildir export, a shared folder, a backup).
+ */
 export function validNewName(name: string): boolean {
-  return name.length > 0 && name.length <= 512 && !/[*%\x00-\x1f\x7f]/.test(name) && !name.split(DELIMITER).some((p) => p === '') && !isSharedName(name);
+  return name.length > 0 && name.length <= 512 && !/[*%\x00-\x1f\x7f]/.test(name)
+    && !name.split(DELIMITER).some((p) => p === '' || p === '.' || p === '..') && !isSharedName(name);
 }
 
 /** A personal or shared (`#Shared/owner/folder`) mailbox by name. */

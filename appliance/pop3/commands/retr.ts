@@ -3,7 +3,7 @@
 import { DotStuffer } from '../message-format.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
-import { messageArg } from './message-arg.ts';
+import { messageArg, openMessage } from './message-arg.ts';
 
 export const RETR: CommandSpec = {
   syntax: 'RETR msg',
@@ -12,7 +12,8 @@ export const RETR: CommandSpec = {
   async run(s, [arg]) {
     const m = await messageArg(s, arg);
     if (!m) return;
-    const content = await s.env.stores.mail.content(m.blobId);
+    const content = await openMessage(s, m, Number(arg));
+    if (!content) return;
     // streamed from the store, each piece written when the last one was taken (back-pressure)
     const stuff = new DotStuffer();
     let head: Buffer | null = Buffer.from(R.messageFollows(m.size));

@@ -3,7 +3,7 @@
 import { DotStuffer, TopCutter } from '../message-format.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
-import { messageArg } from './message-arg.ts';
+import { messageArg, openMessage } from './message-arg.ts';
 
 export const TOP: CommandSpec = {
   syntax: 'TOP msg n',
@@ -12,7 +12,8 @@ export const TOP: CommandSpec = {
   async run(s, [arg, lines]) {
     const m = await messageArg(s, arg);
     if (!m) return;
-    const content = await s.env.stores.mail.content(m.blobId);
+    const content = await openMessage(s, m, Number(arg));
+    if (!content) return;
     // streamed as RETR is; reading stops where the answer ends
     const cut = new TopCutter(Number(lines));
     const stuff = new DotStuffer();

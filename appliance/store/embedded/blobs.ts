@@ -8,6 +8,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Db } from './database.ts';
 import { MessageContent } from '../../../core/store/content.ts';
+import { MessageGoneError } from '../../../core/errors.ts';
 
 /** Messages up to this size are stored inline in the database. */
 export const INLINE_LIMIT = 256 * 1024;
@@ -42,7 +43,7 @@ export async function prepareBlob(blobDir: string, input: Buffer | MessageConten
   if (content.size <= INLINE_LIMIT) return { id, size: content.size, data: await content.toBuffer(), path: null };
   const rel = path.join(id.slice(0, 2), id);
   const file = path.join(blobDir, rel);
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const fh = await fs.promises.open(file, 'wx', 0o600);
   try {
     await content.writeTo(fh);
@@ -92,18 +93,30 @@ export class BlobTable {
   /** The blob as content: a file range for a blob file (streamed by readers), else its bytes. */
   async content(id: string): Promise<MessageContent> {
     const row = this.get.get(id);
-    if (!row) throw new Error(`message blob ${id} not found`);
+    if (!row) throw new MessageGoneError(id);
     if (row.data) return MessageContent.of(row.data);
     const file = path.join(this.blobDir, row.path!);
-    const { size } = await fs.promises.stat(file);
-    return MessageContent.file(file, size);
+    try {
+      const { size } = await fs.promises.stat(file);
+      return MessageContent.file(file, size);
+    } catch (err) {
+      // the row was read just before the last reference went and the file was unlinked
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MessageGoneError(id);
+      throw err;
+    }
   }
 
   async read(id: string): Promise<Buffer> {
     const row = this.get.get(id);
-    if (!row) throw new Error(`message blob ${id} not found`);
+    if (!row) throw new MessageGoneError(id);
     if (row.data) return row.data;
-    return fs.promises.readFile(path.join(this.blobDir, row.path!));
+    try {
+      return await fs.promises.readFile(path.join(this.blobDir, row.path!));
+    } catch (err) {
+      // the row was read just before the last reference went and the file was unlinked
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MessageGoneError(id);
+      throw err;
+    }
   }
 
   /** Removes files left by a crash between file write and commit. */

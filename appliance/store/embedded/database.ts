@@ -11,8 +11,11 @@ import { MIGRATIONS } from './schema.ts';
 export type Db = Database.Database;
 
 export function openDatabase(dataDir: string, opts: { durable?: boolean } = {}): Db {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const db = new Database(path.join(dataDir, 'mailserver.db'));
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(dataDir, 'mailserver.db');
+  // SQLite gives the -wal and -shm files the database file's mode: create it 0600 first
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');

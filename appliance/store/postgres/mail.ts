@@ -7,6 +7,7 @@ import { bump, createMailbox } from './mailboxes.ts';
 import { MAILBOX_CHANNEL, type PgNotifier } from './notifier.ts';
 import type { PgQueue } from './queue.ts';
 import { MessageContent } from '../../../core/store/content.ts';
+import { MessageGoneError } from '../../../core/errors.ts';
 
 export class PgMail implements MailStore {
   constructor(private readonly db: PgDb, private readonly changes: PgNotifier, readonly queue: PgQueue) {}
@@ -76,7 +77,7 @@ export class PgMail implements MailStore {
 
   async read(blobId: string): Promise<Buffer> {
     const [r] = await this.db.q<{ data: Buffer }>('SELECT data FROM blobs WHERE id = $1', [blobId]);
-    if (!r) throw new Error(`message blob ${blobId} not found`);
+    if (!r) throw new MessageGoneError(blobId);
     return r.data;
   }
 
