@@ -16,7 +16,7 @@ export default defineConfig({
     maxRecipients: 100, // RX-7
     maxSessions: 0, // RX-5, 0 = unlimited
     vrfy: true, // RX-2 (the original's default: answer VRFY/EXPN)
-    auth: { methods: ['PLAIN', 'LOGIN', 'CRAM-MD5'], allowInsecure: false },
+    auth: { methods: ['PLAIN', 'LOGIN'], allowInsecure: false }, // add 'CRAM-MD5' only for --auth-apop accounts
     bareLf: 'reject',
   },
   pop3: {

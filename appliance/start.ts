@@ -21,6 +21,7 @@ import type { ApplyOptions, ApplyResult } from './runtime/types.ts';
 import { prepareRepositoryConfig } from './config-repo/bootstrap.ts';
 import { startConfigService } from './config-repo/service.ts';
 import { ClusterConfigSync, adoptClusterConfigAtStart } from './cluster/config-sync.ts';
+import { AuthGuard } from './auth/guard.ts';
 
 export interface StartOptions {
   configFile?: string;
@@ -90,9 +91,11 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
     const refusedHistory = recordRefusedIpsInHistory(stores, dataDir, log);
     opened.push(() => refusedHistory.flush());
     const directory = new DirectoryCache(stores);
+    // one login guard for SMTP, IMAP, POP3 and HTTP, kept across config generations
+    const auth = new AuthGuard(config.auth);
     // the config generation: TLS, plugins (appliance and Haraka), hooks, the SMTP, POP3 and IMAP
     // listeners; delivery starts before the first connection is served and stops after the last
-    const runtime = await ConfigRuntime.start(config, file ? path.dirname(file) : process.cwd(), { stores, directory, log, dataDir }, {
+    const runtime = await ConfigRuntime.start(config, file ? path.dirname(file) : process.cwd(), { stores, directory, log, dataDir, auth }, {
       setLogLevel: opts.log ? undefined : (level) => (log.level = level),
       beforeDeliveryStart: (d) => gateDelivery(dataDir, d),
     });
@@ -107,7 +110,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
         ? new ClusterConfigSync({ url: config.store.url, node: config.node.name, dataDir, repo: repoStart.repo, log })
         : undefined;
       opened.push(await startConfigService({
-        repo: repoStart.repo, dataDir, stores, http, log, running: () => runtime.config, apply: (next, o) => runtime.apply(next, o), cluster: configSync,
+        repo: repoStart.repo, dataDir, stores, http, log, running: () => runtime.config, apply: (next, o) => runtime.apply(next, o), auth, cluster: configSync,
       }));
       if (configSync) opened.push(await configSync.start());
     }

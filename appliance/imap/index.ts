@@ -11,6 +11,7 @@ import type { Stores } from '../../core/store/ports.ts';
 import { startSessionListeners, type BoundListener, type SessionListeners, type SocketSource } from '../net/session-listeners.ts';
 import { secureContext, type TlsMaterial } from '../net/tls.ts';
 import { R } from './replies.ts';
+import { AuthGuard } from '../auth/guard.ts';
 import { Session } from './session.ts';
 import type { ImapEnv, ImapLimits } from './types.ts';
 
@@ -33,6 +34,8 @@ export interface ImapContext {
   limits?: Partial<ImapLimits>;
   /** Where connections come from (default: servers of their own; the config runtime lends its sockets). */
   sockets?: SocketSource;
+  /** The appliance's login guard, shared by every service and generation (one of its own when absent). */
+  auth?: AuthGuard;
 }
 
 export type ImapListener = BoundListener;
@@ -51,6 +54,7 @@ export async function startImap(ctx: ImapContext): Promise<ImapService> {
     hooks: ctx.hooks,
     hostname: ctx.hostname,
     secureContext: secureContext(ctx.tls),
+    auth: ctx.auth ?? new AuthGuard(ctx.config.auth),
     limits: { ...DEFAULT_LIMITS, ...ctx.limits },
     log,
   };

@@ -19,6 +19,19 @@ async function refuse(s: ImapSession, login: string, reason: string, reply: Comp
   return reply;
 }
 
+/**
+ * Checks credentials through the login guard (the (IP, login) penalty, the hashing cap), then
+ * completes the login; a full hashing queue is a temporary failure, not a failed login.
+ */
+export async function guardedLogin(s: ImapSession, method: string, login: string, verify: () => Promise<Account | null>): Promise<Completion | null> {
+  const result = await s.env.auth.attempt(s.conn.remoteAddress, login, verify);
+  if (result.kind === 'busy') {
+    s.conn.log.warn({ method, login }, 'imap login: too many password checks in progress');
+    return R.authBusy();
+  }
+  return completeLogin(s, method, login, result.kind === 'ok' ? result.value : null);
+}
+
 export async function completeLogin(s: ImapSession, method: string, login: string, account: Account | null): Promise<Completion | null> {
   if (!account) return refuse(s, login, 'bad credentials', R.authFailed());
   if (account.imapDisabled) return refuse(s, login, 'imap disabled', R.imapDisabled());

@@ -51,6 +51,7 @@ export const R = {
   startTls: () => ok('Begin TLS negotiation now'),
   loginDisabled: () => no('Plaintext authentication disallowed on non-secure connection', 'PRIVACYREQUIRED'),
   authFailed: () => no('Authentication failed', 'AUTHENTICATIONFAILED'),
+  authBusy: () => no('Too many logins in progress, try again later', 'UNAVAILABLE'),
   imapDisabled: () => no('IMAP access is disabled for this account', 'CONTACTADMIN'),
   authRefused: (v: Extract<Verdict, { kind: 'reject' | 'disconnect' }>) => no(v.message, v.permanent ? 'AUTHENTICATIONFAILED' : 'UNAVAILABLE'),
   loggedIn: (caps: string[]) => ok('Logged in', `CAPABILITY ${caps.join(' ')}`),

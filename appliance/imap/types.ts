@@ -10,6 +10,7 @@ import type { AuthUser, Connection } from '../../core/session.ts';
 import type { Account, Stores } from '../../core/store/ports.ts';
 import type { Token } from './parser.ts';
 import type { SelectedMailbox } from './mailbox/selected.ts';
+import type { AuthGuard } from '../auth/guard.ts';
 
 /** RFC 3501 §3. LOGOUT is entered only inside the LOGOUT command. */
 export type ImapState = 'notauth' | 'auth' | 'selected';
@@ -32,6 +33,8 @@ export interface ImapEnv {
   hooks: HookRunner;
   hostname: string;
   secureContext: tls.SecureContext;
+  /** The appliance's login guard (penalty per IP and login, hashing cap). */
+  auth: AuthGuard;
   limits: ImapLimits;
   log: Logger;
 }

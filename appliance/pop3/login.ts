@@ -25,6 +25,20 @@ export async function refuseLogin(s: Pop3Session, method: LoginMethod, login: st
   await s.write(reply);
 }
 
+/**
+ * Checks credentials through the login guard (the (IP, login) penalty, the hashing cap), then
+ * completes the login; a full hashing queue is a temporary failure, not a failed login.
+ */
+export async function guardedLogin(s: Pop3Session, method: LoginMethod, login: string, verify: () => Promise<Account | null>): Promise<void> {
+  const result = await s.env.auth.attempt(s.conn.remoteAddress, login, verify);
+  if (s.closed) return;
+  if (result.kind === 'busy') {
+    s.conn.log.warn({ method, login }, 'pop3 login: too many password checks in progress');
+    return s.write(R.authBusy());
+  }
+  return completeLogin(s, method, login, result.kind === 'ok' ? result.value : null);
+}
+
 /** Completes a login; `account` is null when the credentials were wrong. */
 export async function completeLogin(s: Pop3Session, method: LoginMethod, login: string, account: Account | null): Promise<void> {
   if (!account) return refuseLogin(s, method, login, 'bad credentials', R.authFailed());

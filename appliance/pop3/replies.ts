@@ -56,6 +56,7 @@ export const R = {
   userAccepted: () => ok('Send PASS'),
   userFirst: () => err('Send USER first'),
   authFailed: () => err('Authentication failed', 'AUTH'),
+  authBusy: () => err('Too many logins in progress, try again later', 'SYS/TEMP'),
   authFailedClosing: () => err('Authentication failed, closing connection', 'AUTH'),
   pop3Disabled: () => err('POP3 access is disabled for this account', 'AUTH'),
   apopRequired: () => err('This account must log in with APOP', 'AUTH'),

@@ -9,6 +9,7 @@ import type { Logger } from '../../core/log.ts';
 import type { AuthUser, Connection } from '../../core/session.ts';
 import type { Stores } from '../../core/store/ports.ts';
 import type { Maildrop, MaildropLocks } from './maildrop.ts';
+import type { AuthGuard } from '../auth/guard.ts';
 
 /** RFC 1939 §3. UPDATE is entered only inside QUIT, so no command is dispatched in it. */
 export type Pop3State = 'AUTHORIZATION' | 'TRANSACTION';
@@ -39,6 +40,8 @@ export interface Pop3Env {
   hostname: string;
   secureContext: tls.SecureContext;
   locks: MaildropLocks;
+  /** The appliance's login guard (penalty per IP and login, hashing cap). */
+  auth: AuthGuard;
   limits: Pop3Limits;
   log: Logger;
 }

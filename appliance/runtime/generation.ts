@@ -20,6 +20,7 @@ import { startPop3, type Pop3Service } from '../pop3/index.ts';
 import type { MaildropLocks } from '../pop3/maildrop.ts';
 import { startImap, type ImapService } from '../imap/index.ts';
 import { resolvePlugin } from './resolve-plugin.ts';
+import type { AuthGuard } from '../auth/guard.ts';
 
 /** What every generation shares. */
 export interface SharedParts {
@@ -27,6 +28,8 @@ export interface SharedParts {
   directory: DirectoryCache;
   log: Logger;
   dataDir: string;
+  /** The login guard of every service: failures and hashing counted once for the process. */
+  auth: AuthGuard;
 }
 
 export interface Generation {
@@ -78,7 +81,7 @@ async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
 /** Builds a generation; whatever of it was opened is closed again when a part fails. */
 export async function buildGeneration(o: BuildOptions): Promise<Generation> {
   const { config, shared } = o;
-  const { stores, log, dataDir, directory } = shared;
+  const { stores, log, dataDir, directory, auth } = shared;
   const closers: (() => void | Promise<void>)[] = [];
   const services: { closeSessions: (graceMs: number) => Promise<void> }[] = [];
   const closePlugins = async () => {
@@ -116,13 +119,13 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
         }
       });
     }
-    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory }, o.sockets));
+    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, auth }, o.sockets));
     services.push({ closeSessions: (g) => smtp.close(g) });
     const pop3 = await step('pop3', () =>
-      startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps, sockets: o.sockets, locks: o.pop3Locks }),
+      startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps, sockets: o.sockets, locks: o.pop3Locks, auth }),
     );
     services.push({ closeSessions: () => pop3.close() });
-    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets }));
+    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets, auth }));
     services.push({ closeSessions: () => imap.close() });
     return {
       number: o.number,

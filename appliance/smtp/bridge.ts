@@ -26,6 +26,7 @@ async function verify(ctx: SmtpContext, arg: string): Promise<SmtpReply> {
 export function commandBridge(ctx: SmtpContext): CommandBridge {
   return {
     greetingDelayMs: ctx.config.smtp.greetingDelayMs,
+    authNeedsTls: !ctx.config.smtp.auth.allowInsecure,
     async helo(session, verb, host) {
       const conn = connectionOf(session);
       conn.helo = { verb, host };

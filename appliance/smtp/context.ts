@@ -4,6 +4,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Stores } from '../../core/store/ports.ts';
 import type { TlsMaterial } from '../net/tls.ts';
 import type { DirectoryCache } from '../delivery/directory-cache.ts';
+import type { AuthGuard } from '../auth/guard.ts';
 
 /** Everything the SMTP listener's handlers need. */
 export interface SmtpContext {
@@ -13,4 +14,6 @@ export interface SmtpContext {
   tls: TlsMaterial;
   log: Logger;
   directory: DirectoryCache;
+  /** The appliance's login guard, shared by every service and generation (one of its own when absent). */
+  auth?: AuthGuard;
 }

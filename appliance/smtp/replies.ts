@@ -22,8 +22,8 @@ export const REPLIES = {
   bareLf: () => new ReplyError(550, ENHANCED.SYNTAX_ERROR, 'Message refused: bare <LF> line ending (RFC 5321 §2.3.8 requires <CR><LF>)', 'bare-lf'),
   storeFailed: () => new ReplyError(451, ENHANCED.SYSTEM_ERROR, 'Local error in processing, message not accepted, try again later', 'store-failed'),
   authFailed: () => new ReplyError(535, ENHANCED.AUTH_INVALID, 'Authentication credentials invalid', 'auth-failed'),
-  /** RFC 4954 §6: 454 4.7.0 Temporary authentication failure. */
-  authThrottled: () => new ReplyError(454, ENHANCED.AUTH_TEMP, 'Too many failed authentication attempts, try again later', 'auth-throttled'),
+  /** RFC 4954 §6: 454 4.7.0 Temporary authentication failure (the password-hashing queue is full). */
+  authBusy: () => new ReplyError(454, ENHANCED.AUTH_TEMP, 'Temporary authentication failure, try again later', 'auth-busy'),
   vrfyDisabled: () => new ReplyError(502, '5.5.1', 'VRFY command is disabled', 'vrfy-disabled'),
   expnDisabled: () => new ReplyError(502, '5.5.1', 'EXPN command is disabled', 'expn-disabled'),
   cannotVerify: () => ({ code: 252, enhanced: '2.1.5', message: 'Cannot VRFY user, but will accept message and attempt delivery' }),

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { ImapConfig } from './imap.ts';
 import { DeliveryConfig } from './delivery.ts';
+import { AuthConfig } from './auth.ts';
 
 /** `host:port`, `[v6]:port`; a trailing `*` means implicit TLS (the seed's `465*`). */
 export const ListenerSpec = Type.String({
@@ -37,20 +38,19 @@ export const SmtpConfig = Type.Object({
     default: 'from {helo} ({remoteHost} [{remoteIp}])\r\n\tby {hostname} ({product}) with {protocol} id {id}\r\n\tfor <{recipient}>; {date}',
   }),
   auth: Type.Object({
-    methods: Type.Array(AuthMethod, { default: ['PLAIN', 'LOGIN', 'CRAM-MD5'] }),
-    /** Allow PLAIN/LOGIN without TLS (off: RFC 4954 §4 advice; Postfix smtpd_tls_auth_only). */
-    allowInsecure: Type.Boolean({ default: false }),
     /**
-     * RX-4 failed-AUTH throttling: after this many failures within windowMs from one client IP,
-     * or for one login name (whether or not the account exists), AUTH answers 454 4.7.0 until
-     * the window has passed. Every failure is answered after failureDelayMs.
+     * SASL mechanisms offered. CRAM-MD5 (RFC 2195) works only for accounts that keep a clear
+     * secret (`--auth-apop`), so it is not offered unless listed here; a client that prefers it
+     * would fail it first for every other account.
      */
-    throttle: Type.Object({
-      maxFailuresPerIp: Type.Integer({ minimum: 1, default: 10 }),
-      maxFailuresPerLogin: Type.Integer({ minimum: 1, default: 5 }),
-      windowMs: Type.Integer({ minimum: 1000, default: 900_000 }),
-      failureDelayMs: Type.Integer({ minimum: 0, default: 300 }),
-    }, { default: {} }),
+    methods: Type.Array(AuthMethod, { default: ['PLAIN', 'LOGIN'] }),
+    /**
+     * Allow AUTH without TLS (off: RFC 4954 §4 advice; Postfix smtpd_tls_auth_only). Off, EHLO on
+     * a plain connection does not advertise AUTH at all, so no client sends a password before STARTTLS.
+     */
+    allowInsecure: Type.Boolean({ default: false }),
+    /** A failed AUTH is answered after this delay; the (IP, login) penalty (top-level `auth`) comes on top. */
+    failureDelayMs: Type.Integer({ minimum: 0, default: 300 }),
   }, { default: {} }),
   /**
    * Bare LF in DATA (SMTP smuggling vector): 'reject' refuses the message with 550 5.5.2;
@@ -120,6 +120,8 @@ export const AppConfigSchema = Type.Object({
   delivery: DeliveryConfig,
   /** HTTP(S) listener and the base URL for links in mail; see appliance/http. */
   http: HttpConfig,
+  /** Failed-login penalty and the password-hashing cap for every service; see core/config/auth.ts. */
+  auth: AuthConfig,
   /** Appliance plugins from plugins/<name>/, in order. */
   plugins: Type.Array(PluginEntrySchema, { default: [] }),
   /**
