@@ -30,6 +30,7 @@ export const R = {
   tooManySessions: () => '* BYE [UNAVAILABLE] Too many sessions\r\n',
   refused: (v: Extract<Verdict, { kind: 'reject' | 'disconnect' }>) => `* BYE ${v.message}\r\n`,
   inactivity: () => '* BYE Autologout; idle for too long\r\n',
+  lineDeadline: () => '* BYE Command line not completed in time\r\n',
   shuttingDown: () => '* BYE [UNAVAILABLE] Server shutting down\r\n',
   lineTooLong: () => '* BYE [TOOBIG] Command line too long\r\n',
   literalTooLong: () => '* BYE [TOOBIG] Literal too large\r\n',

@@ -16,6 +16,7 @@ import { capabilities, R } from './replies.ts';
 import type { ImapEnv, ImapSession, ImapState } from './types.ts';
 import type { PeerInfo } from '../net/session-listeners.ts';
 import { InputQueue } from '../net/input-queue.ts';
+import { LineDeadline } from '../net/line-deadline.ts';
 
 const CLOSE_GRACE_MS = 2000;
 
@@ -45,7 +46,15 @@ export class Session implements ImapSession {
   private resolveDone!: () => void;
   private resolveEnding!: () => void;
 
-  private readonly onData = (chunk: Buffer) => this.received(chunk);
+  /** A command line must be complete within commandDeadlineMs of its first byte. */
+  private readonly deadline = new LineDeadline(() => this.env.config.commandDeadlineMs, () => {
+    this.conn.log.info({ user: this.conn.user?.address }, 'imap command line deadline passed');
+    void this.end(R.lineDeadline());
+  });
+  private readonly onData = (chunk: Buffer) => {
+    this.deadline.feed(chunk);
+    this.received(chunk);
+  };
   /** A committed change to one of the account's mailboxes: refresh if it is the selected one. */
   private readonly onChange = (change: MailboxChange) => {
     if (this.selected && change.mailboxId === this.selected.info.id) {
@@ -251,6 +260,7 @@ export class Session implements ImapSession {
     this.closing = true;
     this.resolveEnding();
     clearTimeout(this.killTimer);
+    this.deadline.stop();
     this.socket.destroy();
     this.input.end();
     this.poke();

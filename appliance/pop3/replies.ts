@@ -39,6 +39,7 @@ export const R = {
   greeting: (host: string, timestamp: string) => ok(`${host} POP3 ready ${timestamp}`),
   tooManySessions: () => err('too many sessions', 'SYS/TEMP'),
   inactivity: () => err('Disconnected for inactivity'),
+  lineDeadline: () => err('Command line not completed in time, closing connection'),
   shuttingDown: () => err('Server shutting down', 'SYS/TEMP'),
   internal: () => err('Internal error', 'SYS/TEMP'),
 

@@ -13,6 +13,7 @@
  */
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
 import type { SmtpReply } from './replies.ts';
+import type { SessionLimits } from './session-limits.ts';
 
 export const BRIDGE = Symbol.for('mailserver.smtp.bridge');
 /** Set on a connection while its EHLO reply is built without AUTH. */
@@ -27,6 +28,8 @@ export interface CommandBridge {
   greetingDelayMs: number;
   /** AUTH only on TLS (smtp.auth.allowInsecure off): EHLO on a plain connection does not list it (Postfix smtpd_tls_auth_only). */
   authNeedsTls: boolean;
+  /** Line and DATA deadlines, error limits (session-limits.ts). */
+  limits: SessionLimits;
   helo(session: Session, verb: 'HELO' | 'EHLO', host: string): Promise<SmtpReply | null>;
   vrfy(session: Session, arg: string): Promise<SmtpReply | null>;
   expn(session: Session, arg: string): Promise<SmtpReply | null>;

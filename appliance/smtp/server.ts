@@ -4,6 +4,7 @@ import type { SmtpContext } from './context.ts';
 import { parseListener, type ListenerSpec } from '../net/listener-spec.ts';
 import { listenOwn, type BoundSocket, type SocketSource } from '../net/session-listeners.ts';
 import { BRIDGE, installCommandHooks } from './command-hooks.ts';
+import { installSessionLimits } from './session-limits.ts';
 import { commandBridge } from './bridge.ts';
 import { createConnection, connectionOf } from './session.ts';
 import { onAuth } from './auth.ts';
@@ -92,6 +93,7 @@ function options(ctx: SmtpContext, spec: ListenerSpec): SMTPServerOptions {
  */
 export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listenOwn): Promise<SmtpService> {
   installCommandHooks();
+  installSessionLimits();
   const servers: SMTPServer[] = [];
   const bound: BoundSocket[] = [];
   const listeners: SmtpService['listeners'] = [];

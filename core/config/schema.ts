@@ -25,8 +25,20 @@ export const SmtpConfig = Type.Object({
   banner: Type.String({ default: '' }),
   /** RX-9: local addresses on which sessions are refused (so only a cluster's virtual IP answers). */
   hiddenIps: Type.Array(Type.String(), { default: [] }),
-  /** RX-5: concurrent sessions, 0 = unlimited. */
-  maxSessions: Type.Integer({ minimum: 0, default: 0 }),
+  /** RX-5: concurrent sessions, 0 = unlimited (new ones get 421 4.7.0). */
+  maxSessions: Type.Integer({ minimum: 0, default: 1000 }),
+  /** Concurrent sessions from one client IP, 0 = unlimited (Postfix smtpd_client_connection_count_limit). */
+  maxSessionsPerIp: Type.Integer({ minimum: 0, default: 50 }),
+  /** Time to send one command line, or one line inside DATA (Postfix smtpd_per_record_deadline); then 421 4.4.2. */
+  commandDeadlineMs: Type.Integer({ minimum: 1000, default: 300_000 }),
+  /** Time from the 354 to the final dot of one DATA; then 421 4.4.2. */
+  dataDeadlineMs: Type.Integer({ minimum: 1000, default: 600_000 }),
+  /** Replies >= 400 in a session after which each further command waits errorSleepMs (Postfix smtpd_soft_error_limit). */
+  softErrorLimit: Type.Integer({ minimum: 1, default: 10 }),
+  /** Replies >= 400 in a session after which it is closed with 421 (Postfix smtpd_hard_error_limit). */
+  hardErrorLimit: Type.Integer({ minimum: 1, default: 20 }),
+  /** Postfix smtpd_error_sleep_time. */
+  errorSleepMs: Type.Integer({ minimum: 0, default: 1000 }),
   /** RX-7: message size limit, announced with SIZE (RFC 1870). */
   maxMessageSize: Type.Integer({ minimum: 0, default: 0 }),
   /** RX-7: recipients per message, 0 = unlimited (RFC 5321 §4.5.3.1.8 asks for at least 100). */
@@ -68,7 +80,14 @@ export const SmtpConfig = Type.Object({
 
 export const Pop3Config = Type.Object({
   listen: Type.Array(ListenerSpec, { default: ['127.0.0.1:1110', '127.0.0.1:1995*'] }),
-  maxSessions: Type.Integer({ minimum: 0, default: 0 }),
+  /** RX-5: concurrent sessions, 0 = unlimited. */
+  maxSessions: Type.Integer({ minimum: 0, default: 1000 }),
+  /** Concurrent connections from one client IP not yet logged in, 0 = unlimited. */
+  maxSessionsPerIp: Type.Integer({ minimum: 0, default: 20 }),
+  /** Logged-in sessions of one user from one IP (Dovecot mail_max_userip_connections), 0 = unlimited. */
+  maxUserIpSessions: Type.Integer({ minimum: 0, default: 10 }),
+  /** Time to send one command line, from its first byte (Postfix smtpd_per_record_deadline). */
+  commandDeadlineMs: Type.Integer({ minimum: 1000, default: 300_000 }),
   /** RX-9: local addresses on which sessions are refused (so only a cluster's virtual IP answers). */
   hiddenIps: Type.Array(Type.String(), { default: [] }),
   /** PO-1: an account that has an APOP secret may log in with APOP only. */
