@@ -12,6 +12,7 @@ import { startSessionListeners, type BoundListener, type SessionListeners, type 
 import { secureContext, type TlsMaterial } from '../net/tls.ts';
 import { R } from './replies.ts';
 import { AuthGuard } from '../auth/guard.ts';
+import { ConnectionGate } from '../net/connection-gate.ts';
 import { Session } from './session.ts';
 import type { ImapEnv, ImapLimits } from './types.ts';
 
@@ -36,6 +37,8 @@ export interface ImapContext {
   sockets?: SocketSource;
   /** The appliance's login guard, shared by every service and generation (one of its own when absent). */
   auth?: AuthGuard;
+  /** The appliance's connection gate (one of its own when absent). */
+  gate?: ConnectionGate;
 }
 
 export type ImapListener = BoundListener;
@@ -63,12 +66,14 @@ export async function startImap(ctx: ImapContext): Promise<ImapService> {
     listen: env.config.listen,
     hiddenIps: env.config.hiddenIps,
     maxSessions: () => env.config.maxSessions,
+    maxSessionsPerIp: () => env.config.maxSessionsPerIp,
+    gate: ctx.gate ?? new ConnectionGate(() => ctx.config.connections),
     tlsHandshakeTimeoutMs: env.config.socketTimeoutMs,
     secureContext: env.secureContext,
     log,
-    createSession: (socket, peer, secure) => new Session(env, socket, peer, secure),
+    createSession: (socket, peer, secure, ticket) => new Session(env, socket, peer, secure, ticket),
     where: 'imap.listen',
     sockets: ctx.sockets,
-    replies: { tooManySessions: R.tooManySessions(), startFailed: R.shuttingDown(), shuttingDown: R.shuttingDown() },
+    replies: { tooManySessions: R.tooManySessions(), startFailed: R.shuttingDown(), shuttingDown: R.shuttingDown(), tooManyFromIp: R.tooManyFromIp(), busy: R.busy() },
   });
 }

@@ -42,6 +42,10 @@ export async function completeLogin(s: ImapSession, method: string, login: strin
     return null;
   }
   const address = `${account.name}@${account.domain}`;
+  if (s.ticket && !s.ticket.login(address, s.env.config.maxUserIpSessions)) {
+    s.conn.log.warn({ method, user: address }, 'imap too many sessions for this user from this IP');
+    return R.tooManyUserIp();
+  }
   s.login(account, { login, address, accountId: account.id });
   s.conn.log.info({ method, user: address, secure: s.conn.secure }, 'imap login');
   return R.loggedIn(capabilities(s));

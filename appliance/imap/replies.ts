@@ -28,6 +28,8 @@ export function capabilities(s: ImapSession): string[] {
 export const R = {
   greeting: (host: string, caps: string[]) => `* OK [CAPABILITY ${caps.join(' ')}] ${host} IMAP4rev1 ready\r\n`,
   tooManySessions: () => '* BYE [UNAVAILABLE] Too many sessions\r\n',
+  tooManyFromIp: () => '* BYE [UNAVAILABLE] Too many connections from your IP, try again later\r\n',
+  busy: () => '* BYE [UNAVAILABLE] Server busy, try again later\r\n',
   refused: (v: Extract<Verdict, { kind: 'reject' | 'disconnect' }>) => `* BYE ${v.message}\r\n`,
   inactivity: () => '* BYE Autologout; idle for too long\r\n',
   lineDeadline: () => '* BYE Command line not completed in time\r\n',
@@ -53,6 +55,7 @@ export const R = {
   loginDisabled: () => no('Plaintext authentication disallowed on non-secure connection', 'PRIVACYREQUIRED'),
   authFailed: () => no('Authentication failed', 'AUTHENTICATIONFAILED'),
   authBusy: () => no('Too many logins in progress, try again later', 'UNAVAILABLE'),
+  tooManyUserIp: () => no('Too many sessions for this user from your IP', 'LIMIT'),
   imapDisabled: () => no('IMAP access is disabled for this account', 'CONTACTADMIN'),
   authRefused: (v: Extract<Verdict, { kind: 'reject' | 'disconnect' }>) => no(v.message, v.permanent ? 'AUTHENTICATIONFAILED' : 'UNAVAILABLE'),
   loggedIn: (caps: string[]) => ok('Logged in', `CAPABILITY ${caps.join(' ')}`),

@@ -17,6 +17,7 @@ import type { ImapEnv, ImapSession, ImapState } from './types.ts';
 import type { PeerInfo } from '../net/session-listeners.ts';
 import { InputQueue } from '../net/input-queue.ts';
 import { LineDeadline } from '../net/line-deadline.ts';
+import type { Ticket } from '../net/connection-gate.ts';
 
 const CLOSE_GRACE_MS = 2000;
 
@@ -69,7 +70,7 @@ export class Session implements ImapSession {
     void this.end(R.inactivity());
   };
 
-  constructor(readonly env: ImapEnv, socket: net.Socket, peer: PeerInfo, secure: boolean) {
+  constructor(readonly env: ImapEnv, socket: net.Socket, peer: PeerInfo, secure: boolean, readonly ticket?: Ticket) {
     this.input = new InputQueue(() => this.socket, env.limits.maxQueuedCommands);
     const id = crypto.randomBytes(6).toString('hex');
     this.conn = { id, protocol: 'imap', ...peer, secure, relaying: false, state: {}, notes: {}, log: env.log.child({ conn: id, proto: 'imap' }) };

@@ -11,6 +11,7 @@ import type { Account, Stores } from '../../core/store/ports.ts';
 import type { Token } from './parser.ts';
 import type { SelectedMailbox } from './mailbox/selected.ts';
 import type { AuthGuard } from '../auth/guard.ts';
+import type { Ticket } from '../net/connection-gate.ts';
 
 /** RFC 3501 §3. LOGOUT is entered only inside the LOGOUT command. */
 export type ImapState = 'notauth' | 'auth' | 'selected';
@@ -58,6 +59,8 @@ export interface Command {
 export interface ImapSession {
   readonly env: ImapEnv;
   readonly conn: Connection;
+  /** The connection's place in the gate's counts (per IP, then per user and IP). */
+  readonly ticket?: Ticket;
   readonly state: ImapState;
   account: Account | null;
   selected: SelectedMailbox | null;

@@ -11,6 +11,7 @@ import { startSessionListeners, type BoundListener, type SessionListeners, type 
 import { secureContext, type TlsMaterial } from '../net/tls.ts';
 import { MaildropLocks } from './maildrop.ts';
 import { AuthGuard } from '../auth/guard.ts';
+import { ConnectionGate } from '../net/connection-gate.ts';
 import { R } from './replies.ts';
 import { Session } from './session.ts';
 import type { Pop3Env, Pop3Limits } from './types.ts';
@@ -50,6 +51,8 @@ export interface Pop3Context {
   locks?: MaildropLocks;
   /** The appliance's login guard, shared by every service and generation (one of its own when absent). */
   auth?: AuthGuard;
+  /** The appliance's connection gate (one of its own when absent). */
+  gate?: ConnectionGate;
 }
 
 export type Pop3Listener = BoundListener;
@@ -79,12 +82,14 @@ export async function startPop3(ctx: Pop3Context): Promise<Pop3Service> {
     listen: env.config.listen,
     hiddenIps: ctx.hiddenIps ?? [],
     maxSessions: () => env.config.maxSessions,
+    maxSessionsPerIp: () => env.config.maxSessionsPerIp,
+    gate: ctx.gate ?? new ConnectionGate(() => ctx.config.connections),
     tlsHandshakeTimeoutMs: env.config.socketTimeoutMs,
     secureContext: env.secureContext,
     log,
-    createSession: (socket, peer, secure) => new Session(env, socket, peer, secure),
+    createSession: (socket, peer, secure, ticket) => new Session(env, socket, peer, secure, ticket),
     where: 'pop3.listen',
     sockets: ctx.sockets,
-    replies: { tooManySessions: R.tooManySessions(), startFailed: R.internal(), shuttingDown: R.shuttingDown() },
+    replies: { tooManySessions: R.tooManySessions(), startFailed: R.internal(), shuttingDown: R.shuttingDown(), tooManyFromIp: R.tooManyFromIp(), busy: R.busy() },
   });
 }

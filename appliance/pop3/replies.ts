@@ -38,6 +38,9 @@ const count = (n: number, octets: number) => `${n} messages (${octets} octets)`;
 export const R = {
   greeting: (host: string, timestamp: string) => ok(`${host} POP3 ready ${timestamp}`),
   tooManySessions: () => err('too many sessions', 'SYS/TEMP'),
+  tooManyFromIp: () => err('Too many connections from your IP, try again later', 'SYS/TEMP'),
+  busy: () => err('Server busy, try again later', 'SYS/TEMP'),
+  tooManyUserIp: () => err('Too many sessions for this user from your IP', 'IN-USE'),
   inactivity: () => err('Disconnected for inactivity'),
   lineDeadline: () => err('Command line not completed in time, closing connection'),
   shuttingDown: () => err('Server shutting down', 'SYS/TEMP'),

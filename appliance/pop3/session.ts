@@ -15,6 +15,7 @@ import type { Pop3Env, Pop3Session, Pop3State } from './types.ts';
 import type { PeerInfo } from '../net/session-listeners.ts';
 import { InputQueue } from '../net/input-queue.ts';
 import { LineDeadline } from '../net/line-deadline.ts';
+import type { Ticket } from '../net/connection-gate.ts';
 
 /** A closing connection that does not read its last reply is cut after this long. */
 const CLOSE_GRACE_MS = 2000;
@@ -61,7 +62,7 @@ export class Session implements Pop3Session {
     void this.end(R.inactivity());
   };
 
-  constructor(readonly env: Pop3Env, socket: net.Socket, peer: PeerInfo, secure: boolean) {
+  constructor(readonly env: Pop3Env, socket: net.Socket, peer: PeerInfo, secure: boolean, readonly ticket?: Ticket) {
     this.input = new InputQueue(() => this.socket, env.limits.maxQueuedCommands);
     const id = crypto.randomBytes(6).toString('hex');
     this.conn = {

@@ -21,6 +21,7 @@ import type { MaildropLocks } from '../pop3/maildrop.ts';
 import { startImap, type ImapService } from '../imap/index.ts';
 import { resolvePlugin } from './resolve-plugin.ts';
 import type { AuthGuard } from '../auth/guard.ts';
+import type { ConnectionGate } from '../net/connection-gate.ts';
 
 /** What every generation shares. */
 export interface SharedParts {
@@ -30,6 +31,8 @@ export interface SharedParts {
   dataDir: string;
   /** The login guard of every service: failures and hashing counted once for the process. */
   auth: AuthGuard;
+  /** Per-IP and per-user counts and the fd reserve, for every service and generation. */
+  gate: ConnectionGate;
 }
 
 export interface Generation {
@@ -81,7 +84,7 @@ async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
 /** Builds a generation; whatever of it was opened is closed again when a part fails. */
 export async function buildGeneration(o: BuildOptions): Promise<Generation> {
   const { config, shared } = o;
-  const { stores, log, dataDir, directory, auth } = shared;
+  const { stores, log, dataDir, directory, auth, gate } = shared;
   const closers: (() => void | Promise<void>)[] = [];
   const services: { closeSessions: (graceMs: number) => Promise<void> }[] = [];
   const closePlugins = async () => {
@@ -119,13 +122,13 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
         }
       });
     }
-    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, auth }, o.sockets));
+    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, auth, gate }, o.sockets));
     services.push({ closeSessions: (g) => smtp.close(g) });
     const pop3 = await step('pop3', () =>
-      startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps, sockets: o.sockets, locks: o.pop3Locks, auth }),
+      startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps, sockets: o.sockets, locks: o.pop3Locks, auth, gate }),
     );
     services.push({ closeSessions: () => pop3.close() });
-    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets, auth }));
+    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets, auth, gate }));
     services.push({ closeSessions: () => imap.close() });
     return {
       number: o.number,

@@ -5,6 +5,7 @@ import type { Stores } from '../../core/store/ports.ts';
 import type { TlsMaterial } from '../net/tls.ts';
 import type { DirectoryCache } from '../delivery/directory-cache.ts';
 import type { AuthGuard } from '../auth/guard.ts';
+import type { ConnectionGate } from '../net/connection-gate.ts';
 
 /** Everything the SMTP listener's handlers need. */
 export interface SmtpContext {
@@ -16,4 +17,6 @@ export interface SmtpContext {
   directory: DirectoryCache;
   /** The appliance's login guard, shared by every service and generation (one of its own when absent). */
   auth?: AuthGuard;
+  /** The appliance's connection gate, shared by every service (one of its own when absent). */
+  gate?: ConnectionGate;
 }

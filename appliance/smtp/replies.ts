@@ -28,6 +28,8 @@ export const REPLIES = {
   expnDisabled: () => new ReplyError(502, '5.5.1', 'EXPN command is disabled', 'expn-disabled'),
   cannotVerify: () => ({ code: 252, enhanced: '2.1.5', message: 'Cannot VRFY user, but will accept message and attempt delivery' }),
   noService: () => ({ code: 554, enhanced: '5.3.2', message: 'No SMTP service here' }),
+  /** Written to the socket before smtp-server sees it (connection-gate.ts): per-IP limit or the fd reserve. */
+  tooManyConnections: (host: string, fromIp: boolean) => `421 4.7.0 ${host} Error: too many connections${fromIp ? ' from your IP' : ''}, try again later`,
   queued: (id: string) => `Ok: queued as ${id}`,
 } as const;
 

@@ -139,6 +139,15 @@ export const AppConfigSchema = Type.Object({
   delivery: DeliveryConfig,
   /** HTTP(S) listener and the base URL for links in mail; see appliance/http. */
   http: HttpConfig,
+  /** Shared by every listener (appliance/net/connection-gate.ts). */
+  connections: Type.Object({
+    /**
+     * File descriptors kept free below the soft RLIMIT_NOFILE: closer than this, new SMTP, IMAP
+     * and POP3 connections are refused with the protocol's "try again later" (SMTP 421 4.7.0)
+     * while the sessions already open go on; 0 = no check.
+     */
+    fdReserve: Type.Integer({ minimum: 0, default: 256 }),
+  }, { default: {} }),
   /** Failed-login penalty and the password-hashing cap for every service; see core/config/auth.ts. */
   auth: AuthConfig,
   /** Appliance plugins from plugins/<name>/, in order. */
