@@ -168,7 +168,8 @@ t.test('password hashing is capped: a flood of guesses gets temporary failures, 
   const cpu = process.cpuUsage();
   const wall = Date.now();
   const flood = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
-    const c = await connect(app.imapPort, '127.0.0.20');
+    // ten from each of four addresses: under the per-IP connection limit (imap.maxSessionsPerIp 20)
+    const c = await connect(app.imapPort, `127.0.0.${20 + (i % 4)}`);
     await c.line();
     c.write(`g LOGIN ghost${i}@example.test wrong-${i}\r\n`);
     const reply = await tagged(c, 'g');
