@@ -14,9 +14,10 @@ export default defineConfig({
     listen: ['127.0.0.1:2525', '127.0.0.1:2465*'],
     maxMessageSize: 50 * 1024 * 1024, // RX-7, 0 = unlimited
     maxRecipients: 100, // RX-7
-    maxSessions: 0, // RX-5, 0 = unlimited
+    maxSessions: 1000, // RX-5, 0 = unlimited
+    maxSessionsPerIp: 50, // Postfix smtpd_client_connection_count_limit
     vrfy: true, // RX-2 (the original's default: answer VRFY/EXPN)
-    auth: { methods: ['PLAIN', 'LOGIN', 'CRAM-MD5'], allowInsecure: false },
+    auth: { methods: ['PLAIN', 'LOGIN'], allowInsecure: false }, // add 'CRAM-MD5' only for --auth-apop accounts
     bareLf: 'reject',
   },
   pop3: {

@@ -23,6 +23,8 @@ import type { ApplyOptions, ApplyResult } from './runtime/types.ts';
 import { prepareRepositoryConfig } from './config-repo/bootstrap.ts';
 import { startConfigService } from './config-repo/service.ts';
 import { ClusterConfigSync, adoptClusterConfigAtStart } from './cluster/config-sync.ts';
+import { AuthGuard } from './auth/guard.ts';
+import { ConnectionGate } from './net/connection-gate.ts';
 
 export interface StartOptions {
   configFile?: string;
@@ -103,13 +105,19 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
     const refusedHistory = recordRefusedIpsInHistory(stores, dataDir, log);
     opened.push(() => refusedHistory.flush());
     const directory = new DirectoryCache(stores);
+    // one login guard for SMTP, IMAP, POP3 and HTTP, kept across config generations
+    const auth = new AuthGuard(config.auth);
+    // one connection gate (per-IP counts, fd reserve) for every listener; settings of the serving config
+    let serving: () => AppConfig = () => config;
+    const gate = new ConnectionGate(() => serving().connections);
     // the config generation: TLS, plugins (appliance and Haraka), hooks, the SMTP, POP3 and IMAP
     // listeners; delivery starts before the first connection is served and stops after the last
-    const runtime = await ConfigRuntime.start(config, file ? path.dirname(file) : process.cwd(), { stores, directory, log, dataDir }, {
+    const runtime = await ConfigRuntime.start(config, file ? path.dirname(file) : process.cwd(), { stores, directory, log, dataDir, auth, gate }, {
       setLogLevel: opts.log ? undefined : (level) => (log.level = level),
       beforeDeliveryStart: (d) => gateDelivery(dataDir, d),
     });
     opened.push(() => runtime.close());
+    serving = () => runtime.config;
     const { tls, smtp } = runtime.generation;
     const delivery = runtime.delivery;
     const http = await startHttp({ config, tls, log, routes: runtime.routes });
@@ -120,7 +128,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
         ? new ClusterConfigSync({ url: config.store.url, node: config.node.name, dataDir, repo: repoStart.repo, log })
         : undefined;
       opened.push(await startConfigService({
-        repo: repoStart.repo, dataDir, stores, http, log, running: () => runtime.config, apply: (next, o) => runtime.apply(next, o), cluster: configSync,
+        repo: repoStart.repo, dataDir, stores, http, log, running: () => runtime.config, apply: (next, o) => runtime.apply(next, o), auth, cluster: configSync,
       }));
       if (configSync) opened.push(await configSync.start());
     }

@@ -6,6 +6,8 @@
 import t from 'tap';
 import { ConfigRuntime } from '../appliance/runtime/runtime.ts';
 import { DirectoryCache } from '../appliance/delivery/directory-cache.ts';
+import { AuthGuard } from '../appliance/auth/guard.ts';
+import { ConnectionGate } from '../appliance/net/connection-gate.ts';
 import { openEmbeddedStore } from '../appliance/store/embedded/index.ts';
 import { validateConfig } from '../core/config/load.ts';
 import { silentLogger } from '../core/log.ts';
@@ -37,7 +39,7 @@ async function until(what: () => boolean, ms: number): Promise<boolean> {
 t.test('a replaced generation closes after its last session, or after the grace period', async (t) => {
   const dataDir = tempDir();
   const stores = openEmbeddedStore(dataDir);
-  const rt = await ConfigRuntime.start(config('one'), dataDir, { stores, directory: new DirectoryCache(stores), log: silentLogger, dataDir }, { drainGraceMs: 1500 });
+  const rt = await ConfigRuntime.start(config('one'), dataDir, { stores, directory: new DirectoryCache(stores), log: silentLogger, dataDir, auth: new AuthGuard(), gate: new ConnectionGate(() => ({ fdReserve: 256 })) }, { drainGraceMs: 1500 });
   t.teardown(async () => {
     await rt.close();
     await stores.close();

@@ -29,6 +29,7 @@ export default defineConfig({
   imap: { listen: ['127.0.0.1:0'] },
   http: { listen: ['127.0.0.1:${ports.http}'] },
   delivery: { enabled: false },
+  auth: { penalty: { initialDelayMs: 100, maxDelayMs: 400 } },
   plugins: [{ name: 'relay-effect', options: { rules: [] } }],
   log: { level: 'info' },
 });
@@ -209,11 +210,16 @@ export default definePolicyTests({
     t.match((await runCli(['config', 'show', '--data', dataDir])).stdout, /maxRecipients: 1\b/);
   });
 
-  await t.test('guessing passwords is throttled (smtp.auth.throttle limits)', async (t) => {
+  await t.test('guessing passwords is slowed down (auth.penalty), the right password still gets in', async (t) => {
     const auth = (pw: string) => ({ authorization: `Basic ${Buffer.from(`${ADMIN}:${pw}`).toString('base64')}` });
     const statuses: number[] = [];
+    const started = Date.now();
     for (let i = 0; i < 6; i++) statuses.push((await fetch(`${base}/info/refs?service=git-upload-pack`, { headers: auth(`guess-${i}`) })).status);
-    t.same(statuses, [401, 401, 401, 401, 401, 429], 'five failures for one login, then 429');
-    t.equal((await fetch(`${base}/info/refs?service=git-upload-pack`, { headers: auth(PASSWORD) })).status, 429, 'even the right password waits');
+    t.same(statuses, [401, 401, 401, 401, 401, 401], 'every wrong guess is answered 401, never 429');
+    // penalties 0, 100, 200, 400, 400, 400 ms (auth.penalty in this config)
+    t.ok(Date.now() - started >= 1500, `each guess waited (${Date.now() - started} ms for six)`);
+    const right = Date.now();
+    t.equal((await fetch(`${base}/info/refs?service=git-upload-pack`, { headers: auth(PASSWORD) })).status, 200, 'the right password gets in');
+    t.ok(Date.now() - right >= 400, 'after the penalty of this IP and login');
   });
 });

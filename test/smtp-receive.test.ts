@@ -9,7 +9,7 @@ import { python } from './helpers/python.ts';
 
 let app: TestAppliance;
 t.before(async () => {
-  app = await startTestAppliance({ smtp: { maxRecipients: 3, maxMessageSize: 200_000 } });
+  app = await startTestAppliance({ smtp: { maxRecipients: 3, maxMessageSize: 200_000, auth: { methods: ['PLAIN', 'LOGIN', 'CRAM-MD5'] } } });
   await seedAccounts(app, 'example.test', ['alice', 'bob', 'carol']);
   await seedAccounts(app, 'example.test', ['dave'], { apop: true, smtpAuth: true });
   await seedAccounts(app, 'example.test', ['tiny'], { quota: 3000 });
@@ -95,7 +95,7 @@ t.test('AUTH needs TLS; bad passwords get 535 5.7.8; login forms', async (t) => 
   t.ok(bare.ok, 'bare account name');
 });
 
-t.test('CRAM-MD5 only for accounts flagged SMTP-AUTH&APOP', async (t) => {
+t.test('CRAM-MD5 (when configured) only for accounts flagged SMTP-AUTH&APOP', async (t) => {
   const script = `
 import smtplib, ssl, sys
 s = smtplib.SMTP('127.0.0.1', int(sys.argv[1])); s.ehlo('c.test'); s.starttls(context=ssl._create_unverified_context()); s.ehlo('c.test')

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import type http from 'node:http';
 import type { Logger } from '../../core/log.ts';
 import type { HttpHandler } from '../http/routes.ts';
-import type { AuthThrottle } from '../smtp/auth-throttle.ts';
+import type { AuthGuard } from '../auth/guard.ts';
 
 export const ROUTE = '/config.git/';
 const REALM = 'mailserver config';
@@ -19,8 +19,11 @@ export interface GitHttpOptions {
   projectRoot: string;
   /** True when `user` / `password` is a config admin. */
   authenticate(user: string, password: string): Promise<boolean>;
-  /** Failed logins per client IP and per user (RX-4's limits): 429 until the window has passed. */
-  throttle?: AuthThrottle;
+  /**
+   * The appliance's login guard: a (client IP, user) pair that failed waits before its next
+   * check (the right password still gets in), and a full hashing queue answers 503.
+   */
+  guard: AuthGuard;
   /** A token the pre-receive hook presents for this request's pushes; released when the request ends. */
   issueToken(user: string): { token: string; release(): void };
   /** Extra environment for git and its hooks (the control socket's path). */
@@ -54,17 +57,16 @@ export function gitHttpHandler(o: GitHttpOptions): HttpHandler {
     if (!credentials) return unauthorized(res, 'authentication required (a config admin account)');
     const [user, password] = credentials;
     const ip = req.socket.remoteAddress ?? '';
-    if (o.throttle?.blocked(ip, user)) {
-      log.warn({ user, remote: ip }, 'config.git: too many failed logins');
-      res.writeHead(429, { 'retry-after': '900', 'content-type': 'text/plain' }).end('too many failed logins, try again later\n');
+    const result = await o.guard.attempt(ip, user, async () => ((await o.authenticate(user, password)) ? true : null));
+    if (result.kind === 'busy') {
+      log.warn({ user, remote: ip }, 'config.git: too many password checks in progress');
+      res.writeHead(503, { 'retry-after': '5', 'content-type': 'text/plain' }).end('too many logins in progress, try again shortly\n');
       return;
     }
-    if (!(await o.authenticate(user, password))) {
-      o.throttle?.fail(ip, user);
-      log.warn({ user, remote: ip }, 'config.git: authentication failed');
+    if (result.kind === 'failed') {
+      log.warn({ user, remote: ip, penaltyMs: result.delayedMs }, 'config.git: authentication failed');
       return unauthorized(res, 'wrong user or password, or not a config admin (admin.users)');
     }
-    o.throttle?.succeed(user);
     const target = new URL(req.url ?? '/', 'http://localhost');
     const pathInfo = decodeURIComponent(target.pathname);
     if (!pathInfo.startsWith(ROUTE) || pathInfo.split('/').includes('..')) {

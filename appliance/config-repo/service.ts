@@ -11,7 +11,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Stores } from '../../core/store/ports.ts';
 import type { HttpRoutes } from '../http/routes.ts';
 import type { ApplyOptions, ApplyResult } from '../runtime/types.ts';
-import { AuthThrottle } from '../smtp/auth-throttle.ts';
+import type { AuthGuard } from '../auth/guard.ts';
 import { isConfigAdmin } from './admin-auth.ts';
 import { checkConfigDir } from './check.ts';
 import { checkoutFiles, commitDir, markRunning } from './checkout.ts';
@@ -30,6 +30,8 @@ export interface ConfigServiceOptions {
   /** The config new sessions get now. */
   running(): AppConfig;
   apply(config: AppConfig, opts: ApplyOptions): Promise<ApplyResult>;
+  /** The appliance's login guard (appliance/auth/guard.ts), shared with SMTP, IMAP and POP3. */
+  auth: AuthGuard;
   /** Issue 10: config across nodes (appliance/cluster/config-sync.ts), with a PostgreSQL store. */
   cluster?: ConfigClusterLink;
 }
@@ -123,8 +125,8 @@ export async function startConfigService(o: ConfigServiceOptions): Promise<() =>
   const unroute = o.http.route(ROUTE, gitHttpHandler({
     projectRoot: o.dataDir,
     authenticate: (user, password) => isConfigAdmin(o.running(), o.stores, user, password),
-    // the SMTP AUTH limits (smtp.auth.throttle) guard the admin password here too
-    throttle: new AuthThrottle(o.running().smtp.auth.throttle),
+    // the one login guard of the appliance: the same penalty and hashing cap as SMTP, IMAP, POP3
+    guard: o.auth,
     issueToken(user) {
       const token = crypto.randomBytes(24).toString('base64url');
       tokens.set(token, user);

@@ -12,6 +12,8 @@ import type { Stores } from '../../core/store/ports.ts';
 import { startSessionListeners, type BoundListener, type SessionListeners, type SocketSource } from '../net/session-listeners.ts';
 import { secureContext, type TlsMaterial } from '../net/tls.ts';
 import { R } from './replies.ts';
+import { AuthGuard } from '../auth/guard.ts';
+import { ConnectionGate } from '../net/connection-gate.ts';
 import { Session } from './session.ts';
 import type { ImapEnv, ImapLimits } from './types.ts';
 import type { DiskGuard } from '../store/disk-space.ts';
@@ -39,6 +41,10 @@ export interface ImapContext {
   sockets?: SocketSource;
   /** Free space under the data directory, checked by APPEND (smtp.queueMinFreeBytes). */
   disk?: DiskGuard;
+  /** The appliance's login guard, shared by every service and generation (one of its own when absent). */
+  auth?: AuthGuard;
+  /** The appliance's connection gate (one of its own when absent). */
+  gate?: ConnectionGate;
 }
 
 export type ImapListener = BoundListener;
@@ -58,6 +64,7 @@ export async function startImap(ctx: ImapContext): Promise<ImapService> {
     hooks: ctx.hooks,
     hostname: ctx.hostname,
     secureContext: secureContext(ctx.tls),
+    auth: ctx.auth ?? new AuthGuard(ctx.config.auth),
     limits: { ...DEFAULT_LIMITS, ...ctx.limits },
     log,
     spoolDir: ctx.spoolDir,
@@ -68,12 +75,14 @@ export async function startImap(ctx: ImapContext): Promise<ImapService> {
     listen: env.config.listen,
     hiddenIps: env.config.hiddenIps,
     maxSessions: () => env.config.maxSessions,
+    maxSessionsPerIp: () => env.config.maxSessionsPerIp,
+    gate: ctx.gate ?? new ConnectionGate(() => ctx.config.connections),
     tlsHandshakeTimeoutMs: env.config.socketTimeoutMs,
     secureContext: env.secureContext,
     log,
-    createSession: (socket, peer, secure) => new Session(env, socket, peer, secure),
+    createSession: (socket, peer, secure, ticket) => new Session(env, socket, peer, secure, ticket),
     where: 'imap.listen',
     sockets: ctx.sockets,
-    replies: { tooManySessions: R.tooManySessions(), startFailed: R.shuttingDown(), shuttingDown: R.shuttingDown() },
+    replies: { tooManySessions: R.tooManySessions(), startFailed: R.shuttingDown(), shuttingDown: R.shuttingDown(), tooManyFromIp: R.tooManyFromIp(), busy: R.busy() },
   });
 }

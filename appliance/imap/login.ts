@@ -19,6 +19,19 @@ async function refuse(s: ImapSession, login: string, reason: string, reply: Comp
   return reply;
 }
 
+/**
+ * Checks credentials through the login guard (the (IP, login) penalty, the hashing cap), then
+ * completes the login; a full hashing queue is a temporary failure, not a failed login.
+ */
+export async function guardedLogin(s: ImapSession, method: string, login: string, verify: () => Promise<Account | null>): Promise<Completion | null> {
+  const result = await s.env.auth.attempt(s.conn.remoteAddress, login, verify);
+  if (result.kind === 'busy') {
+    s.conn.log.warn({ method, login }, 'imap login: too many password checks in progress');
+    return R.authBusy();
+  }
+  return completeLogin(s, method, login, result.kind === 'ok' ? result.value : null);
+}
+
 export async function completeLogin(s: ImapSession, method: string, login: string, account: Account | null): Promise<Completion | null> {
   if (!account) return refuse(s, login, 'bad credentials', R.authFailed());
   if (account.imapDisabled) return refuse(s, login, 'imap disabled', R.imapDisabled());
@@ -29,6 +42,10 @@ export async function completeLogin(s: ImapSession, method: string, login: strin
     return null;
   }
   const address = `${account.name}@${account.domain}`;
+  if (s.ticket && !s.ticket.login(address, s.env.config.maxUserIpSessions)) {
+    s.conn.log.warn({ method, user: address }, 'imap too many sessions for this user from this IP');
+    return R.tooManyUserIp();
+  }
   s.login(account, { login, address, accountId: account.id });
   s.conn.log.info({ method, user: address, secure: s.conn.secure }, 'imap login');
   return R.loggedIn(capabilities(s));

@@ -17,6 +17,8 @@ import { capabilities, R } from './replies.ts';
 import type { ImapEnv, ImapSession, ImapState } from './types.ts';
 import type { PeerInfo } from '../net/session-listeners.ts';
 import { InputQueue } from '../net/input-queue.ts';
+import { LineDeadline } from '../net/line-deadline.ts';
+import type { Ticket } from '../net/connection-gate.ts';
 
 const CLOSE_GRACE_MS = 2000;
 
@@ -48,7 +50,15 @@ export class Session implements ImapSession {
   private resolveDone!: () => void;
   private resolveEnding!: () => void;
 
-  private readonly onData = (chunk: Buffer) => this.received(chunk);
+  /** A command line must be complete within commandDeadlineMs of its first byte. */
+  private readonly deadline = new LineDeadline(() => this.env.config.commandDeadlineMs, () => {
+    this.conn.log.info({ user: this.conn.user?.address }, 'imap command line deadline passed');
+    void this.end(R.lineDeadline());
+  });
+  private readonly onData = (chunk: Buffer) => {
+    this.deadline.feed(chunk);
+    this.received(chunk);
+  };
   /** A committed change to one of the account's mailboxes: refresh if it is the selected one. */
   private readonly onChange = (change: MailboxChange) => {
     if (this.selected && change.mailboxId === this.selected.info.id) {
@@ -63,7 +73,7 @@ export class Session implements ImapSession {
     void this.end(R.inactivity());
   };
 
-  constructor(readonly env: ImapEnv, socket: net.Socket, peer: PeerInfo, secure: boolean) {
+  constructor(readonly env: ImapEnv, socket: net.Socket, peer: PeerInfo, secure: boolean, readonly ticket?: Ticket) {
     this.input = new InputQueue(() => this.socket, env.limits.maxQueuedCommands);
     const id = crypto.randomBytes(6).toString('hex');
     this.conn = { id, protocol: 'imap', ...peer, secure, relaying: false, state: {}, notes: {}, log: env.log.child({ conn: id, proto: 'imap' }) };
@@ -270,6 +280,7 @@ export class Session implements ImapSession {
     this.closing = true;
     this.resolveEnding();
     clearTimeout(this.killTimer);
+    this.deadline.stop();
     this.socket.destroy();
     this.input.end();
     this.poke();

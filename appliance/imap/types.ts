@@ -11,6 +11,8 @@ import type { AuthUser, Connection } from '../../core/session.ts';
 import type { Account, Stores } from '../../core/store/ports.ts';
 import type { Token } from './parser.ts';
 import type { SelectedMailbox } from './mailbox/selected.ts';
+import type { AuthGuard } from '../auth/guard.ts';
+import type { Ticket } from '../net/connection-gate.ts';
 
 /** RFC 3501 §3. LOGOUT is entered only inside the LOGOUT command. */
 export type ImapState = 'notauth' | 'auth' | 'selected';
@@ -33,6 +35,8 @@ export interface ImapEnv {
   hooks: HookRunner;
   hostname: string;
   secureContext: tls.SecureContext;
+  /** The appliance's login guard (penalty per IP and login, hashing cap). */
+  auth: AuthGuard;
   limits: ImapLimits;
   log: Logger;
   /** Where literals over imap.spoolThreshold (APPEND) wait on disk. */
@@ -62,6 +66,8 @@ export interface Command {
 export interface ImapSession {
   readonly env: ImapEnv;
   readonly conn: Connection;
+  /** The connection's place in the gate's counts (per IP, then per user and IP). */
+  readonly ticket?: Ticket;
   readonly state: ImapState;
   account: Account | null;
   selected: SelectedMailbox | null;

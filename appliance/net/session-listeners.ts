@@ -10,6 +10,7 @@ import type tls from 'node:tls';
 import type { Logger } from '../../core/log.ts';
 import { parseListener, type ListenerSpec } from './listener-spec.ts';
 import { upgradeToTls } from './tls-upgrade.ts';
+import type { ConnectionGate, Ticket } from './connection-gate.ts';
 
 export interface PeerInfo {
   remoteAddress: string;
@@ -86,11 +87,16 @@ export interface SessionListenerOptions<S extends ListenedSession<Reply>, Reply>
   hiddenIps: readonly string[];
   /** Read at each connection, so a changed limit applies to new sessions. */
   maxSessions: () => number;
+  /** Connections not logged in yet from one IP, 0 = unlimited (read at each connection). */
+  maxSessionsPerIp: () => number;
+  /** The appliance's connection gate (per-IP counts, fd reserve), shared by every service. */
+  gate: ConnectionGate;
   tlsHandshakeTimeoutMs: number;
   secureContext: tls.SecureContext;
   log: Logger;
-  createSession(socket: net.Socket, peer: PeerInfo, secure: boolean): S;
-  replies: { tooManySessions: Reply; startFailed: Reply; shuttingDown: Reply };
+  createSession(socket: net.Socket, peer: PeerInfo, secure: boolean, ticket: Ticket): S;
+  /** tooManyFromIp and busy (near the fd limit) are written as bytes to a plain connection before it is closed. */
+  replies: { tooManySessions: Reply; startFailed: Reply; shuttingDown: Reply; tooManyFromIp: string; busy: string };
   /** The config path of `listen` (`pop3.listen`), for errors. */
   where?: string;
   /** Where connections come from (default: servers of their own). */
@@ -122,8 +128,8 @@ export async function startSessionListeners<S extends ListenedSession<Reply>, Re
   const bound: BoundSocket[] = [];
   const listeners: BoundListener[] = [];
 
-  const open = (socket: net.Socket, peer: PeerInfo, secure: boolean) => {
-    const session = o.createSession(socket, peer, secure);
+  const open = (socket: net.Socket, peer: PeerInfo, secure: boolean, ticket: Ticket) => {
+    const session = o.createSession(socket, peer, secure, ticket);
     sessions.add(session);
     void session.ending.then(() => active.delete(session));
     void session.done.then(() => sessions.delete(session));
@@ -151,13 +157,23 @@ export async function startSessionListeners<S extends ListenedSession<Reply>, Re
       raw.destroy();
       return;
     }
+    const ticket = o.gate.admit(service, peer.remoteAddress, o.maxSessionsPerIp());
+    if (typeof ticket === 'string') {
+      log.warn({ remote: peer.remoteAddress, reason: ticket }, `${service} connection refused: ${ticket === 'fds' ? 'near the file descriptor limit' : 'too many connections from this IP'}`);
+      // on implicit TLS there is no plain text to send: the socket is just closed
+      if (spec.implicitTls) raw.destroy();
+      else raw.end(ticket === 'fds' ? o.replies.busy : o.replies.tooManyFromIp);
+      setTimeout(() => raw.destroy(), 2000).unref();
+      return;
+    }
+    raw.once('close', () => ticket.release());
     raw.setNoDelay(true);
-    if (!spec.implicitTls) return open(raw, peer, false);
+    if (!spec.implicitTls) return open(raw, peer, false, ticket);
     handshaking.add(raw);
     upgradeToTls(raw, o.secureContext, o.tlsHandshakeTimeoutMs).then(
       (secure) => {
         handshaking.delete(raw);
-        open(secure, peer, true);
+        open(secure, peer, true, ticket);
       },
       (err) => {
         handshaking.delete(raw);

@@ -10,6 +10,8 @@ import type { Stores } from '../../core/store/ports.ts';
 import { startSessionListeners, type BoundListener, type SessionListeners, type SocketSource } from '../net/session-listeners.ts';
 import { secureContext, type TlsMaterial } from '../net/tls.ts';
 import { MaildropLocks } from './maildrop.ts';
+import { AuthGuard } from '../auth/guard.ts';
+import { ConnectionGate } from '../net/connection-gate.ts';
 import { R } from './replies.ts';
 import { Session } from './session.ts';
 import type { Pop3Env, Pop3Limits } from './types.ts';
@@ -47,6 +49,10 @@ export interface Pop3Context {
    * set across generations, so a session of the new config waits for one of the old.
    */
   locks?: MaildropLocks;
+  /** The appliance's login guard, shared by every service and generation (one of its own when absent). */
+  auth?: AuthGuard;
+  /** The appliance's connection gate (one of its own when absent). */
+  gate?: ConnectionGate;
 }
 
 export type Pop3Listener = BoundListener;
@@ -67,6 +73,7 @@ export async function startPop3(ctx: Pop3Context): Promise<Pop3Service> {
     hostname: ctx.hostname,
     secureContext: secureContext(ctx.tls),
     locks: ctx.locks ?? new MaildropLocks(ctx.stores.sessionLocks, (msg, err) => log.warn({ err }, msg)),
+    auth: ctx.auth ?? new AuthGuard(ctx.config.auth),
     limits: { ...DEFAULT_LIMITS, ...ctx.limits },
     log,
   };
@@ -75,12 +82,14 @@ export async function startPop3(ctx: Pop3Context): Promise<Pop3Service> {
     listen: env.config.listen,
     hiddenIps: ctx.hiddenIps ?? [],
     maxSessions: () => env.config.maxSessions,
+    maxSessionsPerIp: () => env.config.maxSessionsPerIp,
+    gate: ctx.gate ?? new ConnectionGate(() => ctx.config.connections),
     tlsHandshakeTimeoutMs: env.config.socketTimeoutMs,
     secureContext: env.secureContext,
     log,
-    createSession: (socket, peer, secure) => new Session(env, socket, peer, secure),
+    createSession: (socket, peer, secure, ticket) => new Session(env, socket, peer, secure, ticket),
     where: 'pop3.listen',
     sockets: ctx.sockets,
-    replies: { tooManySessions: R.tooManySessions(), startFailed: R.internal(), shuttingDown: R.shuttingDown() },
+    replies: { tooManySessions: R.tooManySessions(), startFailed: R.internal(), shuttingDown: R.shuttingDown(), tooManyFromIp: R.tooManyFromIp(), busy: R.busy() },
   });
 }

@@ -25,6 +25,20 @@ export async function refuseLogin(s: Pop3Session, method: LoginMethod, login: st
   await s.write(reply);
 }
 
+/**
+ * Checks credentials through the login guard (the (IP, login) penalty, the hashing cap), then
+ * completes the login; a full hashing queue is a temporary failure, not a failed login.
+ */
+export async function guardedLogin(s: Pop3Session, method: LoginMethod, login: string, verify: () => Promise<Account | null>): Promise<void> {
+  const result = await s.env.auth.attempt(s.conn.remoteAddress, login, verify);
+  if (s.closed) return;
+  if (result.kind === 'busy') {
+    s.conn.log.warn({ method, login }, 'pop3 login: too many password checks in progress');
+    return s.write(R.authBusy());
+  }
+  return completeLogin(s, method, login, result.kind === 'ok' ? result.value : null);
+}
+
 /** Completes a login; `account` is null when the credentials were wrong. */
 export async function completeLogin(s: Pop3Session, method: LoginMethod, login: string, account: Account | null): Promise<void> {
   if (!account) return refuseLogin(s, method, login, 'bad credentials', R.authFailed());
@@ -37,6 +51,10 @@ export async function completeLogin(s: Pop3Session, method: LoginMethod, login: 
   if (verdict.kind === 'disconnect') return s.end(R.authRefused(verdict));
 
   const address = `${account.name}@${account.domain}`;
+  if (s.ticket && !s.ticket.login(address, s.env.config.maxUserIpSessions)) {
+    s.conn.log.warn({ method, user: address }, 'pop3 too many sessions for this user from this IP');
+    return s.write(R.tooManyUserIp());
+  }
   let release: (() => void) | null;
   try {
     release = await s.env.locks.acquire(account.id);

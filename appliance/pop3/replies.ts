@@ -38,7 +38,11 @@ const count = (n: number, octets: number) => `${n} messages (${octets} octets)`;
 export const R = {
   greeting: (host: string, timestamp: string) => ok(`${host} POP3 ready ${timestamp}`),
   tooManySessions: () => err('too many sessions', 'SYS/TEMP'),
+  tooManyFromIp: () => err('Too many connections from your IP, try again later', 'SYS/TEMP'),
+  busy: () => err('Server busy, try again later', 'SYS/TEMP'),
+  tooManyUserIp: () => err('Too many sessions for this user from your IP', 'IN-USE'),
   inactivity: () => err('Disconnected for inactivity'),
+  lineDeadline: () => err('Command line not completed in time, closing connection'),
   shuttingDown: () => err('Server shutting down', 'SYS/TEMP'),
   internal: () => err('Internal error', 'SYS/TEMP'),
 
@@ -56,6 +60,7 @@ export const R = {
   userAccepted: () => ok('Send PASS'),
   userFirst: () => err('Send USER first'),
   authFailed: () => err('Authentication failed', 'AUTH'),
+  authBusy: () => err('Too many logins in progress, try again later', 'SYS/TEMP'),
   authFailedClosing: () => err('Authentication failed, closing connection', 'AUTH'),
   pop3Disabled: () => err('POP3 access is disabled for this account', 'AUTH'),
   apopRequired: () => err('This account must log in with APOP', 'AUTH'),

@@ -14,6 +14,8 @@ import { upgradeToTls } from '../net/tls-upgrade.ts';
 import type { Pop3Env, Pop3Session, Pop3State } from './types.ts';
 import type { PeerInfo } from '../net/session-listeners.ts';
 import { InputQueue } from '../net/input-queue.ts';
+import { LineDeadline } from '../net/line-deadline.ts';
+import type { Ticket } from '../net/connection-gate.ts';
 
 /** A closing connection that does not read its last reply is cut after this long. */
 const CLOSE_GRACE_MS = 2000;
@@ -44,7 +46,15 @@ export class Session implements Pop3Session {
   private resolveDone!: () => void;
   private resolveEnding!: () => void;
 
-  private readonly onData = (chunk: Buffer) => this.received(chunk);
+  /** A command line must be complete within commandDeadlineMs of its first byte. */
+  private readonly deadline = new LineDeadline(() => this.env.config.commandDeadlineMs, () => {
+    this.conn.log.info({ user: this.conn.user?.address }, 'pop3 command line deadline passed');
+    void this.end(R.lineDeadline());
+  });
+  private readonly onData = (chunk: Buffer) => {
+    this.deadline.feed(chunk);
+    this.received(chunk);
+  };
   private readonly onClose = () => this.finish();
   private readonly onError = (err: Error) => this.conn.log.debug({ err }, 'pop3 socket error');
   private readonly onTimeout = () => {
@@ -52,7 +62,7 @@ export class Session implements Pop3Session {
     void this.end(R.inactivity());
   };
 
-  constructor(readonly env: Pop3Env, socket: net.Socket, peer: PeerInfo, secure: boolean) {
+  constructor(readonly env: Pop3Env, socket: net.Socket, peer: PeerInfo, secure: boolean, readonly ticket?: Ticket) {
     this.input = new InputQueue(() => this.socket, env.limits.maxQueuedCommands);
     const id = crypto.randomBytes(6).toString('hex');
     this.conn = {
@@ -212,6 +222,7 @@ export class Session implements Pop3Session {
     this.closing = true;
     this.resolveEnding();
     clearTimeout(this.killTimer);
+    this.deadline.stop();
     this.socket.destroy();
     this.input.end();
     this.releaseLock?.();

@@ -9,6 +9,8 @@ import type { Logger } from '../../core/log.ts';
 import type { AuthUser, Connection } from '../../core/session.ts';
 import type { Stores } from '../../core/store/ports.ts';
 import type { Maildrop, MaildropLocks } from './maildrop.ts';
+import type { AuthGuard } from '../auth/guard.ts';
+import type { Ticket } from '../net/connection-gate.ts';
 
 /** RFC 1939 §3. UPDATE is entered only inside QUIT, so no command is dispatched in it. */
 export type Pop3State = 'AUTHORIZATION' | 'TRANSACTION';
@@ -39,6 +41,8 @@ export interface Pop3Env {
   hostname: string;
   secureContext: tls.SecureContext;
   locks: MaildropLocks;
+  /** The appliance's login guard (penalty per IP and login, hashing cap). */
+  auth: AuthGuard;
   limits: Pop3Limits;
   log: Logger;
 }
@@ -47,6 +51,8 @@ export interface Pop3Env {
 export interface Pop3Session {
   readonly env: Pop3Env;
   readonly conn: Connection;
+  /** The connection's place in the gate's counts (per IP, then per user and IP). */
+  readonly ticket?: Ticket;
   readonly state: Pop3State;
   /** RFC 1939 §7: the `<pid.random@host>` of the greeting, the APOP challenge. */
   readonly apopTimestamp: string;

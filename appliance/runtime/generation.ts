@@ -22,6 +22,8 @@ import { startImap, type ImapService } from '../imap/index.ts';
 import { resolvePlugin } from './resolve-plugin.ts';
 import { spoolDirOf } from '../store/spool.ts';
 import { DiskGuard } from '../store/disk-space.ts';
+import type { AuthGuard } from '../auth/guard.ts';
+import type { ConnectionGate } from '../net/connection-gate.ts';
 
 /** What every generation shares. */
 export interface SharedParts {
@@ -29,6 +31,10 @@ export interface SharedParts {
   directory: DirectoryCache;
   log: Logger;
   dataDir: string;
+  /** The login guard of every service: failures and hashing counted once for the process. */
+  auth: AuthGuard;
+  /** Per-IP and per-user counts and the fd reserve, for every service and generation. */
+  gate: ConnectionGate;
 }
 
 export interface Generation {
@@ -80,7 +86,7 @@ async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
 /** Builds a generation; whatever of it was opened is closed again when a part fails. */
 export async function buildGeneration(o: BuildOptions): Promise<Generation> {
   const { config, shared } = o;
-  const { stores, log, dataDir, directory } = shared;
+  const { stores, log, dataDir, directory, auth, gate } = shared;
   const closers: (() => void | Promise<void>)[] = [];
   const services: { closeSessions: (graceMs: number) => Promise<void> }[] = [];
   const closePlugins = async () => {
@@ -120,13 +126,13 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
     }
     // issue 14 #10: free space under the data directory, checked at MAIL FROM and APPEND
     const disk = new DiskGuard(dataDir, config.smtp.queueMinFreeBytes, log);
-    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, disk, spoolDir: spoolDirOf(dataDir) }, o.sockets));
+    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, disk, spoolDir: spoolDirOf(dataDir), auth, gate }, o.sockets));
     services.push({ closeSessions: (g) => smtp.close(g) });
     const pop3 = await step('pop3', () =>
-      startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps, sockets: o.sockets, locks: o.pop3Locks }),
+      startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps, sockets: o.sockets, locks: o.pop3Locks, auth, gate }),
     );
     services.push({ closeSessions: () => pop3.close() });
-    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets, spoolDir: spoolDirOf(dataDir), disk }));
+    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets, spoolDir: spoolDirOf(dataDir), disk, auth, gate }));
     services.push({ closeSessions: () => imap.close() });
     return {
       number: o.number,

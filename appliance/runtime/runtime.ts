@@ -78,6 +78,7 @@ export class ConfigRuntime implements ConfigApplier {
       throw err;
     }
     rt.current = gen;
+    shared.auth.configure(config.auth);
     rt.routes.use(routes);
     await lease.commit();
     return rt;
@@ -155,6 +156,7 @@ export class ConfigRuntime implements ConfigApplier {
 
     // everything came up: new connections go to the new generation from here on
     this.current = gen;
+    this.shared.auth.configure(config.auth);
     if (config.log.level !== before.config.log.level) this.opts.setLogLevel?.(config.log.level);
     this.routes.use(routes);
     const { bound, closed } = await lease.commit();

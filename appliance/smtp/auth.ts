@@ -1,66 +1,83 @@
 /**
  * SMTP AUTH (RFC 4954): PLAIN and LOGIN checked against the account's password hash;
  * CRAM-MD5 (RFC 2195) only for accounts flagged for APOP/CRAM-MD5, whose clear secret is
- * kept for that purpose. Failures are throttled per client IP and per login name
- * (auth-throttle.ts) and answered after a fixed delay.
+ * kept for that purpose. Every check goes through the appliance's login guard
+ * (appliance/auth/guard.ts): the (IP, login) penalty delays a pair that failed before, and
+ * the hashing cap answers 454 when too many checks are in progress. A failure is answered
+ * after smtp.auth.failureDelayMs.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
 import type { SmtpContext } from './context.ts';
 import { authenticate, resolveLogin } from '../auth/login.ts';
 import { verifyAgainstDummy } from '../auth/passwords.ts';
+import { AuthGuard } from '../auth/guard.ts';
 import { connectionOf } from './session.ts';
 import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
 import type { Account } from '../../core/store/ports.ts';
-import { AuthThrottle } from './auth-throttle.ts';
 
-/** One throttle for every listener of an appliance. */
-const throttles = new WeakMap<SmtpContext, AuthThrottle>();
+/** A context built without the appliance's guard (tests of the listener alone) gets one of its own. */
+const ownGuards = new WeakMap<SmtpContext, AuthGuard>();
+function guardOf(ctx: SmtpContext): AuthGuard {
+  if (ctx.auth) return ctx.auth;
+  let g = ownGuards.get(ctx);
+  if (!g) ownGuards.set(ctx, (g = new AuthGuard(ctx.config.auth)));
+  return g;
+}
 
-async function check(ctx: SmtpContext, auth: SMTPServerAuthentication): Promise<Account | null> {
+type Checked = { account: Account } | { list: string };
+
+/**
+ * The credential check. `cramWithoutSecret` is set when CRAM-MD5 was tried for a login that
+ * has no CRAM secret (unknown, or not an --auth-apop account): it can never succeed, so it is
+ * not counted as a failed guess (a client that prefers CRAM-MD5 falls back to PLAIN at once).
+ */
+async function check(ctx: SmtpContext, auth: SMTPServerAuthentication, flags: { cramWithoutSecret: boolean }): Promise<Checked | null> {
   const login = auth.username ?? '';
   if (auth.method === 'CRAM-MD5') {
     const address = await resolveLogin(ctx.stores, login);
     const account = address ? await ctx.stores.accounts.get(address) : null;
     const secret = account ? await ctx.stores.accounts.getSecret(account.id) : null;
     if (!account || !secret) {
+      flags.cramWithoutSecret = true;
       await verifyAgainstDummy(auth.challengeResponse ?? '');
       return null;
     }
-    return auth.validatePassword(secret) ? account : null;
+    return auth.validatePassword(secret) ? { account } : null;
   }
-  return authenticate(ctx.stores, login, auth.password ?? '');
+  const account = await authenticate(ctx.stores, login, auth.password ?? '');
+  if (account) return { account };
+  // ML-2: ID = a list name with its post password lets the session post to that list only
+  const list = await ctx.stores.lists?.verifyPoster(login, auth.password ?? '');
+  return list ? { list } : null;
 }
 
 export function onAuth(ctx: SmtpContext) {
   return (auth: SMTPServerAuthentication, session: SMTPServerSession,
     callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void => {
     const conn = connectionOf(session);
-    const limits = ctx.config.smtp.auth.throttle;
-    let throttle = throttles.get(ctx);
-    if (!throttle) throttles.set(ctx, (throttle = new AuthThrottle(limits)));
     const login = auth.username ?? '';
     (async () => {
-      if (throttle.blocked(conn.remoteAddress, login)) {
-        conn.log.warn({ method: auth.method, login }, 'smtp auth throttled');
-        return callback(toSmtpError(REPLIES.authThrottled()));
+      const flags = { cramWithoutSecret: false };
+      const result = await guardOf(ctx).attempt(conn.remoteAddress, login, () => check(ctx, auth, flags), {
+        countFailure: () => !flags.cramWithoutSecret,
+      });
+      if (result.kind === 'busy') {
+        conn.log.warn({ method: auth.method, login }, 'smtp auth: too many password checks in progress');
+        return callback(toSmtpError(REPLIES.authBusy()));
       }
-      const account = await check(ctx, auth);
-      // ML-2: ID = a list name with its post password lets the session post to that list only
-      const list = !account && auth.method !== 'CRAM-MD5' ? await ctx.stores.lists?.verifyPoster(login, auth.password ?? '') : null;
-      if (list) {
-        throttle.succeed(login);
-        conn.listPoster = list;
-        conn.log.info({ method: auth.method, list }, 'smtp auth ok (list post password)');
-        return callback(null, { user: login });
-      }
-      if (!account) {
-        throttle.fail(conn.remoteAddress, login);
-        conn.log.info({ method: auth.method, login }, 'smtp auth failed');
-        await sleep(limits.failureDelayMs);
+      if (result.kind === 'failed') {
+        conn.log.info({ method: auth.method, login, penaltyMs: result.delayedMs }, 'smtp auth failed');
+        await sleep(ctx.config.smtp.auth.failureDelayMs);
         return callback(toSmtpError(REPLIES.authFailed()));
       }
-      throttle.succeed(login);
+      const checked = result.value;
+      if ('list' in checked) {
+        conn.listPoster = checked.list;
+        conn.log.info({ method: auth.method, list: checked.list }, 'smtp auth ok (list post password)');
+        return callback(null, { user: login });
+      }
+      const { account } = checked;
       const address = `${account.name}@${account.domain}`;
       conn.user = { login: auth.username ?? address, address, accountId: account.id };
       const verdict = await ctx.hooks.run('auth', { conn, method: auth.method, login: auth.username ?? '' });
@@ -70,11 +87,11 @@ export function onAuth(ctx: SmtpContext) {
         return callback(toSmtpError(reply));
       }
       conn.relaying = true;
-      conn.log.info({ method: auth.method, user: address }, 'smtp auth ok');
+      conn.log.info({ method: auth.method, user: address, penaltyMs: result.delayedMs || undefined }, 'smtp auth ok');
       callback(null, { user: address });
     })().catch((err) => {
       conn.log.error({ err }, 'smtp auth error');
-      callback(toSmtpError({ code: 454, enhanced: '4.7.0', message: 'Temporary authentication failure' }));
+      callback(toSmtpError(REPLIES.authBusy()));
     });
   };
 }

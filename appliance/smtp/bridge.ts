@@ -26,6 +26,14 @@ async function verify(ctx: SmtpContext, arg: string): Promise<SmtpReply> {
 export function commandBridge(ctx: SmtpContext): CommandBridge {
   return {
     greetingDelayMs: ctx.config.smtp.greetingDelayMs,
+    authNeedsTls: !ctx.config.smtp.auth.allowInsecure,
+    limits: {
+      commandDeadlineMs: ctx.config.smtp.commandDeadlineMs,
+      dataDeadlineMs: ctx.config.smtp.dataDeadlineMs,
+      softErrorLimit: ctx.config.smtp.softErrorLimit,
+      hardErrorLimit: ctx.config.smtp.hardErrorLimit,
+      errorSleepMs: ctx.config.smtp.errorSleepMs,
+    },
     async helo(session, verb, host) {
       const conn = connectionOf(session);
       conn.helo = { verb, host };

@@ -18,8 +18,11 @@
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
 import { isUtf8 } from 'node:buffer';
 import { REPLIES, type SmtpReply } from './replies.ts';
+import type { SessionLimits } from './session-limits.ts';
 
 export const BRIDGE = Symbol.for('mailserver.smtp.bridge');
+/** Set on a connection while its EHLO reply is built without AUTH. */
+const HIDE_AUTH = Symbol('mailserver.smtp.hide-auth');
 
 type Callback = () => void;
 type Session = { id: string } & Record<string, unknown>;
@@ -28,6 +31,10 @@ type Session = { id: string } & Record<string, unknown>;
 export interface CommandBridge {
   /** Pause before the 220 greeting, to catch clients that talk first (0 = none). */
   greetingDelayMs: number;
+  /** AUTH only on TLS (smtp.auth.allowInsecure off): EHLO on a plain connection does not list it (Postfix smtpd_tls_auth_only). */
+  authNeedsTls: boolean;
+  /** Line and DATA deadlines, error limits (session-limits.ts). */
+  limits: SessionLimits;
   helo(session: Session, verb: 'HELO' | 'EHLO', host: string): Promise<SmtpReply | null>;
   vrfy(session: Session, arg: string): Promise<SmtpReply | null>;
   expn(session: Session, arg: string): Promise<SmtpReply | null>;
@@ -48,6 +55,8 @@ interface Conn {
   send(code: number, data?: string | string[], context?: string | false): void;
   close(): void;
   _getHandler(cmd: string): unknown;
+  secure: boolean;
+  [HIDE_AUTH]?: boolean;
 }
 
 type Handler = (this: Conn, command: Buffer | string, callback: Callback) => void;
@@ -55,6 +64,7 @@ const proto = SMTPConnection.prototype as unknown as Record<string, Handler> & {
   send: Conn['send'];
   _onCommand: (this: Conn, command: Buffer, callback: Callback) => void;
   init: (this: Conn) => void;
+  _isSupported: (this: Conn, command: string) => boolean;
 };
 
 const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
@@ -87,6 +97,24 @@ export function installCommandHooks(): void {
   proto.send = function (this: Conn, code, data, context) {
     if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return send.call(this, code, data, false);
     return send.call(this, code, data, context);
+  };
+
+  // EHLO lists AUTH when _isSupported('AUTH'); the flag hides it for this one reply only
+  const isSupported = proto._isSupported;
+  proto._isSupported = function (this: Conn, command) {
+    if (this[HIDE_AUTH] && String(command).trim().toUpperCase() === 'AUTH') return false;
+    return isSupported.call(this, command);
+  };
+  const ehlo = proto.handler_EHLO;
+  proto.handler_EHLO = function (this: Conn, command, callback) {
+    const bridge = this._server[BRIDGE];
+    if (!bridge?.authNeedsTls || this.secure) return ehlo.call(this, command, callback);
+    this[HIDE_AUTH] = true;
+    try {
+      return ehlo.call(this, command, callback);
+    } finally {
+      this[HIDE_AUTH] = false;
+    }
   };
 
   for (const verb of ['HELO', 'EHLO'] as const) {

@@ -5,6 +5,8 @@ import type { Stores } from '../../core/store/ports.ts';
 import type { TlsMaterial } from '../net/tls.ts';
 import type { DirectoryCache } from '../delivery/directory-cache.ts';
 import type { DiskGuard } from '../store/disk-space.ts';
+import type { AuthGuard } from '../auth/guard.ts';
+import type { ConnectionGate } from '../net/connection-gate.ts';
 
 /** Everything the SMTP listener's handlers need. */
 export interface SmtpContext {
@@ -18,4 +20,8 @@ export interface SmtpContext {
   spoolDir: string;
   /** Free space under the data directory (smtp.queueMinFreeBytes); absent = no check. */
   disk?: DiskGuard;
+  /** The appliance's login guard, shared by every service and generation (one of its own when absent). */
+  auth?: AuthGuard;
+  /** The appliance's connection gate, shared by every service (one of its own when absent). */
+  gate?: ConnectionGate;
 }

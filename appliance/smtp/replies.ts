@@ -46,12 +46,14 @@ export const REPLIES = {
   diskFull: () => new ReplyError(452, ENHANCED.SYSTEM_FULL, 'Insufficient system storage, try again later', 'disk-full'),
   storeFailed: () => new ReplyError(451, ENHANCED.SYSTEM_ERROR, 'Local error in processing, message not accepted, try again later', 'store-failed'),
   authFailed: () => new ReplyError(535, ENHANCED.AUTH_INVALID, 'Authentication credentials invalid', 'auth-failed'),
-  /** RFC 4954 §6: 454 4.7.0 Temporary authentication failure. */
-  authThrottled: () => new ReplyError(454, ENHANCED.AUTH_TEMP, 'Too many failed authentication attempts, try again later', 'auth-throttled'),
+  /** RFC 4954 §6: 454 4.7.0 Temporary authentication failure (the password-hashing queue is full). */
+  authBusy: () => new ReplyError(454, ENHANCED.AUTH_TEMP, 'Temporary authentication failure, try again later', 'auth-busy'),
   vrfyDisabled: () => new ReplyError(502, '5.5.1', 'VRFY command is disabled', 'vrfy-disabled'),
   expnDisabled: () => new ReplyError(502, '5.5.1', 'EXPN command is disabled', 'expn-disabled'),
   cannotVerify: () => ({ code: 252, enhanced: '2.1.5', message: 'Cannot VRFY user, but will accept message and attempt delivery' }),
   noService: () => ({ code: 554, enhanced: '5.3.2', message: 'No SMTP service here' }),
+  /** Written to the socket before smtp-server sees it (connection-gate.ts): per-IP limit or the fd reserve. */
+  tooManyConnections: (host: string, fromIp: boolean) => `421 4.7.0 ${host} Error: too many connections${fromIp ? ' from your IP' : ''}, try again later`,
   queued: (id: string) => `Ok: queued as ${id}`,
 } as const;
 

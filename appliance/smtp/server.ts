@@ -1,9 +1,12 @@
 /** The SMTP listeners (RX-1): one smtp-server per configured `host:port[*]`. */
+import type net from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { SmtpContext } from './context.ts';
 import { parseListener, type ListenerSpec } from '../net/listener-spec.ts';
-import { listenOwn, type BoundSocket, type SocketSource } from '../net/session-listeners.ts';
+import { listenOwn, unmapped, type BoundSocket, type SocketSource } from '../net/session-listeners.ts';
+import { ConnectionGate } from '../net/connection-gate.ts';
 import { BRIDGE, installCommandHooks } from './command-hooks.ts';
+import { installSessionLimits } from './session-limits.ts';
 import { commandBridge } from './bridge.ts';
 import { createConnection, connectionOf, sessionClosed } from './session.ts';
 import { onAuth } from './auth.ts';
@@ -93,10 +96,28 @@ function options(ctx: SmtpContext, spec: ListenerSpec): SMTPServerOptions {
  */
 export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listenOwn): Promise<SmtpService> {
   installCommandHooks();
+  installSessionLimits();
   const servers: SMTPServer[] = [];
   const bound: BoundSocket[] = [];
   const listeners: SmtpService['listeners'] = [];
   const bridge = commandBridge(ctx);
+  const gate = ctx.gate ?? new ConnectionGate(() => ctx.config.connections);
+  /** Per-IP limit and fd reserve before smtp-server sees the socket: a refusal is 421 4.7.0 and close. */
+  const admit = (raw: net.Socket, spec: ListenerSpec, server: SMTPServer) => {
+    const ip = unmapped(raw.remoteAddress);
+    const ticket = gate.admit('smtp', ip, ctx.config.smtp.maxSessionsPerIp);
+    if (typeof ticket === 'string') {
+      ctx.log.warn({ remote: ip, reason: ticket }, `smtp connection refused: ${ticket === 'fds' ? 'near the file descriptor limit' : 'too many connections from this IP'}`);
+      raw.on('error', () => undefined);
+      // on implicit TLS there is no plain text to send: the socket is just closed
+      if (spec.implicitTls) raw.destroy();
+      else raw.end(`${REPLIES.tooManyConnections(ctx.config.hostname, ticket === 'per-ip')}\r\n`);
+      setTimeout(() => raw.destroy(), 2000).unref();
+      return;
+    }
+    raw.once('close', () => ticket.release());
+    server.server.emit('connection', raw);
+  };
   try {
     for (const [i, text] of ctx.config.smtp.listen.entries()) {
       const spec = parseListener(text);
@@ -104,7 +125,7 @@ export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listen
       (server as unknown as Record<symbol, unknown>)[BRIDGE] = bridge;
       server.on('error', (err) => ctx.log.error({ err, listener: spec.spec }, 'smtp listener error'));
       servers.push(server);
-      const socket = await sockets(spec, `smtp.listen[${i}]`, (raw) => server.server.emit('connection', raw));
+      const socket = await sockets(spec, `smtp.listen[${i}]`, (raw) => admit(raw, spec, server));
       bound.push(socket);
       listeners.push({ ...spec, port: socket.port });
       ctx.log.info({ listener: spec.spec, port: socket.port, implicitTls: spec.implicitTls }, 'smtp listening');

@@ -10,7 +10,13 @@ export const ImapConfig = Type.Object({
   /** IM-1: IMAP with STARTTLS, and implicit TLS (RFC 8314) with a trailing `*`. */
   listen: Type.Array(Listener, { default: ['127.0.0.1:1143', '127.0.0.1:1993*'] }),
   /** RX-5: concurrent sessions, 0 = unlimited. */
-  maxSessions: Type.Integer({ minimum: 0, default: 0 }),
+  maxSessions: Type.Integer({ minimum: 0, default: 1000 }),
+  /** Concurrent connections from one client IP not yet logged in, 0 = unlimited. */
+  maxSessionsPerIp: Type.Integer({ minimum: 0, default: 20 }),
+  /** Logged-in sessions of one user from one IP (Dovecot mail_max_userip_connections), 0 = unlimited. */
+  maxUserIpSessions: Type.Integer({ minimum: 0, default: 10 }),
+  /** Time to send one command line, from its first byte (Postfix smtpd_per_record_deadline). */
+  commandDeadlineMs: Type.Integer({ minimum: 1000, default: 300_000 }),
   /** RX-9 (the seed's hiddenimapip.dat): local addresses on which sessions are refused. */
   hiddenIps: Type.Array(Type.String(), { default: [] }),
   /** LOGIN / AUTHENTICATE PLAIN without TLS; off = LOGINDISABLED on cleartext (RFC 3501 §6.2.3). */

@@ -8,6 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ImapConfig } from './imap.ts';
 import { DeliveryConfig } from './delivery.ts';
 import { MessageConfig } from './message.ts';
+import { AuthConfig } from './auth.ts';
 
 /** `host:port`, `[v6]:port`; a trailing `*` means implicit TLS (the seed's `465*`). */
 export const ListenerSpec = Type.String({
@@ -25,8 +26,20 @@ export const SmtpConfig = Type.Object({
   banner: Type.String({ default: '' }),
   /** RX-9: local addresses on which sessions are refused (so only a cluster's virtual IP answers). */
   hiddenIps: Type.Array(Type.String(), { default: [] }),
-  /** RX-5: concurrent sessions, 0 = unlimited. */
-  maxSessions: Type.Integer({ minimum: 0, default: 0 }),
+  /** RX-5: concurrent sessions, 0 = unlimited (new ones get 421 4.7.0). */
+  maxSessions: Type.Integer({ minimum: 0, default: 1000 }),
+  /** Concurrent sessions from one client IP, 0 = unlimited (Postfix smtpd_client_connection_count_limit). */
+  maxSessionsPerIp: Type.Integer({ minimum: 0, default: 50 }),
+  /** Time to send one command line, or one line inside DATA (Postfix smtpd_per_record_deadline); then 421 4.4.2. */
+  commandDeadlineMs: Type.Integer({ minimum: 1000, default: 300_000 }),
+  /** Time from the 354 to the final dot of one DATA; then 421 4.4.2. */
+  dataDeadlineMs: Type.Integer({ minimum: 1000, default: 600_000 }),
+  /** Replies >= 400 in a session after which each further command waits errorSleepMs (Postfix smtpd_soft_error_limit). */
+  softErrorLimit: Type.Integer({ minimum: 1, default: 10 }),
+  /** Replies >= 400 in a session after which it is closed with 421 (Postfix smtpd_hard_error_limit). */
+  hardErrorLimit: Type.Integer({ minimum: 1, default: 20 }),
+  /** Postfix smtpd_error_sleep_time. */
+  errorSleepMs: Type.Integer({ minimum: 0, default: 1000 }),
   /** RX-7: message size limit, announced with SIZE (RFC 1870). */
   maxMessageSize: Type.Integer({ minimum: 0, default: 0 }),
   /**
@@ -44,20 +57,19 @@ export const SmtpConfig = Type.Object({
     default: 'from {helo} ({remoteHost} [{remoteIp}])\r\n\tby {hostname} ({product}) with {protocol} id {id}\r\n\tfor <{recipient}>; {date}',
   }),
   auth: Type.Object({
-    methods: Type.Array(AuthMethod, { default: ['PLAIN', 'LOGIN', 'CRAM-MD5'] }),
-    /** Allow PLAIN/LOGIN without TLS (off: RFC 4954 §4 advice; Postfix smtpd_tls_auth_only). */
-    allowInsecure: Type.Boolean({ default: false }),
     /**
-     * RX-4 failed-AUTH throttling: after this many failures within windowMs from one client IP,
-     * or for one login name (whether or not the account exists), AUTH answers 454 4.7.0 until
-     * the window has passed. Every failure is answered after failureDelayMs.
+     * SASL mechanisms offered. CRAM-MD5 (RFC 2195) works only for accounts that keep a clear
+     * secret (`--auth-apop`), so it is not offered unless listed here; a client that prefers it
+     * would fail it first for every other account.
      */
-    throttle: Type.Object({
-      maxFailuresPerIp: Type.Integer({ minimum: 1, default: 10 }),
-      maxFailuresPerLogin: Type.Integer({ minimum: 1, default: 5 }),
-      windowMs: Type.Integer({ minimum: 1000, default: 900_000 }),
-      failureDelayMs: Type.Integer({ minimum: 0, default: 300 }),
-    }, { default: {} }),
+    methods: Type.Array(AuthMethod, { default: ['PLAIN', 'LOGIN'] }),
+    /**
+     * Allow AUTH without TLS (off: RFC 4954 §4 advice; Postfix smtpd_tls_auth_only). Off, EHLO on
+     * a plain connection does not advertise AUTH at all, so no client sends a password before STARTTLS.
+     */
+    allowInsecure: Type.Boolean({ default: false }),
+    /** A failed AUTH is answered after this delay; the (IP, login) penalty (top-level `auth`) comes on top. */
+    failureDelayMs: Type.Integer({ minimum: 0, default: 300 }),
   }, { default: {} }),
   /**
    * Bare LF in DATA (SMTP smuggling vector): 'reject' refuses the message with 550 5.5.2;
@@ -101,7 +113,14 @@ export const SmtpConfig = Type.Object({
 
 export const Pop3Config = Type.Object({
   listen: Type.Array(ListenerSpec, { default: ['127.0.0.1:1110', '127.0.0.1:1995*'] }),
-  maxSessions: Type.Integer({ minimum: 0, default: 0 }),
+  /** RX-5: concurrent sessions, 0 = unlimited. */
+  maxSessions: Type.Integer({ minimum: 0, default: 1000 }),
+  /** Concurrent connections from one client IP not yet logged in, 0 = unlimited. */
+  maxSessionsPerIp: Type.Integer({ minimum: 0, default: 20 }),
+  /** Logged-in sessions of one user from one IP (Dovecot mail_max_userip_connections), 0 = unlimited. */
+  maxUserIpSessions: Type.Integer({ minimum: 0, default: 10 }),
+  /** Time to send one command line, from its first byte (Postfix smtpd_per_record_deadline). */
+  commandDeadlineMs: Type.Integer({ minimum: 1000, default: 300_000 }),
   /** RX-9: local addresses on which sessions are refused (so only a cluster's virtual IP answers). */
   hiddenIps: Type.Array(Type.String(), { default: [] }),
   /** PO-1: an account that has an APOP secret may log in with APOP only. */
@@ -155,6 +174,17 @@ export const AppConfigSchema = Type.Object({
   message: MessageConfig,
   /** HTTP(S) listener and the base URL for links in mail; see appliance/http. */
   http: HttpConfig,
+  /** Shared by every listener (appliance/net/connection-gate.ts). */
+  connections: Type.Object({
+    /**
+     * File descriptors kept free below the soft RLIMIT_NOFILE: closer than this, new SMTP, IMAP
+     * and POP3 connections are refused with the protocol's "try again later" (SMTP 421 4.7.0)
+     * while the sessions already open go on; 0 = no check.
+     */
+    fdReserve: Type.Integer({ minimum: 0, default: 256 }),
+  }, { default: {} }),
+  /** Failed-login penalty and the password-hashing cap for every service; see core/config/auth.ts. */
+  auth: AuthConfig,
   /** Appliance plugins from plugins/<name>/, in order. */
   plugins: Type.Array(PluginEntrySchema, { default: [] }),
   /**

@@ -3,7 +3,7 @@
 //   LOGIN (draft-murchison-sasl-login): "+ VXNlcm5hbWU6" user, "+ UGFzc3dvcmQ6" password
 //   a response of "*" cancels; then OK [CAPABILITY ...] | NO [AUTHENTICATIONFAILED] | BAD
 import { authenticateCached } from '../auth-cache.ts';
-import { completeLogin } from '../login.ts';
+import { completeLogin, guardedLogin } from '../login.ts';
 import { atom } from '../parser.ts';
 import { R } from '../replies.ts';
 import type { Completion, CommandSpec, ImapSession } from '../types.ts';
@@ -36,7 +36,7 @@ async function plain(s: ImapSession, initial: string | undefined): Promise<Compl
   if (parts.length !== 3) return R.saslMalformed();
   const [authz, login, password] = parts;
   if (authz && authz.toLowerCase() !== login.toLowerCase()) return completeLogin(s, 'PLAIN', login, null);
-  return completeLogin(s, 'PLAIN', login, await authenticateCached(s.env.stores, login, password));
+  return guardedLogin(s, 'PLAIN', login, () => authenticateCached(s.env.stores, login, password));
 }
 
 async function login(s: ImapSession, initial: string | undefined): Promise<Completion | null> {
@@ -48,7 +48,7 @@ async function login(s: ImapSession, initial: string | undefined): Promise<Compl
   if (user === null || typeof user !== 'string') return user;
   const password = await challenge(s, 'Password:');
   if (password === null || typeof password !== 'string') return password;
-  return completeLogin(s, 'LOGIN', user, await authenticateCached(s.env.stores, user, password));
+  return guardedLogin(s, 'LOGIN', user, () => authenticateCached(s.env.stores, user, password));
 }
 
 export const AUTHENTICATE: CommandSpec = {

@@ -1,7 +1,7 @@
 // LOGIN userid password                   (RFC 3501 §6.2.3)
 //   OK [CAPABILITY ...] | NO [AUTHENTICATIONFAILED] | NO [PRIVACYREQUIRED] without TLS
 import { authenticateCached } from '../auth-cache.ts';
-import { completeLogin } from '../login.ts';
+import { guardedLogin } from '../login.ts';
 import { astring } from '../parser.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
@@ -14,6 +14,6 @@ export const LOGIN: CommandSpec = {
     if (!s.plaintextAuthAllowed()) return R.loginDisabled();
     const login = astring(cmd.args[0], 'user name');
     const password = astring(cmd.args[1], 'password');
-    return completeLogin(s, 'LOGIN', login, await authenticateCached(s.env.stores, login, password));
+    return guardedLogin(s, 'LOGIN', login, () => authenticateCached(s.env.stores, login, password));
   },
 };

@@ -3,7 +3,7 @@
 //   Allowed without TLS: the secret never crosses the wire.
 import crypto from 'node:crypto';
 import { resolveLogin } from '../../auth/login.ts';
-import { completeLogin } from '../login.ts';
+import { guardedLogin } from '../login.ts';
 import type { CommandSpec } from '../types.ts';
 
 export const APOP: CommandSpec = {
@@ -13,13 +13,15 @@ export const APOP: CommandSpec = {
   async run(s, [name, digest]) {
     s.pendingUser = null;
     const { stores } = s.env;
-    const address = await resolveLogin(stores, name);
-    const account = address ? await stores.accounts.get(address) : null;
-    const secret = account ? await stores.accounts.getSecret(account.id) : null;
-    // hash even without a secret, so the time taken does not tell whether one exists
-    const expected = crypto.createHash('md5').update(s.apopTimestamp + (secret ?? crypto.randomUUID())).digest();
-    const given = Buffer.from(digest, 'hex');
-    const match = secret !== null && given.length === expected.length && crypto.timingSafeEqual(given, expected);
-    await completeLogin(s, 'APOP', name, match ? account : null);
+    await guardedLogin(s, 'APOP', name, async () => {
+      const address = await resolveLogin(stores, name);
+      const account = address ? await stores.accounts.get(address) : null;
+      const secret = account ? await stores.accounts.getSecret(account.id) : null;
+      // hash even without a secret, so the time taken does not tell whether one exists
+      const expected = crypto.createHash('md5').update(s.apopTimestamp + (secret ?? crypto.randomUUID())).digest();
+      const given = Buffer.from(digest, 'hex');
+      const match = secret !== null && given.length === expected.length && crypto.timingSafeEqual(given, expected);
+      return match ? account : null;
+    });
   },
 };

@@ -3,7 +3,7 @@
 //   AUTH PLAIN          -> "+ " then the client sends base64(authzid NUL authcid NUL passwd), or "*"
 //   AUTH PLAIN <b64>    -> the same with an initial response ("=" is an empty one)
 import { authenticate, resolveLogin } from '../../auth/login.ts';
-import { completeLogin } from '../login.ts';
+import { completeLogin, guardedLogin } from '../login.ts';
 import { R, continuation } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
 
@@ -38,7 +38,6 @@ export const AUTH: CommandSpec = {
       const [as, by] = await Promise.all([resolveLogin(s.env.stores, authzid), resolveLogin(s.env.stores, authcid)]);
       if (!as || as !== by) return completeLogin(s, 'PLAIN', authcid, null);
     }
-    const account = await authenticate(s.env.stores, authcid, password);
-    await completeLogin(s, 'PLAIN', authcid, account);
+    await guardedLogin(s, 'PLAIN', authcid, () => authenticate(s.env.stores, authcid, password));
   },
 };

@@ -1,7 +1,7 @@
 // PASS string          (RFC 1939 §7; the whole rest of the line, spaces included)
 //   +OK maildrop locked and ready | -ERR [AUTH] ... | -ERR [IN-USE] ...
 import { authenticate } from '../../auth/login.ts';
-import { completeLogin } from '../login.ts';
+import { guardedLogin } from '../login.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
 
@@ -14,7 +14,6 @@ export const PASS: CommandSpec = {
     const login = s.pendingUser;
     s.pendingUser = null;
     if (login === null) return s.write(R.userFirst());
-    const account = await authenticate(s.env.stores, login, password);
-    await completeLogin(s, 'USER', login, account);
+    await guardedLogin(s, 'USER', login, () => authenticate(s.env.stores, login, password));
   },
 };

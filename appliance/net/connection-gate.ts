@@ -1,0 +1,125 @@
+/**
+ * The connection gate every listener asks before it serves a new connection (issue 14, finding
+ * 3), shared by SMTP, IMAP and POP3 and by every config generation:
+ * - connections per (service, client IP) (Postfix smtpd_client_connection_count_limit); for
+ *   IMAP and POP3 only connections not logged in yet count here;
+ * - logged-in sessions per (service, user, IP) (Dovecot mail_max_userip_connections);
+ * - the process's file descriptors: within `fdReserve` of the soft RLIMIT_NOFILE every new
+ *   connection is refused with the protocol's "try later" reply, so the process never reaches
+ *   EMFILE and the sessions it has go on.
+ */
+import fs from 'node:fs';
+
+export type Refusal = 'per-ip' | 'fds';
+
+export interface GateSettings {
+  /** File descriptors kept free; 0 = no check. */
+  fdReserve: number;
+}
+
+/** The soft limit on open files, from /proc/self/limits (Infinity where unknown). */
+export function softFdLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    return m && m[1] !== 'unlimited' ? Number(m[1]) : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
+function openFds(): number {
+  try {
+    return fs.readdirSync('/proc/self/fd').length;
+  } catch {
+    return 0;
+  }
+}
+
+/** Recount the open fds at most this often while far from the limit. */
+const RECOUNT_MS = 1000;
+
+export class ConnectionGate {
+  private readonly perIp = new Map<string, number>();
+  private readonly perUserIp = new Map<string, number>();
+  private readonly fdLimit: number;
+  private fdCount = 0;
+  private countedAt = 0;
+  /** Connections admitted since the last count: the estimate between counts. */
+  private sinceCount = 0;
+
+  constructor(private readonly settings: () => GateSettings, fdLimit = softFdLimit()) {
+    this.fdLimit = fdLimit;
+  }
+
+  private static bump(map: Map<string, number>, key: string, by: number): void {
+    const n = (map.get(key) ?? 0) + by;
+    if (n > 0) map.set(key, n);
+    else map.delete(key);
+  }
+
+  /** True when a new connection would eat into the fd reserve. */
+  nearFdLimit(): boolean {
+    const reserve = this.settings().fdReserve;
+    if (!reserve || this.fdLimit === Infinity) return false;
+    const now = Date.now();
+    const estimate = this.fdCount + this.sinceCount;
+    // counting costs a directory read per open fd: only once a second, or when it gets close
+    if (now - this.countedAt > RECOUNT_MS || estimate >= this.fdLimit - 2 * reserve) {
+      this.fdCount = openFds();
+      this.countedAt = now;
+      this.sinceCount = 0;
+    }
+    return this.fdCount + this.sinceCount >= this.fdLimit - reserve;
+  }
+
+  /** A ticket for the connection, or why it is refused. `maxPerIp` 0 = no per-IP limit. */
+  admit(service: string, ip: string, maxPerIp: number): Ticket | Refusal {
+    if (this.nearFdLimit()) return 'fds';
+    const key = `${service}\0${ip}`;
+    if (maxPerIp > 0 && (this.perIp.get(key) ?? 0) >= maxPerIp) return 'per-ip';
+    ConnectionGate.bump(this.perIp, key, 1);
+    this.sinceCount++;
+    return new Ticket(this, service, ip);
+  }
+
+  /** Moves a connection from the per-IP count to the (user, IP) count; false when that is full. */
+  login(ticket: Ticket, user: string, maxPerUserIp: number): boolean {
+    const key = `${ticket.service}\0${user.toLowerCase()}\0${ticket.ip}`;
+    if (maxPerUserIp > 0 && (this.perUserIp.get(key) ?? 0) >= maxPerUserIp) return false;
+    ConnectionGate.bump(this.perIp, `${ticket.service}\0${ticket.ip}`, -1);
+    ConnectionGate.bump(this.perUserIp, key, 1);
+    ticket.user = key;
+    return true;
+  }
+
+  release(ticket: Ticket): void {
+    if (ticket.user) ConnectionGate.bump(this.perUserIp, ticket.user, -1);
+    else ConnectionGate.bump(this.perIp, `${ticket.service}\0${ticket.ip}`, -1);
+  }
+
+  /** Connections counted now (tests, status). */
+  counts(): { perIp: number; perUserIp: number } {
+    const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+    return { perIp: sum(this.perIp), perUserIp: sum(this.perUserIp) };
+  }
+}
+
+export class Ticket {
+  /** The (user, IP) key once logged in. */
+  user: string | null = null;
+  private released = false;
+
+  constructor(private readonly gate: ConnectionGate, readonly service: string, readonly ip: string) {}
+
+  /** Counts the session as `user`'s from this IP; false = over the (user, IP) limit. */
+  login(user: string, maxPerUserIp: number): boolean {
+    if (this.released || this.user) return true;
+    return this.gate.login(this, user, maxPerUserIp);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.gate.release(this);
+  }
+}
