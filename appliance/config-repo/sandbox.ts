@@ -108,10 +108,15 @@ function firstError(stderr: string): string {
 function runChild(scratch: string, args: string[], timeoutMs: number): Promise<SandboxResult & { ok?: boolean }> {
   const user = unprivileged();
   const node = process.execPath;
-  // through `env -i`: an empty environment (no NODE_OPTIONS, no secrets), and no wrapper that
-  // instruments node spawns (a test runner's --import) can add a loader the sandbox cannot read
+  // through `env -i` with the appliance's environment but no NODE_* variable: the config reads
+  // process.env as it will when the appliance imports it (a check must see the config that will
+  // run), while NODE_OPTIONS and a test runner's instrumentation of node spawns (--import) cannot
+  // add a loader the sandbox cannot read
+  const env = Object.entries(process.env)
+    .filter(([k, v]) => v !== undefined && !k.startsWith('NODE_') && !['HOME', 'TMPDIR', 'PATH'].includes(k) && !k.includes('='))
+    .map(([k, v]) => `${k}=${v}`);
   const child = spawn('/usr/bin/env', [
-    '-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, `HOME=${scratch}`, `TMPDIR=${path.join(scratch, 'tmp')}`,
+    '-i', ...env, `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, `HOME=${scratch}`, `TMPDIR=${path.join(scratch, 'tmp')}`,
     node,
     '--experimental-permission',
     `--allow-fs-read=${scratch}`,
