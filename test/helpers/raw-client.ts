@@ -28,6 +28,14 @@ export class RawClient {
     });
   }
 
+  /** An SMTP session past the greeting and `EHLO client.test`. */
+  static async smtp(port: number, opts: { tls?: boolean } = {}): Promise<RawClient> {
+    const c = await RawClient.connect(port, opts);
+    await c.reply();
+    await c.command('EHLO client.test');
+    return c;
+  }
+
   write(data: string | Buffer): void {
     this.socket.write(data);
   }

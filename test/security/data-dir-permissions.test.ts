@@ -54,9 +54,7 @@ function openUp(root: string): void {
 const nobodyCanRead = (file: string) => spawnSync('runuser', ['-u', 'nobody', '--', 'cat', file], { stdio: 'ignore' }).status === 0;
 
 async function deliver(port: number, to: string, body: string): Promise<void> {
-  const c = await RawClient.connect(port);
-  await c.reply();
-  await c.command('EHLO client.test');
+  const c = await RawClient.smtp(port);
   await c.command('MAIL FROM:<someone@outside.test>');
   const rcpt = await c.command(`RCPT TO:<${to}>`);
   if (!rcpt.startsWith('250')) throw new Error(`RCPT refused: ${rcpt}`);

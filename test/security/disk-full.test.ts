@@ -43,9 +43,7 @@ function fill(leave = 0): void {
 }
 
 async function smtp(port: number, body?: string): Promise<string[]> {
-  const c = await RawClient.connect(port);
-  await c.reply();
-  await c.command('EHLO client.test');
+  const c = await RawClient.smtp(port);
   const out = [await c.command('MAIL FROM:<someone@outside.test>')];
   if (out[0]!.startsWith('250') && body !== undefined) {
     out.push(await c.command('RCPT TO:<alice@example.test>'));

@@ -17,9 +17,7 @@ t.before(async () => {
 t.teardown(() => app.close());
 
 async function send(message: Buffer): Promise<{ reply: string; noop: string }> {
-  const c = await RawClient.connect(app.smtpPort);
-  await c.reply();
-  await c.command('EHLO client.test');
+  const c = await RawClient.smtp(app.smtpPort);
   await c.command('MAIL FROM:<attacker@remote.test>');
   await c.command('RCPT TO:<victim@example.test>');
   await c.command('DATA');
@@ -69,9 +67,7 @@ t.test('the limits are settings', async (t) => {
   const small = await startTestAppliance({ message: { maxMimeParts: 50 } });
   t.teardown(() => small.close());
   await seedAccounts(small, 'example.test', ['victim']);
-  const c = await RawClient.connect(small.smtpPort);
-  await c.reply();
-  await c.command('EHLO client.test');
+  const c = await RawClient.smtp(small.smtpPort);
   await c.command('MAIL FROM:<attacker@remote.test>');
   await c.command('RCPT TO:<victim@example.test>');
   await c.command('DATA');

@@ -71,9 +71,7 @@ t.test('a 20 MB folded header to an auto-reply/forward account does not stall th
   // built before the probe starts: the appliance runs in this process
   const bomb = headerBomb(20_000_000);
   const p = await probe();
-  const c = await RawClient.connect(app.smtpPort);
-  await c.reply();
-  await c.command('EHLO client.test');
+  const c = await RawClient.smtp(app.smtpPort);
   await c.command('MAIL FROM:<attacker@remote.test>');
   t.match(await c.command('RCPT TO:<victim@example.test>'), /^250/);
   await c.command('DATA');

@@ -17,9 +17,7 @@ t.teardown(() => app.close());
 await seedAccounts(app, 'example.test', ['alice']);
 
 async function deliver(body: string): Promise<void> {
-  const c = await RawClient.connect(app.smtpPort);
-  await c.reply();
-  await c.command('EHLO client.test');
+  const c = await RawClient.smtp(app.smtpPort);
   await c.command('MAIL FROM:<someone@outside.test>');
   await c.command('RCPT TO:<alice@example.test>');
   await c.command('DATA');

@@ -27,9 +27,7 @@ async function start(t: { teardown(fn: () => unknown): void }, extra: UserConfig
 
 /** One SMTP transaction; returns the replies to MAIL, each RCPT and (when all RCPTs passed) the final DATA. */
 async function send(app: TestAppliance, from: string, rcpts: string[], subject = 'to the postmaster'): Promise<string[]> {
-  const c = await RawClient.connect(app.smtpPort);
-  await c.reply();
-  await c.command('EHLO client.test');
+  const c = await RawClient.smtp(app.smtpPort);
   const out = [await c.command(`MAIL FROM:<${from}>`)];
   for (const r of rcpts) out.push(await c.command(`RCPT TO:<${r}>`));
   if (out.every((r) => r.startsWith('250'))) {

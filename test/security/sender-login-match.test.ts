@@ -24,9 +24,7 @@ async function start(t: { teardown(fn: () => unknown): void }, smtp: UserConfig[
 
 /** An AUTH PLAIN session as alice over STARTTLS (or implicit TLS); MAIL FROM each sender, RSET between. */
 async function mailFroms(app: TestAppliance, senders: string[], opts: { implicitTls?: boolean; auth?: boolean } = {}): Promise<string[]> {
-  const c = await RawClient.connect(opts.implicitTls ? app.smtpsPort : app.smtpPort, { tls: opts.implicitTls });
-  await c.reply();
-  await c.command('EHLO client.test');
+  const c = await RawClient.smtp(opts.implicitTls ? app.smtpsPort : app.smtpPort, { tls: opts.implicitTls });
   if (!opts.implicitTls) {
     await c.command('STARTTLS');
     await c.startTls();

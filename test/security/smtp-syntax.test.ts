@@ -16,9 +16,7 @@ t.before(async () => {
 t.teardown(() => app.close());
 
 async function open(): Promise<RawClient> {
-  const c = await RawClient.connect(app.smtpPort);
-  await c.reply();
-  await c.command('EHLO client.test');
+  const c = await RawClient.smtp(app.smtpPort);
   return c;
 }
 
