@@ -4,7 +4,7 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp
 import type { SmtpContext } from './context.ts';
 import { parseListener, type ListenerSpec } from '../net/listener-spec.ts';
 import { listenOwn, unmapped, type BoundSocket, type SocketSource } from '../net/session-listeners.ts';
-import { ConnectionGate } from '../net/connection-gate.ts';
+import { ConnectionGate, type Ticket } from '../net/connection-gate.ts';
 import { BRIDGE, installCommandHooks } from './command-hooks.ts';
 import { installSessionLimits } from './session-limits.ts';
 import { commandBridge } from './bridge.ts';
@@ -100,8 +100,19 @@ export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listen
   const servers: SMTPServer[] = [];
   const bound: BoundSocket[] = [];
   const listeners: SmtpService['listeners'] = [];
-  const bridge = commandBridge(ctx);
   const gate = ctx.gate ?? new ConnectionGate(() => ctx.config.connections);
+  // A session ends at its QUIT: a client that reconnects at once (smtp-source, a busy relay)
+  // may do so before the server has seen the old socket close, so the per-IP slot is given
+  // back when QUIT is answered, not only at close. Keyed by the TCP peer (ip:port).
+  const slots = new Map<string, Ticket>();
+  const peer = (ip: string | undefined, port: number | undefined) => `${unmapped(ip)}:${port}`;
+  const bridge = commandBridge(ctx);
+  const simple = bridge.simple.bind(bridge);
+  bridge.simple = async (session, hook) => {
+    const reply = await simple(session, hook);
+    if (hook === 'quit') slots.get(peer(session.remoteAddress as string | undefined, session.remotePort as number | undefined))?.release();
+    return reply;
+  };
   /** Per-IP limit and fd reserve before smtp-server sees the socket: a refusal is 421 4.7.0 and close. */
   const admit = (raw: net.Socket, spec: ListenerSpec, server: SMTPServer) => {
     const ip = unmapped(raw.remoteAddress);
@@ -115,7 +126,12 @@ export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listen
       setTimeout(() => raw.destroy(), 2000).unref();
       return;
     }
-    raw.once('close', () => ticket.release());
+    const key = peer(raw.remoteAddress, raw.remotePort);
+    slots.set(key, ticket);
+    raw.once('close', () => {
+      ticket.release();
+      if (slots.get(key) === ticket) slots.delete(key);
+    });
     server.server.emit('connection', raw);
   };
   try {

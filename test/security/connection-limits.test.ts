@@ -100,6 +100,24 @@ t.test('per-IP limits: SMTP counts every connection, IMAP and POP3 those not log
   t.match((await first(app.pop3Port, '127.0.0.35')).line, /^-ERR \[SYS\/TEMP\] Too many connections from your IP/, 'pop3: a third one is refused');
 });
 
+t.test('an SMTP session gives its per-IP place back at QUIT, before its socket is gone', async (t) => {
+  const app = await startTestAppliance({ smtp: { maxSessionsPerIp: 2 } });
+  const open: RawClient[] = [];
+  t.teardown(async () => {
+    open.forEach((c) => c.close());
+    await app.close();
+  });
+  for (let i = 0; i < 2; i++) open.push((await first(app.smtpPort, '127.0.0.36')).client);
+  // a client that reconnects right after 221 (smtp-source, a relay's next transaction) must
+  // not find its old session still counted: here the old socket is kept half-open on purpose
+  t.match(await open[0]!.command('QUIT'), /^221 /);
+  const next = await first(app.smtpPort, '127.0.0.36');
+  open.push(next.client);
+  t.match(next.line, /^220 /, 'the next connection from the IP is served');
+  const over = await first(app.smtpPort, '127.0.0.36');
+  t.match(over.line, /^421 /, 'and the limit still holds for sessions that did not QUIT');
+});
+
 t.test('logged-in IMAP sessions per (user, IP)', async (t) => {
   const app = await startTestAppliance({ imap: { maxUserIpSessions: 2, allowInsecureAuth: true } });
   const open: RawClient[] = [];
