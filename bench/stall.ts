@@ -157,15 +157,18 @@ export default defineConfig({
   }, 50);
   console.log(`stall: appliance pid ${pid}, idle RSS ${(idleRss / 1024).toFixed(0)} MB`);
 
-  // 4. idle connections and slow drips, for the whole run
+  // 4. idle connections and slow drips, for the whole run, from an attacker's address of their
+  // own (127.0.0.2): the per-IP limits refuse most of them, which is the point; the probe is a
+  // user at 127.0.0.3, the other attacks come from 127.0.0.1
+  const IDLER = '127.0.0.2';
   for (let i = 0; i < IDLE; i++) {
-    const s = net.connect([smtpPort, imapPort, pop3Port][i % 3], '127.0.0.1');
+    const s = net.connect({ port: [smtpPort, imapPort, pop3Port][i % 3], host: '127.0.0.1', localAddress: IDLER });
     s.on('error', () => sockets.delete(s));
     sockets.add(s);
   }
   const drips: NodeJS.Timeout[] = [];
   for (let i = 0; i < DRIP; i++) {
-    const s = net.connect([smtpPort, imapPort][i % 2], '127.0.0.1');
+    const s = net.connect({ port: [smtpPort, imapPort][i % 2], host: '127.0.0.1', localAddress: IDLER });
     s.on('error', () => sockets.delete(s));
     sockets.add(s);
     const text = i % 2 ? 'a LOGIN someone password-dripping-slowly\r\n' : 'EHLO drip.test\r\nMAIL FROM:<drip@remote.test>\r\n';

@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process';
 const SCRIPT = String.raw`
 import socket, sys, threading, time, json
 host = '127.0.0.1'
+# the probe is a user elsewhere: its own source address, apart from the attackers' per-IP limits
+source = ('127.0.0.3', 0)
 smtp, imap, pop3, user, password, interval = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], float(sys.argv[6]) / 1000
 stop = threading.Event()
 delays = {'smtp': [], 'imap': [], 'pop3': []}
@@ -29,7 +31,7 @@ def smtp_reply(line):
         if len(l) < 4 or l[3:4] != b'-': return l
 def run(name, port, setup, noop, done):
     try:
-        s = socket.create_connection((host, port), timeout=120)
+        s = socket.create_connection((host, port), timeout=120, source_address=source)
         line = reader(s)
         setup(s, line)
         ready.release()
