@@ -67,14 +67,14 @@ export function defaultDataDir(): string {
 }
 
 export async function startAppliance(opts: StartOptions = {}): Promise<Appliance> {
-  // issue 14 #5: the data directory is the appliance's alone (appliance/store/data-dir-permissions.ts)
+  // the data directory is the appliance's alone (appliance/store/data-dir-permissions.ts)
   restrictUmask();
   const tightened = secureDataDir(path.resolve(opts.dataDir ?? defaultDataDir()));
-  // issue 10: a node sharing its config over PostgreSQL first takes the cluster's newest commit
+  // a node sharing its config over PostgreSQL first takes the cluster's newest commit
   if (opts.configRepository && !opts.config) {
     await adoptClusterConfigAtStart({ dataDir: path.resolve(opts.dataDir ?? defaultDataDir()), configFile: opts.configFile, log: opts.log ?? createLogger({}) });
   }
-  // issue 9: the config comes from the repository's HEAD, checked out under the data directory
+  // the config comes from the repository's HEAD, checked out under the data directory
   const repoStart = opts.configRepository && !opts.config
     ? await prepareRepositoryConfig({ dataDir: path.resolve(opts.dataDir ?? defaultDataDir()), configFile: opts.configFile, log: opts.log ?? createLogger({}) })
     : null;
@@ -87,7 +87,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
     log.warn({ dataDir, ...tightened }, `data directory permissions tightened: removed group/other access from ${tightened.dirs} directories and ${tightened.files} files under ${dataDir} (now 0700/0600)`);
   }
 
-  // issue 14 #10: on a full disk, release the reserve file so the store can open, and say so
+  // on a full disk, release the reserve file so the store can open, and say so
   await prepareDiskAtStart(dataDir, config.smtp.queueMinFreeBytes, log);
 
   // everything opened so far, closed in reverse order on shutdown or on a failed start
@@ -101,7 +101,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
     // messages that were being received when an earlier run stopped: never acknowledged, gone
     const spooled = cleanSpool(spoolDirOf(dataDir));
     if (spooled) log.warn({ files: spooled, dir: spoolDirOf(dataDir) }, 'removed spool files left by an interrupted run');
-    // issue 6: IPs the mail filter refuses at runtime are committed to the config history
+    // IPs the mail filter refuses at runtime are committed to the config history
     const refusedHistory = recordRefusedIpsInHistory(stores, dataDir, log);
     opened.push(() => refusedHistory.flush());
     const directory = new DirectoryCache(stores);
@@ -123,7 +123,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
     const http = await startHttp({ config, tls, log, routes: runtime.routes });
     opened.push(() => http.close());
     if (repoStart) {
-      // issue 10: with PostgreSQL, commits applied here are published and other nodes' applied here
+      // with PostgreSQL, commits applied here are published and other nodes' applied here
       const configSync = config.store.kind === 'postgres' && config.node.shareConfig
         ? new ClusterConfigSync({ url: config.store.url, node: config.node.name, dataDir, repo: repoStart.repo, log })
         : undefined;

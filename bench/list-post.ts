@@ -1,5 +1,5 @@
 /**
- * List distribution benchmark (issue 7, ML-5): one post to a list of BENCH_MEMBERS (1,000)
+ * List distribution benchmark: one post to a list of BENCH_MEMBERS (1,000)
  * addresses across BENCH_DOMAINS (20) domains, all relayed to one loopback sink; the clock runs
  * from the 250 that acknowledges the post until the sink has taken the last member's copy.
  * Against a throwaway Postfix (bench/postfix-peer.sh) expanding the same addresses as a virtual

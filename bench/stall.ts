@@ -1,5 +1,5 @@
 /**
- * Stall benchmark (issue 14): a probe in its own process sends NOOP every 20 ms on SMTP, IMAP
+ * Stall benchmark: a probe in its own process sends NOOP every 20 ms on SMTP, IMAP
  * and POP3 while the attacks run against one appliance process, one after the other:
  *   1. a 45 MB message whose header is folded into ~12 M continuation lines, to an account with
  *      auto-reply and forward;

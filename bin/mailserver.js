@@ -6,7 +6,7 @@
 import { register as registerEsm } from 'tsx/esm/api';
 import { register as registerCjs } from 'tsx/cjs/api';
 
-// issue 14 #5: everything this process creates is the owner's alone (0700 directories, 0600 files)
+// everything this process creates is the owner's alone (0700 directories, 0600 files)
 process.umask(0o077);
 registerEsm();
 registerCjs();

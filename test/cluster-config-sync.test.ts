@@ -1,5 +1,5 @@
 /**
- * Config across nodes (issue 10, scope 3), with real parts: a private PostgreSQL, appliances
+ * Config across nodes, with real parts: a private PostgreSQL, appliances
  * started by `mailserver start` (each its own data directory and config repository) on one
  * database, one shared config file whose per-node values (node name, ports) are expressions on
  * the environment, and the real git client pushing over HTTP.

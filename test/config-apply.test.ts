@@ -1,5 +1,5 @@
 /**
- * Live apply (issue 9, scope item 4) against a running appliance with real sockets: an open
+ * Live apply against a running appliance with real sockets: an open
  * SMTP session keeps the config it started with while a new one gets the new config; changed
  * listener addresses are re-bound while unchanged ones keep serving; a config that does not
  * come up (a port taken, a plugin's bad options or failing set-up, a setting that needs a

@@ -1,5 +1,5 @@
 /**
- * Issue 6 leftover (MF-2 units digit): an IP the mail filter refuses at runtime shows up in the
+ * MF-2 units digit: an IP the mail filter refuses at runtime shows up in the
  * config history. Over real SMTP: a message hitting a Level x01 rule -> a commit by "mailfilter"
  * naming the IP and the rule, with data/refused-ips.txt listing it; `filter unrefuse` takes it
  * off and commits too. Without a config repository the ban still works and nothing is created.

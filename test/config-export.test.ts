@@ -1,5 +1,5 @@
 /**
- * CF-1 export and restore (issue 9 part 6), the issue's test: domain, accounts, aliases and list
+ * CF-1 export and restore, the issue's test: domain, accounts, aliases and list
  * members made with the CLI while the appliance runs; `mailserver export`; stop; wipe the data
  * directory; `mailserver restore HEAD --from <a copy of the repository>`; start again: every
  * account logs in over POP3 and IMAP (real poplib/imaplib) with its password, every list has its

@@ -1,5 +1,5 @@
 /**
- * Issue 9 part 7: `mailserver import epost DIR` on test/fixtures/epost (the seed manual's own
+ * `mailserver import epost DIR` on test/fixtures/epost (the seed manual's own
  * examples, see its README). One commit with a generated, typed mailserver.config.ts that loads
  * and validates, the original files, and the runtime data; what is not translated is listed.
  * Then the appliance runs that config: accounts log in over POP3 (real poplib), mail.dat's rule

@@ -1,5 +1,5 @@
 /**
- * Config as code over the wire (issue 9): an appliance started by `mailserver start` commits its
+ * Config as code over the wire: an appliance started by `mailserver start` commits its
  * config into `<dataDir>/config.git`; the real git client clones it over HTTP (Basic auth as a
  * config admin), pushes a change that the appliance checks and applies live (SMTP behaviour
  * changes without a restart), and is refused with `remote:` lines naming the path or the policy

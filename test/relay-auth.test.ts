@@ -62,7 +62,7 @@ t.test('RX-6 sender trust', async (t) => {
   t.match((await send('"Alice" <alice@example.test>'))[4], [250, /Ok: queued/]);
   t.equal((await send('alice@example.test, bob@example.test'))[4][0], 550, 'two authors');
 
-  // issue 14: the listener's own smtp.senderLoginMatch (default on) goes first; off, auth-id is the seed's
+  // the listener's own smtp.senderLoginMatch (default on) goes first; off, auth-id is the seed's
   const anyone = await start({}, { smtp: { senderLoginMatch: false } });
   t.teardown(() => anyone.close());
   const a = await smtpSteps(anyone.smtpPort, [...login('alice'), ['cmd', 'MAIL FROM:<bob@example.test>']]);

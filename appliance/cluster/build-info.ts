@@ -43,7 +43,7 @@ function repositoryHead(dataDir: string): string | null {
 
 /**
  * The config commit a node runs (12 hex digits): the repository's HEAD, as its cluster-wide id
- * when it came from another node (issue 10, config-sync-state.ts); without a repository `cfg:` +
+ * when it came from another node; without a repository `cfg:` +
  * a hash of the config.
  */
 export function configVersion(dataDir: string, config: AppConfig): string {

@@ -1,5 +1,5 @@
 /**
- * Config across nodes (issue 10, scope 3), the PostgreSQL side: table `cluster_config` holds one
+ * Config across nodes, the PostgreSQL side: table `cluster_config` holds one
  * row per published config commit (the cluster-wide id is the publishing node's oid; `seq` orders
  * them), `cluster_config_nodes` which published commit each node runs (or why it could not
  * apply it). A publish NOTIFYs `mailserver_cluster_config` inside its transaction, so listeners

@@ -1,5 +1,5 @@
 /**
- * Config across nodes (issue 10, scope 3): with a PostgreSQL store, a config commit applied on
+ * Config across nodes: with a PostgreSQL store, a config commit applied on
  * any node (push, rollback, restore) is published to `cluster_config` (config-sync-db.ts) once its
  * own apply succeeded, and every other node, LISTENing, writes the same tree as a commit into its
  * own repository and applies it through the config service's push path. A node starting later

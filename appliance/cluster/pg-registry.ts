@@ -68,7 +68,7 @@ export class PgNodeRegistry implements NodeRegistry {
     return rows.map((r) => r.app.slice(LEASE_APPLICATION.length));
   }
 
-  /** Issue 10: nodes that could not apply the cluster's newest config commit, and why (appliance/cluster/config-sync-db.ts). */
+  /** Nodes that could not apply the cluster's newest config commit, and why (appliance/cluster/config-sync-db.ts). */
   async configErrors(): Promise<{ node: string; error: string }[]> {
     try {
       const { rows } = await this.pool.query<{ node: string; error: string }>('SELECT node, error FROM cluster_config_nodes WHERE error IS NOT NULL ORDER BY node');

@@ -1,5 +1,5 @@
 /**
- * Evaluates a pushed config's code away from the appliance (issue 14 #8). A pushed
+ * Evaluates a pushed config's code away from the appliance. A pushed
  * mailserver.config.ts (and mailserver.tests.ts) is a program; importing it in the appliance ran
  * its top-level code as the appliance's user even when the push was then refused. Here:
  *

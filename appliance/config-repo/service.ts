@@ -32,7 +32,7 @@ export interface ConfigServiceOptions {
   apply(config: AppConfig, opts: ApplyOptions): Promise<ApplyResult>;
   /** The appliance's login guard (appliance/auth/guard.ts), shared with SMTP, IMAP and POP3. */
   auth: AuthGuard;
-  /** Issue 10: config across nodes (appliance/cluster/config-sync.ts), with a PostgreSQL store. */
+  /** Config across nodes (appliance/cluster/config-sync.ts), with a PostgreSQL store. */
   cluster?: ConfigClusterLink;
 }
 

@@ -1,6 +1,5 @@
 /**
- * The connection gate every listener asks before it serves a new connection (issue 14, finding
- * 3), shared by SMTP, IMAP and POP3 and by every config generation:
+ * The connection gate every listener asks before it serves a new connection, shared by SMTP, IMAP and POP3 and by every config generation:
  * - connections per (service, client IP) (Postfix smtpd_client_connection_count_limit); for
  *   IMAP and POP3 only connections not logged in yet count here;
  * - logged-in sessions per (service, user, IP) (Dovecot mail_max_userip_connections);

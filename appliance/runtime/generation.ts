@@ -124,7 +124,7 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
         }
       });
     }
-    // issue 14 #10: free space under the data directory, checked at MAIL FROM and APPEND
+    // free space under the data directory, checked at MAIL FROM and APPEND
     const disk = new DiskGuard(dataDir, config.smtp.queueMinFreeBytes, log);
     const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, disk, spoolDir: spoolDirOf(dataDir), auth, gate }, o.sockets));
     services.push({ closeSessions: (g) => smtp.close(g) });

@@ -79,7 +79,7 @@ export class ListenerPool {
    * Stops accepting on a socket; connections already accepted are not touched. It does not wait
    * for them: net.Server#close() stops listening at once, but its callback comes only after every
    * accepted connection ended, and ending those (with `* BYE`, `421`, `-ERR`) is their
-   * service's close, which runs after this one (issue 14: IMAP clients got no BYE at shutdown).
+   * service's close, which runs after this one (IMAP clients got no BYE at shutdown).
    */
   unbind(slot: Slot): Promise<void> {
     if (this.slots.get(slot.key) === slot) this.slots.delete(slot.key);

@@ -1,5 +1,5 @@
 /**
- * Live apply (issue 9, scope item 4): the appliance serves from one config generation at a
+ * Live apply: the appliance serves from one config generation at a
  * time. apply() builds the next generation beside the serving one (TLS, plugins, hooks, and
  * only the listening sockets whose addresses are new), and only when all of it came up
  * switches new connections to it; sessions in progress stay on the generation that accepted

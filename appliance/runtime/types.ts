@@ -1,4 +1,4 @@
-/** The live-apply API of a running appliance (issue 9, scope item 4). */
+/** The live-apply API of a running appliance. */
 import type { AppConfig } from '../../core/config/schema.ts';
 
 export interface ConfigProblem {

@@ -1,5 +1,5 @@
 /**
- * Per-session limits smtp-server does not have (issue 14, finding 3), installed on its
+ * Per-session limits smtp-server does not have, installed on its
  * SMTPConnection like command-hooks.ts and active only for servers with a bridge:
  * - a deadline per line (Postfix smtpd_per_record_deadline with smtpd_timeout): from the first
  *   byte of a command line (or of a line inside DATA) to its LF, `commandDeadlineMs`;

@@ -1,5 +1,5 @@
 /**
- * Free space under the data directory (issue 14 #10). Below `smtp.queueMinFreeBytes` (Postfix
+ * Free space under the data directory. Below `smtp.queueMinFreeBytes` (Postfix
  * `queue_minfree`) new mail is refused before it is sent — `452 4.3.1` at MAIL FROM, `NO
  * [OVERQUOTA]` on IMAP APPEND — instead of failing after the whole DATA; a write that still hits
  * ENOSPC is answered the same way.

@@ -1,6 +1,6 @@
 /**
  * The `auth` section: how every service (SMTP AUTH, IMAP, POP3, the HTTP config endpoint)
- * treats failed logins and password hashing (issue 14, finding 4; appliance/auth/guard.ts).
+ * Treats failed logins and password hashing (appliance/auth/guard.ts).
  */
 import os from 'node:os';
 import { Type } from '@sinclair/typebox';

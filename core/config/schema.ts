@@ -210,7 +210,7 @@ export const AppConfigSchema = Type.Object({
   node: Type.Object({
     name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$', default: os.hostname().replace(/[^A-Za-z0-9._-]/g, '-') || 'node' }),
     /**
-     * Issue 10: with a postgres store, share the config repository's commits with the other nodes
+     * With a postgres store, share the config repository's commits with the other nodes
      * that share theirs (appliance/cluster/config-sync.ts): a commit applied here is applied there
      * and the reverse; a node starting later comes up on the newest. Off: this node keeps its own
      * config (nodes with per-node config files).

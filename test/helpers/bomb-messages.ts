@@ -1,4 +1,4 @@
-/** The messages of issue 14 finding 1, at any size (CRLF line ends, no line starting with "."). */
+/** The messages of the stall finding, at any size (CRLF line ends, no line starting with "."). */
 
 /** A header folded into continuation lines, `bytes` long in all. */
 export function headerBomb(bytes: number, to = 'victim@example.test'): Buffer {

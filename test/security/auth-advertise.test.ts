@@ -1,5 +1,5 @@
 /**
- * Issue 14, finding 4 (advertising): AUTH is offered only where it can succeed. On the shipped
+ * Advertising: AUTH is offered only where it can succeed. On the shipped
  * config EHLO on a plain connection lists no AUTH (Postfix smtpd_tls_auth_only), so Python's
  * smtplib never sends a password before STARTTLS; after STARTTLS it lists PLAIN LOGIN and no
  * CRAM-MD5. With CRAM-MD5 configured, a client that prefers it (smtplib's login(), mutt) falls

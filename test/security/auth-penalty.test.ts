@@ -1,5 +1,5 @@
 /**
- * Issue 14, finding 4 (lock-outs): one login guard for SMTP, IMAP, POP3 and the HTTP config
+ * Lock-outs: one login guard for SMTP, IMAP, POP3 and the HTTP config
  * endpoint. Failures delay the next try of the same (IP, login) with a growing penalty
  * (Dovecot auth_penalty) and never refuse the right password; failures from other IPs or for
  * other logins delay nobody; concurrent password hashing is capped, the excess gets a

@@ -1,5 +1,5 @@
 /**
- * Issue 14, finding 7: backscatter. Non-member posts were accepted with 250 and answered with
+ * Backscatter. Non-member posts were accepted with 250 and answered with
  * a notice to the (forgeable) envelope sender; auto-replies went to senders that failed SPF; a
  * post whose From: named a member but whose envelope sender was a stranger was distributed.
  * Now a non-member post is refused at RCPT (550), the poster is the envelope sender (or the

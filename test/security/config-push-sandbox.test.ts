@@ -1,5 +1,5 @@
 /**
- * Issue 14 #8: a refused config push leaves no trace on the host. The pushed mailserver.config.ts
+ * A refused config push leaves no trace on the host. The pushed mailserver.config.ts
  * (and mailserver.tests.ts) runs only in the sandboxed check process: pushed over the config git
  * HTTP endpoint, a config with an invalid value whose top-level code listens on a port, runs
  * `touch` through execSync, writes a marker file into /tmp and into the data directory, and

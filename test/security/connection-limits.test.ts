@@ -1,5 +1,5 @@
 /**
- * Issue 14, finding 3 (connections): per-IP limits per protocol (Postfix
+ * Connections: per-IP limits per protocol (Postfix
  * smtpd_client_connection_count_limit; for IMAP/POP3 connections not yet logged in), logged-in
  * sessions per (user, IP) (Dovecot mail_max_userip_connections), non-zero global defaults, and
  * near the process's fd limit new connections get the protocol's "try later" reply while the

@@ -1,5 +1,5 @@
 /**
- * Issue 14 #5: the data directory is the appliance's alone. An appliance started as an operator
+ * The data directory is the appliance's alone. An appliance started as an operator
  * does (`mailserver start`, config repository on) and given a message makes nothing under its data
  * directory that group or others may read, and user `nobody` cannot read the database or a message
  * file even though every directory above the data directory is open. An install made before

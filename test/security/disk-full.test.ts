@@ -1,5 +1,5 @@
 /**
- * Issue 14 #10, on a 20 MB tmpfs of its own: below smtp.queueMinFreeBytes MAIL FROM gets
+ * On a 20 MB tmpfs of its own: below smtp.queueMinFreeBytes MAIL FROM gets
  * 452 4.3.1 (before the client sends the message) and IMAP APPEND NO [OVERQUOTA]; with the check
  * off and the disk really full, DATA gets 452 4.3.1 and APPEND NO [OVERQUOTA] rather than 451 /
  * NO [SERVERBUG]; after space is freed mail is accepted again. And `mailserver start` on a full

@@ -1,5 +1,5 @@
 /**
- * Issue 14 #11: mailbox names with a `.` or `..` level (`.`, `..`, `a/../b`, `../x`) or an empty
+ * Mailbox names with a `.` or `..` level (`.`, `..`, `a/../b`, `../x`) or an empty
  * level (`a//b`, `/a`) are refused by CREATE and RENAME with `NO [CANNOT]`, and nothing of them
  * appears in LIST; ordinary hierarchical names still work.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 14, finding 6: the list archive must not be a mail cannon. A 400-byte command mail with
+ * The list archive must not be a mail cannon. A 400-byte command mail with
  * a forged sender and 20 lines of `ARTICLE LIST ALL` made the server mail the forged address
  * 20 times the archive, quoting the request's text back. Now ARTICLE answers members and the
  * admin only, once a mail, up to answerMaxBytes, and no answer quotes the request.

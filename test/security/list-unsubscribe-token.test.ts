@@ -1,5 +1,5 @@
 /**
- * Issue 14, finding 11: one-click unsubscribe tokens never expired and still worked after the
+ * One-click unsubscribe tokens never expired and still worked after the
  * member had left and joined again. Now a token names the subscription it was made for and
  * the time it was made: an old link (older than oneClickDays) and a link of an earlier
  * subscription are refused over HTTPS (410) and remove nobody; a current link still works.

@@ -1,5 +1,5 @@
 /**
- * Issue 14, finding 2: memory per session must not depend on message size. The appliance runs
+ * Memory per session must not depend on message size. The appliance runs
  * as a child process (so its own /proc/<pid>/status VmRSS/VmHWM can be read apart from the
  * client); real sockets on loopback.
  *   - 8 parallel 30 MB DATA from one IP raise the appliance's peak RSS by less than BOUND (main:

@@ -1,5 +1,5 @@
 /**
- * Issue 14, finding 1 (SMTP side): a message over a `message.*` limit is read to the end of DATA
+ * SMTP side: a message over a `message.*` limit is read to the end of DATA
  * and refused, 552 5.3.4 for header sizes and counts, 554 5.6.0 for MIME structure, with a
  * text naming the limit; nothing is stored and the session goes on. A message at the limits
  * is accepted.

@@ -1,5 +1,5 @@
 /**
- * Issue 14, finding 1 (the stall): while the attacks run, a second client's NOOPs on SMTP,
+ * The stall: while the attacks run, a second client's NOOPs on SMTP,
  * IMAP and POP3 (a probe in its own process) are answered within 500 ms:
  *  - a 20 MB header folded into 5 M continuation lines, sent to an account with auto-reply and
  *    forward (on main it is accepted after the plugins stall every service for seconds);

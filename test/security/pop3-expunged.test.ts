@@ -1,5 +1,5 @@
 /**
- * Issue 14 #11: a POP3 session lists a message, an IMAP session expunges it, then POP3 RETR (and
+ * A POP3 session lists a message, an IMAP session expunges it, then POP3 RETR (and
  * TOP) of it answers `-ERR [SYS/PERM] … deleted by another session` (RFC 2449 §8, RFC 3206 §4)
  * instead of `-ERR [SYS/TEMP] Internal error`; the session goes on and nothing is logged as an
  * error. A message stored inline and one stored as a file both behave so.

@@ -1,5 +1,5 @@
 /**
- * Issue 14 #9, RFC 5321 §4.5.1: every hosted domain accepts `postmaster@domain`, and the bare
+ * RFC 5321 §4.5.1: every hosted domain accepts `postmaster@domain`, and the bare
  * `<Postmaster>` is accepted too; nobody has to create it. It goes to smtp.postmasterAddress, else
  * the domain's admin account, else the domain's first account. A forged local postmaster as the
  * *sender* is still refused by relay-effect (the concern of the original's DO-2), and the original's

@@ -1,5 +1,5 @@
 /**
- * Issue 14, finding 3 (error limit): Postfix's smtpd_soft_error_limit 10, smtpd_hard_error_limit
+ * Error limit: Postfix's smtpd_soft_error_limit 10, smtpd_hard_error_limit
  * 20, smtpd_error_sleep_time 1 s, with the shipped defaults. A client pipelining RCPTs to
  * unknown users gets ten quick 550s, then one a second, and at the 20th error `421` and the
  * end of the session: 10,000 RCPTs cannot be answered (address harvesting).

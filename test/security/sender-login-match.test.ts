@@ -1,5 +1,5 @@
 /**
- * Issue 14 #11, smtp.senderLoginMatch (Postfix reject_sender_login_mismatch), on by default: an
+ * Smtp.senderLoginMatch (Postfix reject_sender_login_mismatch), on by default: an
  * authenticated session sends only as its account and the account's aliases (an exact alias, a
  * domain alias), never as another account, a stranger or through a catch-all: 553 5.7.1 naming
  * the address. The null sender stays allowed; unauthenticated sessions are not affected;

@@ -1,5 +1,5 @@
 /**
- * Issue 14 #11: when the appliance stops, every IMAP client gets `* BYE` (RFC 3501 §7.1.5) before
+ * When the appliance stops, every IMAP client gets `* BYE` (RFC 3501 §7.1.5) before
  * its connection is closed — a logged-in idle session, one in IDLE, one that has not logged in,
  * over plain and implicit TLS — and the stop does not wait for the clients to hang up first.
  */

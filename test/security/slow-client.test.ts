@@ -1,5 +1,5 @@
 /**
- * Issue 14, finding 3 (deadlines): a client trickling one byte at a time keeps an idle timeout
+ * Deadlines: a client trickling one byte at a time keeps an idle timeout
  * from firing, but not the line deadline (Postfix smtpd_per_record_deadline): SMTP inside a
  * command or inside DATA gets `421 4.4.2` and is closed, IMAP `* BYE`, POP3 `-ERR`; a DATA
  * whose lines come quickly but never end is cut at the DATA deadline. The deadlines are set

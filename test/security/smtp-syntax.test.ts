@@ -1,5 +1,5 @@
 /**
- * Issue 14 #11, the SMTP syntax cases: a UTF-8 MAIL FROM without SMTPUTF8 gets 553 5.6.7 (RFC 6531
+ * The SMTP syntax cases: a UTF-8 MAIL FROM without SMTPUTF8 gets 553 5.6.7 (RFC 6531
  * §3.5), with SMTPUTF8 it is accepted; an address that is not valid UTF-8 gets 501 and is never
  * stored with replacement characters; AUTH inside a mail transaction gets 503 5.5.1 (RFC 4954 §4);
  * a bare CR in DATA is refused with a text that says bare CR.

@@ -50,7 +50,7 @@ export default defineGroup('filter', 'the mail filter (mail.dat, MF-1 … MF-3) 
       const removed = await withStore(dataDir, 'existing', (s) => s.refusedIps!.remove(positionals[0]));
       if (!removed) throw new UsageError(`${positionals[0]} is not on the refused list`);
       ctx.io.out(`${positionals[0]} removed`);
-      // issue 6: the removal goes into the config history too (data/refused-ips.txt)
+      // the removal goes into the config history too (data/refused-ips.txt)
       if (hasRepository(dataDir)) {
         const oid = await withStore(dataDir, 'existing', (st) => commitRefusedIps(dataDir, st.refusedIps!, `unrefuse ${positionals[0]}`, defaultAuthor()));
         if (oid) ctx.io.out(`committed ${oid.slice(0, 7)} (data/refused-ips.txt)`);

@@ -98,7 +98,7 @@ export default defineCommand('status', {
         }))));
       } else {
         for (const line of statusLines(nodes, Date.now(), holders)) ctx.io.out(line);
-        // issue 10: a node that could not apply the cluster's config commit says why
+        // a node that could not apply the cluster's config commit says why
         const configErrors = registry instanceof PgNodeRegistry ? await registry.configErrors().catch(() => []) : [];
         for (const e of configErrors) ctx.io.out(`warning: node ${e.node}: config ${e.error}`);
       }

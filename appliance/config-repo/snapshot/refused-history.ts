@@ -1,5 +1,5 @@
 /**
- * Issue 6 / MF-2: a client IP the mail filter refuses at runtime (Level xx1) is a change of the
+ * MF-2: a client IP the mail filter refuses at runtime (Level xx1) is a change of the
  * relay rules, so it goes into the config history: `data/refused-ips.txt` (the file `mailserver
  * export` writes) is committed with a message naming the IP and the rule, author "mailfilter".
  *

@@ -70,7 +70,7 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (queue_id, recipient)
   ) WITHOUT ROWID;
   `,
-  // IMAP (issue 3): subscriptions (RFC 3501 §6.3.6), the first UID still \Recent per mailbox,
+  // IMAP: subscriptions (RFC 3501 §6.3.6), the first UID still \Recent per mailbox,
   // an index for CONDSTORE's "changed since" queries, and the UIDs expunged with the MODSEQ of
   // their expunge (QRESYNC's VANISHED, RFC 7162 §3.2.5), kept by a trigger so that every path
   // that deletes a message (POP3, IMAP, CLI) leaves one
@@ -94,7 +94,7 @@ export const MIGRATIONS: string[] = [
       SELECT old.mailbox_id, old.uid, highest_modseq + 1 FROM mailboxes WHERE id = old.mailbox_id;
   END;
   `,
-  // Delivery engine (issue 4): per-recipient delivery state and leases (status stays 'pending'
+  // Delivery engine: per-recipient delivery state and leases (status stays 'pending'
   // until 'sent' or 'failed'; lease_until in ms since the epoch, 0 = not leased)
   `
   ALTER TABLE queue ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
@@ -110,7 +110,7 @@ export const MIGRATIONS: string[] = [
   UPDATE queue SET size = coalesce((SELECT size FROM blobs WHERE blobs.id = queue.blob_id), 0);
   CREATE INDEX queue_recipients_due ON queue_recipients (status, next_attempt);
   `,
-  // Auto-reply state (issue 8, autoreply-state.ts): addresses an account replied to (last reply
+  // Auto-reply state: addresses an account replied to (last reply
   // in ms since the epoch), recorded = RecordReplies, never_again = "do not reply again"
   `
   CREATE TABLE autoreply_state (
@@ -123,7 +123,7 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (account_id, address)
   ) WITHOUT ROWID;
   `,
-  // Mailing lists (issue 7): members, post counters, archive, admin keys, pending JOIN/LEAVE
+  // Mailing lists: members, post counters, archive, admin keys, pending JOIN/LEAVE
   `
   CREATE TABLE list_members (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -153,7 +153,7 @@ export const MIGRATIONS: string[] = [
     expires INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
-  // Mail filter (issue 6): client IPs refused at runtime by a filter rule's units digit (MF-2)
+  // Mail filter: client IPs refused at runtime by a filter rule's units digit (MF-2)
   `
   CREATE TABLE refused_ips (
     ip TEXT PRIMARY KEY,
@@ -161,7 +161,7 @@ export const MIGRATIONS: string[] = [
     added INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
-  // Mailing lists, bounce processing (issue 7, ML-5): DSNs counted per member (VERP), and
+  // Mailing lists, bounce processing: DSNs counted per member (VERP), and
   // members disabled after the list's bounceLimit (kept on the list, sent nothing)
   `
   ALTER TABLE list_members ADD COLUMN bounces INTEGER NOT NULL DEFAULT 0;
