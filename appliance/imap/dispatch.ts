@@ -14,11 +14,9 @@ export interface Counters {
   badCommands: number;
 }
 
-const MAX_BAD = 20;
-
 async function badCommand(s: ImapSession & Counters, line: string): Promise<void> {
   s.badCommands++;
-  if (s.badCommands >= MAX_BAD) return s.end(R.tooManyBad());
+  if (s.badCommands >= s.env.limits.maxBadCommands) return s.end(R.tooManyBad());
   await s.send(line);
 }
 

@@ -65,7 +65,7 @@ export async function startImap(ctx: ImapContext): Promise<ImapService> {
     hostname: ctx.hostname,
     secureContext: secureContext(ctx.tls),
     auth: ctx.auth ?? new AuthGuard(ctx.config.auth),
-    limits: { ...DEFAULT_LIMITS, ...ctx.limits },
+    limits: { ...DEFAULT_LIMITS, maxBadCommands: ctx.config.imap.maxBadCommands, ...ctx.limits },
     log,
     spoolDir: ctx.spoolDir,
     disk: ctx.disk,

@@ -30,6 +30,8 @@ export const ImapConfig = Type.Object({
   spoolThreshold: Type.Integer({ minimum: 0, default: 1024 * 1024 }),
   /** Longest command line (without literals), in bytes. */
   maxLineOctets: Type.Integer({ minimum: 1024, default: 64 * 1024 }),
+  /** Commands answered BAD in one session before it is closed with BYE (0 is not allowed). */
+  maxBadCommands: Type.Integer({ minimum: 1, default: 20 }),
   /** RFC 3501 §5.4: the autologout timer is at least 30 minutes. */
   socketTimeoutMs: Type.Integer({ minimum: 1000, default: 30 * 60_000 }),
 }, { default: {} });
