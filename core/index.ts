@@ -8,4 +8,4 @@ export { next, accept, reject, tempfail, disconnect } from './verdict.ts';
 export type { Connection, Transaction, Recipient, SessionState } from './session.ts';
 export { ReplyError, ENHANCED } from './errors.ts';
 export { MessageContent, wholeMessage, messageHeader } from './store/content.ts';
-export { definePolicyTests, type PolicyTests, type PolicyCase, type PolicyExpectation } from '../appliance/config-repo/policy-cases.ts';
+export { definePolicyTests, type PolicyTests, type PolicyCase, type PolicyExpectation } from './policy-tests.ts';

@@ -9,7 +9,8 @@ import type { Logger } from './log.ts';
 import type { Stores } from './store/ports.ts';
 import type { AppConfig } from './config/schema.ts';
 import { ConfigError } from './errors.ts';
-import type { HttpRoutes } from '../appliance/http/routes.ts';
+import type { HttpRoutes } from './http.ts';
+import type { ClusterRolePort } from './cluster.ts';
 
 export interface PluginApi<O> {
   readonly name: string;
@@ -25,6 +26,8 @@ export interface PluginApi<O> {
   hook<K extends HookName>(hook: K, handler: HookHandler<K>, opts?: { priority?: number }): void;
   /** HTTP routes on the appliance's HTTP(S) listener (absent where the host has none). */
   readonly http?: HttpRoutes;
+  /** This node's part in the cluster (the virtual IP it holds); absent in a config check. */
+  readonly cluster?: ClusterRolePort;
   /** Release resources on shutdown. */
   onClose(fn: () => void | Promise<void>): void;
   /**
@@ -65,6 +68,8 @@ export interface LoadContext {
   configDir?: string;
   /** The HTTP route table, given to plugins as api.http. */
   http?: HttpRoutes;
+  /** This node's cluster role, given to plugins as api.cluster. */
+  cluster?: ClusterRolePort;
   /** Default `serve`; `check` for a config check or policy tests (see PluginApi.mode). */
   mode?: PluginMode;
 }
@@ -112,6 +117,7 @@ export async function loadPlugins(
       dataDir: ctx.dataDir,
       configDir: ctx.configDir ?? process.cwd(),
       http: ctx.http,
+      cluster: ctx.cluster,
       hook: (hook, handler, opts) => ctx.hooks.register(hook, def.name, handler, opts?.priority ?? 0),
       onClose: (fn) => closers.push(fn),
       mode: ctx.mode ?? 'serve',

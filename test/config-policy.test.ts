@@ -10,7 +10,7 @@ import path from 'node:path';
 import { validateConfig } from '../core/config/load.ts';
 import { silentLogger } from '../core/log.ts';
 import { runPolicyTests } from '../appliance/config-repo/policy-tests.ts';
-import type { PolicyTests } from '../appliance/config-repo/policy-cases.ts';
+import type { PolicyTests } from '../core/policy-tests.ts';
 import { ConfigRepository } from '../appliance/config-repo/repository.ts';
 import { installPreReceiveHook } from '../appliance/config-repo/hook-install.ts';
 import { tempDir } from './helpers/appliance.ts';

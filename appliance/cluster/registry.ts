@@ -38,4 +38,4 @@ export interface NodeRegistry {
 export const DOWN_AFTER_MS = 30_000;
 
 /** application_name of the ipwatcher's lease session: the prefix plus the node name. */
-export const LEASE_APPLICATION = 'mailserver-ipwatcher:';
+export { LEASE_APPLICATION } from '../../core/cluster.ts';

@@ -6,8 +6,9 @@
  */
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
+import type { ClusterRolePort } from '../../core/cluster.ts';
 
-export class ClusterRole extends EventEmitter<{ change: [vip: string | null] }> {
+export class ClusterRole extends EventEmitter<{ change: [vip: string | null] }> implements ClusterRolePort {
   /** The virtual IP this node holds, or null. */
   vip: string | null = null;
   /** TX-7: set by the ipwatcher plugin's deliveryOnlyOnHolder option. */

@@ -14,7 +14,7 @@ import { ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { diffConfig } from '../runtime/diff.ts';
 import { CONFIG_FILE } from './checkout.ts';
-import { POLICY_TESTS_FILE, type PolicyTests } from './policy-cases.ts';
+import { POLICY_TESTS_FILE, type PolicyTests } from '../../core/policy-tests.ts';
 import { checkPolicyTests, runPolicyTests } from './policy-tests.ts';
 
 export interface CheckResult {

@@ -1,5 +1,5 @@
 /**
- * Runs a config's policy tests (policy-cases.ts) in-process: the config's appliance plugins are
+ * Runs a config's policy tests (core/policy-tests.ts) in-process: the config's appliance plugins are
  * loaded with their hooks into a HookRunner over a throw-away embedded store, and each case walks
  * a synthetic SMTP session (connect, EHLO, AUTH, MAIL, RCPT, DATA) through the same hook order and
  * the same recipient and relay rules as the SMTP listener (appliance/smtp/envelope.ts, data.ts).
@@ -26,7 +26,7 @@ import { beginTransaction } from '../smtp/session.ts';
 import { REPLIES, verdictToReply } from '../smtp/replies.ts';
 import { RouteTable } from '../http/routes.ts';
 import { resolvePlugin } from '../runtime/resolve-plugin.ts';
-import type { PolicyCase, PolicyExpectation, PolicyTests } from './policy-cases.ts';
+import type { PolicyCase, PolicyExpectation, PolicyTests } from '../../core/policy-tests.ts';
 import { MessageContent } from '../../core/store/content.ts';
 
 export interface PolicyFailure {

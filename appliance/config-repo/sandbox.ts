@@ -24,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { CONFIG_FILE } from './checkout.ts';
-import { POLICY_TESTS_FILE } from './policy-cases.ts';
+import { POLICY_TESTS_FILE } from '../../core/policy-tests.ts';
 
 export const CHECK_TIMEOUT_MS = 15_000;
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -2,20 +2,9 @@
  * The HTTP route table: handlers registered by path prefix, longest prefix first. It exists
  * before any listener is bound, so plugins (set up before the listeners) can register routes.
  */
-import type http from 'node:http';
+import type { HttpHandler, HttpRoutes } from '../../core/http.ts';
 
-export type HttpHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
-
-export interface HttpRoutes {
-  /** Routes requests whose path starts with `prefix` (e.g. '/config.git/', '/list/unsubscribe/'); longest prefix wins; returns a function that removes the route. */
-  route(prefix: string, handler: HttpHandler): () => void;
-  /**
-   * The base URL to put into mail (no trailing slash): `http.publicUrl`, else derived from the
-   * first HTTPS listener, else the first listener; undefined while nothing is bound or when
-   * there is no HTTP service. Read it when it is needed, not at plugin set-up.
-   */
-  publicUrl(): string | undefined;
-}
+export type { HttpHandler, HttpRoutes };
 
 export interface Route {
   prefix: string;

@@ -24,6 +24,7 @@ import { spoolDirOf } from '../store/spool.ts';
 import { DiskGuard } from '../store/disk-space.ts';
 import type { AuthGuard } from '../auth/guard.ts';
 import type { ConnectionGate } from '../net/connection-gate.ts';
+import { clusterRole } from '../cluster/role.ts';
 
 /** What every generation shares. */
 export interface SharedParts {
@@ -111,7 +112,7 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
     const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log });
     await step('plugins', async () => {
       // (when a plugin's setup throws, loadPlugins closes the ones set up before it)
-      closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir, configDir: o.configDir, http: o.routes })));
+      closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir, configDir: o.configDir, http: o.routes, cluster: clusterRole(dataDir) })));
     });
     if (config.haraka.plugins.length) {
       await step('haraka.plugins', async () => {

@@ -8,8 +8,8 @@
  */
 import { wholeMessage } from '../../core/store/content.ts';
 import { definePlugin } from '../../core/plugin.ts';
-import { ipMatcher } from '../mailfilter/exempt.ts';
-import { folderPath, saveCopy } from '../mailfilter/folder-copy.ts';
+import { ipMatcher } from '../shared/ip-matcher.ts';
+import { folderPath, saveCopy } from '../shared/folder-copy.ts';
 import { AntivirusOptions } from './options.ts';
 import { ClamdScanner } from './scanner.ts';
 import { sendNotification } from './notify.ts';

@@ -11,13 +11,16 @@
  * TX-7: `deliveryOnlyOnHolder` runs the delivery service only while this node holds the VIP.
  * RX-9: list the node's real IPs in smtp/pop3/imap `hiddenIps` so only the VIP answers; the
  * listeners must bind 0.0.0.0 (or the VIP's subnet) to accept on a VIP that appears later.
+ *
+ * It is a plugin (listed in `plugins:` like any other, optional, with its own options) that talks
+ * to the cluster only through the port the appliance gives it, `api.cluster` (core/cluster.ts):
+ * it decides who holds the VIP and says so there; the appliance's cluster code reads it.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Type } from '@sinclair/typebox';
 import ipaddr from 'ipaddr.js';
 import { definePlugin } from '../../core/plugin.ts';
-import { clusterRole } from '../../appliance/cluster/role.ts';
 import { AddressManager, type VirtualIp } from './address.ts';
 import { Watcher } from './watcher.ts';
 
@@ -71,7 +74,7 @@ function parseVip(vip: string, iface: string): VirtualIp {
 }
 
 interface SharedWatcher { key: string; watcher: Watcher; refs: number }
-/** The watcher of each running appliance (one ClusterRole per appliance). */
+/** The watcher of each running appliance (one cluster role, api.cluster, per appliance). */
 const shared = new WeakMap<object, SharedWatcher>();
 
 async function release(role: object, entry: SharedWatcher): Promise<void> {
@@ -100,7 +103,8 @@ export default definePlugin({
       throw new Error(`ipwatcher: options.interface ${JSON.stringify(o.interface)}: ${String((err as { stderr?: string }).stderr || (err as Error).message).trim()}`);
     }
 
-    const role = clusterRole(api.dataDir);
+    const role = api.cluster;
+    if (!role) throw new Error('ipwatcher: this host has no cluster role to report to');
     role.deliveryOnlyOnHolder = o.deliveryOnlyOnHolder;
     const watcherOptions = {
       vip, role, log: api.log, leadership, url, probePort,

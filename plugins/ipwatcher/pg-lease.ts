@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import type { Logger } from '../../core/log.ts';
-import { LEASE_APPLICATION } from '../../appliance/cluster/registry.ts';
+import { LEASE_APPLICATION } from '../../core/cluster.ts';
 
 /** Server-side detection of a dead peer (seconds), set on the lease session. */
 const SERVER_KEEPALIVE = { idle: 2, interval: 1, count: 3, userTimeoutMs: 5000 };

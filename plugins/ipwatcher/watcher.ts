@@ -1,10 +1,10 @@
 /**
  * The ipwatcher's loop: one decision per interval (once a second while holding on a PostgreSQL
  * lease, to fence quickly), never two at once; takes and drops the VIP through AddressManager
- * and tells the appliance (ClusterRole) who holds it.
+ * and tells the appliance (ClusterRolePort) who holds it.
  */
 import type { Logger } from '../../core/log.ts';
-import type { ClusterRole } from '../../appliance/cluster/role.ts';
+import type { ClusterRolePort } from '../../core/cluster.ts';
 import type { AddressManager, VirtualIp } from './address.ts';
 import { PgLease } from './pg-lease.ts';
 import { initialPeerState, peerNeeds, peerStep, type PeerState, type WatchRole } from './peer-policy.ts';
@@ -13,7 +13,7 @@ import { parsePeer, tcpProbe } from './probe.ts';
 export interface WatcherOptions {
   vip: VirtualIp;
   address: AddressManager;
-  role: ClusterRole;
+  role: ClusterRolePort;
   log: Logger;
   leadership: 'postgres' | 'peers';
   url?: string;

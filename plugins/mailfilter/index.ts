@@ -20,9 +20,9 @@ import { decodeMessage, needsOf } from '../../policies/mail-dat-decode.ts';
 import { addHeader, headerOfTag, prependWarning, tagSubject } from '../../policies/mail-dat-edit.ts';
 import { MailfilterOptions } from './options.ts';
 import { loadTable } from './load.ts';
-import { ipMatcher } from './exempt.ts';
+import { ipMatcher } from '../shared/ip-matcher.ts';
 import { UriBlocklist } from './uribl.ts';
-import { folderPath, mailboxFolder, saveCopy } from './folder-copy.ts';
+import { folderPath, mailboxFolder, saveCopy } from '../shared/folder-copy.ts';
 import { FILTER_REPLIES as R } from './replies.ts';
 import { sendThroughStore } from './send.ts';
 

@@ -6,7 +6,7 @@
 import type http from 'node:http';
 import type { Logger } from '../../core/log.ts';
 import type { ListStore, OutboundItem } from '../../core/store/ports.ts';
-import type { HttpHandler } from '../../appliance/http/routes.ts';
+import type { HttpHandler } from '../../core/http.ts';
 import { rewrite } from './headers.ts';
 import { at, type ListAt, type ListDef } from './lists.ts';
 import type { UnsubscribeTokens } from './unsubscribe-token.ts';

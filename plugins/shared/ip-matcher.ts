@@ -1,4 +1,4 @@
-/** IP lists of exempt clients (MF-3, AV-3): single addresses or CIDR ranges, IPv4 and IPv6. */
+/** IP lists of exempt clients (MF-3, AV-3): single addresses or CIDR ranges, IPv4 and IPv6; shared by mailfilter and antivirus. */
 import ipaddr from 'ipaddr.js';
 
 export type IpMatcher = (ip: string) => boolean;
