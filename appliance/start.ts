@@ -11,7 +11,7 @@ import { restrictUmask, secureDataDir } from './store/data-dir-permissions.ts';
 import { prepareDiskAtStart } from './store/disk-space.ts';
 import { recordRefusedIpsInHistory } from './config-repo/snapshot/refused-history.ts';
 import { cleanSpool, spoolDirOf } from './store/spool.ts';
-import { DirectoryCache } from './delivery/directory-cache.ts';
+import { DirectoryCache } from './recipients/directory-cache.ts';
 import type { DeliveryService } from './delivery/service.ts';
 import { gateDelivery, startCluster } from './cluster/start-cluster.ts';
 import type { SmtpService } from './smtp/server.ts';

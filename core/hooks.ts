@@ -34,6 +34,14 @@ export interface HookMap {
    * here cannot refuse one recipient of an accepted message: it is logged and ignored.
    */
   local_delivery: { conn?: Connection; tx: Transaction; rcpt: Recipient; accountId: number; plan: LocalDeliveryPlan };
+  /**
+   * The delivery queue hands a message to a hosted address that is no account (e.g. a list's
+   * address or its bounce address, where mail the appliance made itself arrives): a plugin
+   * takes it by setting `rcpt.handledBy`, as in its rcpt hook, and does what the address means
+   * (tx.message is the queued message); what it causes goes to tx.outbound and is queued. Not
+   * taken: the recipient fails with 5.1.1. There is no SMTP session (no conn).
+   */
+  queued_local: { tx: Transaction; rcpt: Recipient; log: Logger };
   vrfy: { conn: Connection; address: string };
   noop: { conn: Connection };
   rset: { conn: Connection };
@@ -68,7 +76,7 @@ export type HookName = keyof HookMap;
 
 export const HOOK_NAMES: readonly HookName[] = [
   'connect', 'helo', 'auth', 'mail', 'rcpt', 'data', 'data_post', 'queue', 'queue_ok',
-  'local_delivery', 'vrfy', 'noop', 'rset', 'quit', 'unrecognized_command', 'disconnect',
+  'local_delivery', 'queued_local', 'vrfy', 'noop', 'rset', 'quit', 'unrecognized_command', 'disconnect',
 ] as const satisfies readonly HookName[];
 
 export type HookHandler<K extends HookName> = (ctx: HookMap[K]) => Verdict | void | Promise<Verdict | void>;

@@ -22,7 +22,7 @@ const resolve = async (name: string) => {
   if (!registry[name]) throw new Error('not found');
   return registry[name];
 };
-const ctx = () => ({ hooks: new HookRunner({ timeoutMs: 100, log: silentLogger }), config: validateConfig({}), stores: {} as never, log: silentLogger, dataDir: '/tmp' });
+const ctx = () => ({ hooks: new HookRunner({ timeoutMs: 100, log: silentLogger }), config: validateConfig({}), stores: {} as never, log: silentLogger, dataDir: '/tmp', submit: async () => undefined });
 
 t.test('options get defaults and validated values reach the plugin', async (t) => {
   const c = ctx();

@@ -11,6 +11,7 @@ import type { AppConfig } from './config/schema.ts';
 import { ConfigError } from './errors.ts';
 import type { HttpRoutes } from './http.ts';
 import type { ClusterRolePort } from './cluster.ts';
+import type { Submit } from './submit.ts';
 
 export interface PluginApi<O> {
   readonly name: string;
@@ -22,6 +23,12 @@ export interface PluginApi<O> {
   readonly dataDir: string;
   /** The folder of the config file: relative file names in plugin options are resolved from here. */
   readonly configDir: string;
+  /**
+   * Hands the appliance a message to deliver (core/submit.ts): recipients resolved as SMTP RCPT
+   * does, local ones through the local_delivery hooks, the others queued. Use it for mail a
+   * plugin makes (copies, notices, answers), not the store's mail port.
+   */
+  readonly submit: Submit;
   /** Register a hook; lower priority runs earlier (default 0). */
   hook<K extends HookName>(hook: K, handler: HookHandler<K>, opts?: { priority?: number }): void;
   /** HTTP routes on the appliance's HTTP(S) listener (absent where the host has none). */
@@ -68,6 +75,8 @@ export interface LoadContext {
   configDir?: string;
   /** The HTTP route table, given to plugins as api.http. */
   http?: HttpRoutes;
+  /** The generation's submit(), given to plugins as api.submit. */
+  submit: Submit;
   /** This node's cluster role, given to plugins as api.cluster. */
   cluster?: ClusterRolePort;
   /** Default `serve`; `check` for a config check or policy tests (see PluginApi.mode). */
@@ -118,6 +127,7 @@ export async function loadPlugins(
       configDir: ctx.configDir ?? process.cwd(),
       http: ctx.http,
       cluster: ctx.cluster,
+      submit: ctx.submit,
       hook: (hook, handler, opts) => ctx.hooks.register(hook, def.name, handler, opts?.priority ?? 0),
       onClose: (fn) => closers.push(fn),
       mode: ctx.mode ?? 'serve',

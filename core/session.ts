@@ -1,6 +1,7 @@
 /**
  * The Connection / Transaction model shared by every protocol listener and every plugin.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from './log.ts';
 import type { OutboundItem } from './store/ports.ts';
 import type { MessageContent } from './store/content.ts';
@@ -112,4 +113,22 @@ export function failedSenderAuthentication(tx: Pick<Transaction, 'authentication
   if (a?.spf === 'fail') return 'SPF failed';
   if (a?.dmarc === 'fail') return 'DMARC failed';
   return null;
+}
+
+/** A queue id / transaction id: 12 upper-case hex digits (the id a client sees in `250 … queued as`). */
+export function newTransactionId(): string {
+  return randomBytes(6).toString('hex').toUpperCase();
+}
+
+/** A new transaction from `mailFrom` (rcptTo empty, nothing added), with a new id unless given one. */
+export function createTransaction(mailFrom: EnvelopeAddress, id: string = newTransactionId()): Transaction {
+  return { id, mailFrom, rcptTo: [], addedHeaders: [], removedHeaders: [], state: {}, notes: {} };
+}
+
+/** The fields a listener knows of a new connection; the rest start empty (not relaying, no user). */
+export type ConnectionInit = Pick<Connection, 'id' | 'protocol' | 'remoteAddress' | 'remotePort' | 'localAddress' | 'localPort' | 'log'> &
+  Partial<Pick<Connection, 'secure' | 'remoteHost'>>;
+
+export function createConnection(init: ConnectionInit): Connection {
+  return { secure: false, relaying: false, state: {}, notes: {}, ...init };
 }

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { ConfigRuntime } from '../appliance/runtime/runtime.ts';
-import { DirectoryCache } from '../appliance/delivery/directory-cache.ts';
+import { DirectoryCache } from '../appliance/recipients/directory-cache.ts';
 import { AuthGuard } from '../appliance/auth/guard.ts';
 import { ConnectionGate } from '../appliance/net/connection-gate.ts';
 import { openEmbeddedStore } from '../appliance/store/embedded/index.ts';

@@ -14,13 +14,14 @@ import type { AppConfig } from '../../core/config/schema.ts';
 import { HookRunner } from '../../core/hooks.ts';
 import type { Logger } from '../../core/log.ts';
 import { loadPlugins } from '../../core/plugin.ts';
-import type { Connection, Recipient } from '../../core/session.ts';
+import { createConnection, type Connection, type Recipient } from '../../core/session.ts';
 import type { Verdict } from '../../core/verdict.ts';
 import { ReplyError, UsageError } from '../../core/errors.ts';
 import { openEmbeddedStore } from '../store/embedded/index.ts';
-import { DirectoryCache } from '../delivery/directory-cache.ts';
-import { postmasterRouting, resolveRecipient } from '../delivery/resolve-recipient.ts';
-import { planLocalDelivery } from '../delivery/local-plan.ts';
+import { createSubmit } from '../submit/submit.ts';
+import { DirectoryCache } from '../recipients/directory-cache.ts';
+import { postmasterRouting, resolveRecipient } from '../recipients/resolve-recipient.ts';
+import { planLocalDelivery } from '../submit/local-plan.ts';
 import { assembleMessage } from '../smtp/assemble.ts';
 import { beginTransaction } from '../smtp/session.ts';
 import { REPLIES, verdictToReply } from '../smtp/replies.ts';
@@ -139,8 +140,8 @@ export async function runPolicyTests(tests: PolicyTests, config: AppConfig, log:
       });
     }
     const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log });
-    closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir: dir, configDir, http: new RouteTable(), mode: 'check' })));
     const directory = new DirectoryCache(stores, 0);
+    closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir: dir, configDir, http: new RouteTable(), mode: 'check', submit: createSubmit({ config, hooks, stores, directory, log }) })));
     const report: PolicyReport = { passed: 0, failures: [] };
     for (const [i, c] of tests.cases.entries()) {
       let outcome: Outcome;
@@ -175,19 +176,15 @@ interface CaseContext {
 
 async function runCase(c: PolicyCase, x: CaseContext): Promise<Outcome> {
   const remoteAddress = c.from ?? '192.0.2.10';
-  const conn: Connection = {
+  const conn = createConnection({
     id: crypto.randomBytes(6).toString('hex'),
     protocol: 'smtp',
     remoteAddress,
     remotePort: 49152,
     localAddress: '127.0.0.1',
     localPort: 25,
-    secure: false,
-    relaying: false,
-    state: {},
-    notes: {},
     log: x.log,
-  };
+  });
   stopOn('connect', await x.hooks.run('connect', { conn }));
   const helo = c.helo ?? 'client.example.net';
   conn.helo = { verb: 'EHLO', host: helo };

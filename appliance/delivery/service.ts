@@ -8,8 +8,8 @@ import path from 'node:path';
 import type { AppConfig } from '../../core/config/schema.ts';
 import { nodeLogDir, type Logger } from '../../core/log.ts';
 import type { ClaimedBatch, OutboundItem, RecipientOutcome, Stores } from '../../core/store/ports.ts';
-import type { DirectoryCache, DirectorySnapshot } from './directory-cache.ts';
-import { postmasterRouting, resolveRecipient } from './resolve-recipient.ts';
+import type { DirectoryCache, DirectorySnapshot } from '../recipients/directory-cache.ts';
+import { postmasterRouting, resolveRecipient } from '../recipients/resolve-recipient.ts';
 import { DestinationError, MxResolver } from './mx.ts';
 import { createRouter, loadGatewayRules, targetsFor, type Route, type Router } from './route.ts';
 import { SessionCache, deliverTransaction, type TransactionResult } from './smtp-client.ts';
@@ -18,8 +18,8 @@ import { buildBounce } from './bounce.ts';
 import { DeliveryLogs } from './logs.ts';
 import { DkimSigner } from './dkim.ts';
 import type { HookRunner } from '../../core/hooks.ts';
-import type { Connection, Recipient, Transaction } from '../../core/session.ts';
-import { planLocalDelivery } from './local-plan.ts';
+import { createTransaction, type Recipient, type Transaction } from '../../core/session.ts';
+import { commitMessage } from '../submit/commit.ts';
 
 export interface DeliveryDeps {
   config: AppConfig;
@@ -250,43 +250,29 @@ export class DeliveryService {
     }
     if (rcptTo.length) {
       const content = Buffer.concat([Buffer.from(`Return-Path: <${batch.mailFrom}>\r\n`), await this.deps.stores.queue.read(batch.blobId)]);
-      const tx: Transaction = {
-        id: batch.queueId, mailFrom: { address: batch.mailFrom, params: {} }, rcptTo, addedHeaders: [], removedHeaders: [],
-        message: content, state: {}, notes: {},
-      };
-      const work = this.deps.hooks
-        ? await planLocalDelivery(this.deps.hooks, { tx }, content)
-        : { deliveries: [{ accountIds: [...new Set(rcptTo.map((r) => r.accountId!))], content, internalDate: new Date() }], outbound: [] };
-      await Promise.all([
-        ...work.deliveries.map((d) => this.deps.stores.mail.deliver(d)),
-        ...work.outbound.map((item) => this.deps.stores.mail.enqueue(item)),
-      ]);
+      const tx = createTransaction({ address: batch.mailFrom, params: {} }, batch.queueId);
+      tx.rcptTo.push(...rcptTo);
+      tx.message = content;
+      // as SMTP DATA commits: the local_delivery hooks (filters, forwards, auto-replies) run
+      await commitMessage(this.deps.hooks, this.deps.stores, { tx, content, remote: [] });
     }
     return outcomes;
   }
 
   /**
    * A queued message to a hosted address that is no account (e.g. a list's VERP bounce address,
-   * where our own reports go): the plugins' rcpt hook may claim it (Recipient.handledBy), as
-   * over SMTP; then their queue hook gets the message and what it causes is queued.
+   * where our own reports go): a plugin's queued_local hook may take it (Recipient.handledBy);
+   * what that causes is queued.
    */
   private async claimedByPlugin(batch: ClaimedBatch, recipient: string): Promise<boolean> {
     const hooks = this.deps.hooks;
-    if (!hooks?.has('rcpt') || !hooks.has('queue')) return false;
-    const conn: Connection = {
-      id: `delivery-${batch.queueId}`, protocol: 'smtp', remoteAddress: '127.0.0.1', remotePort: 0, localAddress: '127.0.0.1', localPort: 0,
-      secure: false, relaying: false, state: {}, notes: {}, log: this.deps.log.child({ queueId: batch.queueId, rcpt: recipient }),
-    };
+    if (!hooks?.has('queued_local')) return false;
     const rcpt: Recipient = { address: recipient, params: {}, local: true };
-    const tx: Transaction = {
-      id: batch.queueId, mailFrom: { address: batch.mailFrom, params: {} }, rcptTo: [], addedHeaders: [], removedHeaders: [], state: {}, notes: {},
-    };
-    conn.transaction = tx;
-    const verdict = await hooks.run('rcpt', { conn, tx, rcpt });
-    if (verdict.kind === 'reject' || verdict.kind === 'disconnect' || !rcpt.handledBy) return false;
-    tx.rcptTo.push(rcpt);
+    const tx = createTransaction({ address: batch.mailFrom, params: {} }, batch.queueId);
     tx.message = await this.deps.stores.queue.read(batch.blobId);
-    await hooks.run('queue', { conn, tx });
+    const log = this.deps.log.child({ queueId: batch.queueId, rcpt: recipient });
+    await hooks.run('queued_local', { tx, rcpt, log });
+    if (!rcpt.handledBy) return false;
     for (const item of tx.outbound ?? []) await this.deps.stores.mail.enqueue(item);
     return true;
   }

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type net from 'node:net';
-import type { AuthUser, Connection } from '../../core/session.ts';
+import { createConnection, type AuthUser, type Connection } from '../../core/session.ts';
 import type { Account } from '../../core/store/ports.ts';
 import type { MailboxChange } from '../../core/store/notifications.ts';
 import { upgradeToTls } from '../net/tls-upgrade.ts';
@@ -76,7 +76,7 @@ export class Session implements ImapSession {
   constructor(readonly env: ImapEnv, socket: net.Socket, peer: PeerInfo, secure: boolean, readonly ticket?: Ticket) {
     this.input = new InputQueue(() => this.socket, env.limits.maxQueuedCommands);
     const id = crypto.randomBytes(6).toString('hex');
-    this.conn = { id, protocol: 'imap', ...peer, secure, relaying: false, state: {}, notes: {}, log: env.log.child({ conn: id, proto: 'imap' }) };
+    this.conn = createConnection({ id, protocol: 'imap', ...peer, secure, log: env.log.child({ conn: id, proto: 'imap' }) });
     this.reader = new CommandReader(
       { maxLineOctets: env.config.maxLineOctets, maxLiteralOctets: env.config.maxMessageSize },
       () => void this.send(R.continueLiteral()),

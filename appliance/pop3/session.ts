@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type net from 'node:net';
-import type { AuthUser, Connection } from '../../core/session.ts';
+import { createConnection, type AuthUser, type Connection } from '../../core/session.ts';
 import { dispatch, type AbuseCounters } from './dispatch.ts';
 import { LineReader, type LineEvent } from './line-reader.ts';
 import type { Maildrop } from './maildrop.ts';
@@ -65,10 +65,7 @@ export class Session implements Pop3Session {
   constructor(readonly env: Pop3Env, socket: net.Socket, peer: PeerInfo, secure: boolean, readonly ticket?: Ticket) {
     this.input = new InputQueue(() => this.socket, env.limits.maxQueuedCommands);
     const id = crypto.randomBytes(6).toString('hex');
-    this.conn = {
-      id, protocol: 'pop3', ...peer, secure, relaying: false, state: {}, notes: {},
-      log: env.log.child({ conn: id, proto: 'pop3' }),
-    };
+    this.conn = createConnection({ id, protocol: 'pop3', ...peer, secure, log: env.log.child({ conn: id, proto: 'pop3' }) });
     // RFC 1939 §7: unique per connection, so a captured APOP digest cannot be replayed
     this.apopTimestamp = `<${process.pid}.${crypto.randomBytes(8).toString('hex')}@${env.hostname}>`;
     this.reader = new LineReader(env.limits);

@@ -11,7 +11,7 @@ import type { Logger } from '../../core/log.ts';
 import { loadPlugins } from '../../core/plugin.ts';
 import type { Stores } from '../../core/store/ports.ts';
 import { ConfigError, UsageError } from '../../core/errors.ts';
-import type { DirectoryCache } from '../delivery/directory-cache.ts';
+import type { DirectoryCache } from '../recipients/directory-cache.ts';
 import type { RouteTable } from '../http/routes.ts';
 import type { SocketSource } from '../net/session-listeners.ts';
 import { loadTlsMaterial, secureContext, type TlsMaterial } from '../net/tls.ts';
@@ -25,6 +25,7 @@ import { DiskGuard } from '../store/disk-space.ts';
 import type { AuthGuard } from '../auth/guard.ts';
 import type { ConnectionGate } from '../net/connection-gate.ts';
 import { clusterRole } from '../cluster/role.ts';
+import { createSubmit } from '../submit/submit.ts';
 
 /** What every generation shares. */
 export interface SharedParts {
@@ -112,7 +113,7 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
     const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log });
     await step('plugins', async () => {
       // (when a plugin's setup throws, loadPlugins closes the ones set up before it)
-      closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir, configDir: o.configDir, http: o.routes, cluster: clusterRole(dataDir) })));
+      closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir, configDir: o.configDir, http: o.routes, cluster: clusterRole(dataDir), submit: createSubmit({ config, hooks, stores, directory, log }) })));
     });
     if (config.haraka.plugins.length) {
       await step('haraka.plugins', async () => {

@@ -6,7 +6,7 @@ import type { CommandBridge } from './command-hooks.ts';
 import type { SmtpContext } from './context.ts';
 import { connectionOf } from './session.ts';
 import { REPLIES, verdictToReply, type SmtpReply } from './replies.ts';
-import { postmasterRouting, resolveRecipient } from '../delivery/resolve-recipient.ts';
+import { postmasterRouting, resolveRecipient } from '../recipients/resolve-recipient.ts';
 
 const fromError = (e: { code: number; enhanced: string; message: string }): SmtpReply => ({ code: e.code, enhanced: e.enhanced, message: e.message });
 

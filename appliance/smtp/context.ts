@@ -3,7 +3,7 @@ import type { HookRunner } from '../../core/hooks.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Stores } from '../../core/store/ports.ts';
 import type { TlsMaterial } from '../net/tls.ts';
-import type { DirectoryCache } from '../delivery/directory-cache.ts';
+import type { DirectoryCache } from '../recipients/directory-cache.ts';
 import type { DiskGuard } from '../store/disk-space.ts';
 import type { AuthGuard } from '../auth/guard.ts';
 import type { ConnectionGate } from '../net/connection-gate.ts';

@@ -13,7 +13,7 @@ import { MessageContent } from '../../core/store/content.ts';
 import { MessageLimitScanner } from './message-limits.ts';
 import { renderReceived, receivedProtocol } from '../../policies/received-template.ts';
 import { ReplyError } from '../../core/errors.ts';
-import { planLocalDelivery } from '../delivery/local-plan.ts';
+import { commitMessage } from '../submit/commit.ts';
 import { isDiskFull } from '../store/disk-space.ts';
 import type { Connection, Transaction } from '../../core/session.ts';
 
@@ -58,13 +58,8 @@ async function commit(ctx: SmtpContext, conn: Connection, tx: Transaction, conte
   const keepLocal = !ctx.config.delivery.forwardAllToGateway;
   // addresses a plugin handled itself (handledBy: a mailing list) are neither stored nor queued here
   const remote = tx.rcptTo.filter((r) => !r.handledBy && (!keepLocal || !r.local)).map((r) => r.forwardTo ?? r.address);
-  const local = keepLocal ? await planLocalDelivery(ctx.hooks, { conn, tx }, content) : { deliveries: [], outbound: [] };
   // everything this message causes is committed before the 250
-  await Promise.all([
-    ...local.deliveries.map((d) => ctx.stores.mail.deliver(d)),
-    remote.length ? ctx.stores.mail.enqueue({ mailFrom: tx.mailFrom.address, recipients: remote, content }) : undefined,
-    ...[...local.outbound, ...(tx.outbound ?? [])].map((item) => ctx.stores.mail.enqueue(item)),
-  ]);
+  await commitMessage(ctx.hooks, ctx.stores, { conn, tx, content, remote, keepLocal });
   return tx.id;
 }
 

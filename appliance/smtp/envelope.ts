@@ -3,7 +3,7 @@ import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import type { SmtpContext } from './context.ts';
 import { beginTransaction, connectionOf, toEnvelopeAddress } from './session.ts';
 import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
-import { barePostmaster, postmasterRouting, resolveRecipient } from '../delivery/resolve-recipient.ts';
+import { barePostmaster, postmasterRouting, resolveRecipient } from '../recipients/resolve-recipient.ts';
 import type { Recipient } from '../../core/session.ts';
 import { ReplyError } from '../../core/errors.ts';
 import { ownsSender } from './sender-login.ts';

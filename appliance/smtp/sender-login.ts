@@ -5,7 +5,7 @@
  * A catch-all (`*@domain → someone`) does not make every address of the domain someone's.
  */
 import { expandAliases } from '../../policies/alias.ts';
-import type { DirectorySnapshot } from '../delivery/directory-cache.ts';
+import type { DirectorySnapshot } from '../recipients/directory-cache.ts';
 
 const isCatchAll = (r: { alias: string; target: string }) => r.alias.startsWith('*@') && !r.target.startsWith('*@');
 

@@ -1,17 +1,13 @@
 /** Builds and keeps the core Connection / Transaction for an smtp-server session. */
-import crypto from 'node:crypto';
 import type { SMTPServerSession } from 'smtp-server';
-import type { Connection, Transaction, EnvelopeAddress } from '../../core/session.ts';
+import { createConnection as newConnection, createTransaction, type Connection, type Transaction, type EnvelopeAddress } from '../../core/session.ts';
 import type { Logger } from '../../core/log.ts';
 
 const connections = new WeakMap<object, Connection>();
 
-export function newId(): string {
-  return crypto.randomBytes(6).toString('hex').toUpperCase();
-}
 
 export function createConnection(session: SMTPServerSession, log: Logger): Connection {
-  const conn: Connection = {
+  const conn = newConnection({
     id: session.id,
     protocol: 'smtp',
     remoteAddress: session.remoteAddress,
@@ -19,11 +15,8 @@ export function createConnection(session: SMTPServerSession, log: Logger): Conne
     localAddress: session.localAddress,
     localPort: session.localPort,
     secure: !!session.secure,
-    relaying: false,
-    state: {},
-    notes: {},
     log: log.child({ cid: session.id, remote: session.remoteAddress }),
-  };
+  });
   connections.set(session, conn);
   return conn;
 }
@@ -57,14 +50,6 @@ export function toEnvelopeAddress(address: { address: string | false; args?: unk
 
 /** The transaction of the session, created at MAIL FROM; a new MAIL after RSET starts a new one. */
 export function beginTransaction(conn: Connection, from: EnvelopeAddress): Transaction {
-  conn.transaction = {
-    id: newId(),
-    mailFrom: from,
-    rcptTo: [],
-    addedHeaders: [],
-    removedHeaders: [],
-    state: {},
-    notes: {},
-  };
+  conn.transaction = createTransaction(from);
   return conn.transaction;
 }

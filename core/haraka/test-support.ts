@@ -7,26 +7,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { HookRunner } from '../hooks.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import type { Connection, Recipient, Transaction } from '../session.ts';
+import { createConnection, type Connection, type Recipient, type Transaction } from '../session.ts';
 
 let seq = 0;
 
 export function makeConn(over: Partial<Connection> = {}): Connection {
   seq++;
-  return {
+  const conn = createConnection({
     id: `conn-${seq}`,
     protocol: 'smtp',
     remoteAddress: '192.0.2.10',
     remotePort: 40000 + seq,
     localAddress: '127.0.0.1',
     localPort: 25,
-    secure: false,
-    relaying: false,
-    state: {},
-    notes: {},
     log: silentLogger,
-    ...over,
-  };
+  });
+  return { ...conn, ...over };
 }
 
 export function rcpt(address: string, params: Record<string, string | boolean> = {}): Recipient {

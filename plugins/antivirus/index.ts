@@ -52,7 +52,7 @@ export default definePlugin({
           viruses: result.viruses, sender: tx.mailFrom.address, rcpts: tx.rcptTo.map((r) => r.address),
           clientIp: conn.remoteAddress, message, queueId: tx.id,
         };
-        const sending = sendNotification(o.notify, api.stores, detection).then(
+        const sending = sendNotification(o.notify, api.submit, detection).then(
           (to) => to.length && api.log.info({ to, viruses: result.viruses }, 'virus notification sent'),
           (err) => api.log.error({ err: (err as Error).message }, 'virus notification failed'),
         );

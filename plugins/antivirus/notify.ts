@@ -7,9 +7,8 @@ import os from 'node:os';
 import addressparser from 'nodemailer/lib/addressparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import nodemailer from 'nodemailer';
-import type { Stores } from '../../core/store/ports.ts';
 import { decodeHeaderBytes, rawHeaders } from '../../policies/mail-dat-decode.ts';
-import { sendThroughStore } from '../mailfilter/send.ts';
+import type { Submit } from '../../core/submit.ts';
 import type { NotifyOptions } from './options.ts';
 
 export interface Detection {
@@ -76,13 +75,13 @@ export async function buildNotification(o: NotifyOptions, to: string[], d: Detec
 }
 
 /** Sends one notification; resolves when it is committed (store) or accepted by the server (SMTP). */
-export async function sendNotification(o: NotifyOptions, stores: Stores, d: Detection): Promise<string[]> {
+export async function sendNotification(o: NotifyOptions, submit: Submit, d: Detection): Promise<string[]> {
   const to = expandRecipients(o, d);
   if (!to.length) return [];
   const content = await buildNotification(o, to, d);
   if (!o.smtp) {
     // the null sender, as for bounces: a notification must not cause mail back (RFC 3834 §3.3)
-    await sendThroughStore(stores, '', to, content);
+    await submit({ from: '', to, content, origin: 'antivirus' });
     return to;
   }
   const transport = nodemailer.createTransport({

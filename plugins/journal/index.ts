@@ -1,6 +1,6 @@
 /**
- * journal (RX-10): a copy of every accepted message to the listed addresses — local accounts
- * get it in their INBOX, other addresses through the outbound queue with the null sender (a
+ * journal (RX-10): a copy of every accepted message to the listed addresses, through api.submit —
+ * resolved as SMTP mail to them is (accounts, aliases), the others queued, with the null sender (a
  * journal copy must never bounce back to the original sender). The copy is the message as
  * received, with X-Journal-* headers naming the envelope (the Bcc recipients are known only
  * there). It is committed in the `queue_ok` hook, before the client gets its 250.
@@ -38,18 +38,9 @@ export default definePlugin({
       // mail to the journal itself is not journaled again
       if (tx.rcptTo.every((r) => targets.includes(r.address.toLowerCase()))) return;
       const content = journalCopy(conn, tx, queueId);
-      const accountIds: number[] = [];
-      const remote: string[] = [];
-      for (const address of targets) {
-        const account = await api.stores.accounts.get(address);
-        if (account) accountIds.push(account.id);
-        else remote.push(address);
-      }
       try {
-        await Promise.all([
-          accountIds.length ? api.stores.mail.deliver({ accountIds, content, internalDate: new Date() }) : undefined,
-          remote.length ? api.stores.mail.enqueue({ mailFrom: '', recipients: remote, content }) : undefined,
-        ]);
+        // an address of the journal is resolved as SMTP mail to it is: accounts, aliases, remote
+        await api.submit({ from: '', to: targets, content, origin: 'journal' });
       } catch (err) {
         // the message itself is stored: losing its journal copy is logged, not refused
         conn.log.error({ err, queueId }, 'journal copy not stored');

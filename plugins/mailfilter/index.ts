@@ -24,7 +24,6 @@ import { ipMatcher } from '../shared/ip-matcher.ts';
 import { UriBlocklist } from './uribl.ts';
 import { folderPath, mailboxFolder, saveCopy } from '../shared/folder-copy.ts';
 import { FILTER_REPLIES as R } from './replies.ts';
-import { sendThroughStore } from './send.ts';
 
 declare module '../../core/session.ts' {
   interface SessionState {

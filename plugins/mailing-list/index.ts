@@ -7,7 +7,9 @@
  */
 import { wholeMessage } from '../../core/store/content.ts';
 import { definePlugin } from '../../core/plugin.ts';
-import { failedSenderAuthentication } from '../../core/session.ts';
+import { failedSenderAuthentication, type Connection, type Recipient, type Transaction } from '../../core/session.ts';
+import type { Verdict } from '../../core/verdict.ts';
+import type { Logger } from '../../core/log.ts';
 import type { ListMember, ListStore, OutboundItem } from '../../core/store/ports.ts';
 import { OptionsSchema } from './options.ts';
 import { defineLists, lookup, lookupBounce, type ListAt } from './lists.ts';
@@ -42,7 +44,7 @@ export default definePlugin({
     const tokens = new UnsubscribeTokens(api.dataDir);
     if (api.http) {
       const off = api.http.route(ONE_CLICK_PREFIX, oneClickHandler({
-        store, defs, tokens, log: api.log, hostname, enqueue: (item) => api.stores.mail.enqueue(item),
+        store, defs, tokens, log: api.log, hostname, submit: api.submit,
       }));
       api.onClose(off);
     }
@@ -60,7 +62,8 @@ export default definePlugin({
       return `${base}${ONE_CLICK_PREFIX}${tokens.issue({ list: list.def.key, domain: list.domain, member: member.address, subscription: member.id })}`;
     };
 
-    api.hook('rcpt', async ({ conn, tx, rcpt }) => {
+    /** An address of a list (post, -request, bounce): taken (rcpt.handledBy), refused, or not ours. */
+    const claim = async (conn: Connection | undefined, tx: Transaction, rcpt: Recipient): Promise<Verdict | void> => {
       const bounce = await lookupBounce(defs, rcpt.address, hosted);
       if (bounce) {
         rcpt.handledBy = 'mailing-list';
@@ -71,7 +74,7 @@ export default definePlugin({
       if (!found) return;
       const def = found.list.def;
       if (!found.request && def.postPassword) {
-        const own = conn.listPoster === def.key || !!conn.user;
+        const own = conn?.listPoster === def.key || !!conn?.user;
         if (!own) return { kind: 'reject', permanent: true, code: 530, enhanced: '5.7.0', message: `<${rcpt.address}>: ${TEXT.authNeeded(def.local)}` };
       }
       if (!found.request && !def.refusalNotice) {
@@ -82,9 +85,10 @@ export default definePlugin({
       rcpt.handledBy = 'mailing-list';
       const state = (tx.state['mailing-list-tx'] ??= { targets: [] });
       if (!state.targets.some((t) => t.list.def.key === def.key && t.request === found.request)) state.targets.push(found);
-    });
+    };
 
-    api.hook('queue', async ({ conn, tx }) => {
+    /** What the taken addresses mean: posts distributed, commands answered, bounces counted — into tx.outbound. */
+    const distribute = async (conn: Connection | undefined, tx: Transaction, log: Logger): Promise<void> => {
       const queueId = tx.id;
       const targets = tx.state['mailing-list-tx']?.targets ?? [];
       const bounces = tx.state['mailing-list-tx']?.bounces ?? [];
@@ -97,14 +101,14 @@ export default definePlugin({
         try {
           // only reports count (null sender, RFC 5321 §4.5.5); anything else to a VERP address is dropped
           if (tx.mailFrom.address) {
-            conn.log.info({ list: list.def.key, member, queueId }, 'mail to a list bounce address not from <>: dropped');
+            log.info({ list: list.def.key, member, queueId }, 'mail to a list bounce address not from <>: dropped');
             continue;
           }
           const r = await takeBounce(store, list, member, message, hostname);
           out.push(...r.outbound);
-          conn.log.info({ list: list.def.key, member, bounces: r.count, disabled: r.disabled, queueId }, 'list member bounce');
+          log.info({ list: list.def.key, member, bounces: r.count, disabled: r.disabled, queueId }, 'list member bounce');
         } catch (err) {
-          conn.log.error({ err, list: list.def.key, queueId }, 'list bounce processing failed');
+          log.error({ err, list: list.def.key, queueId }, 'list bounce processing failed');
         }
       }
       for (const { list, request } of targets) {
@@ -112,7 +116,7 @@ export default definePlugin({
           if (request) {
             const auto = isAutomatic(tx, message) ?? failedSenderAuthentication(tx) ?? (header(message, 'List-Id') ? 'list traffic' : null);
             if (auto) {
-              conn.log.info({ list: list.def.key, why: auto, queueId }, 'list command mail ignored');
+              log.info({ list: list.def.key, why: auto, queueId }, 'list command mail ignored');
               continue;
             }
             out.push(...(await runCommands(store, defs, list, tx, message, hostname)));
@@ -121,11 +125,11 @@ export default definePlugin({
           const r = await post(store, list, conn, tx, message, oneClickUrl);
           if (r.kind === 'posted') {
             out.push(...r.outbound);
-            conn.log.info({ list: list.def.key, n: r.n, parts: r.outbound.length, queueId }, 'list post distributed');
+            log.info({ list: list.def.key, n: r.n, parts: r.outbound.length, queueId }, 'list post distributed');
           } else {
-            conn.log.info({ list: list.def.key, why: r.why, queueId }, `list post ${r.kind}`);
+            log.info({ list: list.def.key, why: r.why, queueId }, `list post ${r.kind}`);
             const forged = r.kind === 'refused' && failedSenderAuthentication(tx);
-            if (forged) conn.log.info({ list: list.def.key, why: forged, queueId }, 'no refusal notice: the sender is likely forged');
+            if (forged) log.info({ list: list.def.key, why: forged, queueId }, 'no refusal notice: the sender is likely forged');
             else if (r.kind === 'refused' && !list.def.noAnswer) {
               const to = tx.mailFrom.address;
               out.push({ mailFrom: '', recipients: [to], content: await composeNotice({
@@ -135,11 +139,21 @@ export default definePlugin({
             }
           }
         } catch (err) {
-          conn.log.error({ err, list: list.def.key, queueId }, 'mailing list processing failed');
+          log.error({ err, list: list.def.key, queueId }, 'mailing list processing failed');
         }
       }
       // committed with the post itself: a 250 means the copies are queued too
       (tx.outbound ??= []).push(...out);
+    };
+
+    api.hook('rcpt', ({ conn, tx, rcpt }) => claim(conn, tx, rcpt));
+    api.hook('queue', ({ conn, tx }) => distribute(conn, tx, conn.log));
+    // mail the queue brings to a list address (a forward, our own reports to a bounce address)
+    api.hook('queued_local', async ({ tx, rcpt, log }) => {
+      const verdict = await claim(undefined, tx, rcpt);
+      if (verdict || !rcpt.handledBy) return;
+      tx.rcptTo.push(rcpt);
+      await distribute(undefined, tx, log);
     });
   },
 });

@@ -5,7 +5,8 @@
  */
 import type http from 'node:http';
 import type { Logger } from '../../core/log.ts';
-import type { ListStore, OutboundItem } from '../../core/store/ports.ts';
+import type { ListStore } from '../../core/store/ports.ts';
+import type { Submit } from '../../core/submit.ts';
 import type { HttpHandler } from '../../core/http.ts';
 import { rewrite } from './headers.ts';
 import { at, type ListAt, type ListDef } from './lists.ts';
@@ -36,8 +37,8 @@ export interface OneClickDeps {
   tokens: UnsubscribeTokens;
   log: Logger;
   hostname: string;
-  /** Queues a notice (the admin's), as the post path does through tx.outbound. */
-  enqueue(item: OutboundItem): Promise<unknown>;
+  /** Sends a notice (the admin's): api.submit. */
+  submit: Submit;
 }
 
 function send(res: http.ServerResponse, status: number, body: string, type: 'html' | 'plain', extra: Record<string, string> = {}) {
@@ -119,7 +120,7 @@ export function oneClickHandler(d: OneClickDeps): HttpHandler {
     if (removed && def.admin && def.leaveToAdmin) {
       // the admin wants to see leaves (leaveToAdmin); a one-click leave cannot wait, so it is told afterwards
       try {
-        await d.enqueue({ mailFrom: '', recipients: [def.admin], content: await composeNotice({
+        await d.submit({ from: '', to: [def.admin], origin: 'list', content: await composeNotice({
           from: list.request, to: def.admin, subject: HTTP_TEXT.adminSubject(list.address, member), text: HTTP_TEXT.admin(member, list.address),
         }, d.hostname) });
       } catch (err) {

@@ -27,6 +27,9 @@ export function isAutomatic(tx: Transaction, message: Buffer): string | null {
   return null;
 }
 
+/** The session a post came in on (its login, its list post password); none for queued mail. */
+export type Poster = Pick<Connection, 'listPoster' | 'user'> | undefined;
+
 /**
  * Who the poster is: the envelope sender (MAIL FROM) or the account the client authenticated
  * as — never the From: field, which anyone can write (a post whose From: names a member but
@@ -34,9 +37,9 @@ export function isAutomatic(tx: Transaction, message: Buffer): string | null {
  * the list) lets anyone post. Known at RCPT time, so a refusal can be a 550 there.
  * Returns why the sender may not post, or null.
  */
-export async function whyNotPoster(store: ListStore, def: ListAt['def'], conn: Connection, sender: string): Promise<string | null> {
-  if (def.posters === 'anyone' || conn.listPoster === def.key) return null;
-  const who = [sender, conn.user?.address].filter((a): a is string => !!a && a.includes('@'));
+export async function whyNotPoster(store: ListStore, def: ListAt["def"], conn: Poster, sender: string): Promise<string | null> {
+  if (def.posters === 'anyone' || conn?.listPoster === def.key) return null;
+  const who = [sender, conn?.user?.address].filter((a): a is string => !!a && a.includes('@'));
   if (def.posters === 'admin') {
     return def.admin && who.some((a) => a.toLowerCase() === def.admin.toLowerCase()) ? null : TEXT.notAllowed.admin;
   }
@@ -50,7 +53,7 @@ export type PostResult =
   | { kind: 'posted'; n: number; outbound: OutboundItem[] };
 
 /** `oneClickUrl` gives a member's RFC 8058 unsubscribe URL (undefined: none), used on per-member copies. */
-export async function post(store: ListStore, list: ListAt, conn: Connection, tx: Transaction, message: Buffer,
+export async function post(store: ListStore, list: ListAt, conn: Poster, tx: Transaction, message: Buffer,
   oneClickUrl?: (list: ListAt, member: ListMember) => string | undefined): Promise<PostResult> {
   const def = list.def;
   const auto = isAutomatic(tx, message);

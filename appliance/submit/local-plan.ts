@@ -38,13 +38,13 @@ function group(plans: { accountId: number; plan: LocalDeliveryPlan }[], internal
  * for all the accounts of the message; the others' copies are still made from the spool file.
  */
 export async function planLocalDelivery(
-  hooks: HookRunner,
+  hooks: HookRunner | undefined,
   ctx: { conn?: Connection; tx: Transaction },
   input: Buffer | MessageContent,
 ): Promise<LocalWork> {
   const internalDate = new Date();
   const seen = new Set<number>();
-  if (!hooks.has('local_delivery')) {
+  if (!hooks?.has('local_delivery')) {
     const accountIds: number[] = [];
     for (const rcpt of ctx.tx.rcptTo) {
       if (!rcpt.local || rcpt.accountId === undefined || seen.has(rcpt.accountId)) continue;
@@ -66,11 +66,9 @@ export async function planLocalDelivery(
         return this.content;
       },
     };
-    if (hooks.has('local_delivery')) {
-      const verdict = await hooks.run('local_delivery', { ...ctx, rcpt, accountId: rcpt.accountId, plan });
-      if (verdict.kind === 'reject' || verdict.kind === 'disconnect') {
-        (ctx.conn?.log)?.warn({ rcpt: rcpt.address, verdict }, 'local_delivery cannot refuse an accepted message; stored as planned');
-      }
+    const verdict = await hooks.run('local_delivery', { ...ctx, rcpt, accountId: rcpt.accountId, plan });
+    if (verdict.kind === 'reject' || verdict.kind === 'disconnect') {
+      (ctx.conn?.log)?.warn({ rcpt: rcpt.address, verdict }, 'local_delivery cannot refuse an accepted message; stored as planned');
     }
     plans.push({ accountId: rcpt.accountId, plan });
   }
