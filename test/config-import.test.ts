@@ -17,8 +17,8 @@ import { python } from './helpers/python.ts';
 import { loadConfig } from '../core/config/load.ts';
 import { ConfigRepository } from '../appliance/config-repo/repository.ts';
 import { checkoutFiles } from '../appliance/config-repo/checkout.ts';
-import { findEpostFiles } from '../appliance/config-repo/import/epost-files.ts';
-import { translateEpost } from '../appliance/config-repo/import/epost-translate.ts';
+import { findEpostFiles } from '../appliance/import/epost/files.ts';
+import { translateEpost } from '../appliance/import/epost/translate.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/epost', import.meta.url));
 

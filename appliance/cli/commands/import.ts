@@ -6,7 +6,7 @@
  * member files, header.dat, the hidden-IP files) and makes ONE commit in the config repository:
  * a typed mailserver.config.ts with comments naming each part's source, the original files under
  * epost/, and the data snapshot of what was loaded into the store. Whatever could not be
- * translated is printed and listed in the commit message. See appliance/config-repo/import/.
+ * translated is printed and listed in the commit message. See appliance/import/epost/.
  */
 import fs from 'node:fs';
 import { UsageError } from '../../../core/errors.ts';
@@ -14,7 +14,7 @@ import { socketPath } from '../../config-repo/control.ts';
 import { defineGroup } from '../command.ts';
 import { defaultAuthor } from '../../config-repo/repository.ts';
 import { embeddedListKeys } from '../../config-repo/snapshot/read.ts';
-import { importEpost } from '../../config-repo/import/epost-import.ts';
+import { importEpost } from '../../import/epost/import.ts';
 import { openEmbeddedStore } from '../../store/embedded/index.ts';
 
 export default defineGroup('import', 'migration from another mail server\'s files', {

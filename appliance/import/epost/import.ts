@@ -13,12 +13,12 @@ import path from 'node:path';
 import { loadConfig } from '../../../core/config/load.ts';
 import type { Stores } from '../../../core/store/ports.ts';
 import { importAccounts } from '../../cli/commands/account-file.ts';
-import { ConfigRepository, type CommitAuthor } from '../repository.ts';
-import { checkoutFiles, CONFIG_FILE } from '../checkout.ts';
-import { formatSnapshot, isSnapshotPath } from '../snapshot/format.ts';
-import { readSnapshot } from '../snapshot/read.ts';
-import { findEpostFiles } from './epost-files.ts';
-import { translateEpost, type EpostTranslation } from './epost-translate.ts';
+import { ConfigRepository, type CommitAuthor } from '../../config-repo/repository.ts';
+import { checkoutFiles, CONFIG_FILE } from '../../config-repo/checkout.ts';
+import { formatSnapshot, isSnapshotPath } from '../../config-repo/snapshot/format.ts';
+import { readSnapshot } from '../../config-repo/snapshot/read.ts';
+import { findEpostFiles } from './files.ts';
+import { translateEpost, type EpostTranslation } from './translate.ts';
 import { renderEpostConfig } from './generate-config.ts';
 
 export { CONFIG_FILE };

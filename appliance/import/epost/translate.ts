@@ -1,5 +1,5 @@
 /**
- * Translates the original product's files (found by epost-files.ts) into the parts of a typed
+ * Translates the original product's files (found by files.ts) into the parts of a typed
  * mailserver.config.ts and the runtime data for the store. Pure apart from reading DIR: the
  * caller renders the config (generate-config.ts), loads the data and commits.
  *
@@ -20,7 +20,7 @@ import { importImsCtl, type ResolvedAccount } from '../../../policies/ims-ctl.ts
 import { decodeMemberFile, parseMemberFile, type Member } from '../../../policies/list-members.ts';
 import { parseMailDat } from '../../../policies/mail-dat.ts';
 import { decodeMailDatBytes } from '../../../plugins/mailfilter/load.ts';
-import type { EpostFiles, MailboxFolder } from './epost-files.ts';
+import type { EpostFiles, MailboxFolder } from './files.ts';
 
 /** Where a part came from: `file` (relative to DIR) and, when it is one part of it, lines. */
 export interface Source { file: string; lines?: string }

@@ -4,7 +4,7 @@
  * original are referenced relative to the config file itself (`import.meta.url`), so the config
  * works wherever the repository is checked out, whatever the working directory.
  */
-import type { EpostTranslation, Source } from './epost-translate.ts';
+import type { EpostTranslation, Source } from './translate.ts';
 
 const at = (s: Source) => (s.lines ? `${s.file} line${s.lines.includes('-') ? 's' : ''} ${s.lines}` : s.file);
 const json = (v: unknown, indent: string) => JSON.stringify(v, null, 2).split('\n').join(`\n${indent}`);
