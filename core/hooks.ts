@@ -29,7 +29,7 @@ export interface HookMap {
   /**
    * One local account a message is being delivered to, after it was accepted and before it
    * is stored: per-account filters, forwarding and auto-replies change `plan` (by priority:
-   * filter 100, forward 200, auto-reply 300). Runs for SMTP deliveries (conn set) and for
+   * PRIORITY.filter, .forward, .autoreply). Runs for SMTP deliveries (conn set) and for
    * queued mail the delivery engine brings to a local account (conn unset). A reject
    * here cannot refuse one recipient of an accepted message: it is logged and ignored.
    */
@@ -74,12 +74,41 @@ export interface LocalDeliveryPlan {
 
 export type HookName = keyof HookMap;
 
+/**
+ * Named hook priorities (lower runs earlier; a plugin's default is 0), so the order between
+ * plugins is read in one place instead of from numbers spread over them.
+ */
+export const PRIORITY = {
+  /** relay-effect's connect/MAIL/RCPT checks: a ban or an AUTH requirement before any other plugin's accept. */
+  policy: -100,
+  /** autoreply's SRS addresses at RCPT: rewritten back to the original sender before the relay rules see them. */
+  srs: -10,
+  default: 0,
+  /** data_post: the virus scan, before the content filter. */
+  virusScan: 10,
+  /** data_post: the global mail filter (mailfilter), after the virus scan. */
+  contentFilter: 20,
+  /** local_delivery: the account's own filter rules first, */
+  filter: 100,
+  /** then its auto-forward, */
+  forward: 200,
+  /** then its auto-reply. */
+  autoreply: 300,
+  /** relay-effect's RCPT relay decision: after every plugin that may take an address itself. */
+  relayDecision: 900,
+} as const;
+
 export const HOOK_NAMES: readonly HookName[] = [
   'connect', 'helo', 'auth', 'mail', 'rcpt', 'data', 'data_post', 'queue', 'queue_ok',
   'local_delivery', 'queued_local', 'vrfy', 'noop', 'rset', 'quit', 'unrecognized_command', 'disconnect',
 ] as const satisfies readonly HookName[];
 
-export type HookHandler<K extends HookName> = (ctx: HookMap[K]) => Verdict | void | Promise<Verdict | void>;
+/**
+ * A hook handler. `signal` is aborted when the handler runs past hookTimeoutMs: the session has
+ * moved on (with a 451), so a handler still running must stop touching the transaction and the
+ * connection (check `signal.aborted` after each await; pass it to fetch, DNS or a scanner).
+ */
+export type HookHandler<K extends HookName> = (ctx: HookMap[K], signal: AbortSignal) => Verdict | void | Promise<Verdict | void>;
 
 interface Registration<K extends HookName> {
   plugin: string;
@@ -100,6 +129,12 @@ function skipped(ctx: object): string[] {
   const list = tx?.notes?.skip_plugins;
   return Array.isArray(list) ? (list as string[]) : [];
 }
+
+/**
+ * What the client is told when a hook throws or times out: a temporary failure that names no
+ * plugin (the log has the plugin, the hook and the error; a client learns nothing of the set-up).
+ */
+const TEMPORARY_FAILURE: Verdict = { kind: 'reject', permanent: false, message: 'Temporary local problem, please try again later', code: 451, enhanced: '4.3.0' };
 
 export class HookRunner {
   private readonly table = new Map<HookName, Registration<HookName>[]>();
@@ -139,18 +174,20 @@ export class HookRunner {
 
   private async runOne<K extends HookName>(hook: K, reg: Registration<K>, ctx: HookMap[K]): Promise<Verdict> {
     let timer: NodeJS.Timeout | undefined;
+    const abort = new AbortController();
     const timeout = new Promise<Verdict>((resolve) => {
       timer = setTimeout(() => {
         this.opts.log.error({ plugin: reg.plugin, hook, timeoutMs: this.opts.timeoutMs }, 'hook timed out');
-        resolve({ kind: 'reject', permanent: false, message: `plugin ${reg.plugin} timed out`, code: 451, enhanced: '4.3.0' });
+        abort.abort(new Error(`hook ${hook} of plugin ${reg.plugin} timed out after ${this.opts.timeoutMs} ms`));
+        resolve(TEMPORARY_FAILURE);
       }, this.opts.timeoutMs);
     });
     try {
-      const result = Promise.resolve().then(() => reg.handler(ctx)).then((v) => v ?? { kind: 'next' as const });
+      const result = Promise.resolve().then(() => reg.handler(ctx, abort.signal)).then((v) => v ?? { kind: 'next' as const });
       return await Promise.race([result, timeout]);
     } catch (err) {
       this.opts.log.error({ plugin: reg.plugin, hook, err }, 'hook failed');
-      return { kind: 'reject', permanent: false, message: `plugin ${reg.plugin} failed`, code: 451, enhanced: '4.3.0' };
+      return TEMPORARY_FAILURE;
     } finally {
       clearTimeout(timer);
     }

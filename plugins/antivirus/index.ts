@@ -14,6 +14,7 @@ import { AntivirusOptions } from './options.ts';
 import { ClamdScanner } from './scanner.ts';
 import { sendNotification } from './notify.ts';
 import { AV_REPLIES as R } from './replies.ts';
+import { PRIORITY } from '../../core/hooks.ts';
 
 export default definePlugin({
   name: 'antivirus',
@@ -27,18 +28,21 @@ export default definePlugin({
     api.onClose(async () => void (await Promise.allSettled([...pending])));
     api.log.info({ clamd: o.clamd.socket ?? `${o.clamd.host}:${o.clamd.port}`, onError: o.onError }, 'antivirus loaded');
 
-    api.hook('data_post', async ({ conn, tx }) => {
+    api.hook('data_post', async ({ conn, tx }, signal) => {
       if (!(tx.message || tx.content) || exempt(conn.remoteAddress)) return;
       let result;
       try {
         // a spooled message is streamed to clamd from its spool file
         result = await scanner.scan(tx.message ?? tx.content!);
       } catch (err) {
+        if (signal.aborted) return;
         conn.log.error({ err: (err as Error).message }, 'virus scan failed');
         if (o.onError === 'tempfail') return R.scannerDown();
         tx.addedHeaders.push({ name: 'X-Virus-Status', value: `Unscanned (scanner unavailable) by ${api.config.hostname}` });
         return;
       }
+      // past hookTimeoutMs the session has answered 451 and moved on: leave the transaction alone
+      if (signal.aborted) return;
       if (!result.infected) {
         if (o.addHeader) tx.addedHeaders.push({ name: 'X-Virus-Scanned', value: `ClamAV on ${api.config.hostname}` });
         return;
@@ -63,6 +67,6 @@ export default definePlugin({
         } else await sending;
       }
       return R.virus(result.viruses);
-    }, { priority: 10 });
+    }, { priority: PRIORITY.virusScan });
   },
 });

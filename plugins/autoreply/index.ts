@@ -21,6 +21,7 @@ import { buildReply } from './reply.ts';
 import { noForwardReason, noReplyReason } from './guards.ts';
 import { splitMessage } from './message.ts';
 import { setupSrs } from './srs.ts';
+import { PRIORITY } from '../../core/hooks.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -76,7 +77,7 @@ export default definePlugin({
       });
       log.info({ account: address, sender, to: targets, mailFrom }, 'autoreply: forwarded');
       if (!settings.keep) plan.keep = false;
-    }, { priority: 200 });
+    }, { priority: PRIORITY.forward });
 
     api.hook('local_delivery', async ({ tx, accountId, plan, conn }) => {
       const found = await lookup(accountId);
@@ -101,6 +102,6 @@ export default definePlugin({
       // RFC 3834 §3.3: a reply is sent with the null sender, so that it never bounces back
       plan.outbound.push({ mailFrom: '', recipients: [sender], content });
       log.info({ account: address, to: sender }, 'autoreply: replied');
-    }, { priority: 300 });
+    }, { priority: PRIORITY.autoreply });
   },
 });

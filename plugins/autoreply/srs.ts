@@ -12,6 +12,7 @@ import { Resolver } from 'node:dns/promises';
 import type { PluginApi } from '../../core/plugin.ts';
 import { isSrs, srsDecode, srsEncode } from '../../policies/srs.ts';
 import type { AutoreplyOptions } from './options.ts';
+import { PRIORITY } from '../../core/hooks.ts';
 
 const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
 
@@ -57,7 +58,7 @@ export function setupSrs(api: PluginApi<AutoreplyOptions>): Srs {
     conn.log.info({ srs: rcpt.address, to: original }, 'autoreply: SRS address, sent on to the original sender');
     rcpt.address = original;
     return { kind: 'accept' };
-  }, { priority: -10 });
+  }, { priority: PRIORITY.srs });
 
   return {
     async rewrite(sender, accountDomain, targets) {

@@ -14,7 +14,7 @@
  */
 import { wholeMessage } from '../../core/store/content.ts';
 import { definePlugin } from '../../core/plugin.ts';
-import type { LocalDeliveryPlan } from '../../core/hooks.ts';
+import { PRIORITY, type LocalDeliveryPlan } from '../../core/hooks.ts';
 import { firstMatch, formatLevel, type FilterRule } from '../../policies/mail-dat.ts';
 import { decodeMessage, needsOf } from '../../policies/mail-dat-decode.ts';
 import { addHeader, headerOfTag, prependWarning, tagSubject } from '../../policies/mail-dat-edit.ts';
@@ -82,7 +82,7 @@ export default definePlugin({
           if (rule.tag) tx.addedHeaders.push(headerOfTag(rule.tag));
         } else tx.message = changed(rule, message);
         tx.state.mailfilter = { rule: rule.name, forward: a >= 5 ? rule.forward : undefined };
-      }, { priority: 20 });
+      }, { priority: PRIORITY.contentFilter });
 
       // the forwarded copy is committed with the message (tx.outbound), before the 250
       api.hook('queue', ({ tx }) => {
@@ -105,7 +105,7 @@ export default definePlugin({
         (conn?.log ?? api.log).info({ account: `${account!.name}@${account!.domain}`, rule: rule.name, level: formatLevel(rule.level) }, 'account filter rule matched');
         applyToPlan(rule, plan, await plan.bytes(), tx.mailFrom.address);
         if (rule.level.banIp) await ban(conn?.remoteAddress, rule);
-      }, { priority: 100 });
+      }, { priority: PRIORITY.filter });
     }
   },
 });

@@ -22,6 +22,7 @@ import { recipientAllowed, withinHours } from '../../policies/account-limits.ts'
 import { RelayEffectOptions } from './options.ts';
 import { LocalDirectory } from './directory.ts';
 import { RELAY_REPLIES as R, refusalReply } from './replies.ts';
+import { PRIORITY } from '../../core/hooks.ts';
 
 declare module '../../core/session.ts' {
   interface SessionState {
@@ -100,7 +101,7 @@ export default definePlugin({
       const user = conn.user?.address ?? senderAccount;
       if (user && !withinHours(limits.get(user.toLowerCase())?.hours, new Date())) return R.outsideHours();
       return next();
-    }, { priority: -100 }); // first: a ban or an AUTH requirement must not be skipped by another plugin's accept
+    }, { priority: PRIORITY.policy });
 
     api.hook('rcpt', async ({ conn, tx, rcpt }): Promise<Verdict> => {
       const st = tx.state['relay-effect'] ?? { senderClass: (await dir.classify(tx.mailFrom.address)).cls };
@@ -120,7 +121,7 @@ export default definePlugin({
         return refusalReply(decision.reason, tx.mailFrom.address) ?? next();
       }
       return decision.relay ? accept() : next();
-    }, { priority: 900 });
+    }, { priority: PRIORITY.relayDecision });
 
     api.hook('data_post', async ({ conn, tx }) => {
       if (!conn.user || o.senderTrust !== 'envelope-and-header') return;
