@@ -23,6 +23,7 @@ import { CHANNEL, ensureTables, latestPublished, publish, recordNode, withClient
 import { ListenConnection } from '../store/postgres/listen-connection.ts';
 import type { AdoptFn, ConfigClusterLink } from './config-sync-link.ts';
 import { readSyncState, writeSyncState } from './config-sync-state.ts';
+import { SerialQueue } from '../../core/serial-queue.ts';
 
 /** How long a push's commit may take to land on main after its apply (git moves the ref after pre-receive). */
 const ON_MAIN_WAIT_MS = 10_000;
@@ -90,7 +91,7 @@ export class ClusterConfigSync implements ConfigClusterLink {
   private readonly pool: pg.Pool;
   private readonly channel: ListenConnection;
   private adoptFn: AdoptFn | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private closed = false;
   /** A published commit this node failed to apply: not tried again until a newer one comes. */
   private failedSeq = 0;
@@ -164,9 +165,7 @@ export class ClusterConfigSync implements ConfigClusterLink {
   }
 
   private run<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => (this.closed ? (undefined as T) : fn()));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => (this.closed ? (undefined as T) : fn()));
   }
 
   /** Publishes main's HEAD (the commit this node just applied) for the other nodes. */
@@ -237,7 +236,7 @@ export class ClusterConfigSync implements ConfigClusterLink {
   private async close(): Promise<void> {
     this.closed = true;
     await this.channel.close();
-    await this.queue;
+    await this.queue.idle();
     await this.pool.end().catch(() => undefined);
   }
 }

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
+import { KeyedSerialQueue } from '../../core/serial-queue.ts';
 
 export interface CommitAuthor { name: string; email: string }
 export interface CommitInfo { oid: string; message: string; author: CommitAuthor; date: Date; parents: string[] }
@@ -22,17 +23,8 @@ const CAS_ATTEMPTS = 20;
 /** Thrown for a revision or path that does not name anything in the repository. */
 export class RevisionError extends Error {}
 
-const queues = new Map<string, Promise<unknown>>();
-
-/** Runs `fn` after every earlier write to the same repository has finished. */
-function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = queues.get(key) ?? Promise.resolve();
-  const run = prev.then(fn, fn);
-  const tail = run.catch(() => undefined);
-  queues.set(key, tail);
-  void tail.then(() => { if (queues.get(key) === tail) queues.delete(key); });
-  return run;
-}
+/** Writes to one repository run one at a time (keyed by its git directory). */
+const writes = new KeyedSerialQueue();
 
 /** `default` author: $GIT_AUTHOR_NAME/$GIT_AUTHOR_EMAIL, else `mailserver <mailserver@HOSTNAME>`. */
 export function defaultAuthor(): CommitAuthor {
@@ -186,7 +178,7 @@ export class ConfigRepository {
   }
 
   private write(build: () => Promise<Record<string, Buffer>>, message: string, author: CommitAuthor): Promise<string> {
-    return serialized(this.gitdir, async () => {
+    return writes.run(this.gitdir, async () => {
       for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
         const parent = await this.head();
         const treeOid = await this.writeTree(await build());

@@ -20,6 +20,7 @@ import { installPreReceiveHook } from './hook-install.ts';
 import { ROUTE, gitHttpHandler } from './http-backend.ts';
 import type { ConfigRepository } from './repository.ts';
 import type { ConfigClusterLink } from '../cluster/config-sync-link.ts';
+import { SerialQueue } from '../../core/serial-queue.ts';
 
 export interface ConfigServiceOptions {
   repo: ConfigRepository;
@@ -41,12 +42,8 @@ export async function startConfigService(o: ConfigServiceOptions): Promise<() =>
   const log = o.log.child({ service: 'config' });
   installPreReceiveHook(o.repo.gitdir);
   const tokens = new Map<string, string>();
-  let queue: Promise<unknown> = Promise.resolve();
-  const oneAtATime = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const checks = new SerialQueue();
+  const oneAtATime = <T>(fn: () => Promise<T>): Promise<T> => checks.run(fn);
 
   /** Checks the checkout in `dir` and applies it; every step is said to the pusher. */
   const checkAndApply = async (dir: string, oid: string, label: string, say: (l: string) => void): Promise<boolean> => {

@@ -18,6 +18,7 @@ import { LiveRoutes } from './live-routes.ts';
 import { diffConfig } from './diff.ts';
 import { MaildropLocks } from '../pop3/maildrop.ts';
 import type { ApplyOptions, ApplyResult, ConfigApplier, ConfigProblem } from './types.ts';
+import { SerialQueue } from '../../core/serial-queue.ts';
 
 export interface RuntimeOptions {
   /**
@@ -45,7 +46,7 @@ export class ConfigRuntime implements ConfigApplier {
   private current!: Generation;
   private readonly draining = new Set<{ gen: Generation; done: Promise<void>; stop: () => void }>();
   private deliveryService: DeliveryService | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly applies = new SerialQueue();
   private closed = false;
 
   private constructor(private readonly shared: SharedParts, private readonly opts: RuntimeOptions) {
@@ -103,9 +104,7 @@ export class ConfigRuntime implements ConfigApplier {
 
   /** Applies are taken one at a time, in the order asked. */
   apply(config: AppConfig, opts: ApplyOptions = {}): Promise<ApplyResult> {
-    const run = this.queue.then(() => this.applyNow(config, opts));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.applies.run(() => this.applyNow(config, opts));
   }
 
   private async applyNow(config: AppConfig, opts: ApplyOptions): Promise<ApplyResult> {
@@ -208,7 +207,7 @@ export class ConfigRuntime implements ConfigApplier {
   /** Stops listening, ends every session, stops delivery, then shuts the plugins down. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.queue;
+    await this.applies.idle();
     await this.pool.closeAll();
     const old = [...this.draining];
     for (const d of old) d.stop();
