@@ -25,6 +25,7 @@ import { startConfigService } from './config-repo/service.ts';
 import { ClusterConfigSync, adoptClusterConfigAtStart } from './cluster/config-sync.ts';
 import { AuthGuard } from './auth/guard.ts';
 import { ConnectionGate } from './net/connection-gate.ts';
+import { configFileFrom, dataDirFrom } from './environment.ts';
 
 export interface StartOptions {
   configFile?: string;
@@ -63,7 +64,7 @@ export interface Appliance {
 }
 
 export function defaultDataDir(): string {
-  return path.resolve(process.env.MAILSERVER_DATA ?? './data');
+  return dataDirFrom();
 }
 
 export async function startAppliance(opts: StartOptions = {}): Promise<Appliance> {
@@ -79,7 +80,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
     ? await prepareRepositoryConfig({ dataDir: path.resolve(opts.dataDir ?? defaultDataDir()), configFile: opts.configFile, log: opts.log ?? createLogger({}) })
     : null;
   if (repoStart) opts = { ...opts, configFile: repoStart.configFile };
-  const { config, file } = opts.config ? { config: opts.config, file: null } : await loadConfig(opts.configFile ?? process.env.MAILSERVER_CONFIG);
+  const { config, file } = opts.config ? { config: opts.config, file: null } : await loadConfig(configFileFrom(opts.configFile));
   const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
   const log = opts.log ?? createLogger({ level: config.log.level });
   log.info({ config: file ?? '(defaults)', dataDir }, 'starting');

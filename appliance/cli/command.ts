@@ -3,10 +3,10 @@
  * module exporting a CommandGroup; its verbs are a table keyed by the verb, so argument shape
  * (options, number of positionals) and `--help` are checked once here, before any verb runs.
  */
-import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../../core/errors.ts';
 import type { Io } from './io.ts';
+import { dataDirFrom } from '../environment.ts';
 
 /** Options given before the command (`mailserver --data DIR account list`). */
 export interface GlobalOptions {
@@ -76,7 +76,7 @@ export function optionLines(pairs: [string, string][]): string[] {
 }
 
 export function resolveDataDir(flag: string | undefined, globals: GlobalOptions): string {
-  return path.resolve(flag ?? globals.data ?? process.env.MAILSERVER_DATA ?? './data');
+  return dataDirFrom(flag ?? globals.data);
 }
 
 function verbHelp(verb: Verb): string {

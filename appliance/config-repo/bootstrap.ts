@@ -16,10 +16,11 @@ import type { Logger } from '../../core/log.ts';
 import { ConfigRepository, defaultAuthor } from './repository.ts';
 import { CONFIG_FILE, checkoutFiles, commitDir, markRunning } from './checkout.ts';
 import { DEFAULT_CONFIG_SOURCE, collectConfigFiles } from './config-files.ts';
+import { configFileFrom } from '../environment.ts';
 
 /** The operator's config file: the one given, $MAILSERVER_CONFIG, or ./mailserver.config.ts if present. */
 export function operatorConfigFile(given?: string): string | null {
-  const file = given ?? process.env.MAILSERVER_CONFIG ?? (fs.existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
+  const file = configFileFrom(given) ?? (fs.existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
   return file ? path.resolve(file) : null;
 }
 

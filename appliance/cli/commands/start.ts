@@ -18,6 +18,7 @@ import { UsageError } from '../../../core/errors.ts';
 import type { Appliance } from '../../start.ts';
 import { defineCommand, str } from '../command.ts';
 import type { Io } from '../io.ts';
+import { configFileFrom } from '../../environment.ts';
 
 interface Listener { host: string; port: number; implicitTls: boolean }
 
@@ -49,7 +50,7 @@ function waitForSignal(io: Io): Promise<NodeJS.Signals> {
 async function reload(io: Io, app: Appliance, configFile: string | undefined): Promise<void> {
   let loaded;
   try {
-    loaded = await loadConfig(app.configFile ?? configFile ?? process.env.MAILSERVER_CONFIG);
+    loaded = await loadConfig(configFileFrom(app.configFile ?? configFile));
   } catch (err) {
     io.err(`mailserver: SIGHUP: config not applied, still serving the previous one: ${(err as Error).message}`);
     return;

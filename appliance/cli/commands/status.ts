@@ -6,14 +6,13 @@
  * at (PostgreSQL with a postgres store, else <data>/cluster/nodes/). A node whose heartbeat is
  * older than 30 s is shown as down.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { loadConfig } from '../../../core/config/load.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { defineCommand, str } from '../command.ts';
 import { openNodeRegistry } from '../../cluster/node.ts';
 import { PgNodeRegistry } from '../../cluster/pg-registry.ts';
 import { DOWN_AFTER_MS, type NodeRecord, type NodeRegistry } from '../../cluster/registry.ts';
+import { configFileFrom, storeUrlFor } from '../../environment.ts';
 
 function age(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -58,18 +57,9 @@ export function statusLines(nodes: NodeRecord[], now = Date.now(), leaseHolders?
  */
 async function registryFor(file: string | undefined, dataDir: string): Promise<NodeRegistry> {
   if (file) return openNodeRegistry((await loadConfig(file)).config, dataDir);
-  const url = process.env.MAILSERVER_STORE_URL || pointerUrl(dataDir);
+  const url = storeUrlFor(dataDir, { lenient: true });
   if (url) return new PgNodeRegistry(url);
   return openNodeRegistry((await loadConfig()).config, dataDir);
-}
-
-function pointerUrl(dataDir: string): string | null {
-  try {
-    const p = JSON.parse(fs.readFileSync(path.join(dataDir, 'store.json'), 'utf8')) as { kind?: string; url?: string };
-    return p.kind === 'postgres' && typeof p.url === 'string' ? p.url : null;
-  } catch {
-    return null;
-  }
 }
 
 export default defineCommand('status', {
@@ -82,7 +72,7 @@ export default defineCommand('status', {
   options: { config: { type: 'string' }, json: { type: 'boolean' } },
   positionals: [0, 0],
   async run({ values, ctx, dataDir }) {
-    const registry = await registryFor(str(values, 'config') ?? ctx.globals.config ?? process.env.MAILSERVER_CONFIG, dataDir);
+    const registry = await registryFor(str(values, 'config') ?? configFileFrom(ctx.globals.config), dataDir);
     try {
       let nodes: NodeRecord[];
       let holders: string[] | undefined;
