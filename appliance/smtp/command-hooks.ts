@@ -2,9 +2,9 @@
  * smtp-server answers HELO/EHLO, VRFY, NOOP, RSET, QUIT and unknown commands by itself and
  * has no EXPN; its options expose only connect/auth/mail/rcpt/data/close. To run the core
  * hooks for those commands (and Haraka plugins' helo, vrfy, noop, rset, quit and
- * unrecognized_command hooks) this module wraps those handlers of SMTPConnection once, and
- * each wrapper asks the bridge of the server that owns the connection. Servers without a
- * bridge keep smtp-server's behaviour.
+ * unrecognized_command hooks) this module wraps those handlers on the prototype of the
+ * appliance's own SMTPConnection subclass (appliance-server.ts), and each wrapper asks the bridge
+ * of the server that owns the connection. Other SMTP servers in the process are not touched.
  *
  * Before smtp-server parses MAIL and RCPT, an address that is not valid UTF-8 is refused with 501
  * (smtp-server would decode it with U+FFFD replacements, which then end up in Return-Path), and
@@ -15,7 +15,6 @@
  * smtp-server's fixed 100 ms pause before the greeting (its early-talker check) a setting,
  * since that pause alone caps a listener at sessions/0.1 s new connections a second.
  */
-import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
 import { isUtf8 } from 'node:buffer';
 import { REPLIES, type SmtpReply } from './replies.ts';
 import type { SessionLimits } from './session-limits.ts';
@@ -60,7 +59,7 @@ interface Conn {
 }
 
 type Handler = (this: Conn, command: Buffer | string, callback: Callback) => void;
-const proto = SMTPConnection.prototype as unknown as Record<string, Handler> & {
+type Proto = Record<string, Handler> & {
   send: Conn['send'];
   _onCommand: (this: Conn, command: Buffer, callback: Callback) => void;
   init: (this: Conn) => void;
@@ -75,7 +74,7 @@ function answer(conn: Conn, reply: SmtpReply, callback: Callback): void {
   callback();
 }
 
-function wrap(name: string, run: (conn: Conn, bridge: CommandBridge, line: string) => Promise<SmtpReply | null>): void {
+function wrap(proto: Proto, name: string, run: (conn: Conn, bridge: CommandBridge, line: string) => Promise<SmtpReply | null>): void {
   const original = proto[name];
   proto[name] = function (this: Conn, command, callback) {
     const bridge = this._server[BRIDGE];
@@ -87,11 +86,13 @@ function wrap(name: string, run: (conn: Conn, bridge: CommandBridge, line: strin
   };
 }
 
-let installed = false;
+const installed = new WeakSet<object>();
 
-export function installCommandHooks(): void {
-  if (installed) return;
-  installed = true;
+/** Installs the overrides on `target`, the prototype of a subclass of SMTPConnection (appliance-server.ts), once. */
+export function installCommandHooks(target: object): void {
+  if (installed.has(target)) return;
+  installed.add(target);
+  const proto = target as Proto;
 
   const send = proto.send;
   proto.send = function (this: Conn, code, data, context) {
@@ -118,14 +119,14 @@ export function installCommandHooks(): void {
   };
 
   for (const verb of ['HELO', 'EHLO'] as const) {
-    wrap(`handler_${verb}`, async (conn, bridge, line) => {
+    wrap(proto, `handler_${verb}`, async (conn, bridge, line) => {
       const parts = line.trim().split(/\s+/);
       // syntax errors are answered by smtp-server itself
       if (parts.length !== 2) return null;
       return bridge.helo(conn.session, verb, parts[1]);
     });
   }
-  wrap('handler_VRFY', (conn, bridge, line) => bridge.vrfy(conn.session, line.trim().split(/\s+/).slice(1).join(' ')));
+  wrap(proto, 'handler_VRFY', (conn, bridge, line) => bridge.vrfy(conn.session, line.trim().split(/\s+/).slice(1).join(' ')));
   proto.handler_EXPN = function (this: Conn, command, callback) {
     const bridge = this._server[BRIDGE];
     const arg = command.toString().trim().split(/\s+/).slice(1).join(' ');
@@ -139,7 +140,7 @@ export function installCommandHooks(): void {
     );
   };
   for (const hook of ['noop', 'rset', 'quit'] as const) {
-    wrap(`handler_${hook.toUpperCase()}`, (conn, bridge) => bridge.simple(conn.session, hook));
+    wrap(proto, `handler_${hook.toUpperCase()}`, (conn, bridge) => bridge.simple(conn.session, hook));
   }
 
   for (const [verb, what] of [['MAIL', 'sender'], ['RCPT', 'recipient']] as const) {

@@ -1,12 +1,11 @@
 /** The SMTP listeners (RX-1): one smtp-server per configured `host:port[*]`. */
 import type net from 'node:net';
-import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { SMTPServer, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { SmtpContext } from './context.ts';
 import { parseListener, type ListenerSpec } from '../net/listener-spec.ts';
 import { listenOwn, unmapped, type BoundSocket, type SocketSource } from '../net/session-listeners.ts';
 import { ConnectionGate, type Ticket } from '../net/connection-gate.ts';
-import { BRIDGE, installCommandHooks } from './command-hooks.ts';
-import { installSessionLimits } from './session-limits.ts';
+import { ApplianceSmtpServer } from './appliance-server.ts';
 import { commandBridge } from './bridge.ts';
 import { createConnection, connectionOf, sessionClosed } from './session.ts';
 import { onAuth } from './auth.ts';
@@ -95,8 +94,6 @@ function options(ctx: SmtpContext, spec: ListenerSpec): SMTPServerOptions {
  * would (PROXY header, implicit TLS handshake, then the session).
  */
 export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listenOwn): Promise<SmtpService> {
-  installCommandHooks();
-  installSessionLimits();
   const servers: SMTPServer[] = [];
   const bound: BoundSocket[] = [];
   const listeners: SmtpService['listeners'] = [];
@@ -137,8 +134,7 @@ export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listen
   try {
     for (const [i, text] of ctx.config.smtp.listen.entries()) {
       const spec = parseListener(text);
-      const server = new SMTPServer(options(ctx, spec));
-      (server as unknown as Record<symbol, unknown>)[BRIDGE] = bridge;
+      const server = new ApplianceSmtpServer(options(ctx, spec), bridge);
       server.on('error', (err) => ctx.log.error({ err, listener: spec.spec }, 'smtp listener error'));
       servers.push(server);
       const socket = await sockets(spec, `smtp.listen[${i}]`, (raw) => admit(raw, spec, server));

@@ -1,6 +1,6 @@
 /**
- * Per-session limits smtp-server does not have, installed on its
- * SMTPConnection like command-hooks.ts and active only for servers with a bridge:
+ * Per-session limits smtp-server does not have, installed on the prototype of the appliance's
+ * SMTPConnection subclass (appliance-server.ts) like command-hooks.ts:
  * - a deadline per line (Postfix smtpd_per_record_deadline with smtpd_timeout): from the first
  *   byte of a command line (or of a line inside DATA) to its LF, `commandDeadlineMs`;
  * - a deadline for the whole DATA, from the 354 to the final dot, `dataDeadlineMs`;
@@ -10,7 +10,6 @@
  *   421. 10,000 RCPTs to unknown users cannot all be answered quickly (address harvesting).
  * A deadline that passes ends the session with `421 4.4.2`.
  */
-import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
 import { BRIDGE, type CommandBridge } from './command-hooks.ts';
 import { LineDeadline } from '../net/line-deadline.ts';
 
@@ -48,7 +47,6 @@ type Proto = {
   _onClose: (this: Conn) => void;
   handler_DATA: (this: Conn, command: Buffer, callback: Callback) => void;
 };
-const proto = SMTPConnection.prototype as unknown as Proto;
 
 const limitsOf = (conn: Conn): SessionLimits | undefined => conn._server[BRIDGE]?.limits;
 const stateOf = (conn: Conn): State => (conn[STATE] ??= { errors: 0 });
@@ -68,11 +66,13 @@ function watchLines(conn: Conn, limits: SessionLimits, chunk: unknown): void {
   if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) st.line.feed(chunk);
 }
 
-let installed = false;
+const installed = new WeakSet<object>();
 
-export function installSessionLimits(): void {
-  if (installed) return;
-  installed = true;
+/** Installs the limits on `target`, the prototype of the appliance's SMTPConnection subclass (appliance-server.ts), once. */
+export function installSessionLimits(target: object): void {
+  if (installed.has(target)) return;
+  installed.add(target);
+  const proto = target as Proto;
 
   const createParser = proto._createParser;
   proto._createParser = function (this: Conn) {
