@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../appliance/store/embedded/sqlite-driver.ts';
 import { freePorts, seedStore, spawnAppliance, writeConfig } from '../test/helpers/process.ts';
 import { BenchImap } from './imap-client.ts';
 

@@ -20,7 +20,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../appliance/store/embedded/sqlite-driver.ts';
 import { startFilters } from './filters.ts';
 import { REPO_ROOT, freePorts, seedStore, spawnAppliance, writeConfig, type ApplianceProcess } from '../test/helpers/process.ts';
 import { PEER_SCRIPT, installCleanup, intEnv, runBench } from './run.ts';

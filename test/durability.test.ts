@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../appliance/store/embedded/sqlite-driver.ts';
 import { RawClient } from './helpers/raw-client.ts';
 import { freePorts, seedStore, sleep, spawnAppliance, writeConfig, type ApplianceProcess } from './helpers/process.ts';
 

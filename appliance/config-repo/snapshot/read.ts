@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../../store/embedded/sqlite-driver.ts';
 import type { ListMember, Stores } from '../../../core/store/ports.ts';
 import type { RepliedRow, Snapshot } from './format.ts';
 

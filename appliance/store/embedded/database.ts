@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from './sqlite-driver.ts';
 import { MIGRATIONS } from './schema.ts';
 
 export type Db = Database.Database;

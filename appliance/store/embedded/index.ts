@@ -5,7 +5,7 @@ import { openDatabase } from './database.ts';
 import { EmbeddedAccounts, EmbeddedAliases, EmbeddedDomains } from './directory.ts';
 import { EmbeddedMail } from './mail.ts';
 import type { EmbeddedQueue } from './queue.ts';
-import { EmbeddedFolders } from './imap-mail.ts';
+import { EmbeddedFolders } from './folders.ts';
 import { EmbeddedRefusedIps } from './refused-ips.ts';
 import { EmbeddedLists } from './lists.ts';
 import { LocalChangeNotifier } from '../../../core/store/notifications.ts';

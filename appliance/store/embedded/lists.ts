@@ -1,20 +1,13 @@
 /** Mailing-list runtime data in the embedded store (tables of the "Mailing lists" migration in schema.ts). */
-import { listKey, PostPasswords } from '../list-posters.ts';
+import { listKey, ListPosters } from '../shared/list-posters.ts';
 import { sql, type Db } from './database.ts';
 import type { ListArticle, ListMember, ListPending, ListStore } from '../../../core/store/ports.ts';
 
 const key = listKey;
 
-export class EmbeddedLists implements ListStore {
-  private readonly posters = new PostPasswords();
-  constructor(private readonly db: Db) {}
-
-  async setPostPasswords(passwords: Record<string, string>): Promise<void> {
-    this.posters.set(passwords);
-  }
-
-  async verifyPoster(login: string, password: string): Promise<string | null> {
-    return this.posters.verify(login, password);
+export class EmbeddedLists extends ListPosters implements ListStore {
+  constructor(private readonly db: Db) {
+    super();
   }
 
   async members(list: string): Promise<ListMember[]> {

@@ -11,7 +11,7 @@ import type { ClaimedBatch, OutboundItem, QueueEntry, QueueRecipient, QueueStore
 import { prepareBlob, type BlobTable, type PreparedBlob } from './blobs.ts';
 import type { GroupCommit } from './group-commit.ts';
 
-import { domainOf, toRecipient, type QueueRow, type RcptRow } from '../queue-rows.ts';
+import { domainOf, toRecipient, type QueueRow, type RcptRow } from '../shared/queue-rows.ts';
 
 
 export class EmbeddedQueue implements QueueStore {

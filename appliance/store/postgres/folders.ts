@@ -9,7 +9,7 @@ import { toMailbox, toMessage, type MailboxRow, type MessageRow } from '../embed
 import type { PgDb, Sql } from './database.ts';
 import { countBlobs, insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
 import { allocate, bump, createMailbox } from './mailboxes.ts';
-import { applyFlags, sameFlags } from '../flags.ts';
+import { applyFlags, sameFlags } from '../shared/flags.ts';
 import type { PgNotifier } from './notifier.ts';
 import { MessageContent } from '../../../core/store/content.ts';
 

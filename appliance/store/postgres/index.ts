@@ -11,7 +11,8 @@ import { PgMail } from './mail.ts';
 import { PgFolders } from './folders.ts';
 import { PgQueue } from './queue.ts';
 import { PgLists } from './lists.ts';
-import { PgAutoreplyState, PgRefusedIps } from './runtime.ts';
+import { PgAutoreplyState } from './autoreply-state.ts';
+import { PgRefusedIps } from './refused-ips.ts';
 import { PgNotifier } from './notifier.ts';
 import { PgSessionLocks } from './session-locks.ts';
 

@@ -1,20 +1,13 @@
 /** Mailing-list runtime data in the cluster store (same behaviour as embedded/lists.ts). */
-import { listKey, PostPasswords } from '../list-posters.ts';
+import { listKey, ListPosters } from '../shared/list-posters.ts';
 import type { ListArticle, ListMember, ListPending, ListStore } from '../../../core/store/ports.ts';
 import type { PgDb } from './database.ts';
 
 const key = listKey;
 
-export class PgLists implements ListStore {
-  private readonly posters = new PostPasswords();
-  constructor(private readonly db: PgDb) {}
-
-  async setPostPasswords(passwords: Record<string, string>): Promise<void> {
-    this.posters.set(passwords);
-  }
-
-  async verifyPoster(login: string, password: string): Promise<string | null> {
-    return this.posters.verify(login, password);
+export class PgLists extends ListPosters implements ListStore {
+  constructor(private readonly db: PgDb) {
+    super();
   }
 
   async members(list: string): Promise<ListMember[]> {

@@ -1,5 +1,5 @@
 /** Mailbox rows in the cluster store: creation, UID/MODSEQ allocation under the mailbox row lock. */
-import { nextUidValidity } from '../embedded/mailboxes.ts';
+import { nextUidValidity } from '../shared/uid-validity.ts';
 import type { Sql } from './database.ts';
 
 /**

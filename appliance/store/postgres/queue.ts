@@ -8,7 +8,7 @@
  */
 import crypto from 'node:crypto';
 import type { ClaimedBatch, OutboundItem, QueueEntry, QueueRecipient, QueueStore, RecipientOutcome } from '../../../core/store/ports.ts';
-import { domainOf, toRecipient, type QueueRow, type RcptRow } from '../queue-rows.ts';
+import { domainOf, toRecipient, type QueueRow, type RcptRow } from '../shared/queue-rows.ts';
 import type { PgDb, Sql } from './database.ts';
 import { insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
 import type { PgNotifier } from './notifier.ts';

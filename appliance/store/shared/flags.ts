@@ -1,5 +1,5 @@
 /** IMAP flag arithmetic shared by the stores (RFC 3501 §6.4.6 STORE). */
-import type { FlagMode } from '../../core/store/ports.ts';
+import type { FlagMode } from '../../../core/store/ports.ts';
 
 /** Flag names compare case-insensitively (RFC 3501 §2.3.2); the first spelling is kept. */
 export function applyFlags(current: string[], mode: FlagMode, flags: string[]): string[] {

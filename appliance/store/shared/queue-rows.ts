@@ -1,5 +1,5 @@
 /** The outbound queue's rows and their mapping, shared by the embedded and the PostgreSQL store. */
-import type { QueueRecipient } from '../../core/store/ports.ts';
+import type { QueueRecipient } from '../../../core/store/ports.ts';
 
 export interface QueueRow { id: string; mail_from: string; blob_id: string; created: number; size: number }
 export interface RcptRow {

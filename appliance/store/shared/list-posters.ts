@@ -20,3 +20,16 @@ export class PostPasswords {
     return want && crypto.timingSafeEqual(want, digest(password)) ? listKey(login.trim()) : null;
   }
 }
+
+/** The ListStore's post-password methods, the same in every store: each store's ListStore extends this. */
+export abstract class ListPosters {
+  private readonly posters = new PostPasswords();
+
+  async setPostPasswords(passwords: Record<string, string>): Promise<void> {
+    this.posters.set(passwords);
+  }
+
+  async verifyPoster(login: string, password: string): Promise<string | null> {
+    return this.posters.verify(login, password);
+  }
+}

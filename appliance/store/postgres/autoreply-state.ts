@@ -1,5 +1,5 @@
-/** Runtime data of plugins in the cluster store: auto-reply state (AR-1) and refused client IPs (MF-2). */
-import type { AutoreplyStateStore, RefusedIp, RefusedIpStore, RepliedAddress } from '../../../core/store/ports.ts';
+/** The auto-reply plugin's runtime state in the cluster store (table autoreply_state, AR-1). */
+import type { AutoreplyStateStore, RepliedAddress } from '../../../core/store/ports.ts';
 import type { PgDb } from './database.ts';
 
 export class PgAutoreplyState implements AutoreplyStateStore {
@@ -29,22 +29,5 @@ export class PgAutoreplyState implements AutoreplyStateStore {
       ? await this.db.q('DELETE FROM autoreply_state WHERE account_id = $1 RETURNING 1', [accountId])
       : await this.db.q('DELETE FROM autoreply_state WHERE account_id = $1 AND address = $2 RETURNING 1', [accountId, address.toLowerCase()]);
     return rows.length;
-  }
-}
-
-export class PgRefusedIps implements RefusedIpStore {
-  constructor(private readonly db: PgDb) {}
-  async add(ip: string, reason: string): Promise<boolean> {
-    return (await this.db.q('INSERT INTO refused_ips (ip, reason, added) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1', [ip, reason, Date.now()])).length > 0;
-  }
-  async has(ip: string): Promise<boolean> {
-    return (await this.db.q('SELECT 1 FROM refused_ips WHERE ip = $1', [ip])).length > 0;
-  }
-  async list(): Promise<RefusedIp[]> {
-    return (await this.db.q<{ ip: string; reason: string; added: number }>('SELECT ip, reason, added FROM refused_ips ORDER BY added, ip'))
-      .map((r) => ({ ip: r.ip, reason: r.reason, added: new Date(r.added) }));
-  }
-  async remove(ip: string): Promise<boolean> {
-    return (await this.db.q('DELETE FROM refused_ips WHERE ip = $1 RETURNING 1', [ip])).length > 0;
   }
 }

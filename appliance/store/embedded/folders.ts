@@ -12,7 +12,7 @@ import { UsageError } from '../../../core/errors.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
 import { createMailbox, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
-import { applyFlags, sameFlags } from '../flags.ts';
+import { applyFlags, sameFlags } from '../shared/flags.ts';
 import type { MessageContent } from '../../../core/store/content.ts';
 
 

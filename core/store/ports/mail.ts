@@ -1,0 +1,62 @@
+/** The mail port: committing deliveries and queued mail, reading mailboxes and messages. */
+import type { MessageContent } from '../content.ts';
+
+export interface MailboxInfo {
+  id: number;
+  accountId: number;
+  name: string;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  specialUse: string | null;
+}
+
+export interface MessageMeta {
+  mailboxId: number;
+  uid: number;
+  modseq: number;
+  flags: string[];
+  internalDate: Date;
+  size: number;
+  blobId: string;
+}
+
+/** One message for one or more local mailboxes (the INBOX of each account by default). */
+export interface Delivery {
+  accountIds: number[];
+  /** In memory, or a MessageContent the store copies by streaming (a spooled message). */
+  content: Buffer | MessageContent;
+  internalDate: Date;
+  mailbox?: string;
+  flags?: string[];
+}
+
+export interface OutboundItem {
+  mailFrom: string;
+  recipients: string[];
+  content: Buffer | MessageContent;
+}
+
+export interface MailStore {
+  /**
+   * Commits messages durably: when the promise resolves the bytes and the index are on
+   * disk (fsync'd), so the caller may answer 250. Concurrent calls share one commit.
+   */
+  deliver(delivery: Delivery): Promise<void>;
+  /** Queues a message for remote delivery (durable, same commit rules). Returns the queue id. */
+  enqueue(item: OutboundItem): Promise<string>;
+  mailbox(accountId: number, name: string): Promise<MailboxInfo | null>;
+  listMailboxes(accountId: number): Promise<MailboxInfo[]>;
+  messages(mailboxId: number): Promise<MessageMeta[]>;
+  /** Sum of the sizes of every message of the account (quota). */
+  usage(accountId: number): Promise<number>;
+  /** @throws MessageGoneError (core/errors.ts) when the message was deleted meanwhile. */
+  read(blobId: string): Promise<Buffer>;
+  /**
+   * The message without reading it into memory where the store can (a blob file): stream it
+   * with `stream()` (FETCH BODY[], RETR), take its header with `header()`.
+   */
+  content(blobId: string): Promise<MessageContent>;
+  /** Removes messages by UID; returns the removed UIDs. */
+  expunge(mailboxId: number, uids: number[]): Promise<number[]>;
+}
