@@ -45,3 +45,21 @@ t.test('every bad entry is reported with its path before anything is set up', as
   t.match(text, /plugins\[1\]\.options\.word: /);
   t.match(text, /plugins\[2\]\.name: unknown plugin "nosuch"/);
 });
+
+t.test('a plugin gets the store ports it declares and the settings, not the whole config', async (t) => {
+  let seen: { ports: string[]; settings: unknown; config: unknown } | undefined;
+  const lister = definePlugin({
+    name: 'lister',
+    uses: ['domains'],
+    options: Type.Object({}),
+    setup(api) {
+      seen = { ports: Object.keys(api.stores), settings: api.settings, config: (api as unknown as { config?: unknown }).config };
+    },
+  });
+  const stores = { domains: { list: async () => [] }, accounts: {}, mail: {}, queue: {} } as never;
+  const c = { ...ctx(), stores, config: validateConfig({ hostname: 'mx.example.test', node: { name: 'n1' } }) };
+  await loadPlugins([{ name: 'lister' }], async () => lister as never, c);
+  t.same(seen?.ports, ['domains'], 'only the declared port is there at run time');
+  t.match(seen?.settings, { hostname: 'mx.example.test', nodeName: 'n1' });
+  t.equal(seen?.config, undefined, 'no AppConfig on the plugin API');
+});

@@ -13,11 +13,29 @@ import type { HttpRoutes } from './http.ts';
 import type { ClusterRolePort } from './cluster.ts';
 import type { Submit } from './submit.ts';
 
-export interface PluginApi<O> {
+/** The store ports a plugin can ask for (`definePlugin({ uses: [...] })`). */
+export type StorePort = 'accounts' | 'domains' | 'aliases' | 'lists' | 'autoreply' | 'refusedIps';
+
+/** The appliance settings a plugin may read (not the whole config: a plugin has its own options). */
+export interface PluginSettings {
+  /** The appliance's host name (smtp HELO, Received, notices). */
+  readonly hostname: string;
+  /** This node's name in a cluster. */
+  readonly nodeName: string;
+  /** The PostgreSQL store's URL when the store is PostgreSQL (ipwatcher's lease). */
+  readonly postgresUrl?: string;
+  /** The SMTP listeners (`host:port`, `*` for implicit TLS). */
+  readonly smtpListen: readonly string[];
+  /** The resolvers delivery uses (empty: the system's). */
+  readonly dnsServers: readonly string[];
+}
+
+export interface PluginApi<O, U extends StorePort = never> {
   readonly name: string;
   readonly options: O;
-  readonly config: AppConfig;
-  readonly stores: Stores;
+  readonly settings: PluginSettings;
+  /** The store ports the plugin declared in `uses`, and no other (a port the store lacks is undefined). */
+  readonly stores: Pick<Stores, U>;
   readonly log: Logger;
   /** The appliance's data directory (for plugin files such as logs). */
   readonly dataDir: string;
@@ -48,16 +66,36 @@ export interface PluginApi<O> {
 
 export type PluginMode = 'serve' | 'check';
 
-export interface PluginDefinition<S extends TSchema = TSchema> {
+export interface PluginDefinition<S extends TSchema = TSchema, U extends StorePort = StorePort> {
   name: string;
   /** Plugins that must be loaded (earlier in the list) for this one to work. */
   dependencies?: string[];
+  /** The store ports the plugin uses; api.stores has these and no other. */
+  uses?: readonly U[];
   options: S;
-  setup(api: PluginApi<Static<S>>): void | Promise<void>;
+  setup(api: PluginApi<Static<S>, U>): void | Promise<void>;
 }
 
-export function definePlugin<S extends TSchema>(def: PluginDefinition<S>): PluginDefinition<S> {
+export function definePlugin<S extends TSchema, U extends StorePort = never>(def: PluginDefinition<S, U>): PluginDefinition<S, U> {
   return def;
+}
+
+/** What a plugin is told of the appliance's config. */
+export function pluginSettings(config: AppConfig): PluginSettings {
+  return {
+    hostname: config.hostname,
+    nodeName: config.node.name,
+    postgresUrl: config.store.kind === 'postgres' ? config.store.url : undefined,
+    smtpListen: config.smtp.listen,
+    dnsServers: config.delivery.dnsServers,
+  };
+}
+
+/** Only the declared ports, so a plugin cannot reach the others at run time either. */
+function declaredPorts(stores: Stores, uses: readonly StorePort[] | undefined): Partial<Stores> {
+  const out: Partial<Stores> = {};
+  for (const port of uses ?? []) (out as Record<string, unknown>)[port] = stores[port];
+  return Object.freeze(out);
 }
 
 export interface PluginEntry {
@@ -120,8 +158,8 @@ export async function loadPlugins(
     const api: PluginApi<unknown> = {
       name: def.name,
       options,
-      config: ctx.config,
-      stores: ctx.stores,
+      settings: pluginSettings(ctx.config),
+      stores: declaredPorts(ctx.stores, def.uses) as Pick<Stores, never>,
       log: ctx.log.child({ plugin: def.name }),
       dataDir: ctx.dataDir,
       configDir: ctx.configDir ?? process.cwd(),
@@ -133,7 +171,7 @@ export async function loadPlugins(
       mode: ctx.mode ?? 'serve',
     };
     try {
-      await def.setup(api as PluginApi<never>);
+      await def.setup(api as unknown as PluginApi<never, StorePort>);
     } catch (err) {
       // the plugins set up before this one are closed again: a failed start (or a refused live
       // apply) must not leave their timers, sockets or routes behind

@@ -27,7 +27,7 @@ export default definePlugin({
     if (api.mode === 'check') return;
     const file = path.isAbsolute(api.options.file)
       ? api.options.file
-      : path.join(nodeLogDir(api.dataDir, api.options.node ?? api.config.node.name), api.options.file);
+      : path.join(nodeLogDir(api.dataDir, api.options.node ?? api.settings.nodeName), api.options.file);
     // a log that cannot be written warns once and is skipped, never stops the appliance (LG-1)
     const out = new AppendLog(file, api.log, 'accept log');
     api.onClose(() => out.close());

@@ -38,13 +38,13 @@ export default definePlugin({
         if (signal.aborted) return;
         conn.log.error({ err: (err as Error).message }, 'virus scan failed');
         if (o.onError === 'tempfail') return R.scannerDown();
-        tx.addedHeaders.push({ name: 'X-Virus-Status', value: `Unscanned (scanner unavailable) by ${api.config.hostname}` });
+        tx.addedHeaders.push({ name: 'X-Virus-Status', value: `Unscanned (scanner unavailable) by ${api.settings.hostname}` });
         return;
       }
       // past hookTimeoutMs the session has answered 451 and moved on: leave the transaction alone
       if (signal.aborted) return;
       if (!result.infected) {
-        if (o.addHeader) tx.addedHeaders.push({ name: 'X-Virus-Scanned', value: `ClamAV on ${api.config.hostname}` });
+        if (o.addHeader) tx.addedHeaders.push({ name: 'X-Virus-Scanned', value: `ClamAV on ${api.settings.hostname}` });
         return;
       }
       conn.log.warn({ viruses: result.viruses, from: tx.mailFrom.address, rcpt: tx.rcptTo.map((r) => r.address) }, 'virus found, message refused');

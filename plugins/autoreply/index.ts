@@ -27,6 +27,7 @@ const DAY_MS = 24 * 3600 * 1000;
 
 export default definePlugin({
   name: 'autoreply',
+  uses: ['accounts', 'domains', 'autoreply'],
   options: AutoreplyOptions,
   setup(api) {
     const accounts = new Map<string, ResolvedAccount & { targets: string[] }>();
@@ -98,7 +99,7 @@ export default definePlugin({
       });
       if (!claimed) return void log.info({ account: address, sender }, 'autoreply: replied to this sender already');
       const originalText = reply.echo === 'without-headers' ? (await simpleParser(message)).text ?? '' : undefined;
-      const content = buildReply({ settings: reply, account: address, to: sender, original: message, originalText, hostname: api.config.hostname });
+      const content = buildReply({ settings: reply, account: address, to: sender, original: message, originalText, hostname: api.settings.hostname });
       // RFC 3834 §3.3: a reply is sent with the null sender, so that it never bounces back
       plan.outbound.push({ mailFrom: '', recipients: [sender], content });
       log.info({ account: address, to: sender }, 'autoreply: replied');

@@ -17,7 +17,7 @@ import { PRIORITY } from '../../core/hooks.ts';
 const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
 
 /** The configured secret, else one generated once into the data directory. */
-function secretOf(api: PluginApi<AutoreplyOptions>): string {
+function secretOf(api: PluginApi<AutoreplyOptions, 'domains'>): string {
   if (api.options.srs?.secret) return api.options.srs.secret;
   const file = path.join(api.dataDir, 'autoreply', 'srs-secret');
   if (!fs.existsSync(file)) {
@@ -32,12 +32,12 @@ export interface Srs {
   rewrite(sender: string, accountDomain: string, targets: string[]): Promise<string>;
 }
 
-export function setupSrs(api: PluginApi<AutoreplyOptions>): Srs {
+export function setupSrs(api: PluginApi<AutoreplyOptions, 'domains'>): Srs {
   const mode = api.options.srs?.mode ?? 'spf';
   if (mode === 'off') return { rewrite: async (s) => s };
   const secret = secretOf(api);
   const resolver = new Resolver({ timeout: 2000, tries: 1 });
-  const servers = api.options.srs?.dnsServers ?? api.config.delivery.dnsServers;
+  const servers = api.options.srs?.dnsServers ?? api.settings.dnsServers;
   if (servers?.length) resolver.setServers(servers);
   const hosted = async (domain: string) => !!(await api.stores.domains.get(domain));
 

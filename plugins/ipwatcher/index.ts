@@ -89,10 +89,10 @@ export default definePlugin({
   async setup(api) {
     const o = api.options;
     const vip = parseVip(o.vip, o.interface);
-    const url = o.postgresUrl ?? (api.config.store.kind === 'postgres' ? api.config.store.url : undefined);
+    const url = o.postgresUrl ?? api.settings.postgresUrl;
     const leadership = o.leadership === 'auto' ? (url ? 'postgres' : 'peers') : o.leadership;
     if (leadership === 'postgres' && !url) throw new Error('ipwatcher: leadership "postgres" needs options.postgresUrl or a postgres store');
-    const probePort = o.probePort ?? Number(/:(\d+)\*?$/.exec(api.config.smtp.listen[0] ?? '')?.[1] ?? 25);
+    const probePort = o.probePort ?? Number(/:(\d+)\*?$/.exec(api.settings.smtpListen[0] ?? '')?.[1] ?? 25);
     // a config check sets plugins up only to see that their options hold: it must not touch
     // the host's addresses, the lease or the running watcher (the check's data directory is a
     // throw-away one, so the running watcher would not even be found)
@@ -108,12 +108,12 @@ export default definePlugin({
     role.deliveryOnlyOnHolder = o.deliveryOnlyOnHolder;
     const watcherOptions = {
       vip, role, log: api.log, leadership, url, probePort,
-      peers: o.peers, intervalMs: o.intervalMs, timeoutMs: o.timeoutMs, watchRole: o.role, releaseCycle: o.releaseCycle, lockKey: o.lockKey, nodeName: api.config.node.name,
+      peers: o.peers, intervalMs: o.intervalMs, timeoutMs: o.timeoutMs, watchRole: o.role, releaseCycle: o.releaseCycle, lockKey: o.lockKey, nodeName: api.settings.nodeName,
     } as const;
     // A live config apply sets the plugins up again while the previous generation still runs:
     // the same VIP and lease keep the running watcher (it holds the address and the lease on)
     // and take the new timing, peers and role; only a different VIP or lease starts anew.
-    const key = JSON.stringify({ vip: vip.cidr, iface: vip.iface, leadership, url, lockKey: o.lockKey, ip: o.ipCommand, arping: o.arpingCommand, node: api.config.node.name });
+    const key = JSON.stringify({ vip: vip.cidr, iface: vip.iface, leadership, url, lockKey: o.lockKey, ip: o.ipCommand, arping: o.arpingCommand, node: api.settings.nodeName });
     const running = shared.get(role);
     if (running && running.key === key) {
       running.watcher.retune(watcherOptions);

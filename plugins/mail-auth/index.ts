@@ -31,7 +31,7 @@ export default definePlugin({
     const resolver = new dns.Resolver({ timeout: o.timeoutMs, tries: 2 });
     if (o.servers?.length) resolver.setServers(o.servers);
     const resolve = (name: string, rr: string) => resolver.resolve(name, rr as 'TXT');
-    const mta = o.authservId ?? api.config.hostname;
+    const mta = o.authservId ?? api.settings.hostname;
 
     api.hook('data_post', async ({ conn, tx }) => {
       // mail from authenticated clients is submission: it is checked at its destination

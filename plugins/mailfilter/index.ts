@@ -45,6 +45,7 @@ function changed(rule: FilterRule, content: Buffer): Buffer {
 
 export default definePlugin({
   name: 'mailfilter',
+  uses: ['accounts', 'refusedIps'],
   options: MailfilterOptions,
   setup(api) {
     const o = api.options;

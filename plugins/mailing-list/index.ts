@@ -31,13 +31,14 @@ declare module '../../core/session.ts' {
 
 export default definePlugin({
   name: 'mailing-list',
+  uses: ['lists', 'domains'],
   options: OptionsSchema,
   async setup(api) {
     const defs = defineLists(api.options.lists);
     const store: ListStore | undefined = api.stores.lists;
     if (!store) throw new Error('mailing-list: this store has no list tables');
     const hosted = async (d: string) => !!(await api.stores.domains.get(d));
-    const hostname = api.config.hostname;
+    const hostname = api.settings.hostname;
     await store.setPostPasswords(Object.fromEntries(defs.map((d) => [d.key, d.postPassword])));
 
     // RFC 8058 one-click unsubscribe: links in per-member copies, answered on the HTTP listener

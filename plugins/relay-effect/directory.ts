@@ -16,7 +16,7 @@ export class LocalDirectory {
   private snapshot: Snapshot | null = null;
   private loadedAt = 0;
   private loading: Promise<Snapshot> | null = null;
-  constructor(private readonly stores: Stores, private readonly ttlMs = 1000) {}
+  constructor(private readonly stores: Pick<Stores, 'domains' | 'accounts' | 'aliases'>, private readonly ttlMs = 1000) {}
 
   private async get(): Promise<Snapshot> {
     if (this.snapshot && Date.now() - this.loadedAt < this.ttlMs) return this.snapshot;

@@ -57,6 +57,7 @@ function loadRules(file: string | undefined, inline: EffectRule[], log: { warn: 
 
 export default definePlugin({
   name: 'relay-effect',
+  uses: ['accounts', 'domains', 'aliases', 'refusedIps'],
   options: RelayEffectOptions,
   setup(api) {
     const o = api.options;
