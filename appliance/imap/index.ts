@@ -28,7 +28,8 @@ export const DEFAULT_LIMITS: ImapLimits = {
 };
 
 export interface ImapContext {
-  config: AppConfig;
+  /** `imap`, and the message, login and connection limits it shares. */
+  config: Pick<AppConfig, 'imap' | 'message' | 'auth' | 'connections'>;
   stores: Stores;
   hooks: HookRunner;
   tls: TlsMaterial;

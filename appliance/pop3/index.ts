@@ -29,7 +29,8 @@ export const DEFAULT_LIMITS: Pop3Limits = {
 };
 
 export interface Pop3Context {
-  config: AppConfig;
+  /** `pop3`, and the login and connection limits it shares. */
+  config: Pick<AppConfig, 'pop3' | 'auth' | 'connections'>;
   stores: Stores;
   hooks: HookRunner;
   tls: TlsMaterial;

@@ -18,7 +18,7 @@ export interface PostmasterRouting {
   onlyWhenCreated: boolean;
 }
 
-export function postmasterRouting(config: AppConfig): PostmasterRouting {
+export function postmasterRouting(config: Pick<AppConfig, 'smtp'>): PostmasterRouting {
   return { address: config.smtp.postmasterAddress, onlyWhenCreated: config.smtp.postmasterOnlyWhenCreated };
 }
 

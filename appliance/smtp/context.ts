@@ -9,8 +9,12 @@ import type { AuthGuard } from '../auth/guard.ts';
 import type { ConnectionGate } from '../net/connection-gate.ts';
 
 /** Everything the SMTP listener's handlers need. */
+/** What the SMTP listener reads of the config: `smtp`, and host name, message limits, connection and login limits, the gateway switch, Haraka plugins. */
+export type SmtpListenerConfig = Pick<AppConfig, 'smtp' | 'hostname' | 'message' | 'connections' | 'auth' | 'delivery' | 'haraka'>;
+
 export interface SmtpContext {
-  config: AppConfig;
+  /** Its own section and the few shared settings it reads, not the whole config. */
+  config: SmtpListenerConfig;
   stores: Stores;
   hooks: HookRunner;
   tls: TlsMaterial;
