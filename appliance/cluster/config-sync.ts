@@ -47,8 +47,8 @@ const short = (oid: string) => oid.slice(0, 7);
  * nothing to do. PostgreSQL unreachable: a warning, and the node starts on its own HEAD (it
  * catches up once its LISTEN connection is up).
  */
-export async function adoptClusterConfigAtStart(opts: { dataDir: string; configFile?: string; log: Logger }): Promise<void> {
-  const repo = await ConfigRepository.open(opts.dataDir);
+export async function adoptClusterConfigAtStart(opts: { dataDir: string; configFile?: string; log: Logger; repo?: ConfigRepository }): Promise<void> {
+  const repo = opts.repo ?? (await ConfigRepository.open(opts.dataDir));
   const head = await repo.head();
   let configPath: string | null;
   if (head && (await repo.read(CONFIG_FILE))) {

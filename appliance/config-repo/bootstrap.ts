@@ -32,8 +32,8 @@ export interface RepositoryStart {
   configFile: string;
 }
 
-export async function prepareRepositoryConfig(opts: { dataDir: string; configFile?: string; log: Logger }): Promise<RepositoryStart> {
-  const repo = await ConfigRepository.open(opts.dataDir);
+export async function prepareRepositoryConfig(opts: { dataDir: string; configFile?: string; log: Logger; repo?: ConfigRepository }): Promise<RepositoryStart> {
+  const repo = opts.repo ?? (await ConfigRepository.open(opts.dataDir));
   const local = operatorConfigFile(opts.configFile);
   let head = await repo.head();
   // a repository without a config yet (empty, or only runtime data committed by an export or the

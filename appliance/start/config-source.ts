@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../core/log.ts';
 import { restrictUmask, secureDataDir } from '../store/data-dir-permissions.ts';
 import { prepareRepositoryConfig, type RepositoryStart } from '../config-repo/bootstrap.ts';
 import { adoptClusterConfigAtStart } from '../cluster/config-sync.ts';
+import { ConfigRepository } from '../config-repo/repository.ts';
 import { dataDirFrom } from '../environment.ts';
 import type { StartOptions } from '../start.ts';
 
@@ -32,9 +33,10 @@ export async function resolveConfigSource(opts: StartOptions): Promise<ConfigSou
   if (opts.config) return { dataDir, config: opts.config, repository: null, tightened };
   if (!opts.configRepository) return { dataDir, configFile: opts.configFile, repository: null, tightened };
   const log: Logger = opts.log ?? createLogger({});
+  const repo = await ConfigRepository.open(dataDir);
   // a node sharing its config over PostgreSQL first takes the cluster's newest commit
-  await adoptClusterConfigAtStart({ dataDir, configFile: opts.configFile, log });
+  await adoptClusterConfigAtStart({ repo, dataDir, configFile: opts.configFile, log });
   // then runs the repository's HEAD, checked out under the data directory
-  const repository = await prepareRepositoryConfig({ dataDir, configFile: opts.configFile, log });
+  const repository = await prepareRepositoryConfig({ repo, dataDir, configFile: opts.configFile, log });
   return { dataDir, configFile: repository.configFile, repository, tightened };
 }
