@@ -157,9 +157,9 @@ t.test('next called twice: the first answer counts, the second is logged; arrays
 t.test('a throw becomes a temporary failure', async (t) => {
   const conn = makeConn();
   const tx = makeTx(conn, 'a@good.example', ['b@good.example']);
-  t.same(await hooks.run('data', { conn, tx }), { kind: 'reject', permanent: false, message: 'plugin tiny failed', code: 451, enhanced: '4.3.0' });
+  t.same(await hooks.run('data', { conn, tx }), { kind: 'reject', permanent: false, message: 'Temporary local problem, please try again later', code: 451, enhanced: '4.3.0' });
   t.same(await hooks.run('unrecognized_command', { conn, line: 'BOOM now' }), {
-    kind: 'reject', permanent: false, message: 'plugin tiny failed', code: 451, enhanced: '4.3.0',
+    kind: 'reject', permanent: false, message: 'Temporary local problem, please try again later', code: 451, enhanced: '4.3.0',
   }, 'so does a rejected promise');
 });
 
