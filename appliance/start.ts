@@ -13,7 +13,6 @@ import type { ImapService } from './imap/index.ts';
 import { startHttp, type HttpService } from './http/server.ts';
 import { ConfigRuntime } from './runtime/runtime.ts';
 import type { ApplyOptions, ApplyResult } from './runtime/types.ts';
-import { dataDirFrom } from './environment.ts';
 import { resolveConfigSource } from './start/config-source.ts';
 import { loadStartConfig, type LoadedConfig } from './start/load-config.ts';
 import { openStartStore, type OpenedStore } from './start/open-store.ts';
@@ -54,10 +53,6 @@ export interface Appliance {
    */
   apply(config: AppConfig, opts?: ApplyOptions): Promise<ApplyResult>;
   close(): Promise<void>;
-}
-
-export function defaultDataDir(): string {
-  return dataDirFrom();
 }
 
 /**
