@@ -18,6 +18,8 @@ import { loadStartConfig, type LoadedConfig } from './start/load-config.ts';
 import { openStartStore, type OpenedStore } from './start/open-store.ts';
 import { attachServices } from './start/attach-services.ts';
 import { Closers } from './start/closers.ts';
+import type { WorkerContext } from './workers/worker-context.ts';
+import { followTheLead, leadTellsWorkers } from './workers/attach-worker.ts';
 
 export interface StartOptions {
   configFile?: string;
@@ -30,6 +32,8 @@ export interface StartOptions {
    */
   configRepository?: boolean;
   log?: Logger;
+  /** This process is one of a node's workers (appliance/workers/): what it shares with the others. */
+  worker?: WorkerContext;
 }
 
 export interface Appliance {
@@ -68,9 +72,14 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
   try {
     const store = await openStartStore(loaded, opened);
     const runtime = await buildFirstGeneration(loaded, store, opened);
-    const http = await startHttp({ config: loaded.config, tls: runtime.generation.tls, log: loaded.log, routes: runtime.routes });
+    const worker = loaded.source.worker;
+    // HTTP (config pushes, the console) and the node's services run in the lead alone
+    const lead = !worker || worker.lead;
+    const httpConfig = lead ? loaded.config : { ...loaded.config, http: { ...loaded.config.http, listen: [] } };
+    const http = await startHttp({ config: httpConfig, tls: runtime.generation.tls, log: loaded.log, routes: runtime.routes });
     opened.push(() => http.close());
-    await attachServices({ loaded, shared: store.shared, runtime, http }, opened);
+    if (lead) await attachServices({ loaded, shared: store.shared, runtime, http }, opened);
+    if (worker) opened.push(worker.lead ? leadTellsWorkers(worker, runtime) : followTheLead(worker, runtime, loaded.log));
     loaded.log.info('ready');
     return applianceHandle(loaded, runtime, http, opened);
   } catch (err) {

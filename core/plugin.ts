@@ -53,6 +53,12 @@ export interface PluginApi<O, U extends StorePort = never> {
   readonly http?: HttpRoutes;
   /** This node's part in the cluster (the virtual IP it holds); absent in a config check. */
   readonly cluster?: ClusterRolePort;
+  /**
+   * True in the process that carries this node's once-only duties; false in the node's other
+   * worker processes, which run the same plugins for their sessions. Work that must happen
+   * once per node (taking a virtual IP, a timer that sends mail) runs only where it is true.
+   */
+  readonly lead: boolean;
   /** Release resources on shutdown. */
   onClose(fn: () => void | Promise<void>): void;
   /**
@@ -117,6 +123,8 @@ export interface LoadContext {
   submit: Submit;
   /** This node's cluster role, given to plugins as api.cluster. */
   cluster?: ClusterRolePort;
+  /** Given to plugins as api.lead (default true). */
+  lead?: boolean;
   /** Default `serve`; `check` for a config check or policy tests (see PluginApi.mode). */
   mode?: PluginMode;
 }
@@ -165,6 +173,7 @@ export async function loadPlugins(
       configDir: ctx.configDir ?? process.cwd(),
       http: ctx.http,
       cluster: ctx.cluster,
+      lead: ctx.lead ?? true,
       submit: ctx.submit,
       hook: (hook, handler, opts) => ctx.hooks.register(hook, def.name, handler, opts?.priority ?? 0),
       onClose: (fn) => closers.push(fn),

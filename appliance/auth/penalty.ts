@@ -4,7 +4,9 @@
  * up to the maximum); a success clears the pair. Nothing is ever refused, so the right
  * password always gets in, and failures from other IPs cannot delay (or lock out) a user.
  * The login key is the name as typed (normalized), not the account, so unknown names behave
- * the same. The table is bounded: least recently failed pairs are dropped first.
+ * the same. The table is bounded: least recently failed pairs are dropped first. With several
+ * workers on a node, every outcome is also told to the others (`share`, set by
+ * appliance/workers/shared-penalty.ts), so a guesser gains nothing by landing on another worker.
  */
 export interface PenaltySettings {
   initialDelayMs: number;
@@ -15,8 +17,12 @@ export interface PenaltySettings {
 
 interface Entry { failures: number; last: number }
 
+export type PenaltyOutcome = 'fail' | 'succeed';
+
 export class AuthPenalty {
   private readonly entries = new Map<string, Entry>();
+  /** Told every outcome recorded here (not those recorded with `fromPeer`). */
+  share?: (outcome: PenaltyOutcome, ip: string, login: string) => void;
 
   constructor(private readonly settings: () => PenaltySettings, private readonly now = () => Date.now()) {}
 
@@ -41,7 +47,8 @@ export class AuthPenalty {
     return Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(e.failures - 1, 30));
   }
 
-  fail(ip: string, login: string): void {
+  fail(ip: string, login: string, fromPeer = false): void {
+    if (!fromPeer) this.share?.('fail', ip, login);
     const key = AuthPenalty.key(ip, login);
     const failures = (this.entry(key)?.failures ?? 0) + 1;
     this.entries.delete(key); // re-insert: the map's order is least recently failed first
@@ -50,7 +57,8 @@ export class AuthPenalty {
     while (this.entries.size > max) this.entries.delete(this.entries.keys().next().value as string);
   }
 
-  succeed(ip: string, login: string): void {
+  succeed(ip: string, login: string, fromPeer = false): void {
+    if (!fromPeer) this.share?.('succeed', ip, login);
     this.entries.delete(AuthPenalty.key(ip, login));
   }
 

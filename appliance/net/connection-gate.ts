@@ -6,6 +6,10 @@
  * - the process's file descriptors: within `fdReserve` of the soft RLIMIT_NOFILE every new
  *   connection is refused with the protocol's "try later" reply, so the process never reaches
  *   EMFILE and the sessions it has go on.
+ * With several workers on a node (appliance/workers/), the per-IP and (user, IP) counts are the
+ * node's: each worker tells the others how its counts moved (`CountShare`) and a limit is
+ * checked against the sum, so a client does not get N times the limit by landing on N workers.
+ * The fd reserve stays per process (each worker has its own descriptors).
  */
 import fs from 'node:fs';
 
@@ -37,6 +41,17 @@ function openFds(): number {
 /** Recount the open fds at most this often while far from the limit. */
 const RECOUNT_MS = 1000;
 
+/** The two counts a gate keeps. */
+export type CountMap = 'ip' | 'userip';
+
+/** The counts of the node's other workers (appliance/workers/shared-counts.ts). */
+export interface CountShare {
+  /** This worker's count under `key` moved by `delta`. */
+  moved(map: CountMap, key: string, delta: number): void;
+  /** What the other workers count under `key` now. */
+  others(map: CountMap, key: string): number;
+}
+
 export class ConnectionGate {
   private readonly perIp = new Map<string, number>();
   private readonly perUserIp = new Map<string, number>();
@@ -46,14 +61,22 @@ export class ConnectionGate {
   /** Connections admitted since the last count: the estimate between counts. */
   private sinceCount = 0;
 
-  constructor(private readonly settings: () => GateSettings, fdLimit = softFdLimit()) {
+  constructor(private readonly settings: () => GateSettings, fdLimit = softFdLimit(), private readonly share?: CountShare) {
     this.fdLimit = fdLimit;
   }
 
-  private static bump(map: Map<string, number>, key: string, by: number): void {
+  private bump(which: CountMap, key: string, by: number): void {
+    const map = which === 'ip' ? this.perIp : this.perUserIp;
     const n = (map.get(key) ?? 0) + by;
     if (n > 0) map.set(key, n);
     else map.delete(key);
+    this.share?.moved(which, key, by);
+  }
+
+  /** This worker's count and the other workers'. */
+  private count(which: CountMap, key: string): number {
+    const map = which === 'ip' ? this.perIp : this.perUserIp;
+    return (map.get(key) ?? 0) + (this.share?.others(which, key) ?? 0);
   }
 
   /** True when a new connection would eat into the fd reserve. */
@@ -75,8 +98,8 @@ export class ConnectionGate {
   admit(service: string, ip: string, maxPerIp: number): Ticket | Refusal {
     if (this.nearFdLimit()) return 'fds';
     const key = `${service}\0${ip}`;
-    if (maxPerIp > 0 && (this.perIp.get(key) ?? 0) >= maxPerIp) return 'per-ip';
-    ConnectionGate.bump(this.perIp, key, 1);
+    if (maxPerIp > 0 && this.count('ip', key) >= maxPerIp) return 'per-ip';
+    this.bump('ip', key, 1);
     this.sinceCount++;
     return new Ticket(this, service, ip);
   }
@@ -84,16 +107,16 @@ export class ConnectionGate {
   /** Moves a connection from the per-IP count to the (user, IP) count; false when that is full. */
   login(ticket: Ticket, user: string, maxPerUserIp: number): boolean {
     const key = `${ticket.service}\0${user.toLowerCase()}\0${ticket.ip}`;
-    if (maxPerUserIp > 0 && (this.perUserIp.get(key) ?? 0) >= maxPerUserIp) return false;
-    ConnectionGate.bump(this.perIp, `${ticket.service}\0${ticket.ip}`, -1);
-    ConnectionGate.bump(this.perUserIp, key, 1);
+    if (maxPerUserIp > 0 && this.count('userip', key) >= maxPerUserIp) return false;
+    this.bump('ip', `${ticket.service}\0${ticket.ip}`, -1);
+    this.bump('userip', key, 1);
     ticket.user = key;
     return true;
   }
 
   release(ticket: Ticket): void {
-    if (ticket.user) ConnectionGate.bump(this.perUserIp, ticket.user, -1);
-    else ConnectionGate.bump(this.perIp, `${ticket.service}\0${ticket.ip}`, -1);
+    if (ticket.user) this.bump('userip', ticket.user, -1);
+    else this.bump('ip', `${ticket.service}\0${ticket.ip}`, -1);
   }
 
   /** Connections counted now (tests, status). */

@@ -98,6 +98,8 @@ export function diffConfig(before: AppConfig, after: AppConfig): ConfigDiff {
   changedPaths(before, after, '', skip, summary);
   const b = before as unknown as Record<string, unknown>;
   const a = after as unknown as Record<string, unknown>;
-  const needsRestart = RESTART_PATHS.filter((p) => !deepEqual(b[p], a[p]));
+  // node.workers is the supervisor's to follow live (appliance/workers/supervisor.ts)
+  const withoutWorkers = (v: unknown) => (v && typeof v === 'object' ? { ...(v as Record<string, unknown>), workers: undefined } : v);
+  const needsRestart = RESTART_PATHS.filter((p) => (p === 'node' ? !deepEqual(withoutWorkers(b[p]), withoutWorkers(a[p])) : !deepEqual(b[p], a[p])));
   return { summary, needsRestart };
 }

@@ -20,7 +20,6 @@ import { startPop3, type Pop3Service } from '../pop3/index.ts';
 import type { MaildropLocks } from '../pop3/maildrop.ts';
 import { startImap, type ImapService } from '../imap/index.ts';
 import { resolvePlugin } from './resolve-plugin.ts';
-import { spoolDirOf } from '../store/spool.ts';
 import { DiskGuard } from '../store/disk-space.ts';
 import type { AuthGuard } from '../auth/guard.ts';
 import type { ConnectionGate } from '../net/connection-gate.ts';
@@ -37,6 +36,13 @@ export interface SharedParts {
   auth: AuthGuard;
   /** Per-IP and per-user counts and the fd reserve, for every service and generation. */
   gate: ConnectionGate;
+  /** Where messages being received wait (this worker's own folder when there are several). */
+  spoolDir: string;
+  /**
+   * This process carries the node's once-only duties (delivery, the virtual IP: plugins see
+   * api.lead); false in the other workers of a node (appliance/workers/).
+   */
+  lead: boolean;
 }
 
 export interface Generation {
@@ -113,7 +119,7 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
     const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log });
     await step('plugins', async () => {
       // (when a plugin's setup throws, loadPlugins closes the ones set up before it)
-      closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir, configDir: o.configDir, http: o.routes, cluster: clusterRole(dataDir), submit: createSubmit({ config, hooks, stores, directory, log }) })));
+      closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir, configDir: o.configDir, http: o.routes, cluster: clusterRole(dataDir), lead: shared.lead, submit: createSubmit({ config, hooks, stores, directory, log }) })));
     });
     if (config.haraka.plugins.length) {
       await step('haraka.plugins', async () => {
@@ -128,13 +134,13 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
     }
     // free space under the data directory, checked at MAIL FROM and APPEND
     const disk = new DiskGuard(dataDir, config.smtp.queueMinFreeBytes, log);
-    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, disk, spoolDir: spoolDirOf(dataDir), auth, gate }, o.sockets));
+    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, disk, spoolDir: shared.spoolDir, auth, gate }, o.sockets));
     services.push({ closeSessions: (g) => smtp.close(g) });
     const pop3 = await step('pop3', () =>
       startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps, sockets: o.sockets, locks: o.pop3Locks, auth, gate }),
     );
     services.push({ closeSessions: () => pop3.close() });
-    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets, spoolDir: spoolDirOf(dataDir), disk, auth, gate }));
+    const imap = await step('imap', () => startImap({ config, stores, hooks, tls, log, hostname: config.hostname, sockets: o.sockets, spoolDir: shared.spoolDir, disk, auth, gate }));
     services.push({ closeSessions: () => imap.close() });
     return {
       number: o.number,

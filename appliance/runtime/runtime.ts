@@ -48,6 +48,7 @@ export class ConfigRuntime implements ConfigApplier {
   private deliveryService: DeliveryService | null = null;
   private readonly applies = new SerialQueue();
   private closed = false;
+  private readonly appliedListeners = new Set<(config: AppConfig, opts: ApplyOptions) => void>();
 
   private constructor(private readonly shared: SharedParts, private readonly opts: RuntimeOptions) {
     this.pool = new ListenerPool(shared.log);
@@ -67,7 +68,7 @@ export class ConfigRuntime implements ConfigApplier {
       throw err;
     }
     try {
-      if (config.delivery.enabled) {
+      if (config.delivery.enabled && shared.lead) {
         rt.deliveryService = new DeliveryService(rt.deliverySettings(config, configDir, gen));
         opts.beforeDeliveryStart?.(rt.deliveryService);
         await rt.deliveryService.start();
@@ -87,6 +88,12 @@ export class ConfigRuntime implements ConfigApplier {
 
   get config(): AppConfig {
     return this.current.config;
+  }
+
+  /** Calls `listener` after every live apply that switched to a new generation; returns the unsubscribe. */
+  onApplied(listener: (config: AppConfig, opts: ApplyOptions) => void): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
   }
 
   get generation(): Generation {
@@ -145,7 +152,7 @@ export class ConfigRuntime implements ConfigApplier {
     }
     let delivery: DeliverySettings | null = null;
     try {
-      if (config.delivery.enabled) delivery = this.deliverySettings(config, configDir, gen);
+      if (config.delivery.enabled && this.shared.lead) delivery = this.deliverySettings(config, configDir, gen);
     } catch (err) {
       await lease.abort();
       await gen.closeSessions(0);
@@ -162,6 +169,7 @@ export class ConfigRuntime implements ConfigApplier {
     this.switchDelivery(delivery);
     this.drain(before);
     log.info({ generation: gen.number, rebound: bound, closed, summary: diff.summary }, 'config applied');
+    for (const listener of this.appliedListeners) listener(config, { ...opts, configDir });
     return { ok: true, generation: gen.number, rebound: bound, summary: diff.summary };
   }
 

@@ -3,7 +3,9 @@
  * cache, the login guard, the connection gate. Spool files of an interrupted run are removed
  * (never acknowledged), and IPs the mail filter refuses at runtime go into the config history.
  */
+import path from 'node:path';
 import type { AppConfig } from '../../core/config/schema.ts';
+import { shareWithWorkers, workerCounts, workerStoreOptions } from '../workers/attach-worker.ts';
 import { openStore } from '../store/open.ts';
 import { cleanSpool, spoolDirOf } from '../store/spool.ts';
 import { recordRefusedIpsInHistory } from '../config-repo/snapshot/refused-history.ts';
@@ -20,25 +22,37 @@ export interface OpenedStore {
   serveFrom(config: () => AppConfig): void;
 }
 
+/** Past this age a message file no row names is a crash's leftover even while other workers commit. */
+const ORPHAN_MIN_AGE_MS = 3_600_000;
+
 export async function openStartStore(loaded: LoadedConfig, opened: Closers): Promise<OpenedStore> {
   const { config, log } = loaded;
   const { dataDir } = loaded.source;
-  const stores = await openStore(config.store, dataDir, { nodeName: config.node.name, log });
+  const worker = loaded.source.worker;
+  const lead = !worker || worker.lead;
+  const stores = await openStore(config.store, dataDir, {
+    nodeName: config.node.name, log,
+    embedded: worker && workerStoreOptions(worker),
+    orphanMinAgeMs: worker && !worker.alone ? ORPHAN_MIN_AGE_MS : 0,
+  });
   opened.push(() => stores.close());
-  const spooled = cleanSpool(spoolDirOf(dataDir));
-  if (spooled) log.warn({ files: spooled, dir: spoolDirOf(dataDir) }, 'removed spool files left by an interrupted run');
-  const refusedHistory = recordRefusedIpsInHistory(stores, dataDir, log);
-  opened.push(() => refusedHistory.flush());
+  // each worker receives into a folder of its own, so one starting never removes another's
+  const spoolDir = worker ? path.join(spoolDirOf(dataDir), `worker-${worker.id}`) : spoolDirOf(dataDir);
+  const spooled = cleanSpool(spoolDir);
+  if (spooled) log.warn({ files: spooled, dir: spoolDir }, 'removed spool files left by an interrupted run');
+  if (lead) {
+    const refusedHistory = recordRefusedIpsInHistory(stores, dataDir, log);
+    opened.push(() => refusedHistory.flush());
+  }
   let serving: () => AppConfig = () => config;
-  return {
-    shared: {
-      stores, log, dataDir,
-      directory: new DirectoryCache(stores),
-      // one login guard for SMTP, IMAP, POP3 and HTTP, kept across config generations
-      auth: new AuthGuard(config.auth),
-      // one connection gate (per-IP counts, fd reserve) for every listener
-      gate: new ConnectionGate(() => serving().connections),
-    },
-    serveFrom: (c) => (serving = c),
+  const shared: SharedParts = {
+    stores, log, dataDir, spoolDir, lead,
+    directory: new DirectoryCache(stores),
+    // one login guard for SMTP, IMAP, POP3 and HTTP, kept across config generations
+    auth: new AuthGuard(config.auth),
+    // one connection gate (per-IP counts, fd reserve) for every listener
+    gate: new ConnectionGate(() => serving().connections, undefined, worker && workerCounts(worker)),
   };
+  if (worker) shareWithWorkers(worker, shared);
+  return { shared, serveFrom: (c) => (serving = c) };
 }

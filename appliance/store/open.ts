@@ -9,11 +9,20 @@ import type { Stores } from '../../core/store/ports.ts';
 import type { AppConfig } from '../../core/config/schema.ts';
 import type { Logger } from '../../core/log.ts';
 import { removeStorePointer, storeUrlFor, writeStorePointer } from '../environment.ts';
-import { openEmbeddedStore } from './embedded/index.ts';
+import { openEmbeddedStore, type EmbeddedOptions } from './embedded/index.ts';
 
 export type StoreConfig = AppConfig['store'];
 
-export async function openStore(store: StoreConfig, dataDir: string, opts: { nodeName?: string; log?: Logger } = {}): Promise<Stores> {
+export interface OpenOptions {
+  nodeName?: string;
+  log?: Logger;
+  /** Embedded store with several workers: notifications and locks across them (appliance/workers/). */
+  embedded?: Pick<EmbeddedOptions, 'changes' | 'sessionLocks'>;
+  /** Embedded store: message files without a row are removed only past this age (other workers may be committing them). */
+  orphanMinAgeMs?: number;
+}
+
+export async function openStore(store: StoreConfig, dataDir: string, opts: OpenOptions = {}): Promise<Stores> {
   const log = opts.log;
   if (store.kind === 'postgres') {
     const { openPostgresStore } = await import('./postgres/index.ts');
@@ -25,8 +34,8 @@ export async function openStore(store: StoreConfig, dataDir: string, opts: { nod
     return stores;
   }
   removeStorePointer(dataDir);
-  const stores = openEmbeddedStore(dataDir);
-  const orphans = stores.mail.sweepOrphans();
+  const stores = openEmbeddedStore(dataDir, opts.embedded);
+  const orphans = stores.mail.sweepOrphans(opts.orphanMinAgeMs);
   if (orphans) log?.warn({ orphans }, 'removed message files left by an interrupted commit');
   return stores;
 }

@@ -216,6 +216,12 @@ export const AppConfigSchema = Type.Object({
      * config (nodes with per-node config files).
      */
     shareConfig: Type.Boolean({ default: false }),
+    /**
+     * Worker processes `mailserver start` runs (appliance/workers/): 'auto' is one per core this
+     * process may run on. They share the listening sockets; the first (the lead) also carries the
+     * config repository, HTTP, delivery and the cluster duties. A live apply can change it.
+     */
+    workers: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 256 })], { default: 'auto' }),
   }, { default: {} }),
   /** A hook that runs longer yields a temporary failure. */
   hookTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),

@@ -97,6 +97,8 @@ export default definePlugin({
     // the host's addresses, the lease or the running watcher (the check's data directory is a
     // throw-away one, so the running watcher would not even be found)
     if (api.mode === 'check') return;
+    // one watcher per node: the node's other worker processes leave the address to the lead
+    if (!api.lead) return;
     try {
       await run(o.ipCommand, ['link', 'show', 'dev', o.interface], { timeout: 5000 });
     } catch (err) {

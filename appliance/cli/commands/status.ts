@@ -4,7 +4,8 @@
  * CF-2: the nodes of the cluster as they recorded themselves — build version, config commit,
  * heartbeat age, and which node holds the virtual IP (CL-2). Reads the registry the config points
  * at (PostgreSQL with a postgres store, else <data>/cluster/nodes/). A node whose heartbeat is
- * older than 30 s is shown as down.
+ * older than 30 s is shown as down. Below the table, the worker processes of the node running on
+ * this data directory (appliance/workers/), as its supervisor last wrote them.
  */
 import { loadConfig } from '../../../core/config/load.ts';
 import { UsageError } from '../../../core/errors.ts';
@@ -13,6 +14,7 @@ import { openNodeRegistry } from '../../cluster/node.ts';
 import { PgNodeRegistry } from '../../cluster/pg-registry.ts';
 import { DOWN_AFTER_MS, type NodeRecord, type NodeRegistry } from '../../cluster/registry.ts';
 import { configFileFrom, storeUrlFor } from '../../environment.ts';
+import { readWorkersStatus, type WorkersStatus } from '../../workers/status-file.ts';
 
 function age(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -48,6 +50,15 @@ export function statusLines(nodes: NodeRecord[], now = Date.now(), leaseHolders?
   if (versions.size > 1) notes.push(`warning: the nodes run ${versions.size} different builds (${[...versions].join(', ')})`);
   if (configs.size > 1) notes.push(`warning: the nodes run ${configs.size} different configs (${[...configs].join(', ')})`);
   return [...table(rows), ...notes];
+}
+
+/** The workers of the node on this data directory. */
+export function workerLines(status: WorkersStatus, now = Date.now()): string[] {
+  const rows = [['WORKER', 'PID', 'ROLE', 'STATE', 'STARTED', 'RESTARTS']];
+  for (const w of status.workers) {
+    rows.push([String(w.id), w.pid ? String(w.pid) : '-', w.lead ? 'lead' : 'worker', w.state, age(now - Date.parse(w.startedAt)), String(w.restarts)]);
+  }
+  return [`this node (supervisor pid ${status.supervisor}, up since ${status.startedAt.replace(/\.\d+Z$/, 'Z')}):`, ...table(rows)];
 }
 
 /**
@@ -91,6 +102,8 @@ export default defineCommand('status', {
         // a node that could not apply the cluster's config commit says why
         const configErrors = registry instanceof PgNodeRegistry ? await registry.configErrors().catch(() => []) : [];
         for (const e of configErrors) ctx.io.out(`warning: node ${e.node}: config ${e.error}`);
+        const workers = readWorkersStatus(dataDir);
+        if (workers) for (const line of ['', ...workerLines(workers)]) ctx.io.out(line);
       }
     } finally {
       await registry.close();

@@ -120,8 +120,14 @@ export class BlobTable {
   }
 
   /** Removes files left by a crash between file write and commit. */
-  sweepOrphans(): number {
+  /**
+   * Removes message files no row names (left by an interrupted commit). While other workers
+   * may be between writing a file and committing its row, only files older than `minAgeMs`
+   * are taken (a commit follows its file within seconds).
+   */
+  sweepOrphans(minAgeMs = 0): number {
     if (!fs.existsSync(this.blobDir)) return 0;
+    const before = Date.now() - minAgeMs;
     const known = new Set(
       (this.db.prepare('SELECT path FROM blobs WHERE path IS NOT NULL').all() as { path: string }[]).map((r) => r.path),
     );
@@ -130,6 +136,7 @@ export class BlobTable {
       for (const f of fs.readdirSync(path.join(this.blobDir, sub))) {
         const rel = path.join(sub, f);
         if (!known.has(rel)) {
+          if (minAgeMs > 0 && fs.statSync(path.join(this.blobDir, rel), { throwIfNoEntry: false })?.mtimeMs! >= before) continue;
           fs.unlinkSync(path.join(this.blobDir, rel));
           removed++;
         }

@@ -8,7 +8,8 @@ import type { EmbeddedQueue } from './queue.ts';
 import { EmbeddedFolders } from './folders.ts';
 import { EmbeddedRefusedIps } from './refused-ips.ts';
 import { EmbeddedLists } from './lists.ts';
-import { LocalChangeNotifier } from '../../../core/store/notifications.ts';
+import { LocalChangeNotifier, type ChangeNotifier } from '../../../core/store/notifications.ts';
+import type { SessionLocks } from '../../../core/store/ports.ts';
 import { EmbeddedAutoreplyState } from './autoreply-state.ts';
 
 export interface EmbeddedStores extends Stores {
@@ -16,10 +17,18 @@ export interface EmbeddedStores extends Stores {
   queue: EmbeddedQueue;
 }
 
-export function openEmbeddedStore(dataDir: string, opts: { durable?: boolean } = {}): EmbeddedStores {
+export interface EmbeddedOptions {
+  durable?: boolean;
+  /** Change notifications reaching other processes on this data directory (default: this process only). */
+  changes?: ChangeNotifier;
+  /** Session locks held across the processes on this data directory (default: none beyond this process's own). */
+  sessionLocks?: SessionLocks;
+}
+
+export function openEmbeddedStore(dataDir: string, opts: EmbeddedOptions = {}): EmbeddedStores {
   const db = openDatabase(dataDir, opts);
   const blobDir = path.join(dataDir, 'blobs');
-  const changes = new LocalChangeNotifier();
+  const changes = opts.changes ?? new LocalChangeNotifier();
   const mail = new EmbeddedMail(db, blobDir, changes);
   return {
     accounts: new EmbeddedAccounts(db, blobDir),
@@ -30,6 +39,7 @@ export function openEmbeddedStore(dataDir: string, opts: { durable?: boolean } =
     folders: new EmbeddedFolders(db, blobDir, changes),
     lists: new EmbeddedLists(db),
     changes,
+    sessionLocks: opts.sessionLocks,
     autoreply: new EmbeddedAutoreplyState(db),
     refusedIps: new EmbeddedRefusedIps(db),
     async close() {

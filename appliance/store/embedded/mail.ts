@@ -36,8 +36,8 @@ export class EmbeddedMail implements MailStore {
     };
   }
 
-  sweepOrphans(): number {
-    return this.blobs.sweepOrphans();
+  sweepOrphans(minAgeMs = 0): number {
+    return this.blobs.sweepOrphans(minAgeMs);
   }
 
   private mailboxFor(accountId: number, name: string): MailboxRow {

@@ -1,0 +1,50 @@
+/**
+ * The messages between the supervisor and its workers (Node's cluster IPC channel). A worker
+ * never talks to another one directly: it sends to the supervisor, which answers requests
+ * itself (the lock table) and relays broadcasts to every other worker, stamped with the sender.
+ */
+
+/** The environment a worker is forked with. */
+export const WORKER_ENV = {
+  /** 1, 2, …: the worker's number (stable across restarts of that worker). */
+  id: 'MAILSERVER_WORKER_ID',
+  /** '1' for the worker that carries the node's once-only duties (see WorkerContext.lead). */
+  lead: 'MAILSERVER_WORKER_LEAD',
+  /** For the other workers: the config file the lead runs (its checkout of the running commit). */
+  configFile: 'MAILSERVER_WORKER_CONFIG',
+  /** '1' for the lead's first start: no other worker runs yet (crash leftovers can be removed). */
+  alone: 'MAILSERVER_WORKER_ALONE',
+} as const;
+
+/** Topics a worker broadcasts to the others. */
+export interface Broadcasts {
+  /** A committed mailbox change (IMAP IDLE and unsolicited responses in other workers). */
+  change: { accountId: number; mailboxId: number };
+  /** Messages were queued for delivery (wakes the delivery engine in the lead). */
+  queued: Record<string, never>;
+  /** Connection counts moved: [map, key, delta] (appliance/net/connection-gate.ts). */
+  counts: { moves: [string, string, number][] };
+  /** A login failed or succeeded for an (IP, login) pair (appliance/auth/penalty.ts). */
+  penalty: { outcome: 'fail' | 'succeed'; ip: string; login: string };
+  /** The lead applied a config: the other workers load this file and apply it too. */
+  apply: { configFile: string; label?: string; workers: number };
+}
+export type Topic = keyof Broadcasts;
+
+/** Worker → supervisor. */
+export type ToSupervisor =
+  /** The worker serves; the lead says which config it runs and how many workers that config asks for. */
+  | { t: 'ready'; configFile: string | null; workers: number }
+  | { t: 'broadcast'; topic: Topic; data: unknown }
+  | { t: 'lock'; req: number; key: string; op: 'try' | 'unlock' };
+
+/** Supervisor → worker. */
+export type ToWorker =
+  | { t: 'broadcast'; topic: Topic; data: unknown; from: number }
+  | { t: 'lock-reply'; req: number; ok: boolean }
+  /** A worker is gone (died or stopped): what it counted is forgotten. */
+  | { t: 'gone'; worker: number };
+
+export function isMessage(m: unknown): m is { t: string } {
+  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+}

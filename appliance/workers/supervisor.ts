@@ -1,0 +1,202 @@
+/**
+ * The supervisor: the process `mailserver start` runs as. It serves nothing itself; it forks
+ * the workers (Node's cluster module: the workers share the listening sockets, the supervisor
+ * hands each new connection to the next worker), answers their lock requests, relays their
+ * broadcasts (protocol.ts) and restarts a worker that dies, with a log line and a backoff.
+ *
+ * The lead (worker 1) starts first and alone: it opens the config repository, migrates the store
+ * and says which config it runs and how many workers that config asks for (`node.workers`); then
+ * the others start on the same config file. A live apply in the lead is broadcast to the others,
+ * which apply the same commit; one that cannot is restarted onto it, so every worker serves the
+ * new generation or is on its way to it. SIGTERM/SIGINT stop every worker cleanly, SIGHUP is
+ * the lead's (it reloads and the others follow).
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from '../../core/log.ts';
+import { cleanSpool, spoolDirOf } from '../store/spool.ts';
+import { LockTable } from './lock-table.ts';
+import { isMessage, WORKER_ENV, type ToSupervisor, type ToWorker } from './protocol.ts';
+import { removeWorkersStatus, writeWorkersStatus, type WorkerStatus } from './status-file.ts';
+
+export interface SupervisorOptions {
+  dataDir: string;
+  log: Logger;
+  /** Time allowed for the workers' clean close before they are killed. */
+  closeGraceMs?: number;
+}
+
+interface Slot {
+  id: number;
+  worker: Worker | null;
+  restarts: number;
+  startedAt: number;
+  /** The next restart's wait. */
+  backoffMs: number;
+  state: WorkerStatus['state'];
+  timer: NodeJS.Timeout | null;
+}
+
+const FIRST_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+/** A worker that served this long before dying is restarted after the first backoff again. */
+const STABLE_MS = 60_000;
+
+export class Supervisor {
+  private readonly slots = new Map<number, Slot>();
+  private readonly locks = new LockTable();
+  private wanted = 1;
+  private configFile: string | null = null;
+  private stopping = false;
+  private readonly started = new Date().toISOString();
+  private leadReady!: (ok: boolean) => void;
+  private allExited: (() => void) | null = null;
+
+  constructor(private readonly o: SupervisorOptions) {}
+
+  /** Starts the lead; resolves true once it serves (false: it could not start). */
+  start(): Promise<boolean> {
+    // nothing runs yet: whatever a crash left in the spool is garbage (never acknowledged)
+    cleanSpool(spoolDirOf(this.o.dataDir));
+    const ready = new Promise<boolean>((resolve) => (this.leadReady = resolve));
+    this.fork(this.slot(1));
+    return ready;
+  }
+
+  private slot(id: number): Slot {
+    let s = this.slots.get(id);
+    if (!s) this.slots.set(id, (s = { id, worker: null, restarts: 0, startedAt: 0, backoffMs: FIRST_BACKOFF_MS, state: 'starting', timer: null }));
+    return s;
+  }
+
+  private fork(slot: Slot): void {
+    slot.timer = null;
+    slot.state = 'starting';
+    slot.startedAt = Date.now();
+    const env: Record<string, string> = { [WORKER_ENV.id]: String(slot.id), [WORKER_ENV.lead]: slot.id === 1 ? '1' : '0' };
+    if (slot.id === 1 && slot.restarts === 0) env[WORKER_ENV.alone] = '1';
+    if (slot.id !== 1 && this.configFile) env[WORKER_ENV.configFile] = this.configFile;
+    const worker = cluster.fork(env);
+    slot.worker = worker;
+    worker.on('message', (m: unknown) => isMessage(m) && this.onMessage(slot, worker, m as ToSupervisor));
+    worker.on('exit', (code, signal) => this.onExit(slot, worker, code, signal));
+    this.writeStatus();
+  }
+
+  private onMessage(slot: Slot, from: Worker, m: ToSupervisor): void {
+    if (m.t === 'ready') {
+      slot.state = 'serving';
+      if (slot.id === 1) {
+        this.configFile = m.configFile;
+        this.resize(m.workers);
+        this.leadReady(true);
+      }
+      this.writeStatus();
+    } else if (m.t === 'lock') {
+      const ok = m.op === 'try' ? this.locks.take(m.key, slot.id) : (this.locks.release(m.key, slot.id), true);
+      this.send(from, { t: 'lock-reply', req: m.req, ok });
+    } else if (m.t === 'broadcast') {
+      if (m.topic === 'apply' && slot.id === 1) {
+        const applied = m.data as { configFile: string; workers: number };
+        this.configFile = applied.configFile;
+        this.resize(applied.workers);
+      }
+      this.broadcast({ t: 'broadcast', topic: m.topic, data: m.data, from: slot.id }, slot.id);
+    }
+  }
+
+  /** Starts or stops workers so that `n` run (a live apply can change node.workers). */
+  private resize(n: number): void {
+    this.wanted = Math.max(1, n);
+    if (this.stopping) return;
+    for (let id = 2; id <= this.wanted; id++) {
+      const s = this.slot(id);
+      if (!s.worker && !s.timer) this.fork(s);
+    }
+    for (const s of this.slots.values()) {
+      if (s.id <= this.wanted) continue;
+      if (s.timer) clearTimeout(s.timer);
+      s.timer = null;
+      if (s.worker) s.worker.process.kill('SIGTERM');
+      else this.slots.delete(s.id);
+    }
+  }
+
+  private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
+    if (slot.worker !== worker) return;
+    slot.worker = null;
+    const freed = this.locks.releaseAll(slot.id);
+    this.broadcast({ t: 'gone', worker: slot.id }, slot.id);
+    if (this.stopping || slot.id > this.wanted) {
+      this.slots.delete(slot.id);
+      this.writeStatus();
+      if (this.stopping && ![...this.slots.values()].some((s) => s.worker)) this.allExited?.();
+      return;
+    }
+    if (slot.id === 1 && slot.state === 'starting' && slot.restarts === 0) {
+      // the first start of the lead failed (its error is on stderr): the appliance does not start
+      this.slots.delete(slot.id);
+      this.leadReady(false);
+      return;
+    }
+    const served = Date.now() - slot.startedAt;
+    if (served > STABLE_MS) slot.backoffMs = FIRST_BACKOFF_MS;
+    const wait = slot.backoffMs;
+    slot.backoffMs = Math.min(MAX_BACKOFF_MS, slot.backoffMs * 2);
+    slot.restarts++;
+    slot.state = 'restarting';
+    this.o.log.error({ worker: slot.id, workerPid: worker.process.pid, code, signal, servedMs: served, locksFreed: freed, restartInMs: wait },
+      `worker ${slot.id} (pid ${worker.process.pid}) exited (${signal ?? `code ${code}`}); restarting it in ${wait} ms`);
+    slot.timer = setTimeout(() => this.fork(slot), wait);
+    this.writeStatus();
+  }
+
+  private send(worker: Worker, m: ToWorker): void {
+    if (worker.isConnected()) worker.send(m);
+  }
+
+  private broadcast(m: ToWorker, except: number): void {
+    for (const s of this.slots.values()) if (s.worker && s.id !== except) this.send(s.worker, m);
+  }
+
+  /** Forwards a signal to the lead (SIGHUP: reload). */
+  signalLead(signal: NodeJS.Signals): void {
+    this.slots.get(1)?.worker?.process.kill(signal);
+  }
+
+  /** Stops every worker: SIGTERM, then SIGKILL after the grace. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const s of this.slots.values()) {
+      if (s.timer) clearTimeout(s.timer);
+      s.timer = null;
+      if (!s.worker) this.slots.delete(s.id);
+    }
+    const running = [...this.slots.values()].filter((s) => s.worker);
+    if (running.length) {
+      const exited = new Promise<void>((resolve) => (this.allExited = resolve));
+      for (const s of running) s.worker!.process.kill('SIGTERM');
+      const grace = setTimeout(() => this.kill(), this.o.closeGraceMs ?? 12_000);
+      await exited;
+      clearTimeout(grace);
+    }
+    removeWorkersStatus(this.o.dataDir);
+  }
+
+  /** SIGKILL to every worker (a second signal, or the grace ran out). */
+  kill(): void {
+    for (const s of this.slots.values()) s.worker?.process.kill('SIGKILL');
+  }
+
+  private writeStatus(): void {
+    if (this.stopping) return;
+    const workers = [...this.slots.values()].sort((a, b) => a.id - b.id).map((s) => ({
+      id: s.id, pid: s.worker?.process.pid ?? 0, lead: s.id === 1,
+      startedAt: new Date(s.startedAt).toISOString(), restarts: s.restarts, state: s.state,
+    }));
+    try {
+      writeWorkersStatus(this.o.dataDir, { supervisor: process.pid, startedAt: this.started, workers });
+    } catch (err) {
+      this.o.log.warn({ err }, 'cannot write the workers status file');
+    }
+  }
+}
