@@ -14,7 +14,8 @@
  * Env: BENCH_MESSAGES, BENCH_SESSIONS (50), BENCH_SIZE (4096), BENCH_REUSE (unset), BENCH_WARMUP
  * (0: messages sent to each server, untimed, before the measured run), BENCH_ONLY (appliance|postfix),
  * BENCH_KEEP (keep the work directory, with Postfix's maillog, for a post-mortem), BENCH_FILTERS=1
- * (the appliance with antivirus scanning through clamd and a 20-rule mail filter).
+ * (the appliance with antivirus scanning through clamd and a 20-rule mail filter), BENCH_CPUS
+ * (pin both servers: taskset -c LIST), BENCH_WORKERS (node.workers; default 'auto', one per core).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,6 +24,7 @@ import path from 'node:path';
 import Database from '../appliance/store/embedded/sqlite-driver.ts';
 import { startFilters } from './filters.ts';
 import { REPO_ROOT, freePorts, seedStore, spawnAppliance, writeConfig, type ApplianceProcess } from '../test/helpers/process.ts';
+import { workerCount } from '../appliance/workers/count.ts';
 import { PEER_SCRIPT, installCleanup, intEnv, runBench } from './run.ts';
 
 const MESSAGES = intEnv('BENCH_MESSAGES', 10_000, 0);
@@ -33,6 +35,10 @@ const REUSE = !!process.env.BENCH_REUSE && process.env.BENCH_REUSE !== '0';
 const ONLY = process.env.BENCH_ONLY ?? '';
 /** BENCH_FILTERS=1: the appliance runs antivirus (a real clamd, bench/filters.ts) and mailfilter (20 rules). */
 const FILTERS = process.env.BENCH_FILTERS === '1';
+/** Pin both servers to these CPUs (taskset -c LIST); unset: not pinned. */
+const CPUS = process.env.BENCH_CPUS || undefined;
+/** node.workers for the appliance (default 'auto': one per core it may run on). */
+const WORKERS = process.env.BENCH_WORKERS ? Number(process.env.BENCH_WORKERS) : 'auto';
 const SENDER = 'sender@x.test';
 const RECIPIENT = 'bench@y.test';
 
@@ -83,16 +89,6 @@ function smtpSource(bin: string, port: number, messages: number, label: string):
   });
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ=100)
-  } catch {
-    return NaN;
-  }
-}
 
 function countStored(dataDir: string): { count: number; bytes: number } {
   const db = new Database(path.join(dataDir, 'mailserver.db'), { readonly: true });
@@ -108,7 +104,10 @@ function countStored(dataDir: string): { count: number; bytes: number } {
 async function benchPostfix(bin: string): Promise<Run> {
   const [port] = await freePorts(1);
   postfixDir = path.join(work, 'postfix');
-  execFileSync('bash', [PEER_SCRIPT, 'start', postfixDir, String(port)], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
+  // pinned the same way as the appliance: Postfix's master and its daemons inherit the CPU set
+  const start = ['bash', PEER_SCRIPT, 'start', postfixDir, String(port)];
+  if (CPUS) start.unshift('taskset', '-c', CPUS);
+  execFileSync(start[0], start.slice(1), { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
   try {
     if (WARMUP) await smtpSource(bin, port, WARMUP, 'postfix warm-up');
     return await smtpSource(bin, port, MESSAGES, 'postfix');
@@ -124,19 +123,22 @@ async function benchAppliance(bin: string): Promise<Run & { cpu: number }> {
   await seedStore(dataDir, ['y.test'], { [RECIPIENT]: 'bench-password' });
   // 'warn': per-message info lines would be part of the measurement otherwise
   const filters = FILTERS ? await startFilters() : null;
-  const configFile = writeConfig(work, { smtpPort, pop3Port, logLevel: 'warn', plugins: filters?.plugins });
-  appliance = spawnAppliance(configFile, dataDir);
+  const configFile = writeConfig(work, { smtpPort, pop3Port, logLevel: 'warn', plugins: filters?.plugins, workers: WORKERS });
+  appliance = spawnAppliance(configFile, dataDir, { cpus: CPUS });
   try {
     await appliance.waitForSmtp(smtpPort, 30_000);
+    // 'auto' counts the CPUs the appliance may run on: the pinned set, else the machine's
+    const workers = WORKERS === 'auto' ? (CPUS ? cpuList(CPUS).length : workerCount('auto')) : WORKERS;
+    await appliance.waitForWorkers(workers, 60_000);
     if (WARMUP) await smtpSource(bin, smtpPort, WARMUP, 'appliance warm-up');
-    const cpu0 = cpuSeconds(appliance.pid);
+    const cpu0 = appliance.cpuSeconds();
     const run = await smtpSource(bin, smtpPort, MESSAGES, 'appliance');
-    const cpu = cpuSeconds(appliance.pid) - cpu0;
+    const cpu = appliance.cpuSeconds() - cpu0;
     const stored = countStored(dataDir);
     const expected = MESSAGES + WARMUP;
     if (stored.count !== expected) throw new Error(`appliance: ${stored.count} messages stored in ${RECIPIENT}'s INBOX, expected ${expected}`);
     console.log(`smtp-ingest: appliance stored ${stored.count} messages (${(stored.bytes / 1048576).toFixed(1)} MiB) in ${RECIPIENT}'s INBOX; `
-      + `appliance process CPU ${cpu.toFixed(1)} s over ${run.seconds.toFixed(1)} s (${((100 * cpu) / run.seconds).toFixed(0)}% of one core)`);
+      + `appliance CPU (${workers} worker${workers === 1 ? '' : 's'} and the supervisor) ${cpu.toFixed(1)} s over ${run.seconds.toFixed(1)} s (${((100 * cpu) / run.seconds).toFixed(0)}% of one core)`);
     const errors = appliance.logs().filter((l) => (l.level ?? 0) >= 50);
     if (errors.length) throw new Error(`appliance logged errors:\n${errors.slice(0, 5).map((e) => JSON.stringify(e)).join('\n')}`);
     return { ...run, cpu };
@@ -145,6 +147,14 @@ async function benchAppliance(bin: string): Promise<Run & { cpu: number }> {
     appliance = null;
     await filters?.close();
   }
+}
+
+/** The CPUs of a taskset list ('0', '0,1', '0-3'). */
+function cpuList(list: string): number[] {
+  return list.split(',').flatMap((part) => {
+    const [a, b] = part.split('-').map(Number);
+    return b === undefined ? [a] : Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  });
 }
 
 async function main(): Promise<void> {
@@ -158,7 +168,9 @@ async function main(): Promise<void> {
   if (pf) console.log(`smtp-ingest: postfix ${pf.rate.toFixed(1)} msg/s (${pf.seconds.toFixed(2)} s)`);
   const parts = [app && `appliance ${app.rate.toFixed(1)} msg/s`, pf && `postfix ${pf.rate.toFixed(1)} msg/s`,
     app && pf && `ratio ${(app.rate / pf.rate).toFixed(2)}x`].filter(Boolean);
-  console.log(`smtp-ingest: ${parts.join(', ')} (${shape})`);
+  console.log(`smtp-ingest: ${parts.join(', ')} (${shape}${CPUS ? `, both pinned to CPUs ${CPUS}` : ''})`);
+  // for bench/smtp-scaling.ts
+  console.log(`smtp-ingest-result ${JSON.stringify({ cpus: CPUS ?? null, appliance: app?.rate ?? null, postfix: pf?.rate ?? null })}`);
 }
 
 runBench('smtp-ingest', main, cleanup);

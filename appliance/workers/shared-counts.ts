@@ -1,9 +1,13 @@
 /**
  * The connection gate's counts across the workers of a node (appliance/net/connection-gate.ts):
- * each worker broadcasts how its counts moved, batched per turn of the event loop, and keeps
- * what every other worker counts, forgetting a worker's counts when it is gone. The sum lags a
- * move in another worker by one IPC hop (well under a millisecond on one host): connections
- * opened at the same instant on two workers can both pass the last free place, never more.
+ * each worker tells the others every move of its counts at once, and keeps what every other
+ * worker counts, forgetting a worker's counts when it is gone.
+ *
+ * A move is sent before the reply that ends the session is written (SMTP releases its place at
+ * QUIT), and the supervisor hands new connections to a worker over the same ordered channel it
+ * relays the moves on: a client that reconnects after 221 finds its old place free wherever it
+ * lands. Connections opened at the same instant on two workers can both take the last free
+ * place (one IPC hop apart), never more than that.
  */
 import type { CountMap, CountShare } from '../net/connection-gate.ts';
 import type { WorkerBus } from './worker-bus.ts';
@@ -12,8 +16,6 @@ export class WorkerCounts implements CountShare {
   /** worker → "map\0key" → count */
   private readonly byWorker = new Map<number, Map<string, number>>();
   private readonly totals = new Map<string, number>();
-  private pending = new Map<string, number>();
-  private flushing = false;
 
   constructor(private readonly bus: WorkerBus) {
     bus.on('counts', (data, from) => {
@@ -23,27 +25,11 @@ export class WorkerCounts implements CountShare {
   }
 
   moved(map: CountMap, key: string, delta: number): void {
-    const k = `${map}\0${key}`;
-    this.pending.set(k, (this.pending.get(k) ?? 0) + delta);
-    if (this.flushing) return;
-    this.flushing = true;
-    setImmediate(() => this.flush());
+    this.bus.broadcast('counts', { moves: [[map, key, delta]] });
   }
 
   others(map: CountMap, key: string): number {
     return this.totals.get(`${map}\0${key}`) ?? 0;
-  }
-
-  private flush(): void {
-    this.flushing = false;
-    const moves: [string, string, number][] = [];
-    for (const [k, delta] of this.pending) {
-      if (delta === 0) continue;
-      const at = k.indexOf('\0');
-      moves.push([k.slice(0, at), k.slice(at + 1), delta]);
-    }
-    this.pending = new Map();
-    if (moves.length) this.bus.broadcast('counts', { moves });
   }
 
   private add(worker: number, k: string, delta: number): void {

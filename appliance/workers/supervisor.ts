@@ -56,7 +56,8 @@ export class Supervisor {
   /** Starts the lead; resolves true once it serves (false: it could not start). */
   start(): Promise<boolean> {
     // nothing runs yet: whatever a crash left in the spool is garbage (never acknowledged)
-    cleanSpool(spoolDirOf(this.o.dataDir));
+    const spooled = cleanSpool(spoolDirOf(this.o.dataDir));
+    if (spooled) this.o.log.warn({ files: spooled, dir: spoolDirOf(this.o.dataDir) }, 'removed spool files left by an interrupted run');
     const ready = new Promise<boolean>((resolve) => (this.leadReady = resolve));
     this.fork(this.slot(1));
     return ready;

@@ -24,15 +24,46 @@ export function bigMessage(size: number, tag: string): Buffer {
 export const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
 /** Resident set now and its peak (VmRSS / VmHWM) of a process, in bytes. */
-export function memoryOf(pid: number): { rss: number; peak: number } {
+function processMemory(pid: number): { rss: number; peak: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
-/** Resets a process's peak RSS to its current RSS (Linux clear_refs "5"). */
+/** A process and its descendants (the appliance's supervisor and its workers). */
+export function processTree(pid: number): number[] {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
+    for (const task of fs.readdirSync(`/proc/${all[i]}/task`)) {
+      const children = fs.readFileSync(`/proc/${all[i]}/task/${task}/children`, 'utf8').trim();
+      if (children) all.push(...children.split(/\s+/).map(Number));
+    }
+  }
+  return all;
+}
+
+/**
+ * RSS and peak RSS of a process and its descendants, summed (the sum of the peaks bounds the
+ * peak of the sum from above).
+ */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  let rss = 0;
+  let peak = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const m = processMemory(p);
+      rss += m.rss;
+      peak += m.peak;
+    } catch {
+      // a process that ended between the listing and the read
+    }
+  }
+  return { rss, peak };
+}
+
+/** Resets the peak RSS of a process and its descendants to their current RSS (Linux clear_refs "5"). */
 export function resetPeak(pid: number): void {
-  fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  for (const p of processTree(pid)) fs.writeFileSync(`/proc/${p}/clear_refs`, '5');
 }
 
 /** A binary socket with "wait until the received bytes satisfy …" (chunks joined only when asked). */

@@ -10,6 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openEmbeddedStore } from '../../appliance/store/embedded/index.ts';
+import { WORKERS_FILE, type WorkerStatus, type WorkersStatus } from '../../appliance/workers/status-file.ts';
 
 /** The repository root (this file is test/helpers/process.ts). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -52,6 +53,8 @@ export interface ConfigOptions {
   logLevel?: string;
   /** The config's plugin list (e.g. the ingest benchmark with BENCH_FILTERS=1). */
   plugins?: unknown[];
+  /** node.workers (default: the config's default, one per core). */
+  workers?: number | 'auto';
 }
 
 /** Writes a mailserver config module into `dir` and returns its path. */
@@ -67,7 +70,7 @@ export default defineConfig({
   http: { listen: ['127.0.0.1:0'] },
   // these appliances only receive; a DNS server nobody runs keeps any MX lookup on loopback
   delivery: { dnsServers: ['127.0.0.1:9'] },
-  log: { level: ${JSON.stringify(o.logLevel ?? 'info')} },${o.plugins ? `\n  plugins: ${JSON.stringify(o.plugins)},` : ''}
+  log: { level: ${JSON.stringify(o.logLevel ?? 'info')} },${o.workers ? `\n  node: { workers: ${JSON.stringify(o.workers)} },` : ''}${o.plugins ? `\n  plugins: ${JSON.stringify(o.plugins)},` : ''}
 });
 `);
   return file;
@@ -108,8 +111,11 @@ export class ApplianceProcess {
   private out = '';
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
 
-  constructor(readonly configFile: string, readonly dataDir: string) {
-    this.child = spawn(process.execPath, applianceCommand(configFile, dataDir), {
+  constructor(readonly configFile: string, readonly dataDir: string, opts: SpawnOptions = {}) {
+    const command = [process.execPath, ...applianceCommand(configFile, dataDir)];
+    // taskset execs the appliance: the pid stays the appliance's
+    if (opts.cpus) command.unshift('taskset', '-c', opts.cpus);
+    this.child = spawn(command[0], command.slice(1), {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       // not the parent's (tap's loaders); APPLIANCE_NODE_OPTIONS for profiling, e.g. --cpu-prof
@@ -175,6 +181,34 @@ export class ApplianceProcess {
     }
   }
 
+  /** The worker processes, as the supervisor last wrote them (appliance/workers/status-file.ts). */
+  workers(): WorkerStatus[] {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(this.dataDir, WORKERS_FILE), 'utf8')) as WorkersStatus).workers;
+    } catch {
+      return [];
+    }
+  }
+
+  /** Resolves once `n` workers serve (the supervisor's status file says so). */
+  async waitForWorkers(n: number, timeoutMs = 30_000): Promise<WorkerStatus[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const serving = this.workers().filter((w) => w.state === 'serving');
+      if (serving.length >= n) return serving;
+      if (!this.running) throw new Error(`appliance exited (${JSON.stringify(this.exitInfo)}) before ${n} workers served:\n${this.output()}`);
+      if (Date.now() > deadline) throw new Error(`${serving.length} of ${n} workers served within ${timeoutMs} ms:\n${this.output()}`);
+      await sleep(50);
+    }
+  }
+
+  /** CPU seconds (user + system) of the supervisor and its workers alive now. */
+  cpuSeconds(): number {
+    let sum = 0;
+    for (const pid of [this.pid, ...this.workers().map((w) => w.pid).filter(Boolean)]) sum += processCpuSeconds(pid);
+    return sum;
+  }
+
   /** SIGKILL: no shutdown code runs, as in a crash. */
   async kill9(): Promise<void> {
     if (this.running) this.child.kill('SIGKILL');
@@ -191,8 +225,24 @@ export class ApplianceProcess {
   }
 }
 
-export function spawnAppliance(configFile: string, dataDir: string): ApplianceProcess {
-  return new ApplianceProcess(configFile, dataDir);
+export interface SpawnOptions {
+  /** Pin the appliance to these CPUs (taskset -c LIST, e.g. '0' or '0,1'). */
+  cpus?: string;
+}
+
+export function spawnAppliance(configFile: string, dataDir: string, opts: SpawnOptions = {}): ApplianceProcess {
+  return new ApplianceProcess(configFile, dataDir, opts);
+}
+
+/** CPU seconds (user + system) one process has used, from /proc (0 when it is gone). */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ=100)
+  } catch {
+    return 0;
+  }
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

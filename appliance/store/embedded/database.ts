@@ -10,6 +10,9 @@ import { MIGRATIONS } from './schema.ts';
 
 export type Db = Database.Database;
 
+/** How long a write waits for another process's write lock before SQLITE_BUSY (the CLI, other workers). */
+export const BUSY_TIMEOUT_MS = 10_000;
+
 export function openDatabase(dataDir: string, opts: { durable?: boolean } = {}): Db {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'mailserver.db');
@@ -19,7 +22,7 @@ export function openDatabase(dataDir: string, opts: { durable?: boolean } = {}):
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 10000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const version = db.pragma('user_version', { simple: true }) as number;
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {

@@ -2,8 +2,14 @@
  * Group commit: every write requested in the same event-loop turn runs in one SQLite
  * transaction, so many sessions finishing DATA together share one WAL fsync. Each write
  * runs in its own savepoint, so one failing write does not fail its neighbours.
+ *
+ * Several processes (the workers of a node, the CLI) write to one database. SQLite's own wait
+ * for the write lock (busy_timeout) sleeps inside the call, holding the event loop for up to
+ * 100 ms a step; so the transaction is begun without waiting, and while another process holds
+ * the lock the batch waits on a timer, taking in more writes, and tries again. Only after
+ * BUSY_TIMEOUT_MS of that does it wait inside SQLite like any other write (and fail with it).
  */
-import type { Db } from './database.ts';
+import { BUSY_TIMEOUT_MS, type Db } from './database.ts';
 
 interface Pending {
   work: () => unknown;
@@ -11,9 +17,14 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/** The wait between two attempts to take the write lock. */
+const RETRY_MS = 1;
+
 export class GroupCommit {
   private pending: Pending[] = [];
   private scheduled = false;
+  /** When the batch waiting now first found the lock taken (0: not waiting). */
+  private waitingSince = 0;
   constructor(private readonly db: Db) {}
 
   run<T>(work: () => T): Promise<T> {
@@ -26,23 +37,63 @@ export class GroupCommit {
     });
   }
 
+  /** BEGIN IMMEDIATE without waiting for another process's write lock; false when it is taken. */
+  private tryBegin(): boolean {
+    if (this.waitingSince && Date.now() - this.waitingSince > BUSY_TIMEOUT_MS) {
+      this.db.exec('BEGIN IMMEDIATE'); // waits busy_timeout more, then throws SQLITE_BUSY
+      return true;
+    }
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') return false;
+      throw err;
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  }
+
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
+    let begun: boolean;
+    try {
+      begun = this.tryBegin();
+    } catch (err) {
+      this.scheduled = false;
+      this.waitingSince = 0;
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    if (!begun) {
+      // another process writes: wait a moment, with what came in meanwhile joining the batch
+      this.pending = batch.concat(this.pending);
+      this.waitingSince ||= Date.now();
+      setTimeout(() => this.flush(), RETRY_MS);
+      return;
+    }
     this.scheduled = false;
+    this.waitingSince = 0;
     const results: { ok: boolean; value: unknown }[] = [];
     try {
-      this.db.transaction(() => {
-        for (const p of batch) {
-          try {
-            results.push({ ok: true, value: this.db.transaction(p.work)() });
-          } catch (err) {
-            results.push({ ok: false, value: err });
-          }
+      // inside an open transaction, better-sqlite3 runs each write as a savepoint
+      for (const p of batch) {
+        try {
+          results.push({ ok: true, value: this.db.transaction(p.work)() });
+        } catch (err) {
+          results.push({ ok: false, value: err });
         }
-      }).immediate();
+      }
+      this.db.exec('COMMIT');
     } catch (err) {
       // the commit itself failed (disk full, I/O error): nothing of the batch is durable
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // SQLite rolled it back itself
+      }
       for (const p of batch) p.reject(err);
       return;
     }
