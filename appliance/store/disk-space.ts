@@ -30,8 +30,16 @@ export function isDiskFull(err: unknown): boolean {
 }
 
 /** Answers "is there room for new mail" for the listeners; logs when space runs out and when it is back. */
+/**
+ * Far above the threshold, one statfs answers for this long (a busy listener asks at every MAIL
+ * FROM); within MARGIN_BYTES of it every check asks the file system again.
+ */
+const REUSE_MS = 250;
+const MARGIN_BYTES = 256 * 1024 * 1024;
+
 export class DiskGuard {
   private low = false;
+  private known: { free: number; at: number } | null = null;
 
   constructor(readonly dataDir: string, readonly minFreeBytes: number, private readonly log: Logger) {}
 
@@ -39,10 +47,15 @@ export class DiskGuard {
   async short(): Promise<number | null> {
     if (!this.minFreeBytes) return null;
     let free: number;
-    try {
-      free = await freeBytes(this.dataDir);
-    } catch {
-      return null; // cannot tell: let the write itself decide
+    if (this.known && Date.now() - this.known.at < REUSE_MS && this.known.free - this.minFreeBytes > MARGIN_BYTES) {
+      free = this.known.free;
+    } else {
+      try {
+        free = await freeBytes(this.dataDir);
+      } catch {
+        return null; // cannot tell: let the write itself decide
+      }
+      this.known = { free, at: Date.now() };
     }
     const low = free < this.minFreeBytes;
     if (low !== this.low) {

@@ -1,0 +1,199 @@
+/**
+ * The appliance as a supervisor and worker processes (appliance/workers/), started the way an
+ * operator does (`mailserver start`, node.workers: 2) and driven with Python's imaplib, poplib
+ * and smtplib. Which worker serves a connection is read from the kernel (`ss -tnp` names the
+ * process that owns each socket), so every check below is made with sessions on two workers:
+ *   - IMAP IDLE in both workers is woken by one delivery;
+ *   - the POP3 maildrop lock holds on the other worker, and is freed when its holder is killed;
+ *   - the per-IP connection limit counts the connections of both workers;
+ *   - a worker killed with SIGKILL is restarted by the supervisor while the other one serves;
+ *   - `mailserver status` lists the workers; a push that changes node.workers starts one more.
+ */
+import t from 'tap';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT, freePorts, seedStore, spawnAppliance, type ApplianceProcess } from './helpers/process.ts';
+import { python } from './helpers/python.ts';
+import { runCli } from './helpers/cli.ts';
+import { git, gitOk } from './helpers/git.ts';
+
+const USER = 'bob@w.test';
+const PASS = 'pw-workers';
+const PER_IP = 3;
+
+let app: ApplianceProcess;
+let dir: string;
+let dataDir: string;
+let ports: { smtp: number; pop3: number; imap: number };
+process.on('exit', () => app?.child.kill('SIGKILL'));
+
+function configText(workers: number): string {
+  return `import { defineConfig } from ${JSON.stringify(path.join(REPO_ROOT, 'core', 'index.ts'))};
+export default defineConfig({
+  hostname: 'workers.test',
+  smtp: { listen: ['127.0.0.1:${ports.smtp}'], maxSessionsPerIp: ${PER_IP} },
+  pop3: { listen: ['127.0.0.1:${ports.pop3}'], allowInsecureAuth: true },
+  imap: { listen: ['127.0.0.1:${ports.imap}'], allowInsecureAuth: true },
+  http: { listen: ['127.0.0.1:0'] },
+  delivery: { dnsServers: ['127.0.0.1:9'] },
+  node: { workers: ${workers} },
+});
+`;
+}
+
+/** Python prelude: which process owns the server end of a connection (by the client's port). */
+const OWNER = `
+import json, re, socket, subprocess, time, imaplib, poplib, smtplib
+def owner(sock, port):
+    local = sock.getsockname()[1]
+    out = subprocess.run(['ss', '-tnpH', 'state', 'established', '( sport = :%d and dport = :%d )' % (port, local)], capture_output=True, text=True).stdout
+    m = re.search(r'pid=(\\d+)', out)
+    return int(m.group(1)) if m else None
+`;
+
+t.before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailserver-workers-'));
+  dataDir = path.join(dir, 'data');
+  const [smtp, pop3, imap] = await freePorts(3);
+  ports = { smtp, pop3, imap };
+  fs.writeFileSync(path.join(dir, 'mailserver.config.ts'), configText(2));
+  await seedStore(dataDir, ['w.test'], { [USER]: PASS });
+  app = spawnAppliance(path.join(dir, 'mailserver.config.ts'), dataDir);
+  t.teardown(async () => {
+    await app.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  await app.waitForLog('ready');
+  await app.waitForWorkers(2);
+});
+
+async function py(script: string, args: (string | number)[]): Promise<Record<string, unknown>> {
+  const r = await python(OWNER + script, args.map(String), { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`python failed (${r.code}):\n${r.stderr}\n${r.stdout}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+t.test('IMAP IDLE on both workers is woken by one delivery', async (t) => {
+  const out = await py(`
+import sys
+imap, smtp = int(sys.argv[1]), int(sys.argv[2])
+sessions = {}
+for _ in range(8):
+    c = imaplib.IMAP4('127.0.0.1', imap)
+    c.login(sys.argv[3], sys.argv[4]); c.select('INBOX')
+    sessions.setdefault(owner(c.sock, imap), c)
+    if len(sessions) == 2: break
+for c in sessions.values():
+    c.send(c._new_tag() + b' IDLE\\r\\n'); assert c.readline().startswith(b'+')
+s = smtplib.SMTP('127.0.0.1', smtp); s.sendmail('a@x.test', [sys.argv[3]], 'Subject: idle\\r\\n\\r\\nwake up\\r\\n'); s.quit()
+woken = {}
+for pid, c in sessions.items():
+    c.sock.settimeout(10)
+    woken[pid] = c.readline().decode().strip()
+print(json.dumps({'pids': list(sessions), 'woken': list(woken.values())}))
+`, [ports.imap, ports.smtp, USER, PASS]);
+  const workers = app.workers().map((w) => w.pid);
+  t.equal((out.pids as number[]).length, 2, 'IDLE sessions on two processes');
+  t.ok((out.pids as number[]).every((p) => workers.includes(p)), 'both are workers of this appliance');
+  t.same(out.woken, ['* 1 EXISTS', '* 1 EXISTS'], 'both were told of the new message');
+});
+
+t.test('the POP3 maildrop lock holds on the other worker', async (t) => {
+  const out = await py(`
+import sys
+port = int(sys.argv[1])
+holder = poplib.POP3('127.0.0.1', port); holder.user(sys.argv[2]); holder.pass_(sys.argv[3])
+others = []
+for _ in range(4):
+    p = poplib.POP3('127.0.0.1', port); p.user(sys.argv[2])
+    try: r = p.pass_(sys.argv[3]).decode()
+    except poplib.error_proto as e: r = e.args[0].decode()
+    others.append({'pid': owner(p.sock, port), 'reply': r}); p.sock.close()
+hp = owner(holder.sock, port)
+holder.quit()
+p = poplib.POP3('127.0.0.1', port); p.user(sys.argv[2]); after = p.pass_(sys.argv[3]).decode(); p.quit()
+print(json.dumps({'holder': hp, 'others': others, 'after': after}))
+`, [ports.pop3, USER, PASS]);
+  const others = out.others as { pid: number; reply: string }[];
+  t.ok(others.some((o) => o.pid !== out.holder), 'a second login landed on the other worker');
+  t.ok(others.every((o) => o.reply.startsWith('-ERR [IN-USE]')), `every second login is refused [IN-USE]: ${others.map((o) => o.reply).join(' | ')}`);
+  t.match(out.after, /^\+OK/, 'after QUIT the maildrop can be opened again');
+});
+
+t.test('the per-IP limit counts the connections of both workers', async (t) => {
+  const out = await py(`
+import sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+def burst(k):
+    socks, seen = [], []
+    for _ in range(k):
+        x = socket.create_connection(('127.0.0.1', port)); x.settimeout(10)
+        seen.append({'pid': owner(x, port), 'greeting': x.recv(200).decode()[:3]}); socks.append(x)
+    return socks, seen
+socks, first = burst(n + 2)
+for x in socks: x.sendall(b'QUIT\\r\\n'); x.recv(200); x.close()
+time.sleep(0.2)
+socks, again = burst(n)
+for x in socks: x.close()
+print(json.dumps({'first': first, 'again': again}))
+`, [ports.smtp, PER_IP]);
+  const first = out.first as { pid: number | null; greeting: string }[];
+  const accepted = first.filter((c) => c.greeting === '220');
+  t.equal(accepted.length, PER_IP, `${PER_IP} connections greeted`);
+  t.same(first.slice(PER_IP).map((c) => c.greeting), ['421', '421'], 'the ones over the limit get 421');
+  t.equal(new Set(accepted.map((c) => c.pid)).size, 2, 'the greeted connections were on both workers');
+  t.same((out.again as { greeting: string }[]).map((c) => c.greeting), Array(PER_IP).fill('220'), 'after they quit, the places are free on every worker');
+});
+
+t.test('a worker killed with SIGKILL is restarted while the other serves; its POP3 lock is freed', async (t) => {
+  const [, second] = app.workers();
+  t.equal(second.lead, false, 'worker 2 is not the lead');
+  // hold the maildrop on worker 2, then kill it
+  const held = await py(`
+import sys, os, signal
+port, victim = int(sys.argv[1]), int(sys.argv[4])
+for _ in range(8):
+    p = poplib.POP3('127.0.0.1', port)
+    if owner(p.sock, port) == victim: break
+    p.sock.close()
+p.user(sys.argv[2]); p.pass_(sys.argv[3])
+os.kill(victim, signal.SIGKILL)
+time.sleep(0.3)
+replies = []
+for i in range(10):
+    s = smtplib.SMTP('127.0.0.1', int(sys.argv[5]), timeout=10)
+    replies.append(s.sendmail('a@x.test', [sys.argv[2]], 'Subject: after %d\\r\\n\\r\\nx\\r\\n' % i) == {} and 250)
+    s.quit()
+q = poplib.POP3('127.0.0.1', port); q.user(sys.argv[2]); relock = q.pass_(sys.argv[3]).decode(); q.quit()
+print(json.dumps({'replies': replies, 'relock': relock}))
+`, [ports.pop3, USER, PASS, second.pid, ports.smtp]);
+  t.same(held.replies, Array(10).fill(250), 'ten messages accepted right after the kill (none refused)');
+  t.match(held.relock, /^\+OK/, 'the lock the killed worker held is free');
+  const serving = await app.waitForWorkers(2);
+  const restarted = serving.find((w) => w.id === second.id)!;
+  t.not(restarted.pid, second.pid, 'worker 2 runs again, as a new process');
+  t.equal(restarted.restarts, 1, 'restarted once');
+  t.ok(app.logs().some((l) => l.msg?.startsWith(`worker 2 (pid ${second.pid}) exited (SIGKILL); restarting it in`)), 'the supervisor said so');
+});
+
+t.test('mailserver status lists the workers', async (t) => {
+  const r = await runCli(['status', '--data', dataDir, '--config', path.join(dir, 'mailserver.config.ts')]);
+  t.equal(r.code, 0, r.stderr);
+  for (const w of app.workers()) t.match(r.stdout, new RegExp(`^${w.id}\\s+${w.pid}\\s+${w.lead ? 'lead' : 'worker'}\\s+serving`, 'm'), `worker ${w.id} listed`);
+  t.match(r.stdout, new RegExp(`supervisor pid ${app.pid}`), 'with the supervisor');
+});
+
+t.test('a push that sets node.workers to 3 starts a third worker, live', async (t) => {
+  const clone = path.join(dir, 'clone');
+  await gitOk(['clone', '-q', path.join(dataDir, 'config.git'), clone]);
+  fs.writeFileSync(path.join(clone, 'mailserver.config.ts'), configText(3));
+  await gitOk(['-c', 'user.name=t', '-c', 'user.email=t@w.test', 'commit', '-qam', 'three workers'], { cwd: clone });
+  const pushed = await git(['push', 'origin', 'HEAD'], { cwd: clone });
+  t.equal(pushed.code, 0, pushed.stderr);
+  t.match(pushed.stderr, /change: node\.workers: 2 -> 3/, 'the push names the change');
+  const serving = await app.waitForWorkers(3);
+  t.same(serving.map((w) => w.id).sort(), [1, 2, 3], 'three workers serve');
+  const appliedBy = new Set(app.logs().filter((l) => l.msg === 'config applied' && /three workers|local push/.test(String(l.apply))).map((l) => l.pid));
+  t.ok(appliedBy.size >= 2, `the lead and worker 2 applied the commit (processes ${[...appliedBy].join(', ')})`);
+});
