@@ -2,8 +2,9 @@
  * Crash durability (DESIGN.md "Storage": a message accepted with 250 is durable before the 250 is
  * sent). The appliance runs as a real child process; Postfix's smtp-source sends 2,000 messages
  * while a client of our own sends numbered messages (X-Seq) over parallel connections and records
- * every sequence number that got a 250 after DATA. Midway the appliance gets SIGKILL. After a
- * restart on the same data directory:
+ * every sequence number that got a 250 after DATA. Midway the appliance's supervisor gets SIGKILL
+ * (with two workers serving; they go with it, none is left behind). After a restart on the same
+ * data directory:
  *   - it starts cleanly (logs `ready`, no errors) and accepts mail again;
  *   - every acknowledged message is in its mailbox exactly once, nothing stored was left
  *     unacknowledged-and-unsent, and every stored message is complete (byte-exact body);
@@ -12,15 +13,14 @@
  *     usage) is consistent.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from '../appliance/store/embedded/sqlite-driver.ts';
 import { RawClient } from './helpers/raw-client.ts';
+import { SMTP_SOURCE, bookkeeping, checkOwnMessages, counts, ownLoad, ownMessage, smtpSource, splitMessage, storedMessages, within } from './helpers/durability.ts';
 import { freePorts, seedStore, sleep, spawnAppliance, writeConfig, type ApplianceProcess } from './helpers/process.ts';
 
-const SMTP_SOURCE = ['/usr/sbin/smtp-source', '/usr/bin/smtp-source'].find((f) => fs.existsSync(f));
 const SOURCE_MESSAGES = 2000;
 const SOURCE_SESSIONS = 20;
 const SOURCE_SIZE = 2048;
@@ -30,122 +30,6 @@ const OWN_RCPT = 'dur@y.test';
 const AFTER_RCPT = 'after@y.test';
 /** SIGKILL once this share of smtp-source's messages is stored. */
 const KILL_AT = Math.round(SOURCE_MESSAGES * 0.4);
-
-/** The body of our message number `seq`; its last line names the sequence number. */
-function ownBody(seq: number): string {
-  const lines = [];
-  for (let i = 0; i < 24; i++) lines.push(`seq ${seq} line ${String(i).padStart(2, '0')} ${'abcdefghijklmnopqrstuvwxyz'.repeat(2)}`);
-  lines.push(`END-OF-MESSAGE seq=${seq}`);
-  return lines.join('\r\n') + '\r\n';
-}
-
-function ownMessage(seq: number, to: string): string {
-  return [
-    'From: <durability@x.test>',
-    `To: <${to}>`,
-    `Subject: durability ${seq}`,
-    `Message-ID: <durability-${seq}-${process.pid}@x.test>`,
-    `X-Seq: ${seq}`,
-    '',
-    ownBody(seq),
-  ].join('\r\n');
-}
-
-interface OwnLoad {
-  /** Sequence numbers whose end-of-data dot was handed to the socket. */
-  sent: Set<number>;
-  /** Sequence numbers that got a 250 after DATA. */
-  acked: Set<number>;
-  /** Replies other than 250 after DATA (there should be none). */
-  refused: string[];
-  /** How each connection ended. */
-  endings: string[];
-}
-
-/** Sends numbered messages over `connections` parallel sessions until the server goes away. */
-function ownLoad(port: number, connections: number, stop: { now: boolean }): { state: OwnLoad; done: Promise<void> } {
-  const state: OwnLoad = { sent: new Set(), acked: new Set(), refused: [], endings: [] };
-  let next = 1;
-  const worker = async (): Promise<void> => {
-    let c: RawClient | null = null;
-    try {
-      c = await RawClient.connect(port);
-      await c.reply();
-      await c.command('EHLO durability.test');
-      while (!stop.now) {
-        const seq = next++;
-        const r1 = await c.command('MAIL FROM:<durability@x.test>');
-        if (!r1.startsWith('250')) throw new Error(`MAIL: ${r1}`);
-        const r2 = await c.command(`RCPT TO:<${OWN_RCPT}>`);
-        if (!r2.startsWith('250')) throw new Error(`RCPT: ${r2}`);
-        const r3 = await c.command('DATA');
-        if (!r3.startsWith('354')) throw new Error(`DATA: ${r3}`);
-        state.sent.add(seq);
-        c.write(ownMessage(seq, OWN_RCPT) + '.\r\n');
-        const r4 = await c.reply(15_000);
-        if (r4.startsWith('250')) state.acked.add(seq);
-        else state.refused.push(`${seq}: ${r4.trim()}`);
-      }
-      state.endings.push('stopped');
-    } catch (err) {
-      state.endings.push((err as Error).message.split(';')[0]);
-    } finally {
-      c?.close();
-    }
-  };
-  return { state, done: Promise.all(Array.from({ length: connections }, worker)).then(() => undefined) };
-}
-
-/** Runs smtp-source; resolves with its exit code and output (it exits 1 when the server dies). */
-function smtpSource(port: number): { done: Promise<{ code: number | null; output: string }>; kill: () => void } {
-  const child = spawn(SMTP_SOURCE!, ['-s', String(SOURCE_SESSIONS), '-m', String(SOURCE_MESSAGES), '-l', String(SOURCE_SIZE),
-    '-f', 'sender@x.test', '-t', SOURCE_RCPT, `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const done = new Promise<{ code: number | null; output: string }>((resolve) => {
-    child.on('exit', (code) => resolve({ code, output }));
-    child.on('error', (err) => resolve({ code: -1, output: String(err) }));
-  });
-  return { done, kill: () => child.kill('SIGKILL') };
-}
-
-/** `promise`, or null after `ms` (without a timer left behind to hold the process open). */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const COUNT_SQL = `SELECT a.name || '@' || a.domain AS address, count(m.uid) AS n
-  FROM accounts a JOIN mailboxes b ON b.account_id = a.id AND b.name = 'INBOX'
-  LEFT JOIN messages m ON m.mailbox_id = b.id GROUP BY a.id`;
-
-function counts(db: Database.Database): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of db.prepare(COUNT_SQL).all() as { address: string; n: number }[]) out[r.address] = r.n;
-  return out;
-}
-
-interface Stored { uid: number; size: number; content: Buffer }
-
-function storedMessages(db: Database.Database, address: string): Stored[] {
-  const [name, domain] = address.split('@');
-  return db.prepare(`SELECT m.uid, m.size, b.data AS content FROM messages m
-      JOIN mailboxes x ON x.id = m.mailbox_id JOIN accounts a ON a.id = x.account_id
-      JOIN blobs b ON b.id = m.blob_id
-      WHERE a.name = ? AND a.domain = ? AND x.name = 'INBOX' ORDER BY m.uid`).all(name, domain) as Stored[];
-}
-
-function splitMessage(content: Buffer): { headers: string; body: string } {
-  const text = content.toString('latin1');
-  const i = text.indexOf('\r\n\r\n');
-  return i < 0 ? { headers: text, body: '' } : { headers: text.slice(0, i + 2), body: text.slice(i + 4) };
-}
 
 t.test('kill -9 during smtp-source: every 250 survives exactly once and the store reopens cleanly', {
   skip: SMTP_SOURCE ? false : 'smtp-source not installed (Debian package postfix)',
@@ -165,17 +49,18 @@ t.test('kill -9 during smtp-source: every 250 survives exactly once and the stor
 
   const [smtpPort, pop3Port] = await freePorts(2);
   await seedStore(dataDir, ['y.test'], { [SOURCE_RCPT]: 'pw', [OWN_RCPT]: 'pw', [AFTER_RCPT]: 'pw' });
-  const configFile = writeConfig(dir, { smtpPort, pop3Port, hostname: 'durability.test', logLevel: 'info' });
+  const configFile = writeConfig(dir, { smtpPort, pop3Port, hostname: 'durability.test', logLevel: 'info', workers: 2 });
 
   // ---- run 1: load, then SIGKILL midway -----------------------------------------------------
   const first = spawnAppliance(configFile, dataDir);
   procs.push(first);
   await first.waitForLog('ready');
   await first.waitForSmtp(smtpPort);
+  const workers = await first.waitForWorkers(2);
 
   const started = Date.now();
-  source = smtpSource(smtpPort);
-  const own = ownLoad(smtpPort, OWN_CONNECTIONS, stopOwn);
+  source = smtpSource(smtpPort, { messages: SOURCE_MESSAGES, sessions: SOURCE_SESSIONS, size: SOURCE_SIZE, rcpt: SOURCE_RCPT });
+  const own = ownLoad(smtpPort, OWN_CONNECTIONS, stopOwn, OWN_RCPT);
 
   // Watch the store (read-only, WAL lets it read beside the writer) until 40% of smtp-source's
   // messages are in; close the watcher before the kill, so the crash is the appliance's alone.
@@ -194,6 +79,10 @@ t.test('kill -9 during smtp-source: every 250 survives exactly once and the stor
   }
   await first.kill9();
   const killedAfter = Date.now() - started;
+  // a worker ends when its supervisor's channel closes (Node's cluster module)
+  const left = async () => workers.filter((w) => { try { process.kill(w.pid, 0); return true; } catch { return false; } });
+  for (let i = 0; i < 100 && (await left()).length; i++) await sleep(50);
+  t.same((await left()).map((w) => w.pid), [], 'no worker outlived the supervisor');
 
   const src = await within(source.done, 15_000);
   if (!src) source.kill();
@@ -233,25 +122,12 @@ t.test('kill -9 during smtp-source: every 250 survives exactly once and the stor
   t.equal(db.pragma('integrity_check', { simple: true }), 'ok', 'PRAGMA integrity_check is ok');
 
   // our messages: each acknowledged one exactly once, each stored one whole and sent
-  const mine = storedMessages(db, OWN_RCPT);
-  const seen = new Map<number, number>();
-  const broken: string[] = [];
-  for (const m of mine) {
-    const { headers, body } = splitMessage(m.content);
-    const seq = Number(/\r\nX-Seq: (\d+)\r\n/i.exec(headers)?.[1] ?? NaN);
-    seen.set(seq, (seen.get(seq) ?? 0) + 1);
-    if (!Number.isInteger(seq)) broken.push(`uid ${m.uid}: no X-Seq header`);
-    else if (body !== ownBody(seq)) broken.push(`uid ${m.uid} (seq ${seq}): body of ${body.length} bytes differs from the ${ownBody(seq).length} sent`);
-    if (m.size !== m.content.length) broken.push(`uid ${m.uid}: size column ${m.size}, blob ${m.content.length} bytes`);
-  }
-  const missing = [...acked].filter((s) => !seen.has(s)).sort((a, b) => a - b);
-  const duplicated = [...seen].filter(([, n]) => n > 1).map(([s, n]) => `${s}x${n}`);
-  const unsent = [...seen.keys()].filter((s) => !sent.has(s));
-  t.same(missing, [], `every one of the ${acked.size} acknowledged messages is stored`);
-  t.same(duplicated, [], 'no message is stored twice');
-  t.same(unsent, [], 'nothing is stored that was not sent in full');
-  t.same(broken, [], 'every stored message is complete');
-  t.comment(`own client: ${mine.length} stored = ${acked.size} acknowledged + ${mine.length - acked.size} committed whose 250 was lost with the process`);
+  const mine = checkOwnMessages(db, OWN_RCPT, own.state);
+  t.same(mine.missing, [], `every one of the ${acked.size} acknowledged messages is stored`);
+  t.same(mine.duplicated, [], 'no message is stored twice');
+  t.same(mine.unsent, [], 'nothing is stored that was not sent in full');
+  t.same(mine.broken, [], 'every stored message is complete');
+  t.comment(`own client: ${mine.stored} stored = ${acked.size} acknowledged + ${mine.stored - acked.size} committed whose 250 was lost with the process`);
 
   // smtp-source's messages: at most what it sent, each one whole (they are all alike)
   const theirs = storedMessages(db, SOURCE_RCPT);
@@ -267,10 +143,8 @@ t.test('kill -9 during smtp-source: every 250 survives exactly once and the stor
   t.equal(storedMessages(db, AFTER_RCPT).length, 1, 'the message sent after the restart is stored');
 
   // the store's own bookkeeping survived the crash
-  t.equal((db.prepare(`SELECT count(*) AS n FROM blobs WHERE id NOT IN (SELECT blob_id FROM messages UNION SELECT blob_id FROM queue)`).get() as { n: number }).n, 0,
-    'no blob without a message');
-  t.same(db.prepare(`SELECT b.id FROM mailboxes b WHERE b.uid_next <= (SELECT coalesce(max(uid), 0) FROM messages WHERE mailbox_id = b.id)`).all(), [],
-    'uid_next is above every UID');
-  t.same(db.prepare(`SELECT a.name, a.usage, (SELECT coalesce(sum(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = a.id) AS stored
-      FROM accounts a WHERE a.usage != stored`).all(), [], 'each account\'s usage is the sum of its messages');
+  const books = bookkeeping(db);
+  t.equal(books.orphanBlobs, 0, 'no blob without a message');
+  t.same(books.uidNextBehind, [], 'uid_next is above every UID');
+  t.same(books.usageWrong, [], 'each account\'s usage is the sum of its messages');
 });

@@ -115,7 +115,8 @@ export function onData(ctx: SmtpContext) {
     }).then(
       (msg) => done(null, msg),
       (err) => {
-        if (gone.signal.aborted) conn.log.info({ id: tx.id }, 'client went away during DATA, nothing stored');
+        // smtp-server's ECONNECTION: the stream ended with the connection, before the signal said so
+        if (gone.signal.aborted || (err as { code?: string })?.code === 'ECONNECTION') conn.log.info({ id: tx.id }, 'client went away during DATA, nothing stored');
         else if (!(err instanceof ReplyError)) conn.log.error({ err }, 'message not stored');
         else conn.log.info({ code: err.code, reason: err.reason }, 'message refused');
         done(toSmtpError(err instanceof ReplyError ? err : REPLIES.storeFailed()));

@@ -93,6 +93,9 @@ function options(ctx: SmtpContext, spec: ListenerSpec): SMTPServerOptions {
  * one of its own): each accepted connection is handed to the smtp-server as its own listener
  * would (PROXY header, implicit TLS handshake, then the session).
  */
+/** Socket errors a client causes (it reset or vanished). */
+const CLIENT_NETWORK_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH']);
+
 export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listenOwn): Promise<SmtpService> {
   const servers: SMTPServer[] = [];
   const bound: BoundSocket[] = [];
@@ -135,7 +138,11 @@ export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listen
     for (const [i, text] of ctx.config.smtp.listen.entries()) {
       const spec = parseListener(text);
       const server = new ApplianceSmtpServer(options(ctx, spec), bridge);
-      server.on('error', (err) => ctx.log.error({ err, listener: spec.spec }, 'smtp listener error'));
+      server.on('error', (err) => {
+        // smtp-server reports a client's reset or a broken pipe here too: the client's doing, not the listener's
+        if (CLIENT_NETWORK_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')) ctx.log.info({ err, listener: spec.spec }, 'smtp client connection error');
+        else ctx.log.error({ err, listener: spec.spec }, 'smtp listener error');
+      });
       servers.push(server);
       const socket = await sockets(spec, `smtp.listen[${i}]`, (raw) => admit(raw, spec, server));
       bound.push(socket);
