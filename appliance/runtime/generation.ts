@@ -43,6 +43,8 @@ export interface SharedParts {
    * api.lead); false in the other workers of a node (appliance/workers/).
    */
   lead: boolean;
+  /** This process is one of the workers of a supervisor (appliance/workers/). */
+  supervised: boolean;
 }
 
 export interface Generation {
@@ -126,7 +128,7 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
         // loaded only when used: the Haraka helper packages print to stdout when imported
         const { registerHarakaPlugins } = await import('../../core/haraka/index.ts');
         const configDir = path.resolve(o.configDir, config.haraka.configDir);
-        for (const p of await registerHarakaPlugins(hooks, config.haraka.plugins, { configDir, log, hostname: config.hostname })) {
+        for (const p of await registerHarakaPlugins(hooks, config.haraka.plugins, { configDir, log, hostname: config.hostname, process: { lead: shared.lead, workers: shared.supervised } })) {
           log.info({ plugin: p.name, hooks: p.hooks, unsupported: p.unsupported }, 'haraka plugin loaded');
           closers.push(() => p.shutdown());
         }

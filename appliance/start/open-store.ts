@@ -46,7 +46,7 @@ export async function openStartStore(loaded: LoadedConfig, opened: Closers): Pro
   }
   let serving: () => AppConfig = () => config;
   const shared: SharedParts = {
-    stores, log, dataDir, spoolDir, lead,
+    stores, log, dataDir, spoolDir, lead, supervised: !!worker,
     directory: new DirectoryCache(stores),
     // one login guard for SMTP, IMAP, POP3 and HTTP, kept across config generations
     auth: new AuthGuard(config.auth),

@@ -21,6 +21,12 @@ import { codeToVerdict, normalizeMessage } from './replies.ts';
 export interface HarakaShimOptions extends LoadOptions {
   /** connection.local.host; defaults to the `me` file of configDir, then os.hostname(). */
   hostname?: string;
+  /**
+   * Where this process stands among the node's workers, as Haraka's cluster mode has it:
+   * init_master runs in the process with the node's once-only duties (lead), init_child in every
+   * worker a supervisor forked (workers). Default: one process, init_master only (Haraka's nodes=0).
+   */
+  process?: { lead: boolean; workers: boolean };
 }
 
 export interface HarakaPluginInfo {
@@ -175,8 +181,12 @@ export async function registerHarakaPlugins(hooks: HookRunner, names: string[], 
       hooks.register(support.core, plugin.name, handlerFor(plugin, reg, support, shared), reg.priority + (support.priorityOffset ?? 0));
     }
   }
-  for (const { plugin, reg } of entries.filter((e) => e.reg.hook === 'init_master').sort(byPriority)) {
-    await callHarakaMethod(plugin, reg.method, server, undefined, 'init_master');
+  const { lead, workers } = opts.process ?? { lead: true, workers: false };
+  const inits = [...(lead ? ['init_master'] : []), ...(workers ? ['init_child'] : [])];
+  for (const hook of inits) {
+    for (const { plugin, reg } of entries.filter((e) => e.reg.hook === hook).sort(byPriority)) {
+      await callHarakaMethod(plugin, reg.method, server, undefined, hook);
+    }
   }
   return [...infos.values()];
 }

@@ -208,3 +208,22 @@ t.test('errors at load time name the plugin', async (t) => {
   t.ok(fs.existsSync(path.join(pluginDir, 'tiny.js')));
   t.equal(OK, 906);
 });
+
+t.test('init_master runs in the lead, init_child in every worker of a supervisor (Haraka cluster mode)', async (t) => {
+  const dir = tempDir({
+    'inits.js': `
+exports.hook_init_master = function (next, server) { server.notes.inits = (server.notes.inits || []).concat('master'); next(); };
+exports.hook_init_child = function (next, server) { server.notes.inits = (server.notes.inits || []).concat('child'); next(); };
+`,
+  });
+  const server = (globalThis as { server?: { notes: Record<string, unknown> } }).server!;
+  const run = async (process?: { lead: boolean; workers: boolean }) => {
+    server.notes.inits = [];
+    const [info] = await registerHarakaPlugins(makeHooks(log), [path.join(dir, 'inits.js')], { configDir, log, hostname: 'mx.test', process });
+    t.same(info.unsupported, [], 'both hooks are run by the shim');
+    return server.notes.inits;
+  };
+  t.same(await run(), ['master'], 'one process (no supervisor): init_master only, as Haraka with nodes=0');
+  t.same(await run({ lead: true, workers: true }), ['master', 'child'], 'the lead worker: both');
+  t.same(await run({ lead: false, workers: true }), ['child'], 'another worker: init_child only');
+});
