@@ -63,3 +63,10 @@ t.test('values: functions by source, long values shortened', async (t) => {
   t.equal(show('x'.repeat(100)).length, 60);
   t.equal(show(undefined), '(unset)');
 });
+
+t.test('node.workers changes live (the supervisor follows); the rest of node needs a restart', async (t) => {
+  const workers = diffConfig(base, change((c) => (c.node.workers = 3)));
+  t.same(workers.needsRestart, []);
+  t.same(workers.summary, ['node.workers: "auto" -> 3']);
+  t.same(diffConfig(base, change((c) => ((c.node.workers = 3), (c.node.name = 'other')))).needsRestart, ['node']);
+});
