@@ -40,10 +40,9 @@ export async function openStartStore(loaded: LoadedConfig, opened: Closers): Pro
   const spoolDir = worker ? path.join(spoolDirOf(dataDir), `worker-${worker.id}`) : spoolDirOf(dataDir);
   const spooled = cleanSpool(spoolDir);
   if (spooled) log.warn({ files: spooled, dir: spoolDir }, 'removed spool files left by an interrupted run');
-  if (lead) {
-    const refusedHistory = recordRefusedIpsInHistory(stores, dataDir, log);
-    opened.push(() => refusedHistory.flush());
-  }
+  // MF-2: the lead commits runtime refusals to the config history, the other workers tell it theirs
+  const refusedHistory = lead ? recordRefusedIpsInHistory(stores, dataDir, log) : null;
+  if (refusedHistory) opened.push(() => refusedHistory.flush());
   let serving: () => AppConfig = () => config;
   const shared: SharedParts = {
     stores, log, dataDir, spoolDir, lead, supervised: !!worker,
@@ -53,6 +52,6 @@ export async function openStartStore(loaded: LoadedConfig, opened: Closers): Pro
     // one connection gate (per-IP counts, fd reserve) for every listener
     gate: new ConnectionGate(() => serving().connections, undefined, worker && workerCounts(worker)),
   };
-  if (worker) shareWithWorkers(worker, shared);
+  if (worker) shareWithWorkers(worker, shared, refusedHistory);
   return { shared, serveFrom: (c) => (serving = c) };
 }

@@ -11,6 +11,7 @@ import type { EmbeddedOptions } from '../store/embedded/index.ts';
 import type { SharedParts } from '../runtime/generation.ts';
 import type { ConfigRuntime } from '../runtime/runtime.ts';
 import { CONFIG_FILE } from '../config-repo/checkout.ts';
+import { tellRefusedIpChanges, type RefusedHistory } from '../config-repo/snapshot/refused-history.ts';
 import type { WorkerContext } from './worker-context.ts';
 import { WorkerChangeNotifier } from './shared-changes.ts';
 import { WorkerSessionLocks } from './shared-locks.ts';
@@ -29,10 +30,19 @@ export function workerCounts(w: WorkerContext): WorkerCounts {
   return new WorkerCounts(w.bus);
 }
 
-export function shareWithWorkers(w: WorkerContext, shared: SharedParts): void {
+export function shareWithWorkers(w: WorkerContext, shared: SharedParts, refusedHistory: RefusedHistory | null): void {
   sharePenalty(shared.auth.penalty, w.bus);
   // delivery runs in the lead: mail queued here wakes it at once instead of at its next poll
   if (!w.lead) shared.stores.queue.onEnqueue(() => w.bus.broadcast('queued', {}));
+  // the config history is the lead's to write (MF-2)
+  if (refusedHistory) {
+    w.bus.on('refusedIp', ({ op, ip, reason }) => (op === 'added' ? refusedHistory.added(ip, reason ?? '') : refusedHistory.removed(ip)));
+  } else if (shared.stores.refusedIps) {
+    shared.stores.refusedIps = tellRefusedIpChanges(shared.stores.refusedIps, {
+      added: (ip, reason) => w.bus.broadcast('refusedIp', { op: 'added', ip, reason }),
+      removed: (ip) => w.bus.broadcast('refusedIp', { op: 'removed', ip }),
+    });
+  }
 }
 
 /** The lead's part: delivery woken by the others' mail, every live apply told to them. Returns the closer. */

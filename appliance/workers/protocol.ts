@@ -26,6 +26,8 @@ export interface Broadcasts {
   counts: { moves: [string, string, number][] };
   /** A login failed or succeeded for an (IP, login) pair (appliance/auth/penalty.ts). */
   penalty: { outcome: 'fail' | 'succeed'; ip: string; login: string };
+  /** A worker other than the lead refused or unrefused a client IP at runtime: the lead commits it to the config history. */
+  refusedIp: { op: 'added' | 'removed'; ip: string; reason?: string };
   /** The lead applied a config: the other workers load this file and apply it too. */
   apply: { configFile: string; label?: string; workers: number };
 }

@@ -43,12 +43,19 @@ export class AddressManager {
   /**
    * A crashed process (kill -9, OOM) cannot remove the address, and the kernel would go on
    * answering ARP for it beside the new holder. A small detached shell waits for this process
-   * to end (`tail --pid`, polled every 0.1 s) and then removes the address; an orderly remove()
-   * stops it first.
+   * to end (its /proc status read every 0.1 s) and then removes the address; an orderly remove()
+   * stops it first. Ended means gone or a zombie: a worker whose supervisor died stays a zombie
+   * until init reaps it, which can take seconds (`tail --pid` would wait for that).
    */
   private startWatchdog(): void {
     if (this.watchdog) return;
-    const script = 'tail --pid="$0" -s 0.1 -f /dev/null; exec "$1" addr del "$2" dev "$3"';
+    const script = [
+      'while :; do s=',
+      'while read -r k v _; do [ "$k" = State: ] && { s=$v; break; }; done 2>/dev/null < /proc/"$0"/status',
+      '{ [ -z "$s" ] || [ "$s" = Z ]; } && break',
+      'sleep 0.1; done',
+      'exec "$1" addr del "$2" dev "$3"',
+    ].join('; ');
     const child = spawn('sh', ['-c', script, String(process.pid), this.opts.ip, this.vip.cidr, this.vip.iface], { stdio: 'ignore', detached: true });
     child.on('error', (err) => this.log.warn({ err }, 'ipwatcher: cannot start the watchdog that removes the virtual IP if this process dies'));
     child.unref();
@@ -58,7 +65,7 @@ export class AddressManager {
   private stopWatchdog(): void {
     const w = this.watchdog;
     this.watchdog = null;
-    // the whole group: the shell and its tail
+    // the whole group: the shell and its sleep
     if (w?.pid) try { process.kill(-w.pid, 'SIGKILL'); } catch { /* gone */ }
   }
 

@@ -37,10 +37,17 @@ export async function commitRefusedIps(dataDir: string, store: RefusedIpStore, m
  * config repository of `dataDir` (when it has one). Returns `flush`, which waits for the queued
  * commits (the appliance calls it on shutdown).
  */
-export function recordRefusedIpsInHistory(stores: Stores, dataDir: string, log: Logger): { flush(): Promise<void> } {
+export interface RefusedHistory {
+  flush(): Promise<void>;
+  /** Records a change made by another process on this data directory (a worker other than the lead). */
+  added(ip: string, reason: string): void;
+  removed(ip: string): void;
+}
+
+export function recordRefusedIpsInHistory(stores: Stores, dataDir: string, log: Logger): RefusedHistory {
   const inner = stores.refusedIps;
   let queue: Promise<unknown> = Promise.resolve();
-  if (!inner) return { flush: async () => {} };
+  if (!inner) return { flush: async () => {}, added: () => {}, removed: () => {} };
   const record = (message: string, author: CommitAuthor, fields: object) => {
     if (!hasRepository(dataDir)) {
       log.info(fields, `${message} (no config repository: not committed)`);
@@ -51,19 +58,26 @@ export function recordRefusedIpsInHistory(stores: Stores, dataDir: string, log: 
       (err: Error) => log.error({ ...fields, err: err.message }, `config history: could not commit "${message}"`),
     );
   };
-  stores.refusedIps = {
+  const added = (ip: string, reason: string) => record(`refuse ${ip}: ${reason}`, MAILFILTER_AUTHOR, { ip, reason });
+  const removed = (ip: string) => record(`unrefuse ${ip}`, { name: 'mailserver', email: 'mailserver@localhost' }, { ip });
+  stores.refusedIps = tellRefusedIpChanges(inner, { added, removed });
+  return { flush: () => queue.then(() => undefined), added, removed };
+}
+
+/** The refused-IP store, telling `to` of every addition and removal it made. */
+export function tellRefusedIpChanges(inner: RefusedIpStore, to: { added(ip: string, reason: string): void; removed(ip: string): void }): RefusedIpStore {
+  return {
     has: (ip) => inner.has(ip),
     list: () => inner.list(),
     async add(ip, reason) {
       const added = await inner.add(ip, reason);
-      if (added) record(`refuse ${ip}: ${reason}`, MAILFILTER_AUTHOR, { ip, reason });
+      if (added) to.added(ip, reason);
       return added;
     },
     async remove(ip) {
       const removed = await inner.remove(ip);
-      if (removed) record(`unrefuse ${ip}`, { name: 'mailserver', email: 'mailserver@localhost' }, { ip });
+      if (removed) to.removed(ip);
       return removed;
     },
   };
-  return { flush: () => queue.then(() => undefined) };
 }
