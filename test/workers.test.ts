@@ -7,6 +7,8 @@
  *   - the POP3 maildrop lock holds on the other worker, and is freed when its holder is killed;
  *   - the per-IP connection limit counts the connections of both workers;
  *   - a worker killed with SIGKILL is restarted by the supervisor while the other one serves;
+ *   - an IP the mail filter refuses on either worker is committed to the config history (MF-2),
+ *     which only the lead writes;
  *   - `mailserver status` lists the workers; a push that changes node.workers starts one more.
  */
 import t from 'tap';
@@ -17,6 +19,7 @@ import { REPO_ROOT, freePorts, seedStore, spawnAppliance, type ApplianceProcess 
 import { python } from './helpers/python.ts';
 import { runCli } from './helpers/cli.ts';
 import { git, gitOk } from './helpers/git.ts';
+import { smtpSteps } from './helpers/smtp-script.ts';
 
 const USER = 'bob@w.test';
 const PASS = 'pw-workers';
@@ -38,6 +41,7 @@ export default defineConfig({
   http: { listen: ['127.0.0.1:0'] },
   delivery: { dnsServers: ['127.0.0.1:9'] },
   node: { workers: ${workers} },
+  plugins: [{ name: 'relay-effect', options: {} }, { name: 'mailfilter', options: { file: './mail.dat' } }],
 });
 `;
 }
@@ -58,6 +62,8 @@ t.before(async () => {
   const [smtp, pop3, imap] = await freePorts(3);
   ports = { smtp, pop3, imap };
   fs.writeFileSync(path.join(dir, 'mailserver.config.ts'), configText(2));
+  // MF-2: Level 101 refuses the message and the client's IP
+  fs.writeFileSync(path.join(dir, 'mail.dat'), "' seed format\r\nVirus:ban the sender\r\nSubject:banme\r\nLevel:101\r\nVirusEnd:\r\n");
   await seedStore(dataDir, ['w.test'], { [USER]: PASS });
   app = spawnAppliance(path.join(dir, 'mailserver.config.ts'), dataDir);
   t.teardown(async () => {
@@ -175,6 +181,23 @@ print(json.dumps({'replies': replies, 'relock': relock}))
   t.not(restarted.pid, second.pid, 'worker 2 runs again, as a new process');
   t.equal(restarted.restarts, 1, 'restarted once');
   t.ok(app.logs().some((l) => l.msg?.startsWith(`worker 2 (pid ${second.pid}) exited (SIGKILL); restarting it in`)), 'the supervisor said so');
+});
+
+t.test('IPs refused by the mail filter on both workers are committed by the lead', async (t) => {
+  const ips = ['127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'];
+  for (const ip of ips) {
+    const r = await smtpSteps(ports.smtp, [['cmd', 'MAIL FROM:<x@client.test>'], ['cmd', `RCPT TO:<${USER}>`],
+      ['data', `From: x@client.test\r\nTo: ${USER}\r\nSubject: banme ${ip}\r\n\r\nhello\r\n`]], ip);
+    t.match(r[r.length - 1], [550], `the message from ${ip} is refused`);
+  }
+  const refusedBy = app.logs().filter((l) => l.msg === 'client IP added to the refused IPs').map((l) => l.pid);
+  t.equal(new Set(refusedBy).size, 2, 'both workers refused an IP');
+  let log = '';
+  for (let i = 0; i < 100 && !ips.every((ip) => log.includes(`refuse ${ip}`)); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    log = await gitOk(['--git-dir', path.join(dataDir, 'config.git'), 'log', '--format=%an %s']);
+  }
+  for (const ip of ips) t.match(log, new RegExp(`^mailfilter refuse ${ip.replace(/\./g, '\\.')}: mail filter rule`, 'm'), `${ip} is in the config history`);
 });
 
 t.test('mailserver status lists the workers', async (t) => {
