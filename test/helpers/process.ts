@@ -19,16 +19,23 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
  * Free TCP ports on 127.0.0.1: bound on port 0 all at once (so they differ), then released.
  * Another process could take one in between; good enough on a test machine.
  */
+/**
+ * `n` ports free now, below the kernel's ephemeral range (32768 and up): a port taken from that
+ * range can be autobound by any outgoing connection (a PostgreSQL client, a delivery attempt)
+ * before the appliance listens on it, and then the listen fails with EADDRINUSE.
+ */
 export async function freePorts(n: number): Promise<number[]> {
   const servers: net.Server[] = [];
   try {
-    for (let i = 0; i < n; i++) {
+    for (let tries = 0; servers.length < n; tries++) {
+      if (tries > 1000) throw new Error(`no ${n} free ports found below 32768`);
+      const port = 10_000 + Math.floor(Math.random() * (32_768 - 10_000));
       const s = net.createServer();
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => resolve());
+      const bound = await new Promise<boolean>((resolve) => {
+        s.once('error', () => resolve(false));
+        s.listen(port, '127.0.0.1', () => resolve(true));
       });
-      servers.push(s);
+      if (bound) servers.push(s);
     }
     return servers.map((s) => (s.address() as net.AddressInfo).port);
   } finally {
