@@ -8,7 +8,8 @@
  * appliance/Dovecot throughput ratio.
  *
  *   bash bench/imap-load.sh      (or npx tsx bench/imap-load.ts; needs root for Dovecot)
- * Env: BENCH_CLIENTS (50), BENCH_SECONDS (15), BENCH_MESSAGES (100 a mailbox), BENCH_ONLY (appliance|dovecot)
+ * Env: BENCH_CLIENTS (50), BENCH_SECONDS (15), BENCH_MESSAGES (100 a mailbox), BENCH_ONLY (appliance|dovecot),
+ * BENCH_WORKERS (node.workers; default 'auto')
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +22,8 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100);
 const ONLY = process.env.BENCH_ONLY ?? '';
+/** node.workers of the appliance (default 'auto': one per core). */
+const WORKERS = process.env.BENCH_WORKERS ? Number(process.env.BENCH_WORKERS) : undefined;
 const PASSWORD = 'pw';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-imap-'));
@@ -110,7 +113,9 @@ async function runAppliance(): Promise<Result> {
   const data = path.join(work, 'appliance');
   await seedStore(data, ['bench.test'], Object.fromEntries(users.map((u) => [u, PASSWORD])));
   const [smtp, pop3, imap] = await freePorts(3);
-  const config = writeConfig(work, { smtpPort: smtp, pop3Port: pop3, imapPort: imap, imapInsecureAuth: true, logLevel: 'warn' });
+  // every client comes from 127.0.0.1 and logs in at once: the per-IP limit on connections not
+  // logged in yet (imap.maxSessionsPerIp, 20) would refuse most of them, as Dovecot's does not
+  const config = writeConfig(work, { smtpPort: smtp, pop3Port: pop3, imapPort: imap, imapInsecureAuth: true, logLevel: 'warn', imapMaxSessionsPerIp: 0, workers: WORKERS });
   appliance = spawnAppliance(config, data);
   await appliance.waitForSmtp(smtp);
   try {

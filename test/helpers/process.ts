@@ -60,6 +60,8 @@ export interface ConfigOptions {
   logLevel?: string;
   /** The config's plugin list (e.g. the ingest benchmark with BENCH_FILTERS=1). */
   plugins?: unknown[];
+  /** imap.maxSessionsPerIp (connections not logged in yet, per client IP; 0 = no limit). */
+  imapMaxSessionsPerIp?: number;
   /** node.workers (default: the config's default, one per core). */
   workers?: number | 'auto';
 }
@@ -73,7 +75,7 @@ export default defineConfig({
   hostname: ${JSON.stringify(o.hostname ?? 'bench.test')},
   smtp: { listen: ${JSON.stringify([`127.0.0.1:${o.smtpPort}`, ...(o.smtpsPort ? [`127.0.0.1:${o.smtpsPort}*`] : [])])}, maxRecipients: 0 },
   pop3: { listen: ${JSON.stringify([`127.0.0.1:${o.pop3Port}`, ...(o.pop3sPort ? [`127.0.0.1:${o.pop3sPort}*`] : [])])}${o.pop3InsecureAuth ? ', allowInsecureAuth: true' : ''} },
-  imap: { listen: ${JSON.stringify([`127.0.0.1:${o.imapPort ?? 0}`])}, allowInsecureAuth: ${!!o.imapInsecureAuth} },
+  imap: { listen: ${JSON.stringify([`127.0.0.1:${o.imapPort ?? 0}`])}, allowInsecureAuth: ${!!o.imapInsecureAuth}${o.imapMaxSessionsPerIp !== undefined ? `, maxSessionsPerIp: ${o.imapMaxSessionsPerIp}` : ''} },
   http: { listen: ['127.0.0.1:0'] },
   // these appliances only receive; a DNS server nobody runs keeps any MX lookup on loopback
   delivery: { dnsServers: ['127.0.0.1:9'] },
