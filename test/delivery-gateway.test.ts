@@ -114,3 +114,14 @@ t.test('a bad gateway table file stops the start with its line number', async (t
   fs.writeFileSync(file, "' ok\nfine.test,gw.test,25\nbroken.test;gw.test;25\n");
   await t.rejects(startTestAppliance({ delivery: { gatewayTableFile: file } }, dir), /gatewayTableFile .*gateway\.dat: line 3: expected domain,host,port/);
 });
+
+t.test('relayed mail carries no Return-Path: only final delivery adds one (RFC 5321 §4.4)', async (t) => {
+  await submit(app.smtpPort, { ...alice, to: ['e@anywhere.example', 'alice@local.test'], subject: 'no return-path on relay' });
+  const m = await arrived(gateway, 'no return-path on relay');
+  const header = m.content.slice(0, m.content.indexOf('\r\n\r\n'));
+  t.notMatch(header, /^Return-Path:/im, 'the copy sent on has no Return-Path header');
+  t.match(header, /^Received: /m, 'it has the Received trace header');
+  const stored = (await inbox(app, 'alice@local.test')).map((x) => x.content).find((c) => c.includes('no return-path on relay'))!;
+  t.match(stored, /^Return-Path: <alice@local\.test>\r\n/, 'the copy delivered here has exactly one, on top');
+  t.equal(stored.match(/^Return-Path:/gim)?.length, 1);
+});

@@ -20,6 +20,7 @@ import { DkimSigner } from './dkim.ts';
 import type { HookRunner } from '../../core/hooks.ts';
 import { createTransaction, type Recipient, type Transaction } from '../../core/session.ts';
 import { commitMessage } from '../submit/commit.ts';
+import { removeHeaders } from '../smtp/assemble.ts';
 
 export interface DeliveryDeps {
   config: AppConfig;
@@ -205,7 +206,8 @@ export class DeliveryService {
       const failure = { kind: 'unreachable' as const, error: `${err.status} ${err.message}`, permanent: err.permanent };
       return batch.recipients.map((r) => schedule(r, failure, this.cfg.retry));
     }
-    let content = await this.deps.stores.queue.read(batch.blobId);
+    // RFC 5321 §4.4: Return-Path is added at final delivery only; a relay sends none on
+    let content = removeHeaders(await this.deps.stores.queue.read(batch.blobId), ['Return-Path']);
     if (this.dkim) content = (await this.dkim.sign(content, batch.mailFrom)).message;
     const result: TransactionResult = await deliverTransaction(resolved.targets, batch.mailFrom, batch.recipients.map((r) => r.recipient), content, {
       heloName: this.cfg.heloName ?? this.deps.config.hostname,
@@ -249,7 +251,8 @@ export class DeliveryService {
       }
     }
     if (rcptTo.length) {
-      const content = Buffer.concat([Buffer.from(`Return-Path: <${batch.mailFrom}>\r\n`), await this.deps.stores.queue.read(batch.blobId)]);
+      // final delivery here: this server's Return-Path, in place of one the message came with
+      const content = Buffer.concat([Buffer.from(`Return-Path: <${batch.mailFrom}>\r\n`), removeHeaders(await this.deps.stores.queue.read(batch.blobId), ['Return-Path'])]);
       const tx = createTransaction({ address: batch.mailFrom, params: {} }, batch.queueId);
       tx.rcptTo.push(...rcptTo);
       tx.message = content;
