@@ -8,6 +8,14 @@ import { register as registerCjs } from 'tsx/cjs/api';
 
 // everything this process creates is the owner's alone (0700 directories, 0600 files)
 process.umask(0o077);
+// `mailserver ... | head`: the reader went away; stop quietly with the command's exit code, as
+// coreutils do, instead of an EPIPE stack trace
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 registerEsm();
 registerCjs();
 const { main } = await import('../appliance/cli/main.ts');
