@@ -19,6 +19,7 @@ import { diffConfig } from './diff.ts';
 import { MaildropLocks } from '../pop3/maildrop.ts';
 import type { ApplyOptions, ApplyResult, ConfigApplier, ConfigProblem } from './types.ts';
 import { SerialQueue } from '../../core/serial-queue.ts';
+import { workerCount } from '../workers/count.ts';
 
 export interface RuntimeOptions {
   /**
@@ -68,10 +69,10 @@ export class ConfigRuntime implements ConfigApplier {
       throw err;
     }
     try {
-      if (config.delivery.enabled && shared.lead) {
+      if (config.delivery.enabled) {
         rt.deliveryService = new DeliveryService(rt.deliverySettings(config, configDir, gen));
         opts.beforeDeliveryStart?.(rt.deliveryService);
-        await rt.deliveryService.start();
+        await rt.deliveryService.start({ takeBackLeases: shared.alone });
       }
     } catch (err) {
       await lease.abort();
@@ -105,8 +106,10 @@ export class ConfigRuntime implements ConfigApplier {
   }
 
   private deliverySettings(config: AppConfig, configDir: string, gen: Generation): DeliverySettings {
-    const { stores, directory, log, dataDir } = this.shared;
-    return DeliveryService.prepare({ config, stores, directory, log, dataDir, configDir, hooks: gen.hooks });
+    const { stores, directory, log, dataDir, supervised } = this.shared;
+    // every worker of a node delivers: each takes its share of the node's concurrency (TX-1)
+    const share = supervised ? workerCount(config.node.workers) : 1;
+    return DeliveryService.prepare({ config, stores, directory, log, dataDir, configDir, hooks: gen.hooks }, share);
   }
 
   /** Applies are taken one at a time, in the order asked. */
@@ -152,7 +155,7 @@ export class ConfigRuntime implements ConfigApplier {
     }
     let delivery: DeliverySettings | null = null;
     try {
-      if (config.delivery.enabled && this.shared.lead) delivery = this.deliverySettings(config, configDir, gen);
+      if (config.delivery.enabled) delivery = this.deliverySettings(config, configDir, gen);
     } catch (err) {
       await lease.abort();
       await gen.closeSessions(0);
