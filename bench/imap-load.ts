@@ -9,7 +9,7 @@
  *
  *   bash bench/imap-load.sh      (or npx tsx bench/imap-load.ts; needs root for Dovecot)
  * Env: BENCH_CLIENTS (50), BENCH_SECONDS (15), BENCH_MESSAGES (100 a mailbox), BENCH_ONLY (appliance|dovecot),
- * BENCH_WORKERS (node.workers; default 'auto')
+ * BENCH_NODE_WORKERS (node.workers; default 'auto')
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,7 +23,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100);
 const ONLY = process.env.BENCH_ONLY ?? '';
 /** node.workers of the appliance (default 'auto': one per core). */
-const WORKERS = process.env.BENCH_WORKERS ? Number(process.env.BENCH_WORKERS) : undefined;
+const WORKERS = process.env.BENCH_NODE_WORKERS ? Number(process.env.BENCH_NODE_WORKERS) : undefined;
 const PASSWORD = 'pw';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-imap-'));

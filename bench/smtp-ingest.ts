@@ -15,7 +15,7 @@
  * (0: messages sent to each server, untimed, before the measured run), BENCH_ONLY (appliance|postfix),
  * BENCH_KEEP (keep the work directory, with Postfix's maillog, for a post-mortem), BENCH_FILTERS=1
  * (the appliance with antivirus scanning through clamd and a 20-rule mail filter), BENCH_CPUS
- * (pin both servers: taskset -c LIST), BENCH_WORKERS (node.workers; default 'auto', one per core).
+ * (pin both servers: taskset -c LIST), BENCH_NODE_WORKERS (node.workers; default 'auto', one per core).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,7 +38,7 @@ const FILTERS = process.env.BENCH_FILTERS === '1';
 /** Pin both servers to these CPUs (taskset -c LIST); unset: not pinned. */
 const CPUS = process.env.BENCH_CPUS || undefined;
 /** node.workers for the appliance (default 'auto': one per core it may run on). */
-const WORKERS = process.env.BENCH_WORKERS ? Number(process.env.BENCH_WORKERS) : 'auto';
+const WORKERS = process.env.BENCH_NODE_WORKERS ? Number(process.env.BENCH_NODE_WORKERS) : 'auto';
 const SENDER = 'sender@x.test';
 const RECIPIENT = 'bench@y.test';
 
