@@ -6,10 +6,11 @@
  * 1. the checkout is copied into a fresh scratch directory and bundled there with esbuild (in this
  *    process: esbuild only reads the code), so the child needs no TypeScript loader — tsx needs
  *    worker threads and esbuild a child process, both of which the permission model refuses;
- * 2. a short-lived `node --experimental-permission` child imports the bundle with read and write
- *    access to the scratch directory only, no child processes, no workers, no addons, a preload
- *    that makes every listen() throw, as user `nobody` when the appliance runs as root, and is
- *    killed with SIGKILL once it has answered or after CHECK_TIMEOUT_MS;
+ * 2. a short-lived `node --permission` child (Node 20: `--experimental-permission`) imports the
+ *    bundle with read and write access to the scratch directory only, no child processes, no
+ *    workers, no addons, a preload that makes every listen() throw, as user `nobody` when the
+ *    appliance runs as root, and is killed with SIGKILL once it has answered or after
+ *    CHECK_TIMEOUT_MS;
  * 3. it prints the default exports as JSON (plain data only), which is all that comes back: the
  *    schema check, the policy tests (with the appliance's own plugins, in check mode) and the live
  *    apply work on that data, so the pushed code never runs inside the appliance.
@@ -104,6 +105,9 @@ function firstError(stderr: string): string {
   return lines.find((l) => /^\w*Error\b|^Error:/.test(l)) ?? lines.at(-1) ?? '';
 }
 
+/** Node's permission model: `--experimental-permission` on Node 20, `--permission` from 22.13 (24 knows only that). */
+const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+
 /** Runs the child; resolves with its JSON answer or an error. */
 function runChild(scratch: string, args: string[], timeoutMs: number): Promise<SandboxResult & { ok?: boolean }> {
   const user = unprivileged();
@@ -118,7 +122,7 @@ function runChild(scratch: string, args: string[], timeoutMs: number): Promise<S
   const child = spawn('/usr/bin/env', [
     '-i', ...env, `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, `HOME=${scratch}`, `TMPDIR=${path.join(scratch, 'tmp')}`,
     node,
-    '--experimental-permission',
+    PERMISSION_FLAG,
     `--allow-fs-read=${scratch}`,
     `--allow-fs-write=${scratch}`,
     '--disable-warning=ExperimentalWarning',
