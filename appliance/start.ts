@@ -79,7 +79,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
     const http = await startHttp({ config: httpConfig, tls: runtime.generation.tls, log: loaded.log, routes: runtime.routes });
     opened.push(() => http.close());
     if (lead) await attachServices({ loaded, shared: store.shared, runtime, http }, opened);
-    if (worker) opened.push(worker.lead ? leadTellsWorkers(worker, runtime, store.shared.dataDir) : followTheLead(worker, runtime, store.shared.dataDir, loaded.log));
+    if (worker) opened.push(worker.lead ? leadTellsWorkers(worker, runtime) : followTheLead(worker, runtime, loaded.log));
     loaded.log.info('ready');
     return applianceHandle(loaded, runtime, http, opened);
   } catch (err) {
@@ -93,8 +93,7 @@ async function buildFirstGeneration(loaded: LoadedConfig, store: OpenedStore, op
   const { log } = loaded;
   const runtime = await ConfigRuntime.start(loaded.config, loaded.configDir, store.shared, {
     setLogLevel: loaded.ownLogger ? (level) => (log.level = level) : undefined,
-    // TX-7: the lead gates on its cluster role; another worker waits for the lead to tell it
-    beforeDeliveryStart: (d) => (loaded.source.worker && !loaded.source.worker.lead ? d.setActive(false, 'delivery waits for the lead worker to tell the cluster role') : gateDelivery(store.shared.dataDir, d)),
+    beforeDeliveryStart: (d) => gateDelivery(store.shared.dataDir, d),
   });
   opened.push(() => runtime.close());
   store.serveFrom(() => runtime.config);

@@ -85,7 +85,8 @@ export default defineConfig({
   smtp: { listen: ['127.0.0.1:${smtpPort}'] },
   pop3: { listen: ['127.0.0.1:${pop3Port}'] },
   delivery: { workers: ${WORKERS}, perDestination: ${WORKERS}, gateway: '${SINK_HOST}:${sinkPort}', logs: { enabled: ${process.env.BENCH_NO_LOGS ? 'false' : 'true'} } },
-  log: { level: 'info' },
+  log: { level: 'info' },${process.env.BENCH_NODE_WORKERS ? `
+  node: { workers: ${Number(process.env.BENCH_NODE_WORKERS)} },` : ''}
 });
 `);
   const sink = startSink(sinkPort, MESSAGES);

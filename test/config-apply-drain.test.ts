@@ -40,7 +40,7 @@ async function until(what: () => boolean, ms: number): Promise<boolean> {
 t.test('a replaced generation closes after its last session, or after the grace period', async (t) => {
   const dataDir = tempDir();
   const stores = openEmbeddedStore(dataDir);
-  const rt = await ConfigRuntime.start(config('one'), dataDir, { stores, directory: new DirectoryCache(stores), log: silentLogger, dataDir, auth: new AuthGuard(), gate: new ConnectionGate(() => ({ fdReserve: 256 })), spoolDir: path.join(dataDir, 'spool'), lead: true, supervised: false, alone: true }, { drainGraceMs: 1500 });
+  const rt = await ConfigRuntime.start(config('one'), dataDir, { stores, directory: new DirectoryCache(stores), log: silentLogger, dataDir, auth: new AuthGuard(), gate: new ConnectionGate(() => ({ fdReserve: 256 })), spoolDir: path.join(dataDir, 'spool'), lead: true, supervised: false }, { drainGraceMs: 1500 });
   t.teardown(async () => {
     await rt.close();
     await stores.close();

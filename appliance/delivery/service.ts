@@ -72,15 +72,8 @@ export class DeliveryService {
   /** TX-7: false while this node does not hold the cluster's virtual IP (queued mail waits). */
   private active = true;
 
-  /**
-   * `share`: how many processes of this node deliver (its workers); each runs its part of the
-   * node's `workers` and `perDestination`, so that the node as a whole keeps to them.
-   */
-  static prepare(deps: DeliveryDeps, share = 1): DeliverySettings {
-    const node = deps.config.delivery;
-    const cfg = share > 1
-      ? { ...node, workers: Math.ceil(node.workers / share), perDestination: Math.ceil(node.perDestination / share) }
-      : node;
+  static prepare(deps: DeliveryDeps): DeliverySettings {
+    const cfg = deps.config.delivery;
     return {
       deps,
       cfg,
@@ -116,16 +109,10 @@ export class DeliveryService {
     this.kick();
   }
 
-  /**
-   * `takeBackLeases`: nothing else of this node delivers now (one process, or the first worker of
-   * a start), so whatever the node had leased when it stopped is no longer in flight. A worker
-   * restarted beside others leaves the leases alone: its own run out (leaseSeconds) and are retried.
-   */
-  async start(opts: { takeBackLeases?: boolean } = {}): Promise<void> {
-    if (opts.takeBackLeases ?? true) {
-      const released = await this.deps.stores.queue.releaseAll();
-      if (released) this.deps.log.warn({ recipients: released }, 'delivery: taking back recipients that were in flight at the last stop');
-    }
+  async start(): Promise<void> {
+    // one node owns the embedded store: whatever was leased when it stopped is no longer in flight
+    const released = await this.deps.stores.queue.releaseAll();
+    if (released) this.deps.log.warn({ recipients: released }, 'delivery: taking back recipients that were in flight at the last stop');
     this.unsubscribe = this.deps.stores.queue.onEnqueue(() => this.kick());
     this.timer = setInterval(() => this.kick(), this.cfg.pollMs);
     this.timer.unref();
@@ -137,10 +124,10 @@ export class DeliveryService {
    * TX-7: delivery only while this node holds the virtual IP. Inactive, no new batch is claimed;
    * batches in flight finish (their results are committed, so nothing is sent twice by this node).
    */
-  setActive(active: boolean, why?: string): void {
+  setActive(active: boolean): void {
     if (active === this.active) return;
     this.active = active;
-    this.deps.log.info({ active }, why ?? (active ? 'delivery resumed (this node holds the virtual IP)' : 'delivery paused (this node does not hold the virtual IP)'));
+    this.deps.log.info({ active }, active ? 'delivery resumed (this node holds the virtual IP)' : 'delivery paused (this node does not hold the virtual IP)');
     if (active) this.kick();
   }
 

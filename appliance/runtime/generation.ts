@@ -45,11 +45,6 @@ export interface SharedParts {
   lead: boolean;
   /** This process is one of the workers of a supervisor (appliance/workers/). */
   supervised: boolean;
-  /**
-   * No other process delivers from this store now (one process, or the lead's first start):
-   * the delivery service may take back every lease its node left at the last stop.
-   */
-  alone: boolean;
 }
 
 export interface Generation {

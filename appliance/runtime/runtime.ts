@@ -19,7 +19,6 @@ import { diffConfig } from './diff.ts';
 import { MaildropLocks } from '../pop3/maildrop.ts';
 import type { ApplyOptions, ApplyResult, ConfigApplier, ConfigProblem } from './types.ts';
 import { SerialQueue } from '../../core/serial-queue.ts';
-import { workerCount } from '../workers/count.ts';
 
 export interface RuntimeOptions {
   /**
@@ -69,10 +68,10 @@ export class ConfigRuntime implements ConfigApplier {
       throw err;
     }
     try {
-      if (config.delivery.enabled) {
+      if (config.delivery.enabled && shared.lead) {
         rt.deliveryService = new DeliveryService(rt.deliverySettings(config, configDir, gen));
         opts.beforeDeliveryStart?.(rt.deliveryService);
-        await rt.deliveryService.start({ takeBackLeases: shared.alone });
+        await rt.deliveryService.start();
       }
     } catch (err) {
       await lease.abort();
@@ -106,10 +105,8 @@ export class ConfigRuntime implements ConfigApplier {
   }
 
   private deliverySettings(config: AppConfig, configDir: string, gen: Generation): DeliverySettings {
-    const { stores, directory, log, dataDir, supervised } = this.shared;
-    // every worker of a node delivers: each takes its share of the node's concurrency (TX-1)
-    const share = supervised ? workerCount(config.node.workers) : 1;
-    return DeliveryService.prepare({ config, stores, directory, log, dataDir, configDir, hooks: gen.hooks }, share);
+    const { stores, directory, log, dataDir } = this.shared;
+    return DeliveryService.prepare({ config, stores, directory, log, dataDir, configDir, hooks: gen.hooks });
   }
 
   /** Applies are taken one at a time, in the order asked. */
@@ -155,7 +152,7 @@ export class ConfigRuntime implements ConfigApplier {
     }
     let delivery: DeliverySettings | null = null;
     try {
-      if (config.delivery.enabled) delivery = this.deliverySettings(config, configDir, gen);
+      if (config.delivery.enabled && this.shared.lead) delivery = this.deliverySettings(config, configDir, gen);
     } catch (err) {
       await lease.abort();
       await gen.closeSessions(0);

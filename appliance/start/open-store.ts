@@ -45,7 +45,7 @@ export async function openStartStore(loaded: LoadedConfig, opened: Closers): Pro
   if (refusedHistory) opened.push(() => refusedHistory.flush());
   let serving: () => AppConfig = () => config;
   const shared: SharedParts = {
-    stores, log, dataDir, spoolDir, lead, supervised: !!worker, alone: !worker || worker.alone,
+    stores, log, dataDir, spoolDir, lead, supervised: !!worker,
     directory: new DirectoryCache(stores),
     // one login guard for SMTP, IMAP, POP3 and HTTP, kept across config generations
     auth: new AuthGuard(config.auth),

@@ -1,8 +1,8 @@
 /**
  * What a worker process wires into the start-up (appliance/start.ts) so that the node's
  * workers act as one appliance: the store's notifications and locks, the connection counts
- * and the login penalty across workers; the lead tells the others of every live apply, which
- * they follow, and of its cluster role, which their delivery obeys (TX-7).
+ * and the login penalty across workers; the lead wakes its delivery for mail the others queued
+ * and tells them of every live apply, which they follow.
  */
 import path from 'node:path';
 import { loadConfig } from '../../core/config/load.ts';
@@ -11,7 +11,6 @@ import type { EmbeddedOptions } from '../store/embedded/index.ts';
 import type { SharedParts } from '../runtime/generation.ts';
 import type { ConfigRuntime } from '../runtime/runtime.ts';
 import { CONFIG_FILE } from '../config-repo/checkout.ts';
-import { clusterRole } from '../cluster/role.ts';
 import { tellRefusedIpChanges, type RefusedHistory } from '../config-repo/snapshot/refused-history.ts';
 import type { WorkerContext } from './worker-context.ts';
 import { WorkerChangeNotifier } from './shared-changes.ts';
@@ -33,6 +32,8 @@ export function workerCounts(w: WorkerContext): WorkerCounts {
 
 export function shareWithWorkers(w: WorkerContext, shared: SharedParts, refusedHistory: RefusedHistory | null): void {
   sharePenalty(shared.auth.penalty, w.bus);
+  // delivery runs in the lead: mail queued here wakes it at once instead of at its next poll
+  if (!w.lead) shared.stores.queue.onEnqueue(() => w.bus.broadcast('queued', {}));
   // the config history is the lead's to write (MF-2)
   if (refusedHistory) {
     w.bus.on('refusedIp', ({ op, ip, reason }) => (op === 'added' ? refusedHistory.added(ip, reason ?? '') : refusedHistory.removed(ip)));
@@ -44,41 +45,22 @@ export function shareWithWorkers(w: WorkerContext, shared: SharedParts, refusedH
   }
 }
 
-/** The lead's part: every live apply and every change of the cluster role told to the others. Returns the closer. */
-export function leadTellsWorkers(w: WorkerContext, runtime: ConfigRuntime, dataDir: string): () => void {
-  const role = clusterRole(dataDir);
-  const tellRole = () => w.bus.broadcast('role', { vip: role.vip, deliveryOnlyOnHolder: role.deliveryOnlyOnHolder });
-  role.on('change', tellRole);
+/** The lead's part: delivery woken by the others' mail, every live apply told to them. Returns the closer. */
+export function leadTellsWorkers(w: WorkerContext, runtime: ConfigRuntime): () => void {
+  const offQueued = w.bus.on('queued', () => runtime.delivery?.kick());
   const offApplied = runtime.onApplied((config, o) => {
-    // the ipwatcher of the new generation may have changed deliveryOnlyOnHolder
-    tellRole();
     if (!o.configDir) return;
     w.bus.broadcast('apply', { configFile: path.join(o.configDir, CONFIG_FILE), label: o.label, workers: workerCount(config.node.workers) });
   });
-  tellRole();
   return () => {
-    role.off('change', tellRole);
+    offQueued();
     offApplied();
   };
 }
 
-/**
- * Another worker's part: deliver as the lead's cluster role allows (TX-7; while the lead is gone,
- * only if delivery does not follow the virtual IP), and apply what the lead applied; a worker
- * that cannot apply it exits to be started again on it. Returns the closer.
- */
-export function followTheLead(w: WorkerContext, runtime: ConfigRuntime, dataDir: string, log: Logger): () => void {
-  const role = clusterRole(dataDir);
-  const offRole = w.bus.on('role', ({ vip, deliveryOnlyOnHolder }) => {
-    role.deliveryOnlyOnHolder = deliveryOnlyOnHolder;
-    role.setVip(vip);
-    const active = !deliveryOnlyOnHolder || vip !== null;
-    runtime.delivery?.setActive(active, !deliveryOnlyOnHolder ? 'delivery runs (told by the lead worker)' : undefined);
-  });
-  const offGone = w.bus.onGone((worker) => {
-    if (worker === 1 && role.deliveryOnlyOnHolder) runtime.delivery?.setActive(false, 'delivery paused until the lead worker is back (it holds the virtual IP)');
-  });
-  const offApply = w.bus.on('apply', ({ configFile, label }) => {
+/** Another worker's part: apply what the lead applied; one that cannot exits to be started again on it. */
+export function followTheLead(w: WorkerContext, runtime: ConfigRuntime, log: Logger): () => void {
+  return w.bus.on('apply', ({ configFile, label }) => {
     void (async () => {
       const r = await loadConfig(configFile)
         .then((loaded) => runtime.apply(loaded.config, { configDir: path.dirname(configFile), label }))
@@ -88,9 +70,4 @@ export function followTheLead(w: WorkerContext, runtime: ConfigRuntime, dataDir:
       process.exit(EXIT_RESTART_ON_NEW_CONFIG);
     })();
   });
-  return () => {
-    offRole();
-    offGone();
-    offApply();
-  };
 }

@@ -20,24 +20,18 @@ export const WORKER_ENV = {
 export interface Broadcasts {
   /** A committed mailbox change (IMAP IDLE and unsolicited responses in other workers). */
   change: { accountId: number; mailboxId: number };
+  /** Messages were queued for delivery (wakes the delivery engine in the lead). */
+  queued: Record<string, never>;
   /** Connection counts moved: [map, key, delta] (appliance/net/connection-gate.ts). */
   counts: { moves: [string, string, number][] };
   /** A login failed or succeeded for an (IP, login) pair (appliance/auth/penalty.ts). */
   penalty: { outcome: 'fail' | 'succeed'; ip: string; login: string };
   /** A worker other than the lead refused or unrefused a client IP at runtime: the lead commits it to the config history. */
   refusedIp: { op: 'added' | 'removed'; ip: string; reason?: string };
-  /**
-   * TX-7, from the lead (which runs the ipwatcher): whether this node holds the virtual IP and
-   * whether delivery runs only on the holder. The supervisor keeps the last one for workers that start later.
-   */
-  role: { vip: string | null; deliveryOnlyOnHolder: boolean };
   /** The lead applied a config: the other workers load this file and apply it too. */
   apply: { configFile: string; label?: string; workers: number };
 }
 export type Topic = keyof Broadcasts;
-
-/** Topics whose last message the supervisor replays to a worker once it serves. */
-export const STICKY: readonly Topic[] = ['role'];
 
 /** Worker → supervisor. */
 export type ToSupervisor =

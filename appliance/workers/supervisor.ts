@@ -15,7 +15,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../../core/log.ts';
 import { cleanSpool, spoolDirOf } from '../store/spool.ts';
 import { LockTable } from './lock-table.ts';
-import { isMessage, STICKY, WORKER_ENV, type ToSupervisor, type ToWorker, type Topic } from './protocol.ts';
+import { isMessage, WORKER_ENV, type ToSupervisor, type ToWorker } from './protocol.ts';
 import { removeWorkersStatus, writeWorkersStatus, type WorkerStatus } from './status-file.ts';
 
 export interface SupervisorOptions {
@@ -44,8 +44,6 @@ const STABLE_MS = 60_000;
 export class Supervisor {
   private readonly slots = new Map<number, Slot>();
   private readonly locks = new LockTable();
-  /** The last message of each sticky topic, for workers that start later. */
-  private readonly sticky = new Map<Topic, ToWorker>();
   private wanted = 1;
   private configFile: string | null = null;
   private stopping = false;
@@ -88,7 +86,6 @@ export class Supervisor {
   private onMessage(slot: Slot, from: Worker, m: ToSupervisor): void {
     if (m.t === 'ready') {
       slot.state = 'serving';
-      for (const last of this.sticky.values()) this.send(from, last);
       if (slot.id === 1) {
         this.configFile = m.configFile;
         this.resize(m.workers);
@@ -104,9 +101,7 @@ export class Supervisor {
         this.configFile = applied.configFile;
         this.resize(applied.workers);
       }
-      const relayed: ToWorker = { t: 'broadcast', topic: m.topic, data: m.data, from: slot.id };
-      if (STICKY.includes(m.topic)) this.sticky.set(m.topic, relayed);
-      this.broadcast(relayed, slot.id);
+      this.broadcast({ t: 'broadcast', topic: m.topic, data: m.data, from: slot.id }, slot.id);
     }
   }
 

@@ -11,8 +11,8 @@ export interface WorkerContext {
   id: number;
   /**
    * The lead carries the node's once-only duties: the config repository and its control
-   * socket, the HTTP listener (config pushes), the cluster registration and the virtual IP
-   * (plugins see it as api.lead). Every worker serves SMTP, POP3 and IMAP and delivers.
+   * socket, the HTTP listener (config pushes), delivery, the cluster registration and the
+   * virtual IP (plugins see it as api.lead). The others serve SMTP, POP3 and IMAP.
    */
   lead: boolean;
   bus: WorkerBus;

@@ -111,8 +111,6 @@ export interface Peer {
   messages: PeerMessage[];
   /** The most transactions that were in DATA at the same time. */
   maxConcurrent: number;
-  /** Transactions in DATA now. */
-  readonly inData: number;
   close(): Promise<void>;
 }
 
@@ -165,9 +163,6 @@ export async function startPeer(host: string, port: number, opts: PeerOptions = 
     host, port, messages,
     get maxConcurrent() {
       return state.maxConcurrent;
-    },
-    get inData() {
-      return state.current;
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
