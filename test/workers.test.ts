@@ -135,7 +135,9 @@ def burst(k):
     socks, seen = [], []
     for _ in range(k):
         x = socket.create_connection(('127.0.0.1', port)); x.settimeout(10)
-        seen.append({'pid': owner(x, port), 'greeting': x.recv(200).decode()[:3]}); socks.append(x)
+        # the greeting first: until a worker has it, the supervisor holds the accepted socket
+        greeting = x.recv(200).decode()[:3]
+        seen.append({'pid': owner(x, port), 'greeting': greeting}); socks.append(x)
     return socks, seen
 socks, first = burst(n + 2)
 for x in socks: x.sendall(b'QUIT\\r\\n'); x.recv(200); x.close()
