@@ -22,8 +22,8 @@ export interface Broadcasts {
   change: { accountId: number; mailboxId: number };
   /** Messages were queued for delivery (wakes the delivery engine in the lead). */
   queued: Record<string, never>;
-  /** Connection counts moved: [map, key, delta] (appliance/net/connection-gate.ts). */
-  counts: { moves: [string, string, number][] };
+  /** One of a worker's connection counts moved (appliance/net/connection-gate.ts). */
+  counts: { map: string; key: string; delta: number };
   /** A login failed or succeeded for an (IP, login) pair (appliance/auth/penalty.ts). */
   penalty: { outcome: 'fail' | 'succeed'; ip: string; login: string };
   /** A worker other than the lead refused or unrefused a client IP at runtime: the lead commits it to the config history. */

@@ -18,14 +18,12 @@ export class WorkerCounts implements CountShare {
   private readonly totals = new Map<string, number>();
 
   constructor(private readonly bus: WorkerBus) {
-    bus.on('counts', (data, from) => {
-      for (const [map, key, delta] of data.moves) this.add(from, `${map}\0${key}`, delta);
-    });
+    bus.on('counts', ({ map, key, delta }, from) => this.add(from, `${map}\0${key}`, delta));
     bus.onGone((worker) => this.forget(worker));
   }
 
   moved(map: CountMap, key: string, delta: number): void {
-    this.bus.broadcast('counts', { moves: [[map, key, delta]] });
+    this.bus.broadcast('counts', { map, key, delta });
   }
 
   others(map: CountMap, key: string): number {
