@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { Stores } from '../core/store/ports.ts';
 import { openEmbeddedStore } from '../appliance/store/embedded/index.ts';
 import { openPostgresStore } from '../appliance/store/postgres/index.ts';
-import { REPO_ROOT, freePorts, spawnAppliance, type ApplianceProcess } from '../test/helpers/process.ts';
+import { REPO_ROOT, freePorts, processCpuSeconds, spawnAppliance, type ApplianceProcess } from '../test/helpers/process.ts';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres.ts';
 import { installCleanup, intEnv, runBench } from './run.ts';
 
@@ -46,16 +46,6 @@ const SETUPS: Setup[] = [
   { label: 'postgres, 2 nodes', kind: 'postgres', nodes: 2 },
 ];
 
-function cpuSeconds(pid: number): number {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(x[11]) + Number(x[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
 /** CPU seconds of the PostgreSQL server: the postmaster and every backend alive now (from /proc). */
 function pgCpuSeconds(): number {
   if (!pg) return NaN;
@@ -63,7 +53,7 @@ function pgCpuSeconds(): number {
     const pid = fs.readFileSync(path.join(pg.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0].trim();
     let kids = '';
     try { kids = execFileSync('ps', ['-o', 'pid=', '--ppid', pid], { encoding: 'utf8' }); } catch { /* none */ }
-    return [pid, ...kids.split('\n')].map((p) => p.trim()).filter(Boolean).map((p) => cpuSeconds(Number(p))).filter((n) => !Number.isNaN(n)).reduce((x, y) => x + y, 0);
+    return [pid, ...kids.split('\n')].map((p) => p.trim()).filter(Boolean).map((p) => processCpuSeconds(Number(p))).reduce((x, y) => x + y, 0);
   } catch {
     return NaN;
   }
@@ -152,13 +142,13 @@ async function accept(s: Setup, url: string | null): Promise<Result> {
   await seed.close();
   const { procs, ports } = await startNodes(s, base, url, null);
   try {
-    const cpu0 = procs.map((p) => cpuSeconds(p.pid));
+    const cpu0 = procs.map((p) => p.cpuSeconds());
     const pg0 = pgCpuSeconds();
     const start = process.hrtime.bigint();
     const per = Math.floor(MESSAGES / s.nodes);
     await Promise.all(ports.map((port, i) => smtpSource(port, i === 0 ? MESSAGES - per * (s.nodes - 1) : per, Math.max(1, Math.round(SESSIONS / s.nodes)))));
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const cpu = procs.map((p, i) => cpuSeconds(p.pid) - cpu0[i]);
+    const cpu = procs.map((p, i) => p.cpuSeconds() - cpu0[i]);
     const pgCpu = (pgCpuSeconds() - pg0) / seconds;
     await stopNodes(procs);
     const check = await openStores(s, seedDir, url);
@@ -191,7 +181,7 @@ async function deliver(s: Setup, url: string | null): Promise<Result> {
   const { procs } = await startNodes(s, base, url, sinkPort);
   try {
     const started = await Promise.all(procs.map((p) => p.waitForLog('delivery started', 60_000)));
-    const cpu0 = procs.map((p) => cpuSeconds(p.pid));
+    const cpu0 = procs.map((p) => p.cpuSeconds());
     const pg0 = pgCpuSeconds();
     // pino's time is the wall clock: the first node's start, as an offset from t0's wall clock
     const wallAtT0 = Date.now() - Number((process.hrtime.bigint() - t0) / 1_000_000n);
@@ -199,7 +189,7 @@ async function deliver(s: Setup, url: string | null): Promise<Result> {
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${s.label}: delivery not finished in 10 minutes`)), 600_000).unref());
     const end = await Promise.race([sinkDone, timeout]);
     const seconds = (Number((end - t0) / 1_000_000n) - (firstStart - wallAtT0)) / 1000;
-    const cpu = procs.map((p, i) => (cpuSeconds(p.pid) - cpu0[i]) / seconds);
+    const cpu = procs.map((p, i) => (p.cpuSeconds() - cpu0[i]) / seconds);
     return { rate: MESSAGES / seconds, cpu, pgCpu: (pgCpuSeconds() - pg0) / seconds };
   } finally {
     await stopNodes(procs);
