@@ -71,6 +71,14 @@ t.test('MIME tree: offsets of parts, message/rfc822, part numbers', async (t) =>
   t.equal(inner.message?.headers[0].value, 'in');
   t.equal(raw.subarray(partAt(root, [2, 1])!.bodyStart, partAt(root, [2, 1])!.end).toString(), 'inner');
   t.equal(partAt(root, [3]), null);
+  // a message that is message/rfc822 itself: 1 is its body (the forwarded message), 1.1 that one's body
+  const fwd = Buffer.from('Content-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\ninner');
+  const top = parseMime(fwd);
+  t.equal(partAt(top, [1]), top, 'part 1 of a non-multipart message is its body');
+  t.equal(partAt(top, [1, 1]), top.message);
+  t.equal(partAt(top, [1, 2]), null);
+  t.equal(partAt(top, [2]), null);
+  t.equal(partAt(root, [1, 1]), null, 'a text part has no parts');
 });
 
 t.test('literal8 (RFC 3516): ~{n} with NULs is a binary string; BINARY decoding of parts', async (t) => {
