@@ -61,6 +61,13 @@ t.test('sequence sets, dates, base subjects', async (t) => {
   t.equal(baseSubject('=?UTF-8?B?UmU6IOOBguOBhA==?='), 'あい');
 });
 
+t.test('"[" is an atom char outside BODY[...] / BINARY[...] sections', async (t) => {
+  t.same(parseCommand(Buffer.from("a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}")).args[0], { t: 'atom', v: "!#$&'+,-.0123456789:;<=>?@^_`|[}" });
+  t.same(parseCommand(Buffer.from('a LIST "" [}%* x')).args.map((a) => (a as { v: unknown }).v), [Buffer.from(''), '[}%*', 'x']);
+  t.same(parseCommand(Buffer.from('a FETCH 1 body.peek[HEADER.FIELDS (A B)]<0.5>')).args[1], { t: 'atom', v: 'body.peek[HEADER.FIELDS (A B)]<0.5>' });
+  t.throws(() => parseCommand(Buffer.from('a FETCH 1 BODY[TEXT')), { message: 'Missing ]' }, 'an unclosed section is still an error');
+});
+
 t.test('MIME tree: offsets of parts, message/rfc822, part numbers', async (t) => {
   const raw = Buffer.from('Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\ninner\r\n--b--\r\n');
   const root = parseMime(raw);
