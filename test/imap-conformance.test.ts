@@ -291,7 +291,7 @@ t.test('CONDSTORE (RFC 7162): HIGHESTMODSEQ, MODSEQ in STORE and others\' FETCH,
   const mods: number[] = [];
   for (const i of [1, 3, 2, 4]) {
     const r = await cmd(c, `STORE ${i} +FLAGS (\\Seen)`);
-    const m = new RegExp(`\\* ${i} FETCH \\(FLAGS \\(\\\\Seen\\) MODSEQ \\((\\d+)\\)\\)`).exec(r);
+    const m = new RegExp(`\\* ${i} FETCH \\(FLAGS \\(\\\\Seen \\\\Recent\\) MODSEQ \\((\\d+)\\)\\)`).exec(r);
     t.ok(m, `STORE ${i}: its FETCH carries MODSEQ once CONDSTORE is on (§3.1.4)`);
     mods[i] = Number(m?.[1]);
   }
@@ -310,7 +310,7 @@ t.test('CONDSTORE (RFC 7162): HIGHESTMODSEQ, MODSEQ in STORE and others\' FETCH,
   const st = await cmd(other, 'STORE 1 +FLAGS.SILENT (\\Flagged)');
   t.match(st, /OK/);
   const noop = await cmd(c, 'NOOP');
-  t.match(noop, /\* 1 FETCH \(UID \d+ FLAGS \(\\Seen \\Flagged\) MODSEQ \(\d+\)\)/, 'others\' changes carry MODSEQ');
+  t.match(noop, /\* 1 FETCH \(UID \d+ FLAGS \(\\Seen \\Flagged \\Recent\) MODSEQ \(\d+\)\)/, 'others\' changes carry MODSEQ');
   await cmd(c, 'STORE 4 +FLAGS.SILENT (\\Deleted)');
   const ex = await cmd(c, 'EXPUNGE');
   t.match(ex, /^t\d+ OK \[HIGHESTMODSEQ \d+\] /m, 'EXPUNGE\'s tagged OK carries HIGHESTMODSEQ once CONDSTORE is on');

@@ -84,7 +84,11 @@ export function parseSearch(tokens: Token[], depth = 0): Criterion {
       // MODSEQ [entry-name entry-type] mod-sequence-valzer (RFC 7162 §3.1.5)
       let n = astring(next('mod-sequence'));
       if (!/^\d+$/.test(n)) {
-        next('entry type');
+        // entry-name is "/flags/" flag-name, entry-type-req "priv" / "shared" / "all"; the
+        // mod-sequence compared is the message's, which covers every entry
+        if (!n.toLowerCase().startsWith('/flags/')) throw new BadArgument('Invalid MODSEQ entry name');
+        const type = astring(next('entry type')).toLowerCase();
+        if (type !== 'priv' && type !== 'shared' && type !== 'all') throw new BadArgument('Invalid MODSEQ entry type');
         n = astring(next('mod-sequence'));
       }
       if (!/^\d{1,20}$/.test(n)) throw new BadArgument('Invalid mod-sequence');
