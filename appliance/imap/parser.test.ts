@@ -3,7 +3,7 @@ import { parseCommand, ParseError } from './parser.ts';
 import { CommandReader, type ReaderEvent } from './reader.ts';
 import { decodeMailboxName, encodeMailboxName, parseDateTime } from './wire.ts';
 import { compactSet, parseSequenceSet } from './mailbox/sequence.ts';
-import { baseSubject } from './mailbox/sort.ts';
+import { baseSubject } from './mailbox/base-subject.ts';
 import { parseMime, partAt } from './mailbox/mime.ts';
 import { binaryBytes, binaryLiteral, UnknownCte } from './mailbox/binary.ts';
 

@@ -79,7 +79,7 @@ function phrase(toks: Tok[]): string | null {
   for (const t of toks) {
     if (t.t === 'comment') continue;
     if (t.t === 'special' && t.v === '.') out += '.';
-    else out += (out && !out.endsWith('.') ? ' ' : out.endsWith('.') ? ' ' : '') + t.v;
+    else out += (out ? ' ' : '') + t.v;
   }
   out = out.trim();
   return out ? out : null;

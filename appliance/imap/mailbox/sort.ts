@@ -31,8 +31,6 @@ export function parseSortCriteria(words: string[]): SortCriterion[] {
   return out;
 }
 
-export { baseSubject } from './base-subject.ts';
-
 /** RFC 5256 §3: the addr-mailbox of the first address, compared case-insensitively. */
 function firstMailbox(raw: string | null): string {
   return firstAddrMailbox(parseAddressList(raw)).toUpperCase();

@@ -4,12 +4,11 @@
  */
 import libmime from 'libmime';
 import { header, lineCount, type MimePart } from './mime.ts';
-import { parseAddressList } from './addresses.ts';
+import { parseAddressList, type EnvelopeAddress } from './addresses.ts';
 import { join, nbinary, nstring, paren, type Chunk } from '../wire.ts';
 
 /** An address list as RFC 3501 §7.4.2 writes it: `(name adl mailbox host)`, groups as start and end markers. */
-function addressList(value: string | null): Chunk {
-  const list = parseAddressList(value);
+function addressList(list: EnvelopeAddress[]): Chunk {
   if (!list.length) return 'NIL';
   const out = list.map((a) => {
     if (a.kind === 'group') return paren(['NIL', 'NIL', nbinary(a.name), 'NIL']);
@@ -21,13 +20,16 @@ function addressList(value: string | null): Chunk {
 
 export function envelope(part: MimePart): Buffer {
   const h = (k: string) => header(part, k);
-  const from = addressList(h('from'));
+  const list = (k: string) => parseAddressList(h(k));
+  const from = addressList(list('from'));
   // absent or empty (no address in it): the From value (RFC 3501 §7.4.2)
-  const sender = parseAddressList(h('sender')).length ? addressList(h('sender')) : from;
-  const replyTo = parseAddressList(h('reply-to')).length ? addressList(h('reply-to')) : from;
+  const senderList = list('sender');
+  const replyToList = list('reply-to');
+  const sender = senderList.length ? addressList(senderList) : from;
+  const replyTo = replyToList.length ? addressList(replyToList) : from;
   return paren([
     nbinary(h('date')), nbinary(h('subject')), from, sender, replyTo,
-    addressList(h('to')), addressList(h('cc')), addressList(h('bcc')),
+    addressList(list('to')), addressList(list('cc')), addressList(list('bcc')),
     nbinary(h('in-reply-to')), nbinary(h('message-id')),
   ]);
 }
