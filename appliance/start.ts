@@ -13,7 +13,8 @@ import type { ImapService } from './imap/index.ts';
 import { startHttp, type HttpService } from './http/server.ts';
 import { ConfigRuntime } from './runtime/runtime.ts';
 import type { ApplyOptions, ApplyResult } from './runtime/types.ts';
-import { resolveConfigSource } from './start/config-source.ts';
+import { resolveConfigSource, type ConfigSource } from './start/config-source.ts';
+import { recordApply } from './config-repo/apply-journal.ts';
 import { loadStartConfig, type LoadedConfig } from './start/load-config.ts';
 import { openStartStore, type OpenedStore } from './start/open-store.ts';
 import { attachServices } from './start/attach-services.ts';
@@ -67,7 +68,10 @@ export interface Appliance {
  */
 export async function startAppliance(opts: StartOptions = {}): Promise<Appliance> {
   const source = await resolveConfigSource(opts);
-  const loaded = await loadStartConfig(source, opts.log);
+  const loaded = await loadStartConfig(source, opts.log).catch((err: unknown) => {
+    refusedAtStart(source, err);
+    throw err;
+  });
   const opened = new Closers();
   try {
     const store = await openStartStore(loaded, opened);
@@ -84,7 +88,18 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
     return applianceHandle(loaded, runtime, http, opened);
   } catch (err) {
     await opened.closeAll();
+    refusedAtStart(source, err);
     throw err;
+  }
+}
+
+/** The repository's HEAD did not come up: `config log` shows it refused, `config rollback` skips it. */
+function refusedAtStart(source: ConfigSource, err: unknown): void {
+  if (!source.repository) return;
+  try {
+    recordApply(source.dataDir, { commit: source.repository.head, result: 'refused', label: 'start', errors: [err instanceof Error ? err.message : String(err)] });
+  } catch {
+    /* the start's own error is the one to report */
   }
 }
 

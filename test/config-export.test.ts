@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { runCli, hasStackTrace } from './helpers/cli.ts';
+import { runCli, hasStackTrace, listsConfig } from './helpers/cli.ts';
 import { startTestAppliance, tempDir, type TestAppliance } from './helpers/appliance.ts';
 import { python } from './helpers/python.ts';
 import { ConfigRepository } from '../appliance/config-repo/repository.ts';
@@ -36,6 +36,13 @@ async function cli(t: Test, args: string[]) {
   return r;
 }
 
+/** A config defining the lists team@example.test and news (the CLI refuses members for a list no config defines). */
+function listConfig(t: Test): string {
+  const dir = tempDir('mailserver-export-lists-');
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return listsConfig(dir, ['team@example.test', 'news']);
+}
+
 async function logins(app: TestAppliance, pairs: string[]) {
   return python(LOGINS, [String(app.pop3sPort), String(app.imapsPort), ...pairs], { timeoutMs: 40_000 });
 }
@@ -47,12 +54,13 @@ t.test('export, wipe, restore --from a copy: every account logs in, every list h
   let app = await startTestAppliance({}, data);
   t.teardown(() => app.close());
   const d = ['--data', data];
+  const l = [...d, '--config', listConfig(t)];
   await cli(t, ['domain', 'add', 'example.test', '--account-limit', '10', ...d]);
   for (const [name, pw] of ACCOUNTS) await cli(t, ['account', 'add', `${name}@example.test`, '--password', pw, '--name', `${name} 太郎`, ...d]);
   await cli(t, ['alias', 'add', 'info@example.test', 'alice@example.test,1', ...d]);
-  await cli(t, ['list', 'add', 'team@example.test', 'alice@example.test', 'Alice', ...d]);
-  await cli(t, ['list', 'add', 'team@example.test', 'outside@other.test', ...d]);
-  await cli(t, ['list', 'add', 'news', 'bob@example.test', ...d]);
+  await cli(t, ['list', 'add', 'team@example.test', 'alice@example.test', 'Alice', ...l]);
+  await cli(t, ['list', 'add', 'team@example.test', 'outside@other.test', ...l]);
+  await cli(t, ['list', 'add', 'news', 'bob@example.test', ...l]);
   await app.store.refusedIps!.add('203.0.113.9', 'mail filter rule "test"');
 
   // export while the appliance runs
@@ -93,9 +101,9 @@ t.test('export, wipe, restore --from a copy: every account logs in, every list h
     t.match(r.stdout, `pop3 ok ${name}@example.test 0`);
     t.match(r.stdout, `imap ok ${name}@example.test OK`);
   }
-  const team = await cli(t, ['list', 'members', 'team@example.test', ...d]);
+  const team = await cli(t, ['list', 'members', 'team@example.test', ...l]);
   t.equal(team.stdout, 'Alice <alice@example.test>\noutside@other.test\n');
-  const news = await cli(t, ['list', 'members', 'news', ...d]);
+  const news = await cli(t, ['list', 'members', 'news', ...l]);
   t.equal(news.stdout, 'bob@example.test\n');
   t.ok(await app.store.refusedIps!.has('203.0.113.9'), 'the runtime refused IP is back');
   t.same((await app.store.aliases.list()).map((a) => [a.alias, a.target, a.rewrite]), [['info@example.test', 'alice@example.test', true]]);
@@ -111,7 +119,8 @@ t.test('restore of an older commit on a live data directory: replace semantics',
   const d = ['--data', data];
   await cli(t, ['domain', 'add', 'example.test', ...d]);
   await cli(t, ['account', 'add', 'dave@example.test', '--password', 'old-password', ...d]);
-  await cli(t, ['list', 'add', 'team@example.test', 'dave@example.test', ...d]);
+  const l = [...d, '--config', listConfig(t)];
+  await cli(t, ['list', 'add', 'team@example.test', 'dave@example.test', ...l]);
   await cli(t, ['export', ...d]);
   const repo = await ConfigRepository.open(data);
   const before = (await repo.head())!;
@@ -119,7 +128,7 @@ t.test('restore of an older commit on a live data directory: replace semantics',
   // after the export: a new password, a new account, a member more, another export
   await cli(t, ['account', 'change', 'dave@example.test', '--password', 'new-password', ...d]);
   await cli(t, ['account', 'add', 'erin@example.test', '--password', 'erin-pw', ...d]);
-  await cli(t, ['list', 'add', 'team@example.test', 'erin@example.test', ...d]);
+  await cli(t, ['list', 'add', 'team@example.test', 'erin@example.test', ...l]);
   await cli(t, ['export', ...d]);
   const diff = execFileSync('git', ['--git-dir', path.join(data, 'config.git'), 'diff', '--stat', before, 'HEAD'], { encoding: 'utf8' });
   t.match(diff, /data\/accounts\.tsv/);

@@ -7,12 +7,14 @@
 import t from 'tap';
 import { startTestAppliance, seedAccounts, inbox, tempDir, type TestAppliance } from './helpers/appliance.ts';
 import { commonPort, smtpError, startPeer, submit, waitFor, type Peer } from './helpers/sink.ts';
-import { runCli } from './helpers/cli.ts';
+import { listsConfig, runCli } from './helpers/cli.ts';
 
 let app: TestAppliance;
 let peer: Peer;
 const D = 'example.test';
 const data = tempDir();
+// the CLI reads the lists from a config file (this appliance was given its config as an object)
+const cliConfig = listsConfig(tempDir(), [`bl@${D}`, `asfrom@${D}`, `bp@${D}`]);
 
 t.before(async () => {
   const port = await commonPort(['127.0.0.32']);
@@ -51,7 +53,7 @@ t.test('VERP envelope senders, bounces counted, the member disabled at the limit
   t.equal((await bounces()).bounces, 2);
   const notice = await waitFor('admin told', async () => (await inbox(app, `boss@${D}`)).find((m) => /disabled/.test(m.content)));
   t.match(notice.content, /gone@remote\.test/);
-  const cli = await runCli(['list', 'members', `bl@${D}`, '--data', data]);
+  const cli = await runCli(['list', 'members', `bl@${D}`, '--data', data, '--config', cliConfig]);
   t.equal(cli.code, 0, cli.stderr);
   t.match(cli.stdout, /^gone@remote\.test {2}# disabled after 2 bounces/m, 'the CLI marks the disabled member');
   t.match(cli.stdout, /^ok@remote\.test$/m);
@@ -63,7 +65,7 @@ t.test('VERP envelope senders, bounces counted, the member disabled at the limit
   t.equal((await bounces()).bounces, 2, 'a disabled member is sent nothing, so nothing bounces');
 
   // adding the member again enables it
-  t.equal((await runCli(['list', 'add', `bl@${D}`, 'gone@remote.test', '--data', data])).code, 0);
+  t.equal((await runCli(['list', 'add', `bl@${D}`, 'gone@remote.test', '--data', data, '--config', cliConfig])).code, 0);
   t.match(await bounces(), { address: 'gone@remote.test', name: '', bounces: 0, disabled: false });
 });
 

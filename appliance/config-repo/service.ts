@@ -14,6 +14,7 @@ import type { ApplyOptions, ApplyResult } from '../runtime/types.ts';
 import type { AuthGuard } from '../auth/guard.ts';
 import { isConfigAdmin } from './admin-auth.ts';
 import { checkConfigDir } from './check.ts';
+import { recordApply } from './apply-journal.ts';
 import { checkoutFiles, commitDir, markRunning } from './checkout.ts';
 import { listenControl, socketPath, type ControlAnswer, type ControlRequest } from './control.ts';
 import { installPreReceiveHook } from './hook-install.ts';
@@ -46,7 +47,7 @@ export async function startConfigService(o: ConfigServiceOptions): Promise<() =>
   const oneAtATime = <T>(fn: () => Promise<T>): Promise<T> => checks.run(fn);
 
   /** Checks the checkout in `dir` and applies it; every step is said to the pusher. */
-  const checkAndApply = async (dir: string, oid: string, label: string, say: (l: string) => void): Promise<boolean> => {
+  const checkAndApply = async (dir: string, oid: string, label: string, say: (l: string) => void, record = true): Promise<boolean> => {
     say(`mailserver: checking ${oid.slice(0, 7)} (${label})`);
     const result = await checkConfigDir(dir, { log, running: o.running() });
     for (const line of result.info) say(line);
@@ -54,6 +55,7 @@ export async function startConfigService(o: ConfigServiceOptions): Promise<() =>
       say(`REFUSED: ${result.errors.length} problem(s); the appliance stays on the running config`);
       for (const e of result.errors) say(`error: ${e}`);
       log.warn({ commit: oid, label, errors: result.errors }, 'config refused');
+      recordApply(o.dataDir, { commit: oid, result: 'refused', label, errors: result.errors });
       return false;
     }
     const applied = await o.apply(result.config, { configDir: dir, label });
@@ -62,10 +64,13 @@ export async function startConfigService(o: ConfigServiceOptions): Promise<() =>
       for (const p of applied.problems ?? []) say(`error: ${p.path}: ${p.message}`);
       say('the appliance stays on the previous commit');
       log.warn({ commit: oid, label, error: applied.error }, 'config apply failed');
+      recordApply(o.dataDir, { commit: oid, result: 'refused', label, errors: [applied.error ?? 'did not come up'] });
       return false;
     }
     say(`applied: generation ${applied.generation} serves new sessions${applied.rebound.length ? `; bound ${applied.rebound.join(', ')}` : ''}`);
     markRunning(o.dataDir, oid);
+    // a rollback records the commit it makes (same files), not the old one it brought back
+    if (record) recordApply(o.dataDir, { commit: oid, result: 'applied', label });
     log.info({ commit: oid, label, generation: applied.generation }, 'config applied');
     return true;
   };
@@ -97,8 +102,9 @@ export async function startConfigService(o: ConfigServiceOptions): Promise<() =>
       const files = await o.repo.files(target);
       const dir = commitDir(o.dataDir, target);
       checkoutFiles(files, dir);
-      if (!(await checkAndApply(dir, target, `rollback by ${req.author.name}`, say))) return { ok: false };
+      if (!(await checkAndApply(dir, target, `rollback by ${req.author.name}`, say, false))) return { ok: false };
       const oid = await o.repo.commitTree(files, `rollback to ${target.slice(0, 7)}`, req.author);
+      recordApply(o.dataDir, { commit: oid, result: 'applied', label: `rollback by ${req.author.name} to ${target.slice(0, 7)}` });
       say(`committed ${oid.slice(0, 7)}: rollback to ${target.slice(0, 7)}`);
       o.cluster?.applied(oid, `rollback by ${req.author.name}`);
       return { ok: true, oid };
@@ -111,11 +117,13 @@ export async function startConfigService(o: ConfigServiceOptions): Promise<() =>
   o.cluster?.attach((c, say) => oneAtATime(async () => {
     const dir = commitDir(o.dataDir, c.id);
     checkoutFiles(c.files, dir);
-    if (!(await checkAndApply(dir, c.id, c.label, say))) {
+    if (!(await checkAndApply(dir, c.id, c.label, say, false))) {
       fs.rmSync(dir, { recursive: true, force: true });
       return { ok: false };
     }
-    return { ok: true, oid: await o.repo.commitTree(c.files, c.message, c.author) };
+    const oid = await o.repo.commitTree(c.files, c.message, c.author);
+    recordApply(o.dataDir, { commit: oid, result: 'applied', label: c.label });
+    return { ok: true, oid };
   }));
 
   const closeControl = await listenControl(o.dataDir, handle, (err) => log.error({ err }, 'config control request failed'));

@@ -4,6 +4,7 @@
  * cluster registry, with delivery following the virtual IP (CF-2, CL-2, TX-7).
  */
 import { startConfigService } from '../config-repo/service.ts';
+import { recordApply } from '../config-repo/apply-journal.ts';
 import { ClusterConfigSync } from '../cluster/config-sync.ts';
 import { startCluster } from '../cluster/start-cluster.ts';
 import type { HttpService } from '../http/server.ts';
@@ -32,6 +33,8 @@ export async function attachServices(s: Serving, opened: Closers): Promise<void>
       repo: repository.repo, dataDir, stores, http: s.http, log, running: () => runtime.config, apply: (next, o) => runtime.apply(next, o), auth, cluster: configSync,
     }));
     if (configSync) opened.push(await configSync.start());
+    // this start runs the repository's HEAD: `config log` marks it, `config rollback` comes back to it
+    recordApply(dataDir, { commit: repository.head, result: 'applied', label: 'start' });
   }
   opened.push(await startCluster({ config, dataDir, log, delivery: runtime.delivery, listeners: runtime.generation.smtp.listeners }));
 }

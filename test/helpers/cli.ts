@@ -42,3 +42,16 @@ export function tempDir(owner: { teardown(fn: () => void): void }): string {
 export function hasStackTrace(text: string): boolean {
   return /\n\s+at /.test(text) || text.startsWith('    at ');
 }
+
+/**
+ * Writes `dir/mailserver.config.ts` defining the mailing lists `names` (for `list add|members|import
+ * --config FILE`, which refuse a list no config defines); returns its path.
+ */
+export function listsConfig(dir: string, names: string[]): string {
+  const file = path.join(dir, 'mailserver.config.ts');
+  const core = fileURLToPath(new URL('../../core/index.ts', import.meta.url));
+  fs.writeFileSync(file, `import { defineConfig } from ${JSON.stringify(core)};
+export default defineConfig({ plugins: [{ name: 'mailing-list', options: { lists: ${JSON.stringify(names.map((name) => ({ name })))} } }] });
+`);
+  return file;
+}

@@ -9,7 +9,7 @@
  * mailserver config pre-receive          (run by git as the repository's hook)
  *
  * The config repository (`<dataDir>/config.git`, README "Config as code"). rollback makes a new
- * commit whose tree is REV's (default HEAD~1): through the running appliance, which checks and
+ * commit whose tree is REV's (default: the previously applied commit): through the running appliance, which checks and
  * applies it first, or, when none runs, just the commit that the next start runs.
  */
 import fs from 'node:fs';
@@ -20,6 +20,7 @@ import { silentLogger } from '../../../core/log.ts';
 import { defineGroup, str } from '../command.ts';
 import { ConfigRepository, RevisionError, defaultAuthor } from '../../config-repo/repository.ts';
 import { CONFIG_FILE } from '../../config-repo/checkout.ts';
+import { commitStates, lastApplied, readApplies } from '../../config-repo/apply-journal.ts';
 
 async function openExisting(dataDir: string): Promise<ConfigRepository> {
   if (!fs.existsSync(path.join(dataDir, 'config.git', 'HEAD'))) {
@@ -58,10 +59,23 @@ function lineDiff(a: string, b: string): string[] {
   return out.filter((_, k) => keep[k]);
 }
 
+/** `config rollback` without REV: the commit this node applied before the one it runs. */
+function previousApplied(dataDir: string): string {
+  const { running, previous } = lastApplied(readApplies(dataDir));
+  if (!previous) {
+    throw new UsageError(running
+      ? `no commit was applied before the running one (${running.slice(0, 10)}); give the REV to roll back to (config log lists them)`
+      : 'no applied commit is recorded on this data directory yet; give the REV to roll back to (config log lists them)');
+  }
+  return previous;
+}
+
 export default defineGroup('config', 'the config repository: history, rollback, checks (config as code)', {
   log: {
     usage: 'config log [-n N]',
-    summary: 'lists the commits of the config, newest first: commit, date, author, message',
+    summary: 'lists the commits of the config, newest first: commit, state, date, author, message',
+    notes: ['state: running (this node runs it), applied (ran before), refused (checked and refused, or did not come up),',
+      '- (never ran here: committed while no appliance ran, runtime data such as refused IPs, or applied on another node).'],
     options: { n: { type: 'string', short: 'n' } },
     optionHelp: [['-n N', 'at most N commits (default 20)']],
     positionals: [0, 0],
@@ -69,8 +83,10 @@ export default defineGroup('config', 'the config repository: history, rollback, 
       const limit = Number(str(values, 'n') ?? 20);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`-n: expected a positive whole number, got ${JSON.stringify(str(values, 'n'))}`);
       const repo = await openExisting(dataDir);
+      const states = commitStates(readApplies(dataDir));
       for (const c of await repo.log(limit)) {
-        ctx.io.out(`${c.oid.slice(0, 10)}  ${c.date.toISOString().replace('.000Z', 'Z')}  ${c.author.name} <${c.author.email}>  ${c.message.split('\n')[0]}`);
+        const state = states.get(c.oid) ?? '-';
+        ctx.io.out(`${c.oid.slice(0, 10)}  ${state.padEnd(7)}  ${c.date.toISOString().replace('.000Z', 'Z')}  ${c.author.name} <${c.author.email}>  ${c.message.split('\n')[0]}`);
       }
     },
   },
@@ -115,12 +131,13 @@ export default defineGroup('config', 'the config repository: history, rollback, 
   },
   rollback: {
     usage: 'config rollback [REV]',
-    summary: 'a new commit whose files are REV\'s (default HEAD~1), checked and applied by the running appliance',
-    notes: ['When no appliance runs on the data directory, only the commit is made; the next start runs it.'],
+    summary: 'a new commit whose files are REV\'s (default: the commit applied before the running one), checked and applied by the running appliance',
+    notes: ['Without REV: the previously applied commit (config log marks them), never a refused one or one that never ran.',
+      'When no appliance runs on the data directory, only the commit is made; the next start runs it.'],
     positionals: [0, 1],
     async run({ positionals, ctx, dataDir }) {
       const repo = await openExisting(dataDir);
-      const target = await rev(repo, positionals[0] ?? 'HEAD~1');
+      const target = await rev(repo, positionals[0] ?? previousApplied(dataDir));
       const { askAppliance } = await import('../../config-repo/control.ts');
       const answer = await askAppliance(dataDir, { op: 'rollback', rev: target, author: defaultAuthor() }, (line) => ctx.io.out(line));
       if (answer) return answer.ok ? 0 : 1;

@@ -11,31 +11,27 @@
  */
 import fs from 'node:fs';
 import { UsageError } from '../../../core/errors.ts';
-import type { ListStore } from '../../../core/store/ports.ts';
-import { defineGroup } from '../command.ts';
+import { defineGroup, str, type OptionSpec } from '../command.ts';
 import { withStore } from '../values.ts';
+import { loadCommandConfig } from '../command-config.ts';
+import { addListMember, importListMembers, listKey, listMembers, listStore, requireList } from '../../lists/operations.ts';
 import { decodeMemberFile, formatMemberFile, parseMemberFile, parseMemberLine } from '../../../policies/list-members.ts';
 
-const LIST = /^[A-Za-z0-9._+-]+(@[A-Za-z0-9.-]+)?$/;
-
-function listKey(text: string): string {
-  if (!LIST.test(text)) throw new UsageError(`"${text}" is not a list name (name or name@domain)`);
-  return text.toLowerCase();
-}
-
-function lists(s: { lists?: ListStore }): ListStore {
-  if (!s.lists) throw new UsageError('this store keeps no mailing lists');
-  return s.lists;
-}
+// the lists are defined in the config; a list it does not define is refused, never given members
+const CONFIG_OPTION: OptionSpec = { config: { type: 'string' } };
+const CONFIG_HELP: [string, string] = ['--config FILE', 'the config defining the lists (default: $MAILSERVER_CONFIG, else the running commit of --data, else ./mailserver.config.ts)'];
 
 export default defineGroup('list', 'mailing-list members (ML-1)', {
   members: {
     usage: 'list members LIST',
     summary: 'prints the members of a list in the member file format (disabled ones marked)',
+    options: CONFIG_OPTION,
+    optionHelp: [CONFIG_HELP],
     positionals: [1, 1],
-    async run({ positionals, ctx, dataDir }) {
+    async run({ positionals, values, ctx, dataDir }) {
       const key = listKey(positionals[0]);
-      const members = await withStore(dataDir, 'existing', (s) => lists(s).members(key));
+      const { config, file } = await loadCommandConfig(dataDir, str(values, 'config') ?? ctx.globals.config);
+      const members = await withStore(dataDir, 'existing', (s) => listMembers(s, config, key, file));
       if (!members.length) return void ctx.io.err(`no members in ${key}`);
       // a member disabled after bounces (ML-5) is marked with a trailing comment
       ctx.io.write(formatMemberFile(members).split('\n').map((line, i) => (members[i]?.disabled
@@ -48,11 +44,13 @@ export default defineGroup('list', 'mailing-list members (ML-1)', {
     summary: 'adds the members of a member file (Name <addr>, <addr>, addr; # comments)',
     notes: ['The file may be UTF-8 or Shift_JIS. Nothing is imported when a line is not an address.',
       'With --replace the list gets exactly the members of the file.'],
-    optionHelp: [['--replace', 'replace the member list instead of adding to it']],
-    options: { replace: { type: 'boolean' } },
+    optionHelp: [['--replace', 'replace the member list instead of adding to it'], CONFIG_HELP],
+    options: { replace: { type: 'boolean' }, ...CONFIG_OPTION },
     positionals: [2, 2],
     async run({ positionals, values, ctx, dataDir }) {
       const key = listKey(positionals[0]);
+      const { config, file } = await loadCommandConfig(dataDir, str(values, 'config') ?? ctx.globals.config);
+      requireList(config, key, file);
       let bytes: Buffer;
       try {
         bytes = fs.readFileSync(positionals[1]);
@@ -63,13 +61,7 @@ export default defineGroup('list', 'mailing-list members (ML-1)', {
       if (errors.length) {
         throw new UsageError(`${positionals[1]}: nothing imported; ${errors.map((e) => `line ${e.line}: "${e.text.trim()}" is not an address`).join('; ')}`);
       }
-      const added = await withStore(dataDir, 'existing', async (s) => {
-        const l = lists(s);
-        if (values.replace) return l.replaceMembers(key, members).then(() => members.length);
-        let n = 0;
-        for (const m of members) if (await l.addMember(key, m)) n++;
-        return n;
-      });
+      const added = await withStore(dataDir, 'existing', (s) => importListMembers(s, config, key, members, !!values.replace, file));
       ctx.io.out(values.replace ? `${key}: ${added} member(s)` : `${key}: ${added} member(s) added, ${members.length - added} already there`);
     },
   },
@@ -80,7 +72,7 @@ export default defineGroup('list', 'mailing-list members (ML-1)', {
     positionals: [1, 2],
     async run({ positionals, ctx, dataDir }) {
       const key = listKey(positionals[0]);
-      const members = await withStore(dataDir, 'existing', (s) => lists(s).members(key));
+      const members = await withStore(dataDir, 'existing', (s) => listStore(s).members(key));
       const text = formatMemberFile(members, `members of ${key}`);
       if (positionals[1] === undefined) return void ctx.io.write(text);
       fs.writeFileSync(positionals[1], text);
@@ -90,13 +82,16 @@ export default defineGroup('list', 'mailing-list members (ML-1)', {
 
   add: {
     usage: 'list add LIST ADDRESS [NAME]',
-    summary: 'adds one member',
+    summary: 'adds one member to a list the config defines',
+    options: CONFIG_OPTION,
+    optionHelp: [CONFIG_HELP],
     positionals: [2, 3],
-    async run({ positionals, ctx, dataDir }) {
+    async run({ positionals, values, ctx, dataDir }) {
       const key = listKey(positionals[0]);
       const m = parseMemberLine(positionals[1]);
       if (!m) throw new UsageError(`"${positionals[1]}" is not an address`);
-      const added = await withStore(dataDir, 'existing', (s) => lists(s).addMember(key, { address: m.address, name: positionals[2] ?? m.name }));
+      const { config, file } = await loadCommandConfig(dataDir, str(values, 'config') ?? ctx.globals.config);
+      const added = await withStore(dataDir, 'existing', (s) => addListMember(s, config, key, { address: m.address, name: positionals[2] ?? m.name }, file));
       ctx.io.out(added ? `${key}: added ${m.address}` : `${key}: ${m.address} is a member already`);
     },
   },
@@ -107,7 +102,7 @@ export default defineGroup('list', 'mailing-list members (ML-1)', {
     positionals: [2, 2],
     async run({ positionals, ctx, dataDir }) {
       const key = listKey(positionals[0]);
-      const removed = await withStore(dataDir, 'existing', (s) => lists(s).removeMember(key, positionals[1]));
+      const removed = await withStore(dataDir, 'existing', (s) => listStore(s).removeMember(key, positionals[1]));
       if (!removed) throw new UsageError(`${positionals[1]} is not a member of ${key}`);
       ctx.io.out(`${key}: removed ${positionals[1]}`);
     },
