@@ -9,7 +9,8 @@
  *
  *   bash bench/imap-load.sh      (or npx tsx bench/imap-load.ts; needs root for Dovecot)
  * Env: BENCH_CLIENTS (50), BENCH_SECONDS (15), BENCH_MESSAGES (100 a mailbox), BENCH_ONLY (appliance|dovecot),
- * BENCH_NODE_WORKERS (node.workers; default 'auto')
+ * BENCH_NODE_WORKERS (node.workers; default 'auto'), BENCH_IMAP_COMPRESS=1 (each session turns on
+ * COMPRESS=DEFLATE, RFC 4978, right after LOGIN; Dovecot gets its imap_zlib plugin for it)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +25,8 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100);
 const ONLY = process.env.BENCH_ONLY ?? '';
 /** node.workers of the appliance (default 'auto': one per core). */
 const WORKERS = process.env.BENCH_NODE_WORKERS ? Number(process.env.BENCH_NODE_WORKERS) : undefined;
+/** Sessions run under COMPRESS=DEFLATE (where the server offers it). */
+const COMPRESS = process.env.BENCH_IMAP_COMPRESS === '1';
 const PASSWORD = 'pw';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-imap-'));
@@ -57,11 +60,13 @@ async function seed(port: number): Promise<void> {
   }));
 }
 
-interface Result { ops: number; seconds: number; p50: number; p99: number; errors: number }
+interface Result { ops: number; seconds: number; p50: number; p99: number; errors: number; compressed: number; sessions: number }
 
 async function load(port: number): Promise<Result> {
   const lat: number[] = [];
   let errors = 0;
+  let compressed = 0;
+  let sessions = 0;
   const deadline = performance.now() + SECONDS * 1000;
   const timed = async <T>(f: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -75,7 +80,12 @@ async function load(port: number): Promise<Result> {
       let c: BenchImap | null = null;
       try {
         c = await timed(() => BenchImap.connect(port));
-        await timed(() => c!.cmd(`LOGIN ${u} ${PASSWORD}`));
+        const login = await timed(() => c!.cmd(`LOGIN ${u} ${PASSWORD}`));
+        sessions++;
+        if (COMPRESS) {
+          const caps = /\[CAPABILITY [^\]]*\]/.test(login) ? login : await c.cmd('CAPABILITY');
+          if (await timed(() => c!.compress(caps))) compressed++;
+        }
         const sel = await timed(() => c!.cmd('SELECT INBOX'));
         let exists = Number(/\* (\d+) EXISTS/.exec(sel)?.[1] ?? 0);
         await timed(() => c!.cmd('UID FETCH 1:* (FLAGS)'));
@@ -106,7 +116,7 @@ async function load(port: number): Promise<Result> {
   const seconds = (performance.now() - start) / 1000;
   lat.sort((a, b) => a - b);
   const pct = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] * 10) / 10;
-  return { ops: Math.round(lat.length / seconds), seconds: Math.round(seconds * 10) / 10, p50: pct(0.5), p99: pct(0.99), errors };
+  return { ops: Math.round(lat.length / seconds), seconds: Math.round(seconds * 10) / 10, p50: pct(0.5), p99: pct(0.99), errors, compressed, sessions };
 }
 
 async function runAppliance(): Promise<Result> {
@@ -156,7 +166,7 @@ userdb {
 mail_location = maildir:~/Maildir
 protocol imap {
   mail_max_userip_connections = 1000
-}
+${COMPRESS ? '  mail_plugins = $mail_plugins imap_zlib\n' : ''}}
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
@@ -185,11 +195,12 @@ service imap-login {
 }
 
 try {
-  console.log(`IMAP load: ${CLIENTS} clients, ${SECONDS} s, ${MESSAGES} messages a mailbox`);
+  console.log(`IMAP load: ${CLIENTS} clients, ${SECONDS} s, ${MESSAGES} messages a mailbox${COMPRESS ? ', COMPRESS=DEFLATE' : ''}`);
+  const deflated = (r: Result) => (COMPRESS ? `, compressed sessions ${r.compressed}/${r.sessions}` : '');
   const a = ONLY === 'dovecot' ? null : await runAppliance();
-  if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, errors ${a.errors}`);
+  if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, errors ${a.errors}${deflated(a)}`);
   const d = ONLY === 'appliance' ? null : await runDovecot();
-  if (d) console.log(`dovecot:   ${d.ops} ops/s, p50 ${d.p50} ms, p99 ${d.p99} ms, errors ${d.errors}`);
+  if (d) console.log(`dovecot:   ${d.ops} ops/s, p50 ${d.p50} ms, p99 ${d.p99} ms, errors ${d.errors}${deflated(d)}`);
   if (a && d) console.log(`ratio appliance/dovecot: ${(a.ops / d.ops).toFixed(2)}x throughput, p99 ${(a.p99 / d.p99).toFixed(2)}x`);
 } finally {
   cleanup();

@@ -17,6 +17,8 @@ export function tagged(tag: string, c: Completion): string {
 export function capabilities(s: ImapSession): string[] {
   const caps = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
     'SPECIAL-USE', 'CHILDREN', 'CONDSTORE', 'QRESYNC', 'QUOTA', 'QUOTA=RES-STORAGE', 'ESEARCH', 'SORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'ACL', 'RIGHTS=kxte', 'BINARY', 'LIST-EXTENDED', 'LIST-STATUS', 'SEARCHRES', 'STATUS=SIZE', `APPENDLIMIT=${s.env.config.maxMessageSize}`];
+  // RFC 4978 §3: offered once it can be used (after authentication), until it is active
+  if (s.state !== 'notauth' && !s.compressed) caps.push('COMPRESS=DEFLATE');
   if (s.state === 'notauth') {
     if (!s.conn.secure) caps.push('STARTTLS');
     if (s.plaintextAuthAllowed()) caps.push('AUTH=PLAIN', 'AUTH=LOGIN');
@@ -42,6 +44,7 @@ export const R = {
   authFailedClosing: () => '* BYE Too many authentication failures\r\n',
   bye: () => '* BYE Logging out\r\n',
   untaggedBad: (text: string) => `* BAD ${text}\r\n`,
+  badCompressedData: () => '* BYE Invalid compressed data\r\n',
   mailboxGone: () => '* BYE [CLOSED] The selected mailbox was deleted\r\n',
 
   unknownCommand: () => bad('Unknown command'),
@@ -83,5 +86,7 @@ export const R = {
   noQuotaRoot: () => no('No such quota root', 'NONEXISTENT'),
   idling: () => '+ idling\r\n',
   idleBad: () => bad('Expected DONE'),
+  compressionActive: () => no('Compression is already active', 'COMPRESSIONACTIVE'),
+  compressOk: () => ok('DEFLATE active'),
   selected: (readOnly: boolean) => ok(`${readOnly ? 'EXAMINE' : 'SELECT'} completed`, readOnly ? 'READ-ONLY' : 'READ-WRITE'),
 } as const;

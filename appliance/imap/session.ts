@@ -16,6 +16,7 @@ import type { ImapEnv, ImapSession, ImapState } from './types.ts';
 import type { PeerInfo } from '../net/session-listeners.ts';
 import { LineSession } from '../net/line-session.ts';
 import type { Ticket } from '../net/connection-gate.ts';
+import { DeflateLink } from './compress.ts';
 
 export class Session extends LineSession<ReaderEvent> implements ImapSession {
   state: ImapState = 'notauth';
@@ -32,6 +33,9 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
   private unsubscribe: (() => void) | null = null;
   private unsubscribeShared: (() => void) | null = null;
   private dirty = false;
+  /** COMPRESS=DEFLATE (RFC 4978): input is inflated from when it is set, output deflated once `deflating`. */
+  private link: DeflateLink | null = null;
+  private deflating = false;
   /** A committed change to one of the account's mailboxes: refresh if it is the selected one. */
   private readonly onChange = (change: MailboxChange) => {
     if (this.selected && change.mailboxId === this.selected.info.id) {
@@ -72,6 +76,51 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
 
   send(data: string | Buffer): Promise<void> {
     return this.write(data);
+  }
+
+  write(data: string | Buffer): Promise<void> {
+    if (this.link && this.deflating && !this.closed) return this.link.send(data);
+    return super.write(data);
+  }
+
+  async end(bye?: string): Promise<void> {
+    this.link?.stopInput();
+    // the last line goes out compressed too, before the socket is ended
+    if (this.link && this.deflating && bye && !this.closing) {
+      await this.link.send(bye);
+      bye = undefined;
+    }
+    return super.end(bye);
+  }
+
+  get compressed(): boolean {
+    return this.link !== null;
+  }
+
+  /**
+   * COMPRESS DEFLATE (RFC 4978 §3): the client compresses right after the CRLF of the command
+   * and waits for the tagged OK, so from here the input is inflated; the OK goes out in the
+   * clear and everything after it deflated. Input pipelined after COMPRESS (which a client must
+   * not send) is dropped, as after STARTTLS.
+   */
+  async startCompression(ok: string): Promise<void> {
+    const octets = this.reader.clear();
+    const pending = this.input.clear();
+    if (octets || pending) this.conn.log.warn({ octets, pending }, 'imap discarded input pipelined after COMPRESS');
+    this.transformedInput = true;
+    this.link = new DeflateLink(
+      this.socket,
+      (chunk) => {
+        this.feedDeadline(chunk);
+        if (!this.closing) this.frame(chunk);
+      },
+      (err) => {
+        this.conn.log.info({ err: err.message }, 'imap invalid compressed input');
+        void this.end(R.badCompressedData());
+      },
+    );
+    await super.write(ok);
+    this.deflating = true;
   }
 
   async readLine(): Promise<Buffer | null> {
@@ -156,6 +205,12 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
   }
 
   protected received(chunk: Buffer): void {
+    if (this.link) this.link.received(chunk);
+    else this.frame(chunk);
+  }
+
+  /** Plain client bytes into commands. */
+  private frame(chunk: Buffer): void {
     for (const ev of this.reader.push(chunk)) {
       this.input.push(ev);
       this.poke();
@@ -181,6 +236,7 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
   }
 
   protected onFinish(): void {
+    this.link?.close();
     // spool files of literals still arriving or of commands that will not run
     this.reader.dropSpooled();
     for (const lit of [...this.spooled]) void lit.dispose();

@@ -89,6 +89,10 @@ export interface ImapSession {
   /** Sends pending EXISTS/EXPUNGE/FETCH of the selected mailbox. */
   flushUpdates(allowExpunge: boolean): Promise<void>;
   startTls(): Promise<void>;
+  /** COMPRESS=DEFLATE is on (RFC 4978). */
+  readonly compressed: boolean;
+  /** Sends the tagged `ok` of COMPRESS in the clear, then deflates both directions. */
+  startCompression(ok: string): Promise<void>;
   end(bye?: string): Promise<void>;
   readonly closed: boolean;
 }

@@ -60,8 +60,13 @@ export abstract class LineSession<E> {
     this.conn.log.info({ user: this.conn.user?.address }, `${this.protocol} command line deadline passed`);
     void this.end(this.texts.lineDeadline());
   });
+  /**
+   * The socket carries the protocol's text in another form (IMAP COMPRESS): the session feeds
+   * the line deadline the plain bytes itself, through feedDeadline().
+   */
+  protected transformedInput = false;
   private readonly onData = (chunk: Buffer) => {
-    this.deadline.feed(chunk);
+    if (!this.transformedInput) this.deadline.feed(chunk);
     if (!this.closing) this.received(chunk);
   };
   private readonly onClose = () => this.finish();
@@ -84,6 +89,11 @@ export abstract class LineSession<E> {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.ending = new Promise((resolve) => (this.resolveEnding = resolve));
     this.attach(socket);
+  }
+
+  /** Plain client bytes, when `transformedInput` is set. */
+  protected feedDeadline(chunk: Buffer): void {
+    this.deadline.feed(chunk);
   }
 
   /** Bytes from the client (not called once the session is closing): into commands, into the input queue. */

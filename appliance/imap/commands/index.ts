@@ -8,6 +8,7 @@ import { APPEND } from './append.ts';
 import { AUTHENTICATE } from './authenticate.ts';
 import { CAPABILITY } from './capability.ts';
 import { CLOSE, UNSELECT } from './close.ts';
+import { COMPRESS } from './compress.ts';
 import { COPY, MOVE } from './copy.ts';
 import { CREATE } from './create.ts';
 import { DELETE } from './delete.ts';
@@ -33,14 +34,14 @@ export const VERBS = [
   'CAPABILITY', 'NOOP', 'LOGOUT', 'STARTTLS', 'AUTHENTICATE', 'LOGIN', 'SELECT', 'EXAMINE', 'CREATE', 'DELETE', 'RENAME',
   'SUBSCRIBE', 'UNSUBSCRIBE', 'LIST', 'LSUB', 'STATUS', 'APPEND', 'CHECK', 'CLOSE', 'UNSELECT', 'EXPUNGE', 'SEARCH', 'FETCH',
   'STORE', 'COPY', 'MOVE', 'IDLE', 'NAMESPACE', 'ID', 'ENABLE', 'GETQUOTA', 'GETQUOTAROOT', 'SETQUOTA', 'SORT', 'THREAD',
-  'MYRIGHTS', 'GETACL', 'LISTRIGHTS', 'SETACL', 'DELETEACL',
+  'MYRIGHTS', 'GETACL', 'LISTRIGHTS', 'SETACL', 'DELETEACL', 'COMPRESS',
 ] as const;
 export type Verb = (typeof VERBS)[number];
 
 export const COMMANDS: Record<Verb, CommandSpec> = {
   CAPABILITY, NOOP, LOGOUT, STARTTLS, AUTHENTICATE, LOGIN, SELECT, EXAMINE, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE,
   LIST, LSUB, STATUS, APPEND, CHECK, CLOSE, UNSELECT, EXPUNGE, SEARCH, FETCH, STORE, COPY, MOVE, IDLE, NAMESPACE, ID, ENABLE,
-  GETQUOTA, GETQUOTAROOT, SETQUOTA, SORT, THREAD, MYRIGHTS, GETACL, LISTRIGHTS, SETACL, DELETEACL,
+  GETQUOTA, GETQUOTAROOT, SETQUOTA, SORT, THREAD, MYRIGHTS, GETACL, LISTRIGHTS, SETACL, DELETEACL, COMPRESS,
 };
 
 export function isVerb(word: string): word is Verb {

@@ -1,0 +1,73 @@
+/**
+ * COMPRESS=DEFLATE (RFC 4978): raw deflate (RFC 1951, no zlib or gzip wrapper) in both
+ * directions, with Node's zlib. Output is flushed with Z_SYNC_FLUSH after every response
+ * (§4: the client must never wait on output the server holds back). Input is inflated into
+ * the command reader as it comes; the reader's line and literal limits bound what a small
+ * compressed stream may expand to, and the inflater stops while the socket is paused (the input
+ * queue is full or a literal is being spooled), so a decompression bomb costs a bounded amount
+ * of memory before the line limit, the literal limit or the queue stops it.
+ */
+import type net from 'node:net';
+import zlib from 'node:zlib';
+
+/** zlib's output chunk: the most one inflate step hands the reader at once. */
+const CHUNK = 16 * 1024;
+
+export class DeflateLink {
+  private readonly inflate = zlib.createInflateRaw({ chunkSize: CHUNK });
+  private readonly deflate = zlib.createDeflateRaw({ chunkSize: CHUNK });
+  private failed = false;
+  private readonly onResume = () => {
+    if (!this.failed) this.inflate.resume();
+  };
+
+  /**
+   * `plain` gets the inflated client bytes; `corrupt` is called once when the client's stream
+   * is not valid deflate data (the session ends).
+   */
+  constructor(private readonly socket: net.Socket, plain: (chunk: Buffer) => void, corrupt: (err: Error) => void) {
+    this.inflate.on('data', (chunk: Buffer) => {
+      plain(chunk);
+      // the session paused the socket (back-pressure): stop inflating what is already buffered
+      if (socket.isPaused()) this.inflate.pause();
+    });
+    this.inflate.on('error', (err) => {
+      if (this.failed) return;
+      this.failed = true;
+      corrupt(err);
+    });
+    socket.on('resume', this.onResume);
+    // back-pressure: a client that does not read holds the deflater, and so the command's writes
+    this.deflate.pipe(socket, { end: false });
+    this.deflate.on('error', () => socket.destroy());
+  }
+
+  /** Compressed bytes from the socket. */
+  received(chunk: Buffer): void {
+    if (!this.failed) this.inflate.write(chunk);
+  }
+
+  /** Compresses `data` and flushes it; resolves once it is handed to the socket. */
+  send(data: string | Buffer): Promise<void> {
+    if (this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      // a string goes out as UTF-8, as socket.write() would send it
+      this.deflate.write(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+      this.deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve());
+    });
+  }
+
+  /** The session is ending: what the client still sends is not inflated. */
+  stopInput(): void {
+    this.failed = true;
+    this.inflate.destroy();
+  }
+
+  close(): void {
+    this.failed = true;
+    this.socket.off('resume', this.onResume);
+    this.deflate.unpipe(this.socket);
+    this.inflate.destroy();
+    this.deflate.destroy();
+  }
+}
