@@ -11,22 +11,10 @@
  */
 import fs from 'node:fs';
 import { UsageError } from '../../../core/errors.ts';
-import type { ListStore } from '../../../core/store/ports.ts';
 import { defineGroup } from '../command.ts';
 import { withStore } from '../values.ts';
-import { decodeMemberFile, formatMemberFile, parseMemberFile, parseMemberLine } from '../../../policies/list-members.ts';
-
-const LIST = /^[A-Za-z0-9._+-]+(@[A-Za-z0-9.-]+)?$/;
-
-function listKey(text: string): string {
-  if (!LIST.test(text)) throw new UsageError(`"${text}" is not a list name (name or name@domain)`);
-  return text.toLowerCase();
-}
-
-function lists(s: { lists?: ListStore }): ListStore {
-  if (!s.lists) throw new UsageError('this store keeps no mailing lists');
-  return s.lists;
-}
+import { addListMember, listKey, listStore as lists, removeListMember } from '../../operations/lists.ts';
+import { decodeMemberFile, formatMemberFile, parseMemberFile } from '../../../policies/list-members.ts';
 
 export default defineGroup('list', 'mailing-list members (ML-1)', {
   members: {
@@ -93,11 +81,8 @@ export default defineGroup('list', 'mailing-list members (ML-1)', {
     summary: 'adds one member',
     positionals: [2, 3],
     async run({ positionals, ctx, dataDir }) {
-      const key = listKey(positionals[0]);
-      const m = parseMemberLine(positionals[1]);
-      if (!m) throw new UsageError(`"${positionals[1]}" is not an address`);
-      const added = await withStore(dataDir, 'existing', (s) => lists(s).addMember(key, { address: m.address, name: positionals[2] ?? m.name }));
-      ctx.io.out(added ? `${key}: added ${m.address}` : `${key}: ${m.address} is a member already`);
+      const { key, address, added } = await withStore(dataDir, 'existing', (s) => addListMember(s, positionals[0], positionals[1], positionals[2]));
+      ctx.io.out(added ? `${key}: added ${address}` : `${key}: ${address} is a member already`);
     },
   },
 
@@ -106,9 +91,7 @@ export default defineGroup('list', 'mailing-list members (ML-1)', {
     summary: 'removes one member',
     positionals: [2, 2],
     async run({ positionals, ctx, dataDir }) {
-      const key = listKey(positionals[0]);
-      const removed = await withStore(dataDir, 'existing', (s) => lists(s).removeMember(key, positionals[1]));
-      if (!removed) throw new UsageError(`${positionals[1]} is not a member of ${key}`);
+      const key = await withStore(dataDir, 'existing', (s) => removeListMember(s, positionals[0], positionals[1]));
       ctx.io.out(`${key}: removed ${positionals[1]}`);
     },
   },
