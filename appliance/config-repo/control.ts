@@ -21,7 +21,12 @@ export type ControlRequest =
       oid: string;
       files: Record<string, string>;
     }
-  | { op: 'rollback'; rev: string; author: CommitAuthor };
+  | { op: 'rollback'; rev: string; author: CommitAuthor }
+  /**
+   * A commit made on the appliance (the console's editor): `files` (repository path -> UTF-8
+   * text) replace those of `base`, which must still be main; checked and applied like a push.
+   */
+  | { op: 'commit'; base: string | null; files: Record<string, string>; message: string; author: CommitAuthor };
 
 export interface ControlAnswer { ok: boolean; oid?: string }
 

@@ -177,18 +177,37 @@ export class ConfigRepository {
     }, message, author);
   }
 
+  /**
+   * Writes a commit of exactly `files` on `parent` without moving main: the console's save is
+   * checked and applied before main moves, as a push is (advance() moves it after).
+   */
+  async writeCommitObject(files: Record<string, Buffer>, message: string, author: CommitAuthor, parent: string | null): Promise<string> {
+    const tree: Record<string, Buffer> = {};
+    for (const [p, content] of Object.entries(files)) tree[normalizePath(p)] = Buffer.from(content);
+    return this.makeCommit(tree, message, author, parent);
+  }
+
+  /** Moves main from `expected` to `oid` (a commit written by writeCommitObject); false when main moved meanwhile. */
+  advance(expected: string | null, oid: string): Promise<boolean> {
+    return writes.run(this.gitdir, () => this.compareAndSwap(expected, oid));
+  }
+
+  private async makeCommit(files: Record<string, Buffer>, message: string, author: CommitAuthor, parent: string | null): Promise<string> {
+    const treeOid = await this.writeTree(files);
+    const now = Math.floor(Date.now() / 1000);
+    const who = { name: author.name, email: author.email, timestamp: now, timezoneOffset: new Date().getTimezoneOffset() };
+    return git.writeCommit({
+      fs,
+      gitdir: this.gitdir,
+      commit: { message: message.endsWith('\n') ? message : message + '\n', tree: treeOid, parent: parent ? [parent] : [], author: who, committer: who },
+    });
+  }
+
   private write(build: () => Promise<Record<string, Buffer>>, message: string, author: CommitAuthor): Promise<string> {
     return writes.run(this.gitdir, async () => {
       for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
         const parent = await this.head();
-        const treeOid = await this.writeTree(await build());
-        const now = Math.floor(Date.now() / 1000);
-        const who = { name: author.name, email: author.email, timestamp: now, timezoneOffset: new Date().getTimezoneOffset() };
-        const oid = await git.writeCommit({
-          fs,
-          gitdir: this.gitdir,
-          commit: { message: message.endsWith('\n') ? message : message + '\n', tree: treeOid, parent: parent ? [parent] : [], author: who, committer: who },
-        });
+        const oid = await this.makeCommit(await build(), message, author, parent);
         if (await this.compareAndSwap(parent, oid)) return oid;
         // a push moved main between reading HEAD and updating it: rebuild on the new HEAD
         await new Promise((r) => setTimeout(r, 20 + Math.random() * 50));

@@ -16,7 +16,7 @@ import { isConfigAdmin } from './admin-auth.ts';
 import { checkConfigDir } from './check.ts';
 import { recordApply } from './apply-journal.ts';
 import { checkoutFiles, commitDir, markRunning } from './checkout.ts';
-import { listenControl, socketPath, type ControlAnswer, type ControlRequest } from './control.ts';
+import { listenControl, socketPath, type ControlAnswer, type ControlHandler, type ControlRequest } from './control.ts';
 import { installPreReceiveHook } from './hook-install.ts';
 import { ROUTE, gitHttpHandler } from './http-backend.ts';
 import type { ConfigRepository } from './repository.ts';
@@ -38,8 +38,14 @@ export interface ConfigServiceOptions {
   cluster?: ConfigClusterLink;
 }
 
-/** Starts the service; returns its close function. */
-export async function startConfigService(o: ConfigServiceOptions): Promise<() => Promise<void>> {
+export interface ConfigService {
+  /** The requests of the control socket, in this process (the console's rollback and save). */
+  request: ControlHandler;
+  close(): Promise<void>;
+}
+
+/** Starts the service. */
+export async function startConfigService(o: ConfigServiceOptions): Promise<ConfigService> {
   const log = o.log.child({ service: 'config' });
   installPreReceiveHook(o.repo.gitdir);
   const tokens = new Map<string, string>();
@@ -109,6 +115,30 @@ export async function startConfigService(o: ConfigServiceOptions): Promise<() =>
       o.cluster?.applied(oid, `rollback by ${req.author.name}`);
       return { ok: true, oid };
     }
+    if (req.op === 'commit') {
+      const head = await o.repo.head();
+      if (req.base !== head) {
+        say('REFUSED: main moved since this edit began (a push, a rollback or another save); load it again');
+        return { ok: false };
+      }
+      const files = head ? await o.repo.files(head) : {};
+      for (const [p, text] of Object.entries(req.files)) files[p] = Buffer.from(text, 'utf8');
+      const oid = await o.repo.writeCommitObject(files, req.message, req.author, head);
+      const dir = commitDir(o.dataDir, oid);
+      checkoutFiles(files, dir);
+      const label = `saved by ${req.author.email}`;
+      if (!(await checkAndApply(dir, oid, label, say))) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        return { ok: false };
+      }
+      if (!(await o.repo.advance(head, oid))) {
+        say('error: applied, but main moved meanwhile; the commit is not on main (push or save again)');
+        return { ok: false };
+      }
+      say(`committed ${oid.slice(0, 7)}: ${req.message.split('\n')[0]}`);
+      o.cluster?.applied(oid, label);
+      return { ok: true, oid };
+    }
     say(`unknown request ${JSON.stringify((req as { op?: unknown }).op)}`);
     return { ok: false };
   });
@@ -140,8 +170,11 @@ export async function startConfigService(o: ConfigServiceOptions): Promise<() =>
     env: { MAILSERVER_CONTROL_SOCKET: socketPath(o.dataDir) },
     log,
   }));
-  return async () => {
-    unroute();
-    await closeControl();
+  return {
+    request: handle,
+    async close() {
+      unroute();
+      await closeControl();
+    },
   };
 }

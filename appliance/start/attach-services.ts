@@ -5,6 +5,7 @@
  */
 import { startConfigService } from '../config-repo/service.ts';
 import { recordApply } from '../config-repo/apply-journal.ts';
+import { startConsole } from '../console/index.ts';
 import { ClusterConfigSync } from '../cluster/config-sync.ts';
 import { startCluster } from '../cluster/start-cluster.ts';
 import type { HttpService } from '../http/server.ts';
@@ -29,8 +30,14 @@ export async function attachServices(s: Serving, opened: Closers): Promise<void>
     const configSync = config.store.kind === 'postgres' && config.node.shareConfig
       ? new ClusterConfigSync({ url: config.store.url, node: config.node.name, dataDir, repo: repository.repo, log })
       : undefined;
-    opened.push(await startConfigService({
+    const configService = await startConfigService({
       repo: repository.repo, dataDir, stores, http: s.http, log, running: () => runtime.config, apply: (next, o) => runtime.apply(next, o), auth, cluster: configSync,
+    });
+    opened.push(() => configService.close());
+    // the operator console (/admin/), beside /config.git/: it commits and rolls back through the config service
+    opened.push(startConsole(s.http, {
+      dataDir, stores, running: () => runtime.config, guard: auth, log: log.child({ service: 'console' }),
+      repo: repository.repo, configRequest: configService.request, tls: () => runtime.generation.tls,
     }));
     if (configSync) opened.push(await configSync.start());
     // this start runs the repository's HEAD: `config log` marks it, `config rollback` comes back to it

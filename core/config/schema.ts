@@ -9,6 +9,7 @@ import { ImapConfig } from './imap.ts';
 import { DeliveryConfig } from './delivery.ts';
 import { MessageConfig } from './message.ts';
 import { AuthConfig } from './auth.ts';
+import { ConsoleConfig } from './console.ts';
 
 /** `host:port`, `[v6]:port`; a trailing `*` means implicit TLS (the seed's `465*`). */
 export const ListenerSpec = Type.String({
@@ -194,6 +195,8 @@ export const AppConfigSchema = Type.Object({
    */
   admin: Type.Object({
     users: Type.Optional(Type.Array(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'an account address (user@domain)' }))),
+    /** The operator console under `/admin/` (these admins log in to it); see core/config/console.ts. */
+    console: ConsoleConfig,
   }, { default: {} }),
   /** Where accounts, mailboxes and the queue live (CL-1): the embedded store, or PostgreSQL shared by every node. */
   store: Type.Union([

@@ -10,6 +10,7 @@
  * AC-1..AC-3. Passwords are never printed; `--password -` reads one from stdin.
  */
 import type { Account, AccountInput } from '../../../core/store/ports.ts';
+import { accountFlags, addAccount, changeAccount, deleteAccount, listAccounts } from '../../operations/accounts.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { ArgumentError, defineGroup, flag, str, toggle, type Values } from '../command.ts';
 import { formatBytes, formatTable, readPassword, type Io } from '../io.ts';
@@ -30,7 +31,7 @@ async function passwordOption(values: Values, io: Io): Promise<string | undefine
 }
 
 function flagsOf(a: Account): string {
-  const flags = [a.smtpAuth && 'smtp-auth', a.apop && 'apop', a.pop3Disabled && 'pop3-off', a.imapDisabled && 'imap-off'].filter(Boolean);
+  const flags = accountFlags(a);
   return flags.length ? flags.join(',') : '-';
 }
 
@@ -66,12 +67,9 @@ export default defineGroup('account', 'user accounts (AC-1..AC-3)', {
         if (!(await s.domains.get(domain))) throw new UsageError(`no domain ${domain}: add it first (mailserver domain add ${domain})`);
         if (await s.accounts.get(`${local}@${domain}`)) throw new UsageError(`account ${local}@${domain} already exists`);
         const password = (await passwordOption(values, ctx.io))!;
-        const apop = flag(values, 'auth-apop');
-        const input: AccountInput = {
-          name: local, domain, fullName, home: '', quota, smtpAuth: apop, apop,
-          pop3Disabled: flag(values, 'no-pop3'), imapDisabled: flag(values, 'no-imap'), sharedPath: '', sharedWrite: false, password,
-        };
-        return s.accounts.create(input);
+        return addAccount(s, {
+          local, domain, password, fullName, quota, apop: flag(values, 'auth-apop'), pop3Disabled: flag(values, 'no-pop3'), imapDisabled: flag(values, 'no-imap'),
+        });
       });
       ctx.io.out(`added account ${account.name}@${account.domain}`);
     },
@@ -132,8 +130,8 @@ export default defineGroup('account', 'user accounts (AC-1..AC-3)', {
           patch.password = await passwordOption(values, ctx.io);
           changed.unshift('password');
         }
-        const updated = await s.accounts.update(address, patch);
-        if (updated.apop && (await s.accounts.getSecret(updated.id)) === null) warnApopSecret(ctx.io, address);
+        const { account: updated, apopWithoutSecret } = await changeAccount(s, address, patch);
+        if (apopWithoutSecret) warnApopSecret(ctx.io, address);
         return updated;
       });
       ctx.io.out(`changed account ${account.name}@${account.domain}: ${changed.join(', ')}`);
@@ -146,10 +144,7 @@ export default defineGroup('account', 'user accounts (AC-1..AC-3)', {
     positionals: [1, 1],
     async run({ positionals, ctx, dataDir }) {
       const { address } = parseAddress(positionals[0]);
-      const pointing = await withStore(dataDir, 'existing', async (s) => {
-        await s.accounts.delete(address);
-        return (await s.aliases.list()).filter((a) => a.target === address).map((a) => a.alias);
-      });
+      const pointing = await withStore(dataDir, 'existing', (s) => deleteAccount(s, address));
       ctx.io.out(`deleted account ${address}`);
       if (pointing.length) ctx.io.err(`warning: aliases still point to ${address}: ${pointing.join(', ')}`);
     },
@@ -161,10 +156,7 @@ export default defineGroup('account', 'user accounts (AC-1..AC-3)', {
     positionals: [0, 1],
     async run({ positionals, ctx, dataDir }) {
       const domain = positionals[0];
-      const accounts = await withStore(dataDir, 'existing', async (s) => {
-        if (domain !== undefined && !(await s.domains.get(domain))) throw new UsageError(`no domain ${domain}`);
-        return s.accounts.list(domain);
-      });
+      const accounts = await withStore(dataDir, 'existing', (s) => listAccounts(s, domain));
       if (accounts.length === 0) return void ctx.io.out(domain ? `no accounts in ${domain.toLowerCase()}` : 'no accounts');
       const rows = accounts.map((a) => [`${a.name}@${a.domain}`, a.fullName || '-', formatBytes(a.quota), flagsOf(a)]);
       for (const line of formatTable(['ADDRESS', 'FULL NAME', 'QUOTA', 'FLAGS'], rows)) ctx.io.out(line);

@@ -6,23 +6,10 @@
  * AL-1: `*` may be the whole account part (`*@abc.test`); `,1` rewrites the envelope recipient to
  * the real address, `,0` keeps it, no suffix = keep within a domain, rewrite across domains.
  */
-import { UsageError } from '../../../core/errors.ts';
-import type { Alias } from '../../../core/store/ports.ts';
 import { defineGroup } from '../command.ts';
 import { formatTable } from '../io.ts';
-import { parseAddress, withStore } from '../values.ts';
-
-const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
-
-/** The target as the seed writes it: `real@domain` plus `,1` / `,0` when given. */
-function targetText(a: Alias): string {
-  return a.rewrite === null ? a.target : `${a.target},${a.rewrite ? 1 : 0}`;
-}
-
-function envelope(a: Alias): string {
-  if (a.rewrite !== null) return a.rewrite ? 'rewrite' : 'keep';
-  return domainOf(a.alias) === domainOf(a.target) ? 'keep (same domain)' : 'rewrite (other domain)';
-}
+import { withStore } from '../values.ts';
+import { addAlias, aliasEnvelope, aliasTargetText, deleteAlias, listAliases } from '../../operations/aliases.ts';
 
 export default defineGroup('alias', 'aliases (AL-1)', {
   add: {
@@ -36,26 +23,8 @@ export default defineGroup('alias', 'aliases (AL-1)', {
     ],
     positionals: [2, 2],
     async run({ positionals, ctx, dataDir }) {
-      // loaded here: the policy module brings TypeBox, which list and delete do not need
-      const { parseAliasRule } = await import('../../../policies/alias.ts');
-      const rule = parseAliasRule(positionals[0], positionals[1]);
-      const alias: Alias = { alias: rule.alias.toLowerCase(), target: rule.target.toLowerCase(), rewrite: rule.rewrite };
-      const domain = domainOf(alias.alias);
-      const warnings = await withStore(dataDir, 'existing', async (s) => {
-        if (!(await s.domains.get(domain))) throw new UsageError(`no domain ${domain}: an alias needs a hosted domain (mailserver domain add ${domain})`);
-        await s.aliases.add(alias);
-        const notes: string[] = [];
-        if (!alias.alias.startsWith('*@') && (await s.accounts.get(alias.alias))) {
-          notes.push(`warning: ${alias.alias} is also an account; mail to it now goes to ${alias.target}`);
-        }
-        const target = parseAddress(alias.target);
-        if (target.local !== '*' && (await s.domains.get(target.domain)) && !(await s.accounts.get(alias.target))) {
-          const aliases = await s.aliases.list(target.domain);
-          if (!aliases.some((a) => a.alias === alias.target)) notes.push(`warning: ${alias.target} has no account (yet)`);
-        }
-        return notes;
-      });
-      ctx.io.out(`added alias ${alias.alias} -> ${targetText(alias)}`);
+      const { alias, warnings } = await withStore(dataDir, 'existing', (s) => addAlias(s, positionals[0], positionals[1]));
+      ctx.io.out(`added alias ${alias.alias} -> ${aliasTargetText(alias)}`);
       for (const w of warnings) ctx.io.err(w);
     },
   },
@@ -65,8 +34,7 @@ export default defineGroup('alias', 'aliases (AL-1)', {
     summary: 'deletes an alias',
     positionals: [1, 1],
     async run({ positionals, ctx, dataDir }) {
-      const alias = positionals[0].trim().toLowerCase();
-      await withStore(dataDir, 'existing', (s) => s.aliases.delete(alias));
+      const alias = await withStore(dataDir, 'existing', (s) => deleteAlias(s, positionals[0]));
       ctx.io.out(`deleted alias ${alias}`);
     },
   },
@@ -77,12 +45,9 @@ export default defineGroup('alias', 'aliases (AL-1)', {
     positionals: [0, 1],
     async run({ positionals, ctx, dataDir }) {
       const domain = positionals[0]?.toLowerCase();
-      const aliases = await withStore(dataDir, 'existing', async (s) => {
-        if (domain !== undefined && !(await s.domains.get(domain))) throw new UsageError(`no domain ${domain}`);
-        return s.aliases.list(domain);
-      });
+      const aliases = await withStore(dataDir, 'existing', (s) => listAliases(s, domain));
       if (aliases.length === 0) return void ctx.io.out(domain ? `no aliases in ${domain}` : 'no aliases');
-      const rows = aliases.map((a) => [a.alias, targetText(a), envelope(a)]);
+      const rows = aliases.map((a) => [a.alias, aliasTargetText(a), aliasEnvelope(a)]);
       for (const line of formatTable(['ALIAS', 'TARGET', 'ENVELOPE RECIPIENT'], rows)) ctx.io.out(line);
     },
   },

@@ -6,12 +6,10 @@
  * DO-1: hosted domains, their account limit (0 = none), admin address and "copy error mail to
  * the admin" switch.
  */
-import { UsageError } from '../../../core/errors.ts';
 import { defineGroup, flag, str } from '../command.ts';
 import { formatTable } from '../io.ts';
 import { parseAddress, parseCount, withStore } from '../values.ts';
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
+import { addDomain, deleteDomain, listDomains, plural } from '../../operations/domains.ts';
 
 export default defineGroup('domain', 'hosted domains (DO-1)', {
   add: {
@@ -30,7 +28,7 @@ export default defineGroup('domain', 'hosted domains (DO-1)', {
       const adminText = str(values, 'admin');
       const admin = adminText === undefined ? undefined : parseAddress(adminText).address;
       const domain = await withStore(dataDir, 'create', (s) =>
-        s.domains.create({ name: positionals[0], accountLimit, admin, copyErrorsToAdmin: flag(values, 'copy-errors-to-admin') }),
+        addDomain(s, { name: positionals[0], accountLimit, admin, copyErrorsToAdmin: flag(values, 'copy-errors-to-admin') }),
       );
       ctx.io.out(`added domain ${domain.name}`);
     },
@@ -43,23 +41,7 @@ export default defineGroup('domain', 'hosted domains (DO-1)', {
     options: { force: { type: 'boolean' } },
     positionals: [1, 1],
     async run({ values, positionals, ctx, dataDir }) {
-      const result = await withStore(dataDir, 'existing', async (s) => {
-        const domain = await s.domains.get(positionals[0]);
-        if (!domain) throw new UsageError(`no domain ${positionals[0]}`);
-        const accounts = (await s.accounts.list(domain.name)).length;
-        const aliases = await s.aliases.list(domain.name);
-        if ((accounts || aliases.length) && !flag(values, 'force')) {
-          throw new UsageError(
-            `domain ${domain.name} still has ${plural(accounts, 'account')} and ${plural(aliases.length, 'alias')}; ` +
-              'delete them first, or add --force to delete them with the domain',
-          );
-        }
-        for (const a of aliases) await s.aliases.delete(a.alias);
-        // accounts, their mailboxes and messages go with the domain (ON DELETE CASCADE)
-        await s.domains.delete(domain.name);
-        const inbound = (await s.aliases.list()).filter((a) => a.target.endsWith(`@${domain.name}`)).map((a) => a.alias);
-        return { name: domain.name, accounts, aliases: aliases.length, inbound };
-      });
+      const result = await withStore(dataDir, 'existing', (s) => deleteDomain(s, positionals[0], flag(values, 'force')));
       const extra = result.accounts || result.aliases ? ` (and ${plural(result.accounts, 'account')}, ${plural(result.aliases, 'alias')})` : '';
       ctx.io.out(`deleted domain ${result.name}${extra}`);
       if (result.inbound.length) ctx.io.err(`warning: aliases of other domains still point into ${result.name}: ${result.inbound.join(', ')}`);
@@ -71,17 +53,8 @@ export default defineGroup('domain', 'hosted domains (DO-1)', {
     summary: 'lists the hosted domains (or one) with their settings and number of accounts',
     positionals: [0, 1],
     async run({ positionals, ctx, dataDir }) {
-      const rows = await withStore(dataDir, 'existing', async (s) => {
-        const domains = positionals[0] ? [await s.domains.get(positionals[0])] : await s.domains.list();
-        if (domains[0] === null) throw new UsageError(`no domain ${positionals[0]}`);
-        const out: string[][] = [];
-        for (const d of domains) {
-          if (!d) continue;
-          const count = (await s.accounts.list(d.name)).length;
-          out.push([d.name, String(count), d.accountLimit ? String(d.accountLimit) : 'none', d.admin, d.copyErrorsToAdmin ? 'yes' : 'no']);
-        }
-        return out;
-      });
+      const rows = (await withStore(dataDir, 'existing', (s) => listDomains(s, positionals[0])))
+        .map((d) => [d.name, String(d.accounts), d.accountLimit ? String(d.accountLimit) : 'none', d.admin, d.copyErrorsToAdmin ? 'yes' : 'no']);
       if (rows.length === 0) return void ctx.io.out('no domains (add one with: mailserver domain add DOMAIN)');
       for (const line of formatTable(['DOMAIN', 'ACCOUNTS', 'LIMIT', 'ADMIN', 'COPY ERRORS TO ADMIN'], rows)) ctx.io.out(line);
     },

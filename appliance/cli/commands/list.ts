@@ -14,8 +14,8 @@ import { UsageError } from '../../../core/errors.ts';
 import { defineGroup, str, type OptionSpec } from '../command.ts';
 import { withStore } from '../values.ts';
 import { loadCommandConfig } from '../command-config.ts';
-import { addListMember, importListMembers, listKey, listMembers, listStore, requireList } from '../../lists/operations.ts';
-import { decodeMemberFile, formatMemberFile, parseMemberFile, parseMemberLine } from '../../../policies/list-members.ts';
+import { addListMember, importListMembers, listKey, listMembers, listStore, removeListMember, requireList } from '../../operations/lists.ts';
+import { decodeMemberFile, formatMemberFile, parseMemberFile } from '../../../policies/list-members.ts';
 
 // the lists are defined in the config; a list it does not define is refused, never given members
 const CONFIG_OPTION: OptionSpec = { config: { type: 'string' } };
@@ -87,12 +87,9 @@ export default defineGroup('list', 'mailing-list members (ML-1)', {
     optionHelp: [CONFIG_HELP],
     positionals: [2, 3],
     async run({ positionals, values, ctx, dataDir }) {
-      const key = listKey(positionals[0]);
-      const m = parseMemberLine(positionals[1]);
-      if (!m) throw new UsageError(`"${positionals[1]}" is not an address`);
       const { config, file } = await loadCommandConfig(dataDir, str(values, 'config') ?? ctx.globals.config);
-      const added = await withStore(dataDir, 'existing', (s) => addListMember(s, config, key, { address: m.address, name: positionals[2] ?? m.name }, file));
-      ctx.io.out(added ? `${key}: added ${m.address}` : `${key}: ${m.address} is a member already`);
+      const { key, address, added } = await withStore(dataDir, 'existing', (s) => addListMember(s, config, file, positionals[0], positionals[1], positionals[2]));
+      ctx.io.out(added ? `${key}: added ${address}` : `${key}: ${address} is a member already`);
     },
   },
 
@@ -101,9 +98,7 @@ export default defineGroup('list', 'mailing-list members (ML-1)', {
     summary: 'removes one member',
     positionals: [2, 2],
     async run({ positionals, ctx, dataDir }) {
-      const key = listKey(positionals[0]);
-      const removed = await withStore(dataDir, 'existing', (s) => listStore(s).removeMember(key, positionals[1]));
-      if (!removed) throw new UsageError(`${positionals[1]} is not a member of ${key}`);
+      const key = await withStore(dataDir, 'existing', (s) => removeListMember(s, positionals[0], positionals[1]));
       ctx.io.out(`${key}: removed ${positionals[1]}`);
     },
   },

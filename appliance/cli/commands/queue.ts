@@ -8,11 +8,11 @@
  * The outbound queue (TX-2), as Postfix's postqueue/postsuper: what waits, why, and when it is
  * tried next. Works while the appliance runs: it sees a retry or flush at its next queue scan.
  */
-import { UsageError } from '../../../core/errors.ts';
 import type { QueueEntry } from '../../../core/store/ports.ts';
 import { defineGroup, flag } from '../command.ts';
 import { formatTable } from '../io.ts';
 import { withStore } from '../values.ts';
+import { deleteQueued, queuedMessage, recipientState, retryQueued } from '../../operations/queue.ts';
 
 function age(from: Date, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - from.getTime()) / 1000));
@@ -29,11 +29,7 @@ function when(d: Date, now = Date.now()): string {
 const sender = (e: QueueEntry) => `<${e.mailFrom}>`;
 
 async function entryOrFail(dataDir: string, id: string): Promise<{ entry: QueueEntry; content: Buffer }> {
-  return withStore(dataDir, 'existing', async (s) => {
-    const entry = await s.queue.get(id);
-    if (!entry) throw new UsageError(`no queue entry ${id} (mailserver queue list shows them)`);
-    return { entry, content: await s.queue.read(entry.blobId) };
-  });
+  return withStore(dataDir, 'existing', (s) => queuedMessage(s, id));
 }
 
 export default defineGroup('queue', 'the outbound queue (TX-2)', {
@@ -47,7 +43,7 @@ export default defineGroup('queue', 'the outbound queue (TX-2)', {
       const rows: string[][] = [];
       for (const e of entries) {
         e.recipients.forEach((r, i) => {
-          const state = r.status === 'pending' ? (r.attempts ? 'deferred' : 'new') : r.status;
+          const state = recipientState(r);
           rows.push([i ? '' : e.id, i ? '' : age(e.created), i ? '' : String(e.size), i ? '' : sender(e), r.recipient, state, String(r.attempts),
             r.status === 'pending' ? when(r.nextAttempt) : '-', r.lastError ?? '']);
         });
@@ -84,10 +80,7 @@ export default defineGroup('queue', 'the outbound queue (TX-2)', {
     summary: 'makes the waiting recipients of one message due now',
     positionals: [1, 1],
     async run({ positionals, ctx, dataDir }) {
-      const n = await withStore(dataDir, 'existing', async (s) => {
-        if (!(await s.queue.get(positionals[0]))) throw new UsageError(`no queue entry ${positionals[0]}`);
-        return s.queue.retryNow(positionals[0]);
-      });
+      const n = await withStore(dataDir, 'existing', (s) => retryQueued(s, positionals[0]));
       ctx.io.out(`${n} recipient${n === 1 ? '' : 's'} of ${positionals[0]} due now`);
     },
   },
@@ -107,8 +100,7 @@ export default defineGroup('queue', 'the outbound queue (TX-2)', {
     summary: 'removes a message from the queue without a bounce',
     positionals: [1, 1],
     async run({ positionals, ctx, dataDir }) {
-      const deleted = await withStore(dataDir, 'existing', (s) => s.queue.delete(positionals[0]));
-      if (!deleted) throw new UsageError(`no queue entry ${positionals[0]}`);
+      await withStore(dataDir, 'existing', (s) => deleteQueued(s, positionals[0]));
       ctx.io.out(`deleted ${positionals[0]}`);
     },
   },

@@ -1,13 +1,16 @@
 /**
- * Mailing-list member operations for the CLI and the console: a list is defined in the config
- * (the mailing-list plugin's `lists`), its members live in the store. Every operation checks the
+ * Mailing-list member operations (ML-1) on an opened store, shared by the CLI
+ * (`mailserver list …`) and the console. A list is defined in the config (the mailing-list
+ * plugin's `lists`), its members live in the store; every operation that adds members checks the
  * list first, so members are never stored under a key that no configured list reads.
+ * LIST is `name` (a global list) or `name@domain`.
  */
 import { UsageError } from '../../core/errors.ts';
 import type { AppConfig } from '../../core/config/schema.ts';
 import type { ListMember, ListStore, Stores } from '../../core/store/ports.ts';
 import { defineLists, type ListDef } from '../../plugins/mailing-list/lists.ts';
 import type { ListOptions } from '../../plugins/mailing-list/options.ts';
+import { parseMemberLine } from '../../policies/list-members.ts';
 
 const LIST = /^[A-Za-z0-9._+-]+(@[A-Za-z0-9.-]+)?$/;
 
@@ -32,6 +35,7 @@ export function listStore(s: Pick<Stores, 'lists'>): ListStore {
 /**
  * The configured list `key` names; a UsageError saying what is defined when there is none, so
  * that a typo (or a list not yet in the config) is not silently given members nobody mails.
+ * `source` names the config in the message (a file, or null for the built-in default).
  */
 export function requireList(config: AppConfig, key: string, source: string | null): ListDef {
   const defs = configuredLists(config);
@@ -50,10 +54,17 @@ export async function listMembers(stores: Pick<Stores, 'lists'>, config: AppConf
   return listStore(stores).members(key);
 }
 
-/** Adds one member (enables a disabled one again); false when it was a member already. */
-export async function addListMember(stores: Pick<Stores, 'lists'>, config: AppConfig, key: string, member: { address: string; name: string }, source: string | null): Promise<boolean> {
+/**
+ * Adds one member (`addr`, `<addr>` or `Name <addr>`; enables a disabled one again) to a list
+ * the config defines; `added` is false when the address was a member already.
+ */
+export async function addListMember(stores: Pick<Stores, 'lists'>, config: AppConfig, source: string | null, list: string, text: string, name?: string): Promise<{ key: string; address: string; added: boolean }> {
+  const key = listKey(list);
+  const m = parseMemberLine(text);
+  if (!m) throw new UsageError(`"${text}" is not an address`);
   requireList(config, key, source);
-  return listStore(stores).addMember(key, member);
+  const added = await listStore(stores).addMember(key, { address: m.address, name: name ?? m.name });
+  return { key, address: m.address, added };
 }
 
 /** Adds (or with `replace`, sets) the members; returns how many were added. */
@@ -64,4 +75,11 @@ export async function importListMembers(stores: Pick<Stores, 'lists'>, config: A
   let n = 0;
   for (const m of members) if (await l.addMember(key, m)) n++;
   return n;
+}
+
+/** Removes one member (of any list key, so members left from a list since removed can go). */
+export async function removeListMember(stores: Pick<Stores, 'lists'>, list: string, address: string): Promise<string> {
+  const key = listKey(list);
+  if (!(await listStore(stores).removeMember(key, address))) throw new UsageError(`${address} is not a member of ${key}`);
+  return key;
 }
