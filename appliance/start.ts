@@ -21,6 +21,7 @@ import { attachServices } from './start/attach-services.ts';
 import { Closers } from './start/closers.ts';
 import type { WorkerContext } from './workers/worker-context.ts';
 import { followTheLead, leadTellsWorkers } from './workers/attach-worker.ts';
+import { attachMonitoring } from './start/attach-monitoring.ts';
 
 export interface StartOptions {
   configFile?: string;
@@ -83,6 +84,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
     const http = await startHttp({ config: httpConfig, tls: runtime.generation.tls, log: loaded.log, routes: runtime.routes });
     opened.push(() => http.close());
     if (lead) await attachServices({ loaded, shared: store.shared, runtime, http }, opened);
+    attachMonitoring({ loaded, shared: store.shared, runtime, http, lead }, opened);
     if (worker) opened.push(worker.lead ? leadTellsWorkers(worker, runtime) : followTheLead(worker, runtime, loaded.log));
     loaded.log.info('ready');
     return applianceHandle(loaded, runtime, http, opened);

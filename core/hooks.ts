@@ -6,6 +6,7 @@
 import type { Connection, Transaction, Recipient, EnvelopeAddress } from './session.ts';
 import type { Verdict } from './verdict.ts';
 import type { Logger } from './log.ts';
+import type { MetricsPort } from './metrics.ts';
 import type { OutboundItem } from './store/ports.ts';
 import type { MessageContent } from './store/content.ts';
 
@@ -121,6 +122,8 @@ export interface HookRunnerOptions {
   /** Per-hook timeout; a hook that runs longer yields a temporary failure. */
   timeoutMs: number;
   log: Logger;
+  /** Where each handler's run time goes (per plugin and hook); none = not measured. */
+  metrics?: Pick<MetricsPort, 'hookRun'>;
 }
 
 /** Names of plugins whose hooks are skipped for this transaction (Haraka's transaction.notes.skip_plugins). */
@@ -182,6 +185,7 @@ export class HookRunner {
         resolve(TEMPORARY_FAILURE);
       }, this.opts.timeoutMs);
     });
+    const started = this.opts.metrics ? performance.now() : 0;
     try {
       const result = Promise.resolve().then(() => reg.handler(ctx, abort.signal)).then((v) => v ?? { kind: 'next' as const });
       return await Promise.race([result, timeout]);
@@ -190,6 +194,7 @@ export class HookRunner {
       return TEMPORARY_FAILURE;
     } finally {
       clearTimeout(timer);
+      this.opts.metrics?.hookRun(reg.plugin, hook, (performance.now() - started) / 1000);
     }
   }
 }

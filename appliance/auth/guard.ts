@@ -10,6 +10,7 @@ import type { Static } from '@sinclair/typebox';
 import { AuthConfig } from '../../core/config/auth.ts';
 import { AuthPenalty } from './penalty.ts';
 import { HashBusy, HashGate } from './hash-gate.ts';
+import { metrics } from '../metrics/index.ts';
 
 export type AuthSettings = Static<typeof AuthConfig>;
 
@@ -39,21 +40,26 @@ export class AuthGuard {
    * Waits out the pair's penalty, then runs `verify` (null = wrong credentials) under the
    * hashing cap, and records the outcome for the pair.
    */
-  async attempt<T>(ip: string, login: string, verify: () => Promise<T | null>, opts: { countFailure?: () => boolean } = {}): Promise<AttemptResult<T>> {
+  async attempt<T>(ip: string, login: string, verify: () => Promise<T | null>, opts: { countFailure?: () => boolean; protocol?: string } = {}): Promise<AttemptResult<T>> {
     const delayedMs = this.penalty.delayMs(ip, login);
     if (delayedMs > 0) await sleep(delayedMs);
     let value: T | null;
     try {
       value = await this.hashing.run(verify);
     } catch (err) {
-      if (err instanceof HashBusy) return { kind: 'busy', delayedMs };
+      if (err instanceof HashBusy) {
+        metrics.authAttempt(opts.protocol ?? 'other', 'busy');
+        return { kind: 'busy', delayedMs };
+      }
       throw err;
     }
     if (value === null) {
       if (opts.countFailure?.() ?? true) this.penalty.fail(ip, login);
+      metrics.authAttempt(opts.protocol ?? 'other', 'failed');
       return { kind: 'failed', delayedMs };
     }
     this.penalty.succeed(ip, login);
+    metrics.authAttempt(opts.protocol ?? 'other', 'ok');
     return { kind: 'ok', value, delayedMs };
   }
 }

@@ -57,7 +57,7 @@ export function gitHttpHandler(o: GitHttpOptions): HttpHandler {
     if (!credentials) return unauthorized(res, 'authentication required (a config admin account)');
     const [user, password] = credentials;
     const ip = req.socket.remoteAddress ?? '';
-    const result = await o.guard.attempt(ip, user, async () => ((await o.authenticate(user, password)) ? true : null));
+    const result = await o.guard.attempt(ip, user, async () => ((await o.authenticate(user, password)) ? true : null), { protocol: 'http' });
     if (result.kind === 'busy') {
       log.warn({ user, remote: ip }, 'config.git: too many password checks in progress');
       res.writeHead(503, { 'retry-after': '5', 'content-type': 'text/plain' }).end('too many logins in progress, try again shortly\n');

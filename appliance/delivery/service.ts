@@ -4,6 +4,7 @@
  * batch's outcome together with the bounces it causes. New mail queued in this process is picked
  * up at once; the queue is also scanned every `pollMs` (retries, the CLI's `queue retry`).
  */
+import { metrics } from '../metrics/index.ts';
 import path from 'node:path';
 import type { AppConfig } from '../../core/config/schema.ts';
 import { nodeLogDir, type Logger } from '../../core/log.ts';
@@ -187,6 +188,9 @@ export class DeliveryService {
     const outcomes = route.kind === 'local' ? await this.deliverLocally(batch, dir) : await this.deliverRemote(batch, route);
     const bounces = outcomes.some((o) => o.result === 'failed') ? this.bouncesFor(batch, outcomes, dir, await this.deps.stores.queue.read(batch.blobId)) : [];
     await this.deps.stores.queue.complete(batch, outcomes, bounces);
+    const destination = route.kind === 'local' ? 'local' : route.kind === 'gateway' ? route.host : batch.domain;
+    for (const o of outcomes) metrics.deliveryAttempt(o.result, destination);
+    metrics.bounces(bounces.length);
     const byRcpt = new Map(batch.recipients.map((r) => [r.recipient, r]));
     for (const o of outcomes) {
       const attempt = (byRcpt.get(o.recipient)?.attempts ?? 0) + 1;

@@ -24,7 +24,7 @@ async function refuse(s: ImapSession, login: string, reason: string, reply: Comp
  * completes the login; a full hashing queue is a temporary failure, not a failed login.
  */
 export async function guardedLogin(s: ImapSession, method: string, login: string, verify: () => Promise<Account | null>): Promise<Completion | null> {
-  const result = await s.env.auth.attempt(s.conn.remoteAddress, login, verify);
+  const result = await s.env.auth.attempt(s.conn.remoteAddress, login, verify, { protocol: 'imap' });
   if (result.kind === 'busy') {
     s.conn.log.warn({ method, login }, 'imap login: too many password checks in progress');
     return R.authBusy();

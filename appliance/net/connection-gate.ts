@@ -12,6 +12,7 @@
  * The fd reserve stays per process (each worker has its own descriptors).
  */
 import fs from 'node:fs';
+import { metrics } from '../metrics/index.ts';
 
 export type Refusal = 'per-ip' | 'fds';
 
@@ -96,12 +97,21 @@ export class ConnectionGate {
 
   /** A ticket for the connection, or why it is refused. `maxPerIp` 0 = no per-IP limit. */
   admit(service: string, ip: string, maxPerIp: number): Ticket | Refusal {
-    if (this.nearFdLimit()) return 'fds';
-    const key = `${service}\0${ip}`;
-    if (maxPerIp > 0 && this.count('ip', key) >= maxPerIp) return 'per-ip';
-    this.bump('ip', key, 1);
+    const refused = this.refusal(service, ip, maxPerIp);
+    if (refused) {
+      metrics.connectionRefused(service, refused);
+      return refused;
+    }
+    this.bump('ip', `${service}\0${ip}`, 1);
     this.sinceCount++;
+    metrics.sessionOpened(service);
     return new Ticket(this, service, ip);
+  }
+
+  private refusal(service: string, ip: string, maxPerIp: number): Refusal | null {
+    if (this.nearFdLimit()) return 'fds';
+    if (maxPerIp > 0 && this.count('ip', `${service}\0${ip}`) >= maxPerIp) return 'per-ip';
+    return null;
   }
 
   /** Moves a connection from the per-IP count to the (user, IP) count; false when that is full. */
@@ -115,6 +125,7 @@ export class ConnectionGate {
   }
 
   release(ticket: Ticket): void {
+    metrics.sessionClosed(ticket.service);
     if (ticket.user) this.bump('userip', ticket.user, -1);
     else this.bump('ip', `${ticket.service}\0${ticket.ip}`, -1);
   }

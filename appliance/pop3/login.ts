@@ -30,7 +30,7 @@ export async function refuseLogin(s: Pop3Session, method: LoginMethod, login: st
  * completes the login; a full hashing queue is a temporary failure, not a failed login.
  */
 export async function guardedLogin(s: Pop3Session, method: LoginMethod, login: string, verify: () => Promise<Account | null>): Promise<void> {
-  const result = await s.env.auth.attempt(s.conn.remoteAddress, login, verify);
+  const result = await s.env.auth.attempt(s.conn.remoteAddress, login, verify, { protocol: 'pop3' });
   if (s.closed) return;
   if (result.kind === 'busy') {
     s.conn.log.warn({ method, login }, 'pop3 login: too many password checks in progress');

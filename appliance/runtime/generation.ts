@@ -4,6 +4,7 @@
  * the generation that accepted them; the store, the delivery queue and the change notifier
  * are shared by every generation (never reopened).
  */
+import { metrics } from '../metrics/index.ts';
 import path from 'node:path';
 import type { AppConfig } from '../../core/config/schema.ts';
 import { HookRunner } from '../../core/hooks.ts';
@@ -118,7 +119,7 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
       }
       return material;
     });
-    const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log });
+    const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log, metrics });
     await step('plugins', async () => {
       // (when a plugin's setup throws, loadPlugins closes the ones set up before it)
       closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir, configDir: o.configDir, http: o.routes, cluster: clusterRole(dataDir), lead: shared.lead, submit: createSubmit({ config, hooks, stores, directory, log }) })));

@@ -6,6 +6,7 @@
  * them, which is shut down when its last session ends (or after a grace period). Any failure
  * closes what the new generation opened and leaves the serving one as it was.
  */
+import { metrics } from '../metrics/index.ts';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { AppConfigSchema, type AppConfig } from '../../core/config/schema.ts';
@@ -111,7 +112,11 @@ export class ConfigRuntime implements ConfigApplier {
 
   /** Applies are taken one at a time, in the order asked. */
   apply(config: AppConfig, opts: ApplyOptions = {}): Promise<ApplyResult> {
-    return this.applies.run(() => this.applyNow(config, opts));
+    return this.applies.run(() => this.applyNow(config, opts)).then((r) => {
+      // every worker applies each commit: the lead alone counts it
+      if (this.shared.lead) metrics.configApply(r.ok ? 'applied' : 'refused');
+      return r;
+    });
   }
 
   private async applyNow(config: AppConfig, opts: ApplyOptions): Promise<ApplyResult> {

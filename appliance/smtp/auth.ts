@@ -61,6 +61,7 @@ export function onAuth(ctx: SmtpContext) {
       const flags = { cramWithoutSecret: false };
       const result = await guardOf(ctx).attempt(conn.remoteAddress, login, () => check(ctx, auth, flags), {
         countFailure: () => !flags.cramWithoutSecret,
+        protocol: 'smtp',
       });
       if (result.kind === 'busy') {
         conn.log.warn({ method: auth.method, login }, 'smtp auth: too many password checks in progress');

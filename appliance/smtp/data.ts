@@ -16,6 +16,7 @@ import { ReplyError } from '../../core/errors.ts';
 import { commitMessage } from '../submit/commit.ts';
 import { isDiskFull } from '../store/disk-space.ts';
 import type { Connection, Transaction } from '../../core/session.ts';
+import { metrics } from '../metrics/index.ts';
 
 const PRODUCT = 'mailserver';
 
@@ -105,6 +106,7 @@ export function onData(ctx: SmtpContext) {
         throw REPLIES.diskFull();
       });
       conn.log.info({ id, from: tx.mailFrom.address, rcpt: tx.rcptTo.map((r) => r.address), size: content.size, spooled: !read.content.buffer }, 'message accepted');
+      metrics.messageAccepted(content.size);
       await ctx.hooks.run('queue_ok', { conn, tx, queueId: id });
       return REPLIES.queued(id);
     })().finally(async () => {
@@ -119,6 +121,7 @@ export function onData(ctx: SmtpContext) {
         if (gone.signal.aborted || (err as { code?: string })?.code === 'ECONNECTION') conn.log.info({ id: tx.id }, 'client went away during DATA, nothing stored');
         else if (!(err instanceof ReplyError)) conn.log.error({ err }, 'message not stored');
         else conn.log.info({ code: err.code, reason: err.reason }, 'message refused');
+        if (!gone.signal.aborted) metrics.messageRefused('data', err instanceof ReplyError ? err.reason : 'store-failed');
         done(toSmtpError(err instanceof ReplyError ? err : REPLIES.storeFailed()));
       },
     );

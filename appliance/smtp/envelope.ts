@@ -8,13 +8,15 @@ import type { Recipient } from '../../core/session.ts';
 import { ReplyError } from '../../core/errors.ts';
 import { ownsSender } from './sender-login.ts';
 import { UsageError } from '../../core/errors.ts';
+import { metrics } from '../metrics/index.ts';
 
 type Done = (err?: Error | null) => void;
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
-function fail(conn: { log: { error: (o: object, m: string) => void } }, done: Done) {
+function fail(conn: { log: { error: (o: object, m: string) => void } }, done: Done, stage: 'mail' | 'rcpt') {
   return (err: unknown) => {
+    metrics.messageRefused(stage, err instanceof ReplyError ? err.reason : 'store-failed');
     if (err instanceof ReplyError) return done(toSmtpError(err));
     conn.log.error({ err }, 'smtp envelope error');
     done(toSmtpError(REPLIES.storeFailed()));
@@ -37,8 +39,9 @@ export function onMailFrom(ctx: SmtpContext) {
       }
       const tx = beginTransaction(conn, from);
       const reply = verdictToReply(await ctx.hooks.run('mail', { conn, tx, from }));
+      if (reply) metrics.messageRefused('mail', 'refused');
       done(reply ? toSmtpError(reply) : null);
-    })().catch(fail(conn, done));
+    })().catch(fail(conn, done, 'mail'));
   };
 }
 
@@ -88,6 +91,6 @@ export function onRcptTo(ctx: SmtpContext) {
         Object.assign(rcpt, { local: false, forwardTo: where.address, deliveredTo: where.deliveredTo });
       }
       tx.rcptTo.push(rcpt);
-    })().then(() => done(null), fail(conn, done));
+    })().then(() => done(null), fail(conn, done, 'rcpt'));
   };
 }

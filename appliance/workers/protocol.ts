@@ -38,14 +38,27 @@ export type ToSupervisor =
   /** The worker serves; the lead says which config it runs and how many workers that config asks for. */
   | { t: 'ready'; configFile: string | null; workers: number }
   | { t: 'broadcast'; topic: Topic; data: unknown }
-  | { t: 'lock'; req: number; key: string; op: 'try' | 'unlock' };
+  | { t: 'lock'; req: number; key: string; op: 'try' | 'unlock' }
+  /** The lead asks for every worker's metrics (a scrape of /metrics); answered within timeoutMs with what came. */
+  | { t: 'metrics'; req: number; timeoutMs: number }
+  /** A worker's answer to metrics-collect: its registry as prom-client's JSON. */
+  | { t: 'metrics-data'; req: number; metrics: unknown };
 
 /** Supervisor → worker. */
 export type ToWorker =
   | { t: 'broadcast'; topic: Topic; data: unknown; from: number }
   | { t: 'lock-reply'; req: number; ok: boolean }
   /** A worker is gone (died or stopped): what it counted is forgotten. */
-  | { t: 'gone'; worker: number };
+  | { t: 'gone'; worker: number }
+  /** Send your metrics (metrics-data with this req). */
+  | { t: 'metrics-collect'; req: number }
+  /** To the lead: the workers' metrics, and the workers that did not answer in time. */
+  | { t: 'metrics-reply'; req: number; workers: MetricsOfWorker[]; missing: number[] };
+
+export interface MetricsOfWorker {
+  id: number;
+  metrics: unknown;
+}
 
 export function isMessage(m: unknown): m is { t: string } {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';

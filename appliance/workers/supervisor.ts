@@ -15,6 +15,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../../core/log.ts';
 import { cleanSpool, spoolDirOf } from '../store/spool.ts';
 import { LockTable } from './lock-table.ts';
+import { MetricsCollections } from './metrics-collect.ts';
 import { isMessage, WORKER_ENV, type ToSupervisor, type ToWorker } from './protocol.ts';
 import { removeWorkersStatus, writeWorkersStatus, type WorkerStatus } from './status-file.ts';
 
@@ -44,6 +45,10 @@ const STABLE_MS = 60_000;
 export class Supervisor {
   private readonly slots = new Map<number, Slot>();
   private readonly locks = new LockTable();
+  private readonly scrapes = new MetricsCollections(
+    (id, req) => this.sendTo(id, { t: 'metrics-collect', req }),
+    (id, req, workers, missing) => void this.sendTo(id, { t: 'metrics-reply', req, workers, missing }),
+  );
   private wanted = 1;
   private configFile: string | null = null;
   private stopping = false;
@@ -102,7 +107,19 @@ export class Supervisor {
         this.resize(applied.workers);
       }
       this.broadcast({ t: 'broadcast', topic: m.topic, data: m.data, from: slot.id }, slot.id);
+    } else if (m.t === 'metrics') {
+      this.scrapes.start(slot.id, m.req, m.timeoutMs, [...this.slots.values()].filter((s) => s.worker).map((s) => s.id));
+    } else if (m.t === 'metrics-data') {
+      this.scrapes.data(slot.id, m.req, m.metrics);
     }
+  }
+
+  /** Sends to worker `id`; false when it is not running or not connected. */
+  private sendTo(id: number, m: ToWorker): boolean {
+    const w = this.slots.get(id)?.worker;
+    if (!w?.isConnected()) return false;
+    w.send(m);
+    return true;
   }
 
   /** Starts or stops workers so that `n` run (a live apply can change node.workers). */
@@ -126,6 +143,7 @@ export class Supervisor {
     if (slot.worker !== worker) return;
     slot.worker = null;
     const freed = this.locks.releaseAll(slot.id);
+    this.scrapes.gone(slot.id);
     this.broadcast({ t: 'gone', worker: slot.id }, slot.id);
     if (this.stopping || slot.id > this.wanted) {
       this.slots.delete(slot.id);
@@ -167,6 +185,7 @@ export class Supervisor {
   /** Stops every worker: SIGTERM, then SIGKILL after the grace. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.scrapes.close();
     for (const s of this.slots.values()) {
       if (s.timer) clearTimeout(s.timer);
       s.timer = null;

@@ -2,7 +2,7 @@
  * A worker's end of the IPC channel to the supervisor (protocol.ts): broadcasts to the other
  * workers, requests the supervisor answers, and the news that a worker is gone.
  */
-import type { Broadcasts, ToSupervisor, ToWorker, Topic } from './protocol.ts';
+import type { Broadcasts, MetricsOfWorker, ToSupervisor, ToWorker, Topic } from './protocol.ts';
 import { isMessage } from './protocol.ts';
 
 type Handler<K extends Topic> = (data: Broadcasts[K], from: number) => void;
@@ -11,6 +11,8 @@ export class WorkerBus {
   private readonly handlers = new Map<Topic, Set<Handler<Topic>>>();
   private readonly goneHandlers = new Set<(worker: number) => void>();
   private readonly pending = new Map<number, (ok: boolean) => void>();
+  private readonly scrapes = new Map<number, (r: { workers: MetricsOfWorker[]; missing: number[] }) => void>();
+  private metricsSource: (() => Promise<unknown>) | null = null;
   private nextReq = 1;
 
   constructor(private readonly channel: Pick<NodeJS.Process, 'send' | 'on' | 'off'> = process) {
@@ -28,6 +30,14 @@ export class WorkerBus {
       done?.(msg.ok);
     } else if (msg.t === 'gone') {
       for (const h of this.goneHandlers) h(msg.worker);
+    } else if (msg.t === 'metrics-collect') {
+      const source = this.metricsSource;
+      // a worker without a source answers nothing: the scrape names it missing after the timeout
+      if (source) void source().then((metrics) => this.send({ t: 'metrics-data', req: msg.req, metrics }), () => {});
+    } else if (msg.t === 'metrics-reply') {
+      const done = this.scrapes.get(msg.req);
+      this.scrapes.delete(msg.req);
+      done?.({ workers: msg.workers, missing: msg.missing });
     }
   };
 
@@ -61,9 +71,25 @@ export class WorkerBus {
     });
   }
 
+  /** What this worker answers when the supervisor collects metrics. */
+  serveMetrics(source: () => Promise<unknown>): void {
+    this.metricsSource = source;
+  }
+
+  /** Every worker's metrics, through the supervisor (the lead, for a scrape); within timeoutMs (plus the relay). */
+  collectMetrics(timeoutMs: number): Promise<{ workers: MetricsOfWorker[]; missing: number[] }> {
+    const req = this.nextReq++;
+    return new Promise((resolve) => {
+      this.scrapes.set(req, resolve);
+      this.send({ t: 'metrics', req, timeoutMs });
+    });
+  }
+
   close(): void {
     this.channel.off('message', this.onMessage);
     for (const done of this.pending.values()) done(false);
     this.pending.clear();
+    for (const done of this.scrapes.values()) done({ workers: [], missing: [] });
+    this.scrapes.clear();
   }
 }

@@ -10,6 +10,7 @@ import { DeliveryConfig } from './delivery.ts';
 import { MessageConfig } from './message.ts';
 import { AuthConfig } from './auth.ts';
 import { ConsoleConfig } from './console.ts';
+import { AutoconfigConfig, MetricsConfig } from './monitoring.ts';
 
 /** `host:port`, `[v6]:port`; a trailing `*` means implicit TLS (the seed's `465*`). */
 export const ListenerSpec = Type.String({
@@ -175,6 +176,10 @@ export const AppConfigSchema = Type.Object({
   message: MessageConfig,
   /** HTTP(S) listener and the base URL for links in mail; see appliance/http. */
   http: HttpConfig,
+  /** Access to /metrics and /status.json, and the bounds of a scrape; see core/config/monitoring.ts. */
+  metrics: MetricsConfig,
+  /** Mail client autoconfiguration (Thunderbird, Outlook, Apple) on the HTTP listener; see core/config/monitoring.ts. */
+  autoconfig: AutoconfigConfig,
   /** Shared by every listener (appliance/net/connection-gate.ts). */
   connections: Type.Object({
     /**

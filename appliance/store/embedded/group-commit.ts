@@ -10,6 +10,7 @@
  * BUSY_TIMEOUT_MS of that does it wait inside SQLite like any other write (and fail with it).
  */
 import { BUSY_TIMEOUT_MS, type Db } from './database.ts';
+import { metrics } from '../../metrics/index.ts';
 
 interface Pending {
   work: () => unknown;
@@ -76,6 +77,7 @@ export class GroupCommit {
     }
     this.scheduled = false;
     this.waitingSince = 0;
+    const started = performance.now();
     const results: { ok: boolean; value: unknown }[] = [];
     try {
       // inside an open transaction, better-sqlite3 runs each write as a savepoint
@@ -87,6 +89,7 @@ export class GroupCommit {
         }
       }
       this.db.exec('COMMIT');
+      metrics.storeCommit((performance.now() - started) / 1000, batch.length);
     } catch (err) {
       // the commit itself failed (disk full, I/O error): nothing of the batch is durable
       try {

@@ -144,6 +144,13 @@ export class EmbeddedQueue implements QueueStore {
     return this.q.entries.all().map((row) => this.toEntry(row, (byId.get(row.id) ?? []).sort((a, b) => a.recipient.localeCompare(b.recipient))));
   }
 
+  async depth(): Promise<{ pending: number; deferred: number; active: number }> {
+    const r = this.db.prepare<[number, number, number], { pending: number | null; deferred: number | null; active: number | null }>(
+      `SELECT SUM(lease_until > ?) AS active, SUM(lease_until <= ? AND attempts = 0) AS pending,
+           SUM(lease_until <= ? AND attempts > 0) AS deferred FROM queue_recipients WHERE status = 'pending'`).get(Date.now(), Date.now(), Date.now());
+    return { pending: r?.pending ?? 0, deferred: r?.deferred ?? 0, active: r?.active ?? 0 };
+  }
+
   async get(id: string): Promise<QueueEntry | null> {
     const row = this.q.entry.get(id);
     return row ? this.toEntry(row, this.q.recipients.all(id)) : null;

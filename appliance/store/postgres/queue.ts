@@ -148,6 +148,13 @@ export class PgQueue implements QueueStore {
       .map((row) => this.toEntry(row, (byId.get(row.id) ?? []).sort((a, b) => a.recipient.localeCompare(b.recipient))));
   }
 
+  async depth(): Promise<{ pending: number; deferred: number; active: number }> {
+    const [r] = await this.db.q<{ pending: string | null; deferred: string | null; active: string | null }>(
+      `SELECT COUNT(*) FILTER (WHERE lease_until > $1) AS active, COUNT(*) FILTER (WHERE lease_until <= $1 AND attempts = 0) AS pending,
+       COUNT(*) FILTER (WHERE lease_until <= $1 AND attempts > 0) AS deferred FROM queue_recipients WHERE status = 'pending'`, [Date.now()]);
+    return { pending: Number(r?.pending ?? 0), deferred: Number(r?.deferred ?? 0), active: Number(r?.active ?? 0) };
+  }
+
   async get(id: string): Promise<QueueEntry | null> {
     const [row] = await this.db.q<QueueRow>('SELECT * FROM queue WHERE id = $1', [id]);
     if (!row) return null;

@@ -61,6 +61,11 @@ export interface QueueStore {
   /** Drops every lease (a single node at start-up: nothing of its own is in flight). */
   releaseAll(): Promise<number>;
   list(): Promise<QueueEntry[]>;
+  /**
+   * Recipients still to deliver, by state: `pending` (no attempt yet), `deferred` (waiting for a
+   * retry), `active` (leased by a delivery in flight). One counting query, for metrics.
+   */
+  depth(): Promise<{ pending: number; deferred: number; active: number }>;
   get(id: string): Promise<QueueEntry | null>;
   /** Makes pending recipients due now (all entries when no id); returns how many. */
   retryNow(id?: string): Promise<number>;
