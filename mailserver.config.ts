@@ -9,9 +9,9 @@ import { defineConfig } from './core/index.ts';
 export default defineConfig({
   hostname: 'localhost',
   smtp: {
-    // RX-1: plain SMTP with STARTTLS, and implicit TLS ("submissions"). For production use
-    // '0.0.0.0:25', '0.0.0.0:465*' (needs CAP_NET_BIND_SERVICE or root).
-    listen: ['127.0.0.1:2525', '127.0.0.1:2465*'],
+    // RX-1: SMTP from other servers (MX), STARTTLS offered. For production use '0.0.0.0:25'
+    // (ports below 1024 need CAP_NET_BIND_SERVICE or root). Mail clients use `submission` below.
+    listen: ['127.0.0.1:2525'],
     maxMessageSize: 50 * 1024 * 1024, // RX-7, 0 = unlimited
     maxRecipients: 100, // RX-7
     maxSessions: 1000, // RX-5, 0 = unlimited
@@ -20,6 +20,10 @@ export default defineConfig({
     auth: { methods: ['PLAIN', 'LOGIN'], allowInsecure: false }, // add 'CRAM-MD5' only for --auth-apop accounts
     bareLf: 'reject',
   },
+  // Message submission for mail clients (RFC 6409, README "Submission"): AUTH before MAIL, the
+  // sender must be the login or one of its aliases, relay once authenticated. STARTTLS, and
+  // implicit TLS (`*`, RFC 8314 "submissions"). Production: ['0.0.0.0:587', '0.0.0.0:465*'].
+  submission: { listen: ['127.0.0.1:2587', '127.0.0.1:2465*'] },
   pop3: {
     listen: ['127.0.0.1:1110', '127.0.0.1:1995*'],
     apopExclusive: false,

@@ -34,6 +34,11 @@ export interface Connection {
   /** Reverse-DNS name of the peer when known. */
   remoteHost?: string;
   secure: boolean;
+  /**
+   * An SMTP session on a message submission listener (RFC 6409, `submission.listen`): a mail
+   * client, which must authenticate before MAIL and send as its own account.
+   */
+  readonly submission?: boolean;
   helo?: { verb: 'HELO' | 'EHLO'; host: string };
   user?: AuthUser;
   /**
@@ -127,7 +132,7 @@ export function createTransaction(mailFrom: EnvelopeAddress, id: string = newTra
 
 /** The fields a listener knows of a new connection; the rest start empty (not relaying, no user). */
 export type ConnectionInit = Pick<Connection, 'id' | 'protocol' | 'remoteAddress' | 'remotePort' | 'localAddress' | 'localPort' | 'log'> &
-  Partial<Pick<Connection, 'secure' | 'remoteHost'>>;
+  Partial<Pick<Connection, 'secure' | 'remoteHost' | 'submission'>>;
 
 export function createConnection(init: ConnectionInit): Connection {
   return { secure: false, relaying: false, state: {}, notes: {}, ...init };

@@ -14,7 +14,7 @@ export interface ConfigDiff {
   needsRestart: string[];
 }
 
-const LISTEN_SERVICES = ['smtp', 'pop3', 'imap'] as const;
+const LISTEN_SERVICES = ['smtp', 'submission', 'pop3', 'imap'] as const;
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -94,7 +94,7 @@ export function diffConfig(before: AppConfig, after: AppConfig): ConfigDiff {
   summary.push(
     ...pluginChanges('haraka plugin', before.haraka.plugins.map((name) => ({ name })), after.haraka.plugins.map((name) => ({ name }))),
   );
-  const skip = new Set(['smtp.listen', 'pop3.listen', 'imap.listen', 'plugins', 'haraka.plugins']);
+  const skip = new Set(['smtp.listen', 'submission.listen', 'pop3.listen', 'imap.listen', 'plugins', 'haraka.plugins']);
   changedPaths(before, after, '', skip, summary);
   const b = before as unknown as Record<string, unknown>;
   const a = after as unknown as Record<string, unknown>;

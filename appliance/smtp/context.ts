@@ -10,7 +10,7 @@ import type { ConnectionGate } from '../net/connection-gate.ts';
 
 /** Everything the SMTP listener's handlers need. */
 /** What the SMTP listener reads of the config: `smtp`, and host name, message limits, connection and login limits, the gateway switch, Haraka plugins. */
-export type SmtpListenerConfig = Pick<AppConfig, 'smtp' | 'hostname' | 'message' | 'connections' | 'auth' | 'delivery' | 'haraka'>;
+export type SmtpListenerConfig = Pick<AppConfig, 'smtp' | 'submission' | 'hostname' | 'message' | 'connections' | 'auth' | 'delivery' | 'haraka'>;
 
 export interface SmtpContext {
   /** Its own section and the few shared settings it reads, not the whole config. */

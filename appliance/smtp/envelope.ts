@@ -7,6 +7,7 @@ import { barePostmaster, postmasterRouting, resolveRecipient } from '../recipien
 import type { Recipient } from '../../core/session.ts';
 import { ReplyError } from '../../core/errors.ts';
 import { ownsSender } from './sender-login.ts';
+import { mustOwnSender, unauthenticatedSubmission } from './submission.ts';
 import { UsageError } from '../../core/errors.ts';
 import { metrics } from '../metrics/index.ts';
 
@@ -29,11 +30,13 @@ export function onMailFrom(ctx: SmtpContext) {
     conn.secure = !!session.secure;
     const from = toEnvelopeAddress(address);
     (async () => {
+      const needsAuth = unauthenticatedSubmission(conn);
+      if (needsAuth) throw needsAuth;
       // RFC 6531 §3.5: a non-ASCII reverse-path needs MAIL FROM's SMTPUTF8 parameter
       if (NON_ASCII.test(from.address) && !session.envelope.smtpUtf8) throw REPLIES.nonAsciiSender(from.address);
       // Postfix queue_minfree: refuse before the client sends the message, not after the whole DATA
       if (ctx.disk && (await ctx.disk.short()) !== null) throw REPLIES.diskFull();
-      if (conn.user && ctx.config.smtp.senderLoginMatch && !ownsSender(await ctx.directory.get(), conn.user.address, from.address)) {
+      if (conn.user && mustOwnSender(conn, ctx.config.smtp.senderLoginMatch) && !ownsSender(await ctx.directory.get(), conn.user.address, from.address)) {
         conn.log.info({ user: conn.user.address, sender: from.address }, 'sender not owned by the authenticated account');
         throw REPLIES.senderLoginMismatch(from.address, conn.user.address);
       }

@@ -40,6 +40,8 @@ export const REPLIES = {
   invalidUtf8: (what: 'sender' | 'recipient') => ({ code: 501, enhanced: what === 'sender' ? ENHANCED.BAD_SENDER_SYNTAX : ENHANCED.BAD_DESTINATION_SYNTAX, message: `Bad ${what} address syntax: the address is not valid UTF-8` }),
   /** RFC 4954 §4: AUTH is not permitted during a mail transaction. */
   authInTransaction: () => ({ code: 503, enhanced: ENHANCED.BAD_SEQUENCE, message: 'AUTH not permitted during a mail transaction' }),
+  /** RFC 4954 §6 / RFC 6409 §4.3: MAIL on a submission listener before AUTH. */
+  authRequired: () => new ReplyError(530, ENHANCED.AUTH_REQUIRED, 'Authentication required', 'auth-required'),
   /** Postfix reject_sender_login_mismatch (smtp.senderLoginMatch). */
   senderLoginMismatch: (addr: string, user: string) => new ReplyError(553, ENHANCED.POLICY, `<${addr}>: Sender address rejected: not owned by user ${user}`, 'sender-login-mismatch'),
   /** RFC 3463 4.3.1 mail system full (Postfix: 452 4.3.1 Insufficient system storage). */

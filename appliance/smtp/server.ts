@@ -1,4 +1,4 @@
-/** The SMTP listeners (RX-1): one smtp-server per configured `host:port[*]`. */
+/** The SMTP listeners (RX-1) and the submission listeners (RFC 6409): one smtp-server per configured `host:port[*]`. */
 import type net from 'node:net';
 import type { SMTPServer, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { SmtpContext } from './context.ts';
@@ -14,7 +14,8 @@ import { onData } from './data.ts';
 import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
 
 export interface SmtpService {
-  listeners: (ListenerSpec & { port: number })[];
+  /** `submission` is set on the listeners of `submission.listen`. */
+  listeners: (ListenerSpec & { port: number; submission?: boolean })[];
   /** Sessions open now, and sockets still in the PROXY or TLS handshake. */
   openSessions(): number;
   /**
@@ -34,7 +35,7 @@ function until(done: () => boolean, ms: number): Promise<void> {
   });
 }
 
-function options(ctx: SmtpContext, spec: ListenerSpec): SMTPServerOptions {
+function options(ctx: SmtpContext, spec: ListenerSpec, submission: boolean): SMTPServerOptions {
   const c = ctx.config.smtp;
   return {
     name: ctx.config.hostname,
@@ -61,7 +62,7 @@ function options(ctx: SmtpContext, spec: ListenerSpec): SMTPServerOptions {
       if (ctx.config.smtp.hiddenIps.includes(session.localAddress)) {
         return done(toSmtpError(REPLIES.noService()));
       }
-      const conn = createConnection(session, ctx.log);
+      const conn = createConnection(session, ctx.log, submission);
       ctx.hooks.run('connect', { conn }).then((v) => {
         const reply = verdictToReply(v);
         done(reply ? toSmtpError(reply) : null);
@@ -135,19 +136,23 @@ export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listen
     server.server.emit('connection', raw);
   };
   try {
-    for (const [i, text] of ctx.config.smtp.listen.entries()) {
+    const all = [
+      ...ctx.config.smtp.listen.map((text, i) => ({ text, where: `smtp.listen[${i}]`, submission: false })),
+      ...ctx.config.submission.listen.map((text, i) => ({ text, where: `submission.listen[${i}]`, submission: true })),
+    ];
+    for (const { text, where, submission } of all) {
       const spec = parseListener(text);
-      const server = new ApplianceSmtpServer(options(ctx, spec), bridge);
+      const server = new ApplianceSmtpServer(options(ctx, spec, submission), bridge);
       server.on('error', (err) => {
         // smtp-server reports a client's reset or a broken pipe here too: the client's doing, not the listener's
         if (CLIENT_NETWORK_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')) ctx.log.info({ err, listener: spec.spec }, 'smtp client connection error');
         else ctx.log.error({ err, listener: spec.spec }, 'smtp listener error');
       });
       servers.push(server);
-      const socket = await sockets(spec, `smtp.listen[${i}]`, (raw) => admit(raw, spec, server));
+      const socket = await sockets(spec, where, (raw) => admit(raw, spec, server));
       bound.push(socket);
-      listeners.push({ ...spec, port: socket.port });
-      ctx.log.info({ listener: spec.spec, port: socket.port, implicitTls: spec.implicitTls }, 'smtp listening');
+      listeners.push({ ...spec, port: socket.port, ...(submission ? { submission } : {}) });
+      ctx.log.info({ listener: spec.spec, port: socket.port, implicitTls: spec.implicitTls, submission: submission || undefined }, submission ? 'smtp submission listening' : 'smtp listening');
     }
   } catch (err) {
     await Promise.all(bound.map((b) => b.close()));

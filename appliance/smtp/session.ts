@@ -6,7 +6,7 @@ import type { Logger } from '../../core/log.ts';
 const connections = new WeakMap<object, Connection>();
 
 
-export function createConnection(session: SMTPServerSession, log: Logger): Connection {
+export function createConnection(session: SMTPServerSession, log: Logger, submission = false): Connection {
   const conn = newConnection({
     id: session.id,
     protocol: 'smtp',
@@ -15,6 +15,7 @@ export function createConnection(session: SMTPServerSession, log: Logger): Conne
     localAddress: session.localAddress,
     localPort: session.localPort,
     secure: !!session.secure,
+    ...(submission ? { submission } : {}),
     log: log.child({ cid: session.id, remote: session.remoteAddress }),
   });
   connections.set(session, conn);

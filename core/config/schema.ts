@@ -113,6 +113,20 @@ export const SmtpConfig = Type.Object({
   queueMinFreeBytes: Type.Integer({ minimum: 0, default: 100 * 1024 * 1024 }),
 }, { default: {} });
 
+/**
+ * Message submission (RFC 6409) listeners: the port a mail client (MUA) sends through, as
+ * Postfix's master.cf `submission`/`submissions` services and Stalwart's submission listener.
+ * Sessions there run the same SMTP code and `smtp.*` settings, with the submission rules on top
+ * (appliance/smtp/submission.ts): AUTH before MAIL (`530 5.7.0`), the sender owned by the
+ * authenticated account (`553 5.7.1`, whatever smtp.senderLoginMatch says), relay once
+ * authenticated. AUTH needs TLS (STARTTLS, or a `host:port*` implicit-TLS listener, RFC 8314)
+ * unless smtp.auth.allowInsecure. Production: `['0.0.0.0:587', '0.0.0.0:465*']`. Empty by default
+ * (no listener, as master.cf ships it); the shipped mailserver.config.ts opens 127.0.0.1:2587.
+ */
+export const SubmissionConfig = Type.Object({
+  listen: Type.Array(ListenerSpec, { default: [] }),
+}, { default: {} });
+
 export const Pop3Config = Type.Object({
   listen: Type.Array(ListenerSpec, { default: ['127.0.0.1:1110', '127.0.0.1:1995*'] }),
   /** RX-5: concurrent sessions, 0 = unlimited. */
@@ -167,6 +181,8 @@ export const AppConfigSchema = Type.Object({
   hostname: Type.String({ minLength: 1, default: 'localhost' }),
   tls: TlsConfig,
   smtp: SmtpConfig,
+  /** RFC 6409 submission listeners for mail clients (empty by default); see SubmissionConfig. */
+  submission: SubmissionConfig,
   pop3: Pop3Config,
   imap: ImapConfig,
   haraka: HarakaConfig,

@@ -16,6 +16,9 @@ import type { UserConfig } from '../../core/config/schema.ts';
 export interface TestAppliance extends Appliance {
   smtpPort: number;
   smtpsPort: number;
+  /** The port-0 submission listeners (RFC 6409): STARTTLS, and implicit TLS (RFC 8314). */
+  submissionPort: number;
+  submissionsPort: number;
   pop3Port: number;
   pop3sPort: number;
   imapPort: number;
@@ -44,6 +47,7 @@ export async function startTestAppliance(overrides: UserConfig = {}, dataDir = t
     hostname: 'mail.test',
     ...overrides,
     smtp: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.smtp },
+    submission: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.submission },
     pop3: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.pop3 },
     imap: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.imap },
     http: { listen: ['127.0.0.1:0', '127.0.0.1:0*'], ...overrides.http },
@@ -58,11 +62,15 @@ export async function startTestAppliance(overrides: UserConfig = {}, dataDir = t
     ? (await openPostgresStore({ url: config.store.url, nodeName: `${config.node.name}-test-handle`, poolSize: 4 })) as unknown as ReturnType<typeof openEmbeddedStore>
     : openEmbeddedStore(dataDir);
   const port = (list: { implicitTls: boolean; port: number }[], tls: boolean) => list.find((l) => l.implicitTls === tls)?.port ?? 0;
+  const smtp = app.smtp.listeners.filter((l) => !l.submission);
+  const submission = app.smtp.listeners.filter((l) => l.submission);
   // the handle's prototype is the appliance itself, so its live getters (config, smtp, delivery …)
   // keep following the serving generation after an apply
   return Object.assign(Object.create(app) as typeof app, {
-    smtpPort: port(app.smtp.listeners, false),
-    smtpsPort: port(app.smtp.listeners, true),
+    smtpPort: port(smtp, false),
+    smtpsPort: port(smtp, true),
+    submissionPort: port(submission, false),
+    submissionsPort: port(submission, true),
     pop3Port: port(app.pop3.listeners, false),
     pop3sPort: port(app.pop3.listeners, true),
     imapPort: port(app.imap.listeners, false),

@@ -128,7 +128,7 @@ async function workerMain(io: Io, configFile: string | undefined, dataDir: strin
     throw err;
   }
   if (worker.lead) {
-    for (const l of app.smtp.listeners) io.out(listenerLine('smtp', l));
+    for (const l of app.smtp.listeners) io.out(listenerLine(l.submission ? 'submission' : 'smtp', l));
     for (const l of app.pop3.listeners) io.out(listenerLine('pop3', l));
     for (const l of app.imap.listeners) io.out(listenerLine('imap', l));
     for (const l of app.http.listeners) io.out(listenerLine('http', l));
