@@ -46,8 +46,14 @@ export async function dispatch(s: ImapSession & Counters, ev: ReaderEvent): Prom
   else if (cmd.args.length < spec.args[0] || cmd.args.length > spec.args[1]) result = R.syntax(spec.syntax);
   else {
     try {
-      // the handler works on a fresh view; what changed is announced after it (below)
-      if (s.selected) await s.selected.refresh();
+      // the handler works on a fresh view; what changed is announced after it (below), except
+      // new keywords: their * FLAGS goes first, before any FETCH of the command shows one
+      // (RFC 3501 §7.2.6)
+      if (s.selected) {
+        await s.selected.refresh();
+        const flags = s.selected.newFlagLines();
+        if (flags.length) await s.send(flags.join(''));
+      }
       result = await spec.run(s, cmd);
     } catch (err) {
       if (err instanceof BadArgument) result = bad(err.message);
@@ -63,5 +69,11 @@ export async function dispatch(s: ImapSession & Counters, ev: ReaderEvent): Prom
   if (!result || s.closed) return;
   if (result.status === 'BAD') s.badCommands++;
   if (s.selected && result.status !== 'BAD') await s.flushUpdates(!(spec.holdExpunge && !cmd.uid));
+  if (s.selected && !s.selected.condstore && s.enabled.has('CONDSTORE') && !s.closed) {
+    // RFC 7162 §3.1: the first CONDSTORE-enabling command with a mailbox selected (FETCH or
+    // SEARCH MODSEQ, ENABLE) announces its HIGHESTMODSEQ; from then on FETCH carries MODSEQ
+    s.selected.condstore = true;
+    await s.send(`* OK [HIGHESTMODSEQ ${s.selected.info.highestModseq}] Highest\r\n`);
+  }
   await s.send(tagged(cmd.tag, result));
 }

@@ -61,6 +61,13 @@ t.test('sequence sets, dates, base subjects', async (t) => {
   t.equal(baseSubject('=?UTF-8?B?UmU6IOOBguOBhA==?='), 'あい');
 });
 
+t.test('"[" is an atom char outside BODY[...] / BINARY[...] sections', async (t) => {
+  t.same(parseCommand(Buffer.from("a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}")).args[0], { t: 'atom', v: "!#$&'+,-.0123456789:;<=>?@^_`|[}" });
+  t.same(parseCommand(Buffer.from('a LIST "" [}%* x')).args.map((a) => (a as { v: unknown }).v), [Buffer.from(''), '[}%*', 'x']);
+  t.same(parseCommand(Buffer.from('a FETCH 1 body.peek[HEADER.FIELDS (A B)]<0.5>')).args[1], { t: 'atom', v: 'body.peek[HEADER.FIELDS (A B)]<0.5>' });
+  t.throws(() => parseCommand(Buffer.from('a FETCH 1 BODY[TEXT')), { message: 'Missing ]' }, 'an unclosed section is still an error');
+});
+
 t.test('MIME tree: offsets of parts, message/rfc822, part numbers', async (t) => {
   const raw = Buffer.from('Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\ninner\r\n--b--\r\n');
   const root = parseMime(raw);
@@ -71,6 +78,14 @@ t.test('MIME tree: offsets of parts, message/rfc822, part numbers', async (t) =>
   t.equal(inner.message?.headers[0].value, 'in');
   t.equal(raw.subarray(partAt(root, [2, 1])!.bodyStart, partAt(root, [2, 1])!.end).toString(), 'inner');
   t.equal(partAt(root, [3]), null);
+  // a message that is message/rfc822 itself: 1 is its body (the forwarded message), 1.1 that one's body
+  const fwd = Buffer.from('Content-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\ninner');
+  const top = parseMime(fwd);
+  t.equal(partAt(top, [1]), top, 'part 1 of a non-multipart message is its body');
+  t.equal(partAt(top, [1, 1]), top.message);
+  t.equal(partAt(top, [1, 2]), null);
+  t.equal(partAt(top, [2]), null);
+  t.equal(partAt(root, [1, 1]), null, 'a text part has no parts');
 });
 
 t.test('literal8 (RFC 3516): ~{n} with NULs is a binary string; BINARY decoding of parts', async (t) => {

@@ -30,6 +30,9 @@ const LF = 0x0a;
 /** RFC 3501 atom-specials, except `]` which resp-specials allows inside atoms here. */
 const isAtomChar = (c: number) => c > SP && c < 0x7f && c !== 0x28 && c !== 0x29 && c !== 0x7b && c !== 0x22;
 
+/** The fetch attributes whose atom goes on with a `[section]` (RFC 3501 §9 fetch-att, RFC 3516). */
+const SECTION_ITEM = /^(?:BODY|BODY\.PEEK|BINARY|BINARY\.PEEK|BINARY\.SIZE)$/i;
+
 /** Tag: ATOM-CHAR except "+" (RFC 3501 §9 `tag`). */
 const TAG = /^[\x21\x23-\x27\x2a\x2c-\x5b\x5d-\x7a\x7c-\x7e]+$/;
 
@@ -84,8 +87,9 @@ class Parser {
     const start = this.i;
     while (this.i < this.b.length) {
       const c = this.b[this.i];
-      if (c === 0x5b) {
-        // BODY[HEADER.FIELDS (A B)]<0.10>: the section may hold spaces and parentheses
+      if (c === 0x5b && SECTION_ITEM.test(this.b.toString('latin1', start, this.i))) {
+        // BODY[HEADER.FIELDS (A B)]<0.10>: the section may hold spaces and parentheses; elsewhere
+        // "[" is an ordinary ATOM-CHAR (a mailbox named "[}" is a well-formed atom)
         const close = this.b.indexOf(0x5d, this.i);
         if (close < 0) this.fail('Missing ]');
         this.i = close + 1;

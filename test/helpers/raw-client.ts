@@ -56,6 +56,11 @@ export class RawClient {
     }, timeoutMs);
   }
 
+  /** Exactly `n` more characters (a literal's bytes, latin1). */
+  async bytes(n: number, timeoutMs = 5000): Promise<string> {
+    return this.until((b) => (b.length >= n ? n : -1), timeoutMs);
+  }
+
   /** Everything received within `ms`. */
   async drain(ms: number): Promise<string> {
     await new Promise((r) => setTimeout(r, ms));

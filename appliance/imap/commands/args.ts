@@ -22,9 +22,10 @@ export function mailboxArg(s: ImapSession, tok: Token | undefined): string {
 /** A name or pattern from the wire: modified UTF-7 for IMAP4rev1, UTF-8 for IMAP4rev2. */
 export function wireToName(s: ImapSession, wire: string): string {
   if (s.enabled.has('IMAP4REV2')) return wire;
-  const name = decodeMailboxName(wire);
-  if (name === null) throw new BadArgument('Invalid modified UTF-7 in mailbox name');
-  return name;
+  // an "&" that starts no valid modified base64 run (RFC 3501 §5.1.3 wants "&-") is taken as
+  // a plain "&", as LIST patterns are: a name like "a&b" is then usable, and goes back out as
+  // "a&-b", the form the RFC asks the server to send
+  return decodeMailboxName(wire) ?? wire;
 }
 
 /**

@@ -1,7 +1,7 @@
 // EXPUNGE                                 (RFC 3501 §6.4.3)
 // UID EXPUNGE sequence-set                (RFC 4315 §2.1: only \Deleted messages in the set)
 //   * n EXPUNGE ... / OK | NO [READ-ONLY]
-import { R } from '../replies.ts';
+import { ok, R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
 import { selected, messageSet } from './args.ts';
 import { inSet } from '../mailbox/sequence.ts';
@@ -22,6 +22,12 @@ export const EXPUNGE: CommandSpec = {
       .filter((m) => m.flags.includes('\\Deleted') && !sel.isExpunged(m.uid) && (!set || inSet(set, m.uid, maxUid)))
       .map((m) => m.uid);
     if (uids.length) sel.markExpunged(await s.env.stores.mail.expunge(sel.info.id, uids));
+    if (s.enabled.has('CONDSTORE')) {
+      // RFC 7162 §3.2.10 (and Dovecot for CONDSTORE too): the tagged OK carries the mailbox's
+      // HIGHESTMODSEQ after the expunge; every change up to it is announced before the tag
+      const box = await s.env.stores.folders.byId(sel.info.id);
+      if (box) return ok('Expunge completed', `HIGHESTMODSEQ ${box.highestModseq}`);
+    }
     return R.done('EXPUNGE');
   },
 };

@@ -59,6 +59,8 @@ export const FETCH: CommandSpec = {
       sel.condstore = true;
     }
     const has = (k: string) => items.some((i) => i.kind === k);
+    // FETCH MODSEQ is CONDSTORE-enabling (RFC 7162 §3.1)
+    if (has('MODSEQ')) s.enabled.add('CONDSTORE');
     if (cmd.uid && !has('UID')) items.unshift({ kind: 'UID' });
     if ((sel.condstore || changedSince !== null) && !has('MODSEQ')) items.push({ kind: 'MODSEQ' });
     // BODY[] / RFC822 alone (with items that need no parsing) are streamed from the store with

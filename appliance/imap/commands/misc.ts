@@ -49,7 +49,7 @@ export const ENABLE: CommandSpec = {
     }
     // QRESYNC implies CONDSTORE (RFC 7162 §3.2.3)
     if (s.enabled.has('QRESYNC')) s.enabled.add('CONDSTORE');
-    if (s.selected && s.enabled.has('CONDSTORE')) s.selected.condstore = true;
+    // a selected mailbox learns of CONDSTORE after the command, with its HIGHESTMODSEQ (dispatch)
     if (s.selected && s.enabled.has('QRESYNC')) s.selected.qresync = true;
     if (s.selected && s.enabled.has('IMAP4REV2')) s.selected.rev2 = true;
     await s.send(`* ENABLED${now.map((c) => ` ${c}`).join('')}\r\n`);

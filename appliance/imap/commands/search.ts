@@ -40,12 +40,14 @@ async function search(s: ImapSession, cmd: Command): Promise<Completion> {
     args = args.slice(2);
   }
   const criteria = parseSearch(args);
+  // SEARCH MODSEQ is CONDSTORE-enabling (RFC 7162 §3.1)
+  if (usesModseq(criteria)) s.enabled.add('CONDSTORE');
   const content = needsContent(criteria);
   const maxSeq = sel.messages.length;
   const maxUid = maxSeq ? sel.messages[maxSeq - 1].uid : 0;
   const hits: number[] = [];
   const uids: number[] = [];
-  let topModseq = 0;
+  const modseqs: number[] = [];
   const list = sel.messages.slice();
   for (let i = 0; i < list.length; i++) {
     const msg = list[i];
@@ -58,7 +60,7 @@ async function search(s: ImapSession, cmd: Command): Promise<Completion> {
     if (matches(criteria, { seq: i + 1, msg, recent: sel.isRecent(msg), maxSeq, maxUid, content: loaded, saved })) {
       hits.push(cmd.uid ? msg.uid : i + 1);
       uids.push(msg.uid);
-      topModseq = Math.max(topModseq, msg.modseq);
+      modseqs.push(msg.modseq);
     }
   }
   if (ret?.includes('SAVE')) {
@@ -72,6 +74,12 @@ async function search(s: ImapSession, cmd: Command): Promise<Completion> {
   }
   const mod = usesModseq(criteria) && hits.length;
   if (!ret && s.enabled.has('IMAP4REV2')) ret = ['ALL'];
+  // RFC 7162 §3.1.5, RFC 4731 §3.2: the highest mod-sequence of the messages returned; with
+  // only MIN and/or MAX asked for, those are the ones returned
+  const ends = ret && !ret.includes('ALL') && !ret.includes('COUNT') && (ret.includes('MIN') || ret.includes('MAX'));
+  const topModseq = !modseqs.length ? 0 : ends
+    ? Math.max(ret!.includes('MIN') ? modseqs[0] : 0, ret!.includes('MAX') ? modseqs[modseqs.length - 1] : 0)
+    : modseqs.reduce((a, b) => Math.max(a, b), 0);
   if (ret) {
     const parts = [`* ESEARCH (TAG "${cmd.tag}")${cmd.uid ? ' UID' : ''}`];
     if (hits.length && ret.includes('MIN')) parts.push(`MIN ${hits[0]}`);

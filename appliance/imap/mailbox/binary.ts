@@ -3,7 +3,7 @@
  * undone, for BINARY[section] and BINARY.SIZE[section]. Charsets are left alone.
  */
 import { header, partAt, type MimePart } from './mime.ts';
-import { decodeQuotedPrintable } from './text.ts';
+import { decodeQuotedPrintable } from './quoted-printable.ts';
 
 /** The part's encoding is not one the server can undo (tagged NO [UNKNOWN-CTE]). */
 export class UnknownCte extends Error {}

@@ -188,21 +188,30 @@ function splitMultipart(buf: Buffer, from: number, end: number, boundary: string
   return parts;
 }
 
-/** A part by section number (`[1, 2]`); numbers inside a message/rfc822 refer to its body. */
+/**
+ * A part by section number (`[1, 2]`), RFC 3501 §6.4.5. Numbers count the parts of a message:
+ * the children of a multipart body, or, when the body is not multipart, part 1, the body
+ * itself (the same tree node, whose MIME header is the message's header). A message/rfc822
+ * part's numbers continue into the message it encapsulates, so `2.1` of a forwarded message is
+ * part 1 of the forwarded message, however deep.
+ */
 export function partAt(root: MimePart, path: number[]): MimePart | null {
   let cur: MimePart = root;
+  // `cur` is a message (the root, or one a message/rfc822 part holds) rather than a body part
+  let isMessage = true;
   for (const n of path) {
-    const container: MimePart = cur.message ?? cur;
-    if (container.children.length) {
-      const next = container.children[n - 1];
+    if (!isMessage && cur.message) {
+      cur = cur.message;
+      isMessage = true;
+    }
+    if (cur.children.length) {
+      const next = cur.children[n - 1];
       if (!next) return null;
       cur = next;
-    } else if (n === 1 && cur === root) {
-      // a non-multipart message has one part, its body (RFC 3501 §6.4.5)
-      cur = container;
-    } else if (n === 1 && cur.message) {
-      cur = cur.message;
+    } else if (isMessage && n === 1) {
+      // the body of a non-multipart message: the same node, seen as a body part
     } else return null;
+    isMessage = false;
   }
   return cur;
 }

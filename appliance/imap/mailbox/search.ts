@@ -6,6 +6,8 @@ import type { MessageMeta } from '../../../core/store/ports.ts';
 import { astring, BadArgument, type Token } from '../parser.ts';
 import { parseDate } from '../wire.ts';
 import { header, type MimePart } from './mime.ts';
+import { addressText, parseAddressList } from './addresses.ts';
+import { parseSentDate } from './sent-date.ts';
 import { parseSequenceSet, inSet, type Range } from './sequence.ts';
 import { bodyText, contains, decodeHeaderValue } from './text.ts';
 
@@ -14,7 +16,8 @@ export type Criterion =
   | { k: 'flag'; flag: string; set: boolean }
   | { k: 'recent'; set: boolean }
   | { k: 'new' }
-  | { k: 'header'; field: string; value: string }
+  /** `address`: FROM/TO/CC/BCC, matched against the parsed addresses as well as the text. */
+  | { k: 'header'; field: string; value: string; address?: boolean }
   | { k: 'body' | 'text'; value: string }
   | { k: 'date'; internal: boolean; op: 'before' | 'on' | 'since'; day: number }
   | { k: 'size'; larger: boolean; n: number }
@@ -56,7 +59,7 @@ export function parseSearch(tokens: Token[], depth = 0): Criterion {
     if (key === 'RECENT' || key === 'OLD') return { k: 'recent', set: key === 'RECENT' };
     if (key === 'NEW') return { k: 'new' };
     if (key === 'KEYWORD' || key === 'UNKEYWORD') return { k: 'flag', flag: astring(next('keyword')), set: key === 'KEYWORD' };
-    if (HEADER_KEYS.has(key)) return { k: 'header', field: key.toLowerCase(), value: astring(next('string')) };
+    if (HEADER_KEYS.has(key)) return { k: 'header', field: key.toLowerCase(), value: astring(next('string')), address: key !== 'SUBJECT' };
     if (key === 'HEADER') return { k: 'header', field: astring(next('field name')).toLowerCase(), value: astring(next('string')) };
     if (key === 'BODY' || key === 'TEXT') return { k: key === 'BODY' ? 'body' : 'text', value: astring(next('string')) };
     if (DATE_KEYS[key]) {
@@ -81,7 +84,11 @@ export function parseSearch(tokens: Token[], depth = 0): Criterion {
       // MODSEQ [entry-name entry-type] mod-sequence-valzer (RFC 7162 §3.1.5)
       let n = astring(next('mod-sequence'));
       if (!/^\d+$/.test(n)) {
-        next('entry type');
+        // entry-name is "/flags/" flag-name, entry-type-req "priv" / "shared" / "all"; the
+        // mod-sequence compared is the message's, which covers every entry
+        if (!n.toLowerCase().startsWith('/flags/')) throw new BadArgument('Invalid MODSEQ entry name');
+        const type = astring(next('entry type')).toLowerCase();
+        if (type !== 'priv' && type !== 'shared' && type !== 'all') throw new BadArgument('Invalid MODSEQ entry type');
         n = astring(next('mod-sequence'));
       }
       if (!/^\d{1,20}$/.test(n)) throw new BadArgument('Invalid mod-sequence');
@@ -130,13 +137,9 @@ const DAY = 86_400_000;
 const dayOf = (t: number) => Math.floor(t / DAY) * DAY;
 
 function sentDay(root: MimePart): number | null {
-  const d = header(root, 'date');
-  const t = d ? Date.parse(d.replace(/\([^)]*\)/g, '').trim()) : NaN;
   // RFC 3501: the date only, disregarding time and timezone, so the sender's local date
-  if (Number.isNaN(t)) return null;
-  const tz = /([+-])(\d\d)(\d\d)\s*$/.exec(d!.replace(/\([^)]*\)/g, '').trim());
-  const offset = tz ? (tz[1] === '-' ? -1 : 1) * (Number(tz[2]) * 60 + Number(tz[3])) * 60_000 : 0;
-  return dayOf(t + offset);
+  const d = parseSentDate(header(root, 'date'));
+  return d ? dayOf(d.time + d.offset * 60_000) : null;
 }
 
 export function matches(c: Criterion, x: MatchContext): boolean {
@@ -164,7 +167,8 @@ export function matches(c: Criterion, x: MatchContext): boolean {
       const values = root.headers.filter((h) => h.key === c.field);
       // HEADER field "" matches every message that has the field
       if (!c.value) return values.length > 0;
-      return values.some((h) => contains(decodeHeaderValue(h.value), c.value));
+      // an address is found however the header wrote it (comments in it, a group around it)
+      return values.some((h) => contains(decodeHeaderValue(h.value), c.value) || (c.address && contains(decodeHeaderValue(addressText(parseAddressList(h.value))), c.value)));
     }
     case 'body': return contains(bodyText(x.content!.buf, x.content!.root), c.value);
     case 'text': {

@@ -3,10 +3,11 @@
  * and the ORDEREDSUBJECT and REFERENCES threading algorithms.
  */
 import type { MessageMeta } from '../../../core/store/ports.ts';
-import addressparser from 'nodemailer/lib/addressparser';
 import { BadArgument } from '../parser.ts';
 import { header, type MimePart } from './mime.ts';
-import { decodeHeaderValue } from './text.ts';
+import { firstAddrMailbox, parseAddressList } from './addresses.ts';
+import { baseSubject } from './base-subject.ts';
+import { parseSentDate } from './sent-date.ts';
 
 export type SortKey = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO';
 export interface SortCriterion { key: SortKey; reverse: boolean }
@@ -30,38 +31,16 @@ export function parseSortCriteria(words: string[]): SortCriterion[] {
   return out;
 }
 
-/** RFC 5256 §2.1 base subject: decoded, without Re:/Fw:/Fwd:, [blob]s and (fwd), upper-cased. */
-export function baseSubject(raw: string | null): string {
-  let s = decodeHeaderValue(raw ?? '').replace(/\s+/g, ' ').trim();
-  for (let changed = true; changed; ) {
-    changed = false;
-    const before = s;
-    s = s.replace(/(\s*\(fwd\))+$/i, '').trim();
-    // subj-leader: (subj-blob* subj-refwd) or a leading blob when something follows it
-    s = s.replace(/^((\[[^[\]]*\]\s*)*(re|fwd?)\s*(\[[^[\]]*\])?\s*:\s*)/i, '');
-    const blob = /^\[[^[\]]*\]\s*/.exec(s);
-    if (blob && s.length > blob[0].length) s = s.slice(blob[0].length);
-    const fwd = /^\[fwd:\s*(.*)\]$/i.exec(s);
-    if (fwd) s = fwd[1].trim();
-    if (s !== before) changed = true;
-  }
-  return s.toUpperCase();
-}
+export { baseSubject } from './base-subject.ts';
 
+/** RFC 5256 §3: the addr-mailbox of the first address, compared case-insensitively. */
 function firstMailbox(raw: string | null): string {
-  if (!raw) return '';
-  const list = (addressparser as unknown as (s: string) => { address?: string; group?: { address?: string }[] }[])(raw);
-  const first = list[0];
-  const addr = first?.address ?? first?.group?.[0]?.address ?? '';
-  const at = addr.lastIndexOf('@');
-  return (at < 0 ? addr : addr.slice(0, at)).toUpperCase();
+  return firstAddrMailbox(parseAddressList(raw)).toUpperCase();
 }
 
 /** The sent date (or the internal date when there is none or it cannot be parsed), RFC 5256 §BASE.6.4.2. */
 export function sentDate(msg: MessageMeta, root: MimePart | null): number {
-  const d = root ? header(root, 'date') : null;
-  const t = d ? Date.parse(d.replace(/\([^)]*\)/g, '').trim()) : NaN;
-  return Number.isNaN(t) ? msg.internalDate.getTime() : t;
+  return parseSentDate(root ? header(root, 'date') : null)?.time ?? msg.internalDate.getTime();
 }
 
 export interface SortItem { seq: number; msg: MessageMeta; root: MimePart | null }

@@ -1,42 +1,30 @@
 /**
  * ENVELOPE and BODY/BODYSTRUCTURE (RFC 3501 §7.4.2) from a MIME tree. Header text is given
- * back raw (encoded-words stay encoded, as the RFC asks); addresses are split per RFC 5322.
+ * back raw (encoded-words stay encoded, as the RFC asks); addresses are split per RFC 5322 (addresses.ts).
  */
-import addressparser from 'nodemailer/lib/addressparser';
 import libmime from 'libmime';
 import { header, lineCount, type MimePart } from './mime.ts';
+import { parseAddressList } from './addresses.ts';
 import { join, nbinary, nstring, paren, type Chunk } from '../wire.ts';
 
-interface ParsedAddress { name?: string; address?: string; group?: ParsedAddress[] }
-
-function address(a: ParsedAddress): Buffer {
-  const addr = a.address ?? '';
-  const at = addr.lastIndexOf('@');
-  const mailbox = at < 0 ? addr : addr.slice(0, at);
-  const host = at < 0 ? '' : addr.slice(at + 1);
-  return paren([nbinary(a.name || null), 'NIL', nbinary(mailbox || null), nbinary(at < 0 ? null : host)]);
-}
-
+/** An address list as RFC 3501 §7.4.2 writes it: `(name adl mailbox host)`, groups as start and end markers. */
 function addressList(value: string | null): Chunk {
-  if (!value || !value.trim()) return 'NIL';
-  const parsed = (addressparser as unknown as (s: string) => ParsedAddress[])(value);
-  const out: Chunk[] = [];
-  for (const a of parsed) {
-    if (a.group) {
-      // RFC 3501 §7.4.2: a group is a start marker (NIL NIL name NIL) ... end marker (NIL NIL NIL NIL)
-      out.push(paren(['NIL', 'NIL', nbinary(a.name ?? ''), 'NIL']));
-      for (const g of a.group) out.push(address(g));
-      out.push('(NIL NIL NIL NIL)');
-    } else if (a.address || a.name) out.push(address(a));
-  }
-  return out.length ? Buffer.concat([Buffer.from('('), join(out, ''), Buffer.from(')')]) : 'NIL';
+  const list = parseAddressList(value);
+  if (!list.length) return 'NIL';
+  const out = list.map((a) => {
+    if (a.kind === 'group') return paren(['NIL', 'NIL', nbinary(a.name), 'NIL']);
+    if (a.kind === 'end') return '(NIL NIL NIL NIL)';
+    return paren([nbinary(a.name), nbinary(a.route), nbinary(a.mailbox), nbinary(a.host)]);
+  });
+  return Buffer.concat([Buffer.from('('), join(out, ''), Buffer.from(')')]);
 }
 
 export function envelope(part: MimePart): Buffer {
   const h = (k: string) => header(part, k);
   const from = addressList(h('from'));
-  const sender = h('sender') ? addressList(h('sender')) : from;
-  const replyTo = h('reply-to') ? addressList(h('reply-to')) : from;
+  // absent or empty (no address in it): the From value (RFC 3501 §7.4.2)
+  const sender = parseAddressList(h('sender')).length ? addressList(h('sender')) : from;
+  const replyTo = parseAddressList(h('reply-to')).length ? addressList(h('reply-to')) : from;
   return paren([
     nbinary(h('date')), nbinary(h('subject')), from, sender, replyTo,
     addressList(h('to')), addressList(h('cc')), addressList(h('bcc')),

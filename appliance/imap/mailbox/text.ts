@@ -6,6 +6,7 @@
 import libmime from 'libmime';
 import { decode as decodeCharset } from 'libmime/lib/charset';
 import { header, type MimePart } from './mime.ts';
+import { decodeQuotedPrintable } from './quoted-printable.ts';
 
 /** A raw (latin1) header value as readable text. */
 export function decodeHeaderValue(raw: string): string {
@@ -52,19 +53,4 @@ export function bodyText(buf: Buffer, root: MimePart): string {
 /** Case-insensitive substring match (RFC 3501 §6.4.4). */
 export function contains(haystack: string, needle: string): boolean {
   return haystack.toLowerCase().includes(needle.toLowerCase());
-}
-
-/** RFC 2045 §6.7 quoted-printable. */
-export function decodeQuotedPrintable(body: Buffer): Buffer {
-  const text = body.toString('latin1').replace(/=\r?\n/g, '');
-  const out = Buffer.alloc(text.length);
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const h = text[i] === '=' ? /^[0-9A-Fa-f]{2}$/.exec(text.slice(i + 1, i + 3)) : null;
-    if (h) {
-      out[n++] = parseInt(h[0], 16);
-      i += 2;
-    } else out[n++] = text.charCodeAt(i) & 0xff;
-  }
-  return out.subarray(0, n);
 }

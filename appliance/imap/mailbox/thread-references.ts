@@ -4,7 +4,8 @@
  * subject, everything ordered by sent date.
  */
 import { header } from './mime.ts';
-import { baseSubject, sentDate, type SortItem, type ThreadNode } from './sort.ts';
+import { sentDate, type SortItem, type ThreadNode } from './sort.ts';
+import { extractSubject } from './base-subject.ts';
 
 interface Container {
   item: SortItem | null;
@@ -40,9 +41,9 @@ function sortTree(list: Container[]): void {
 function subjectOf(c: Container): { base: string; reply: boolean } {
   const src = c.item ?? c.children[0]?.item ?? null;
   const raw = src?.root ? header(src.root, 'subject') : null;
-  const base = baseSubject(raw);
-  const plain = (raw ?? '').replace(/\s+/g, ' ').trim().toUpperCase();
-  return { base, reply: base !== plain && /^(RE|FWD?)\b|\(FWD\)$|^\[/i.test(plain) };
+  // a reply or forward marker was taken off, not merely a [blob] (RFC 5256 §2.1)
+  const { base, replyOrForward } = extractSubject(raw);
+  return { base, reply: replyOrForward };
 }
 
 export function threadReferences(items: SortItem[], byUid: boolean): ThreadNode[] {

@@ -12,7 +12,8 @@ import { UsageError } from '../../../core/errors.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
 import { createMailbox, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
-import { applyFlags, sameFlags } from '../shared/flags.ts';
+import { applyFlags } from '../shared/flags.ts';
+import { decideFlagChange } from '../shared/conditional-store.ts';
 import type { MessageContent } from '../../../core/store/content.ts';
 
 
@@ -180,20 +181,15 @@ export class EmbeddedFolders implements FolderStore {
       for (const uid of uids) {
         const m = get.get(mailboxId, uid);
         if (!m) continue;
-        if (unchangedSince !== undefined && m.modseq > unchangedSince) {
-          failed.push(uid);
-          continue;
+        const d = decideFlagChange(m.flags ? m.flags.split(' ') : [], m.modseq, mode, flags, unchangedSince);
+        if (d.kind === 'failed') failed.push(uid);
+        else if (d.kind === 'same') {
+          if (d.report) updated.push({ uid, flags: d.flags, modseq: m.modseq });
+        } else {
+          if (!modseq) modseq = this.bump(mailboxId);
+          put.run(d.flags.join(' '), modseq, mailboxId, uid);
+          updated.push({ uid, flags: d.flags, modseq });
         }
-        const cur = m.flags ? m.flags.split(' ') : [];
-        const next = applyFlags(cur, mode, flags);
-        if (sameFlags(cur, next)) {
-          // RFC 7162 §3.1.3: an UNCHANGEDSINCE store of unchanged flags still reports them
-          if (unchangedSince !== undefined) updated.push({ uid, flags: cur, modseq: m.modseq });
-          continue;
-        }
-        if (!modseq) modseq = this.bump(mailboxId);
-        put.run(next.join(' '), modseq, mailboxId, uid);
-        updated.push({ uid, flags: next, modseq });
       }
       return { updated, failed, changed: modseq > 0 };
     });

@@ -9,7 +9,8 @@ import { toMailbox, toMessage, type MailboxRow, type MessageRow } from '../embed
 import type { PgDb, Sql } from './database.ts';
 import { countBlobs, insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
 import { allocate, bump, createMailbox } from './mailboxes.ts';
-import { applyFlags, sameFlags } from '../shared/flags.ts';
+import { applyFlags } from '../shared/flags.ts';
+import { decideFlagChange } from '../shared/conditional-store.ts';
 import type { PgNotifier } from './notifier.ts';
 import { MessageContent } from '../../../core/store/content.ts';
 
@@ -154,22 +155,17 @@ export class PgFolders implements FolderStore {
       for (const uid of uids) {
         const m = byUid.get(uid);
         if (!m) continue;
-        if (unchangedSince !== undefined && m.modseq > unchangedSince) {
-          failed.push(uid);
-          continue;
+        const d = decideFlagChange(m.flags ? m.flags.split(' ') : [], m.modseq, mode, flags, unchangedSince);
+        if (d.kind === 'failed') failed.push(uid);
+        else if (d.kind === 'same') {
+          if (d.report) updated.push({ uid, flags: d.flags, modseq: m.modseq });
+        } else {
+          if (!modseq) modseq = await bump(c, mailboxId);
+          m.flags = d.flags.join(' ');
+          m.modseq = modseq;
+          puts.push({ uid, flags: m.flags });
+          updated.push({ uid, flags: d.flags, modseq });
         }
-        const cur = m.flags ? m.flags.split(' ') : [];
-        const next = applyFlags(cur, mode, flags);
-        if (sameFlags(cur, next)) {
-          // RFC 7162 §3.1.3: an UNCHANGEDSINCE store of unchanged flags still reports them
-          if (unchangedSince !== undefined) updated.push({ uid, flags: cur, modseq: m.modseq });
-          continue;
-        }
-        if (!modseq) modseq = await bump(c, mailboxId);
-        m.flags = next.join(' ');
-        m.modseq = modseq;
-        puts.push({ uid, flags: m.flags });
-        updated.push({ uid, flags: next, modseq });
       }
       if (puts.length) {
         await c.query(`UPDATE messages m SET flags = v.flags, modseq = $2 FROM unnest($3::bigint[], $4::text[]) AS v(uid, flags)
