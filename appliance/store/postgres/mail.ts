@@ -2,54 +2,29 @@
 import type { Delivery, MailboxInfo, MailStore, MessageMeta, OutboundItem } from '../../../core/store/ports.ts';
 import { toMailbox, toMessage, type MailboxRow, type MessageRow } from '../embedded/mailboxes.ts';
 import type { PgDb, Sql } from './database.ts';
-import { countBlobs, insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
-import { bump, createMailbox } from './mailboxes.ts';
-import { MAILBOX_CHANNEL, type PgNotifier } from './notifier.ts';
+import { countBlobs, newBlobId, unrefBlobs } from './blobs.ts';
+import { bump } from './mailboxes.ts';
+import type { PgNotifier } from './notifier.ts';
+import { DeliveryBatch } from './delivery-batch.ts';
 import type { PgQueue } from './queue.ts';
 import { MessageContent } from '../../../core/store/content.ts';
 import { MessageGoneError } from '../../../core/errors.ts';
 
 export class PgMail implements MailStore {
-  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, readonly queue: PgQueue) {}
-
-  /**
-   * One message into one mailbox in one statement: the UPDATE takes the UID and MODSEQ under the
-   * mailbox row lock, the message row and the usage follow, and NOTIFY goes out at COMMIT.
-   */
-  private async deliverOne(c: Sql, accountId: number, mailbox: string, blob: { id: string; size: number }, flags: string, date: number): Promise<number | null> {
-    const r = await c.query<{ id: number }>(`WITH mb AS (
-        UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE account_id = $1 AND name = $2
-        RETURNING id, uid_next - 1 AS uid, highest_modseq AS modseq),
-      ins AS (INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) SELECT id, uid, modseq, $3, $4, $5, $6 FROM mb),
-      use AS (UPDATE accounts SET usage = usage + $5 WHERE id = $1 AND EXISTS (SELECT 1 FROM mb))
-      SELECT id, pg_notify($7, $8 || ':' || $1 || ':' || id) FROM mb`,
-    [accountId, mailbox, flags, date, blob.size, blob.id, MAILBOX_CHANNEL, this.changes.sender]);
-    return r.rows[0]?.id ?? null;
+  /** Deliveries that arrive together commit together (one WAL flush for many messages). */
+  private readonly batch: DeliveryBatch;
+  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, readonly queue: PgQueue) {
+    this.batch = new DeliveryBatch(db, changes.sender);
   }
 
   async deliver(d: Delivery): Promise<void> {
     if (!d.accountIds.length) return;
     // the cluster store keeps message bytes in a bytea column: a spooled message is loaded here
     const content = await MessageContent.from(d.content).toBuffer();
-    const blob = { id: newBlobId(), size: content.length };
-    const flags = (d.flags ?? []).join(' ');
-    const name = d.mailbox ?? 'INBOX';
-    // mailbox rows are locked in account order, so two deliveries to the same accounts cannot deadlock
-    const accounts = [...d.accountIds].sort((a, b) => a - b);
-    const touched = await this.db.tx(async (c) => {
-      await insertBlob(c, blob.id, content, accounts.length);
-      const out: { accountId: number; mailboxId: number }[] = [];
-      for (const accountId of accounts) {
-        let mailboxId = await this.deliverOne(c, accountId, name, blob, flags, d.internalDate.getTime());
-        if (mailboxId === null) {
-          await createMailbox(c, accountId, name, null);
-          mailboxId = await this.deliverOne(c, accountId, name, blob, flags, d.internalDate.getTime());
-          if (mailboxId === null) throw new Error(`cannot deliver to account ${accountId}: no mailbox ${name}`);
-        }
-        out.push({ accountId, mailboxId });
-      }
-      return out;
-    }, 'delivery');
+    const touched = await this.batch.deliver({
+      blobId: newBlobId(), content, accountIds: [...d.accountIds], name: d.mailbox ?? 'INBOX',
+      flags: (d.flags ?? []).join(' '), date: d.internalDate.getTime(),
+    });
     for (const change of touched) this.changes.publish(change);
   }
 
