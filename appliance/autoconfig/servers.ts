@@ -3,8 +3,9 @@
  * submission, the public host name (`autoconfig.host`, else `hostname`), the bound port and
  * the socket type — implicit TLS (`host:port*`) or STARTTLS (the appliance always has TLS
  * material, a self-signed certificate at worst, so every plain listener offers STARTTLS).
- * Order is preference: implicit TLS first (RFC 8314 §3.3), then STARTTLS; for SMTP, port 25 (MTA
- * to MTA relay) comes last.
+ * Order is preference: implicit TLS first (RFC 8314 §3.3), then STARTTLS. For SMTP, the
+ * submission listeners (RFC 6409) are the clients' servers; only without any are the MX listeners
+ * offered, port 25 last (most client networks block it).
  */
 import type { AppConfig } from '../../core/config/schema.ts';
 import type { BoundListener } from '../net/session-listeners.ts';
@@ -27,7 +28,7 @@ export interface ClientSettings {
 }
 
 interface Listeners {
-  smtp: { listeners: { port: number; implicitTls: boolean }[] };
+  smtp: { listeners: { port: number; implicitTls: boolean; submission?: boolean }[] };
   pop3: { listeners: BoundListener[] };
   imap: { listeners: BoundListener[] };
 }
@@ -53,7 +54,7 @@ export function clientSettings(config: AppConfig, gen: Listeners): ClientSetting
     host,
     displayName: config.autoconfig.displayName ?? host,
     incoming: [...servers('imap', host, gen.imap.listeners), ...servers('pop3', host, gen.pop3.listeners)],
-    outgoing: servers('smtp', host, gen.smtp.listeners),
+    outgoing: servers('smtp', host, gen.smtp.listeners.some((l) => l.submission) ? gen.smtp.listeners.filter((l) => l.submission) : gen.smtp.listeners),
   };
 }
 
