@@ -151,8 +151,12 @@ export async function loadPlugins(
       continue;
     }
     const options = Value.Default(def.options, structuredClone(entry.options ?? {}));
+    // the first error of each path: TypeBox reports a missing array as "required" and "Expected array"
+    const said = new Set<string>();
     for (const e of Value.Errors(def.options, options)) {
-      problems.push({ path: `plugins[${i}].options${e.path.replace(/\//g, '.')}`, message: e.message });
+      const where = `plugins[${i}].options${e.path.replace(/\//g, '.')}`;
+      if (!said.has(where)) problems.push({ path: where, message: e.message });
+      said.add(where);
     }
     for (const dep of def.dependencies ?? []) {
       if (!seen.has(dep)) problems.push({ path: `plugins[${i}]`, message: `plugin "${def.name}" needs plugin "${dep}" listed before it` });

@@ -40,7 +40,6 @@ export async function checkConfigDir(dir: string, opts: { log: Logger; running?:
   }
   try {
     result.config = validateConfig(evaluated.config, file);
-    result.info.push(`${CONFIG_FILE}: valid`);
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const p of err.problems) result.errors.push(`${CONFIG_FILE}: ${p.path || '(root)'}: ${p.message}`);
@@ -61,6 +60,8 @@ export async function checkConfigDir(dir: string, opts: { log: Logger; running?:
   try {
     const report = await runPolicyTests(tests, result.config, opts.log, dir);
     for (const f of report.failures) result.errors.push(`${POLICY_TESTS_FILE}: case "${f.name}" failed: ${f.problem}`);
+    // valid only once the plugins took their options too (they are part of the config)
+    result.info.push(`${CONFIG_FILE}: valid`);
     result.info.push(fs.existsSync(testsFile)
       ? `${POLICY_TESTS_FILE}: ${report.passed} of ${tests.cases.length} policy tests passed`
       : `plugins: loaded; ${POLICY_TESTS_FILE}: none (policy tests are optional)`);

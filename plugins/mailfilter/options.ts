@@ -7,7 +7,8 @@ export const FilterTableSchema = Type.Object({
   rules: Type.Array(FilterRuleSchema, { default: [] }),
   /** A seed `mail.dat` (UTF-8 or Shift_JIS) read at start, before `rules`. */
   file: Type.Optional(Type.String({ minLength: 1 })),
-});
+  // the default makes TypeBox fill `rules` inside the `accounts` Record (it skips a value schema without one)
+}, { default: {} });
 export type FilterTable = Static<typeof FilterTableSchema>;
 
 export const MailfilterOptions = Type.Object({
