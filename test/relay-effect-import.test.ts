@@ -33,6 +33,17 @@ t.test('effect import prints config rules; export gives the file back', async (t
   t.match(bad.stderr, /effect\.dat: line 1: TAB is not a separator/);
 });
 
+t.test('effect export reads a relative file beside the config, from any directory', async (t) => {
+  const dir = tempDir(t);
+  const elsewhere = tempDir(t);
+  fs.writeFileSync(path.join(dir, 'effect.dat'), EFFECT_DAT);
+  const config = path.join(dir, 'mailserver.config.ts');
+  fs.writeFileSync(config, `import { defineConfig } from ${JSON.stringify(CORE)};\nexport default defineConfig({ plugins: [{ name: 'relay-effect', options: { file: './effect.dat' } }] });\n`);
+  const exported = await runCli(['effect', 'export', '--config', config], { cwd: elsewhere });
+  t.equal(exported.code, 0, exported.stderr);
+  t.equal(exported.stdout, '127.0.0.2 default\r\n*.*.*.* norelay\r\n', 'the rules of the effect.dat beside the config');
+});
+
 t.test('the plugin reads effect.dat itself (file option), over SMTP', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'effect.dat');

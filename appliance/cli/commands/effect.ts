@@ -8,6 +8,7 @@
  * original ignores them. Nothing is written: the config is code, reviewed and committed.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../../../core/errors.ts';
 import { loadConfig } from '../../../core/config/load.ts';
 import { defineGroup } from '../command.ts';
@@ -49,11 +50,12 @@ export default defineGroup('effect', 'relay rules in the original\'s effect.dat 
     optionHelp: [['--config FILE', 'config file (default: $MAILSERVER_CONFIG, else ./mailserver.config.ts)']],
     positionals: [0, 0],
     async run({ values, ctx }) {
-      const { config } = await loadConfig((values.config as string | undefined) ?? ctx.globals.config);
+      const { config, file } = await loadConfig((values.config as string | undefined) ?? ctx.globals.config);
       const entry = config.plugins.find((p) => p.name === 'relay-effect');
       if (!entry) throw new UsageError('the config does not load the relay-effect plugin');
       const options = (entry.options ?? {}) as { rules?: EffectRule[]; file?: string };
-      const rules = options.file ? parseEffectDat(readFile(options.file)).rules : options.rules ?? [];
+      // a relative file is the config's neighbour, as the appliance reads it (not the shell's cwd)
+      const rules = options.file ? parseEffectDat(readFile(path.resolve(file ? path.dirname(file) : process.cwd(), options.file))).rules : options.rules ?? [];
       ctx.io.write(formatEffectDat(rules));
     },
   },
