@@ -125,6 +125,14 @@ export function newTransactionId(): string {
   return randomBytes(6).toString('hex').toUpperCase();
 }
 
+/**
+ * The id of a message caused by another (a forwarded copy, an auto-reply, a bounce): the parent's
+ * id, a dot and 6 random hex digits, so that searching the parent's id finds every descendant.
+ */
+export function derivedTransactionId(parent: string): string {
+  return `${parent}.${randomBytes(3).toString('hex').toUpperCase()}`;
+}
+
 /** A new transaction from `mailFrom` (rcptTo empty, nothing added), with a new id unless given one. */
 export function createTransaction(mailFrom: EnvelopeAddress, id: string = newTransactionId()): Transaction {
   return { id, mailFrom, rcptTo: [], addedHeaders: [], removedHeaders: [], state: {}, notes: {} };

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { ConfigError, UsageError } from '../../core/errors.ts';
 import { ArgumentError, optionLines, type CliContext, type CommandGroup, type GlobalOptions } from './command.ts';
 import { processIo, type Io } from './io.ts';
-type CommandName = 'store' | 'start' | 'domain' | 'account' | 'alias' | 'queue' | 'dkim' | 'effect' | 'autoreply' | 'list' | 'filter' | 'antivirus' | 'status' | 'export' | 'restore' | 'import' | 'config';
+type CommandName = 'store' | 'start' | 'domain' | 'account' | 'alias' | 'queue' | 'dkim' | 'effect' | 'autoreply' | 'list' | 'filter' | 'antivirus' | 'status' | 'export' | 'restore' | 'import' | 'config' | 'logs';
 
 // Loaded on demand: each run pays only for its own command's imports (tsx compiles at start-up).
 const COMMANDS: Record<CommandName, () => Promise<{ default: CommandGroup }>> = {
@@ -31,6 +31,7 @@ const COMMANDS: Record<CommandName, () => Promise<{ default: CommandGroup }>> = 
   restore: () => import('./commands/restore.ts'),
   import: () => import('./commands/import.ts'),
   status: () => import('./commands/status.ts'),
+  logs: () => import('./commands/logs.ts'),
 };
 
 const load = async (name: CommandName) => (await COMMANDS[name]()).default;

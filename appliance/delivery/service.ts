@@ -19,7 +19,7 @@ import { buildBounce } from './bounce.ts';
 import { DeliveryLogs } from './logs.ts';
 import { DkimSigner } from './dkim.ts';
 import type { HookRunner } from '../../core/hooks.ts';
-import { createTransaction, type Recipient, type Transaction } from '../../core/session.ts';
+import { createTransaction, derivedTransactionId, type Recipient, type Transaction } from '../../core/session.ts';
 import { commitMessage } from '../submit/commit.ts';
 import { removeHeaders } from '../smtp/assemble.ts';
 
@@ -280,7 +280,7 @@ export class DeliveryService {
     const log = this.deps.log.child({ queueId: batch.queueId, rcpt: recipient });
     await hooks.run('queued_local', { tx, rcpt, log });
     if (!rcpt.handledBy) return false;
-    for (const item of tx.outbound ?? []) await this.deps.stores.mail.enqueue(item);
+    for (const item of tx.outbound ?? []) await this.deps.stores.mail.enqueue({ ...item, id: item.id ?? derivedTransactionId(batch.queueId) });
     return true;
   }
 

@@ -5,7 +5,7 @@
  * (DESIGN.md: a 250 means on disk). SMTP DATA, submit() and the queue's local hand-off all end here.
  */
 import type { HookRunner } from '../../core/hooks.ts';
-import type { Connection, Transaction } from '../../core/session.ts';
+import { derivedTransactionId, type Connection, type Transaction } from '../../core/session.ts';
 import type { MessageContent } from '../../core/store/content.ts';
 import type { Stores } from '../../core/store/ports.ts';
 import { planLocalDelivery } from './local-plan.ts';
@@ -28,7 +28,9 @@ export async function commitMessage(hooks: HookRunner | undefined, stores: Pick<
     : await planLocalDelivery(hooks, { conn, tx }, content);
   await Promise.all([
     ...local.deliveries.map((d) => stores.mail.deliver(d)),
-    remote.length ? stores.mail.enqueue({ mailFrom: tx.mailFrom.address, recipients: remote, content }) : undefined,
-    ...[...local.outbound, ...(tx.outbound ?? [])].map((item) => stores.mail.enqueue(item)),
+    // the remote recipients are queued under the id the client was given; what the message
+    // causes (forwards, auto-replies, filter copies) under ids derived from it
+    remote.length ? stores.mail.enqueue({ id: tx.id, mailFrom: tx.mailFrom.address, recipients: remote, content }) : undefined,
+    ...[...local.outbound, ...(tx.outbound ?? [])].map((item) => stores.mail.enqueue({ ...item, id: item.id ?? derivedTransactionId(tx.id) })),
   ]);
 }

@@ -32,10 +32,12 @@ export default definePlugin({
     const out = new AppendLog(file, api.log, 'accept log');
     api.onClose(() => out.close());
 
-    api.hook('mail', ({ conn, from }) => {
+    // time, client IP, session id, MAIL count of the session, sender, and the message id the
+    // client is given at the end of DATA (queue and delivery logs use it: `mailserver logs --grep ID`)
+    api.hook('mail', ({ conn, tx, from }) => {
       const state = (conn.state['accept-log'] ??= { mailCount: 0 });
       state.mailCount++;
-      out.write(`${new Date().toISOString()}\t${conn.remoteAddress}\t${conn.id}\t${state.mailCount}\t<${from.address}>\n`);
+      out.write(`${new Date().toISOString()}\t${conn.remoteAddress}\t${conn.id}\t${state.mailCount}\t<${from.address}>\t${tx.id}\n`);
     });
   },
 });

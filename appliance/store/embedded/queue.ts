@@ -5,6 +5,7 @@
  * together share one fsync.
  */
 import crypto from 'node:crypto';
+import { derivedTransactionId, newTransactionId } from '../../../core/session.ts';
 import fs from 'node:fs';
 import type { Db } from './database.ts';
 import type { ClaimedBatch, OutboundItem, QueueEntry, QueueRecipient, QueueStore, RecipientOutcome } from '../../../core/store/ports.ts';
@@ -58,7 +59,7 @@ export class EmbeddedQueue implements QueueStore {
 
   async enqueue(item: OutboundItem): Promise<string> {
     const blob = await prepareBlob(this.blobDir, item.content);
-    const id = crypto.randomBytes(8).toString('hex');
+    const id = item.id ?? newTransactionId();
     await this.commits.run(() => this.insertPrepared(blob, item, id, Date.now()));
     this.notify();
     return id;
@@ -101,7 +102,7 @@ export class EmbeddedQueue implements QueueStore {
   }
 
   async complete(batch: ClaimedBatch, outcomes: RecipientOutcome[], bounces: OutboundItem[] = []): Promise<void> {
-    const prepared = await Promise.all(bounces.map(async (b) => ({ item: b, blob: await prepareBlob(this.blobDir, b.content), id: crypto.randomBytes(8).toString('hex') })));
+    const prepared = await Promise.all(bounces.map(async (b) => ({ item: b, blob: await prepareBlob(this.blobDir, b.content), id: b.id ?? derivedTransactionId(batch.queueId) })));
     const files: string[] = [];
     await this.commits.run(() => {
       const now = Date.now();

@@ -7,6 +7,7 @@
  * frees only what that node held before it restarted.
  */
 import crypto from 'node:crypto';
+import { derivedTransactionId, newTransactionId } from '../../../core/session.ts';
 import type { ClaimedBatch, OutboundItem, QueueEntry, QueueRecipient, QueueStore, RecipientOutcome } from '../../../core/store/ports.ts';
 import { domainOf, toRecipient, type QueueRow, type RcptRow } from '../shared/queue-rows.ts';
 import type { PgDb, Sql } from './database.ts';
@@ -30,7 +31,7 @@ export class PgQueue implements QueueStore {
   }
 
   async enqueue(item: OutboundItem): Promise<string> {
-    const id = crypto.randomBytes(8).toString('hex');
+    const id = item.id ?? newTransactionId();
     await this.db.tx(async (c) => {
       await this.insert(c, item, id, Date.now());
       await this.changes.notifyQueue(c);
@@ -107,7 +108,7 @@ export class PgQueue implements QueueStore {
           [o.refusal ? 1 : 0, o.error, o.nextAttempt.getTime(), now, batch.queueId, o.recipient, batch.lease]);
         }
       }
-      for (const b of bounces) await this.insert(c, b, crypto.randomBytes(8).toString('hex'), now);
+      for (const b of bounces) await this.insert(c, b, b.id ?? derivedTransactionId(batch.queueId), now);
       if (bounces.length) await this.changes.notifyQueue(c);
       // a finished message leaves the queue (its history is in the delivery and failure logs)
       if (entry) {

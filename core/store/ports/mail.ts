@@ -32,6 +32,12 @@ export interface Delivery {
 }
 
 export interface OutboundItem {
+  /**
+   * The queue id: the message's transaction id (the one its client was given in `250 … queued
+   * as`), or one derived from it (derivedTransactionId) for the copies and bounces it causes;
+   * a new id when absent. One id follows a message from acceptance to delivery or bounce.
+   */
+  id?: string;
   mailFrom: string;
   recipients: string[];
   content: Buffer | MessageContent;
