@@ -2,12 +2,30 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
+import pretty from 'pino-pretty';
 
 export type Logger = pino.Logger;
+
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * How the appliance's own log (stderr) is written: human-readable lines (pino-pretty) when stderr
+ * is a terminal, one JSON object a line otherwise (journald, files, log shippers).
+ * MAILSERVER_LOG_FORMAT=json|pretty overrides the guess.
+ */
+export function logFormat(env: NodeJS.ProcessEnv = process.env, tty = !!process.stderr.isTTY): LogFormat {
+  const given = env.MAILSERVER_LOG_FORMAT;
+  if (given === 'json' || given === 'pretty') return given;
+  return tty ? 'pretty' : 'json';
+}
 
 export function createLogger(opts: { level?: string; destination?: string } = {}): Logger {
   const level = opts.level ?? process.env.MAILSERVER_LOG_LEVEL ?? 'info';
   if (opts.destination) return pino({ level }, pino.destination({ dest: opts.destination, sync: false, mkdir: true }));
+  if (logFormat() === 'pretty') {
+    // the time as the operator's clock reads it; pid and hostname are the same on every line
+    return pino({ level }, pretty({ destination: 2, sync: true, colorize: !!process.stderr.isTTY, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true }));
+  }
   return pino({ level }, pino.destination({ dest: 2, sync: false }));
 }
 

@@ -168,7 +168,8 @@ export async function startConfigService(o: ConfigServiceOptions): Promise<Confi
       return { token, release: () => tokens.delete(token) };
     },
     env: { MAILSERVER_CONTROL_SOCKET: socketPath(o.dataDir) },
-    log,
+    // the handler binds its own `service` (config.git): given the unbound logger, the key is there once
+    log: o.log,
   }));
   return {
     request: handle,

@@ -47,6 +47,7 @@ export async function completeLogin(s: ImapSession, method: string, login: strin
     return R.tooManyUserIp();
   }
   s.login(account, { login, address, accountId: account.id });
-  s.conn.log.info({ method, user: address, secure: s.conn.secure }, 'imap login');
+  // s.login bound `user` to the session's logger: every line from here on carries it once
+  s.conn.log.info({ method, secure: s.conn.secure }, 'imap login');
   return R.loggedIn(capabilities(s));
 }

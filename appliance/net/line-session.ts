@@ -57,7 +57,7 @@ export abstract class LineSession<E> {
 
   /** A command line must be complete within commandDeadlineMs of its first byte. */
   private readonly deadline = new LineDeadline(() => this.lineEnv.config.commandDeadlineMs, () => {
-    this.conn.log.info({ user: this.conn.user?.address }, `${this.protocol} command line deadline passed`);
+    this.conn.log.info(`${this.protocol} command line deadline passed`);
     void this.end(this.texts.lineDeadline());
   });
   /**
@@ -72,7 +72,7 @@ export abstract class LineSession<E> {
   private readonly onClose = () => this.finish();
   private readonly onError = (err: Error) => this.conn.log.debug({ err }, `${this.protocol} socket error`);
   private readonly onTimeout = () => {
-    this.conn.log.info({ user: this.conn.user?.address }, `${this.protocol} idle timeout`);
+    this.conn.log.info(`${this.protocol} idle timeout`);
     void this.end(this.texts.inactivity());
   };
 
@@ -222,9 +222,9 @@ export abstract class LineSession<E> {
     this.input.end();
     this.onEnding();
     this.onFinish();
-    const user = this.conn.user?.address;
+    // after a login the session's logger carries `user` (bound at the login), so it is not repeated here
     const state = (this as { state?: string }).state;
-    this.conn.log.info({ user, state }, user ? `${this.protocol} logout` : `${this.protocol} disconnect`);
+    this.conn.log.info({ state }, this.conn.user ? `${this.protocol} logout` : `${this.protocol} disconnect`);
     if (!this.hooked) return this.resolveDone();
     void this.lineEnv.hooks.run('disconnect', { conn: this.conn }).finally(() => this.resolveDone());
   }

@@ -80,6 +80,7 @@ export async function completeLogin(s: Pop3Session, method: LoginMethod, login: 
   if (s.closed) return release();
   s.enterTransaction({ login, address, accountId: account.id }, maildrop);
   const { count, octets } = maildrop.stat();
-  s.conn.log.info({ method, user: address, messages: count, octets, secure: s.conn.secure }, 'pop3 login');
+  // enterTransaction bound `user` to the session's logger: every line from here on carries it once
+  s.conn.log.info({ method, messages: count, octets, secure: s.conn.secure }, 'pop3 login');
   await s.write(R.loggedIn(count, octets));
 }
