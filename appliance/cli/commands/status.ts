@@ -15,6 +15,7 @@ import { PgNodeRegistry } from '../../cluster/pg-registry.ts';
 import { DOWN_AFTER_MS, type NodeRecord, type NodeRegistry } from '../../cluster/registry.ts';
 import { configFileFrom, storeUrlFor } from '../../environment.ts';
 import { readWorkersStatus, type WorkersStatus } from '../../workers/status-file.ts';
+import type { Io } from '../io.ts';
 
 function age(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -73,16 +74,44 @@ async function registryFor(file: string | undefined, dataDir: string): Promise<N
   return openNodeRegistry((await loadConfig()).config, dataDir);
 }
 
+/** Every worker of the supervisor running on this data directory serves. */
+function allServing(dataDir: string): WorkersStatus | null {
+  const status = readWorkersStatus(dataDir);
+  return status && status.workers.length && status.workers.every((w) => w.state === 'serving') ? status : null;
+}
+
+/** `status --wait-ready SECONDS`: the readiness check of the systemd unit (appliance/systemd/). */
+async function waitReady(io: Io, dataDir: string, text: string): Promise<number> {
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--wait-ready: expected a number of seconds, got ${JSON.stringify(text)}`);
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const ready = allServing(dataDir);
+    if (ready) {
+      io.out(`ready: ${ready.workers.length} worker(s) serving (supervisor pid ${ready.supervisor})`);
+      return 0;
+    }
+    if (Date.now() >= deadline) {
+      io.err(`mailserver: not ready after ${seconds} s: ${readWorkersStatus(dataDir) ? 'workers still starting' : `no supervisor runs on ${dataDir}`}`);
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export default defineCommand('status', {
   usage: 'status [--config FILE] [--json] [--data DIR]',
   summary: 'lists the cluster\'s nodes: build version, config commit, heartbeat, virtual IP holder (CF-2)',
   optionHelp: [
     ['--config FILE', 'the config, for where the registry is (default: $MAILSERVER_CONFIG, else ./mailserver.config.ts, else built-in defaults)'],
     ['--json', 'one JSON array instead of the table'],
+    ['--wait-ready SECONDS', 'only wait until every worker of the node on --data serves (exit 0), at most SECONDS (exit 1); systemd\'s ExecStartPost'],
   ],
-  options: { config: { type: 'string' }, json: { type: 'boolean' } },
+  options: { config: { type: 'string' }, json: { type: 'boolean' }, 'wait-ready': { type: 'string' } },
   positionals: [0, 0],
   async run({ values, ctx, dataDir }) {
+    const wait = str(values, 'wait-ready');
+    if (wait !== undefined) return waitReady(ctx.io, dataDir, wait);
     const registry = await registryFor(str(values, 'config') ?? configFileFrom(ctx.globals.config), dataDir);
     try {
       let nodes: NodeRecord[];
