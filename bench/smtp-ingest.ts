@@ -15,7 +15,9 @@
  * (0: messages sent to each server, untimed, before the measured run), BENCH_ONLY (appliance|postfix),
  * BENCH_KEEP (keep the work directory, with Postfix's maillog, for a post-mortem), BENCH_FILTERS=1
  * (the appliance with antivirus scanning through clamd and a 20-rule mail filter), BENCH_CPUS
- * (pin both servers: taskset -c LIST), BENCH_NODE_WORKERS (node.workers; default 'auto', one per core).
+ * (pin both servers: taskset -c LIST), BENCH_NODE_WORKERS (node.workers; default 'auto', one per core),
+ * BENCH_SCRAPE_MS (GET /metrics this often during the measured run, as Prometheus would; the cost
+ * of metrics: `npm run bench:metrics` compares runs with and without).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,6 +41,33 @@ const FILTERS = process.env.BENCH_FILTERS === '1';
 const CPUS = process.env.BENCH_CPUS || undefined;
 /** node.workers for the appliance (default 'auto': one per core it may run on). */
 const WORKERS = process.env.BENCH_NODE_WORKERS ? Number(process.env.BENCH_NODE_WORKERS) : 'auto';
+const SCRAPE_MS = intEnv('BENCH_SCRAPE_MS', 0, 0);
+
+/** Scrapes /metrics every SCRAPE_MS until stopped; each scrape must answer 200. */
+function startScraper(port: number): { stop(): Promise<{ scrapes: number; meanMs: number }> } {
+  let scrapes = 0;
+  let totalMs = 0;
+  let failure: Error | null = null;
+  let busy: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    busy = (async () => {
+      const t0 = performance.now();
+      const r = await fetch(`http://127.0.0.1:${port}/metrics`);
+      await r.text();
+      if (r.status !== 200) failure = new Error(`/metrics answered ${r.status}`);
+      scrapes++;
+      totalMs += performance.now() - t0;
+    })().catch((err: Error) => void (failure = err));
+  }, SCRAPE_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await busy;
+      if (failure) throw failure;
+      return { scrapes, meanMs: scrapes ? totalMs / scrapes : 0 };
+    },
+  };
+}
 const SENDER = 'sender@x.test';
 const RECIPIENT = 'bench@y.test';
 
@@ -131,9 +160,15 @@ async function benchAppliance(bin: string): Promise<Run & { cpu: number }> {
     const workers = WORKERS === 'auto' ? (CPUS ? cpuList(CPUS).length : workerCount('auto')) : WORKERS;
     await appliance.waitForWorkers(workers, 60_000);
     if (WARMUP) await smtpSource(bin, smtpPort, WARMUP, 'appliance warm-up');
+    // the port from the listener lines `mailserver start` prints (the log level is 'warn')
+    const scraper = SCRAPE_MS ? startScraper(Number(/^http 127\.0\.0\.1:(\d+)$/m.exec(appliance.output())?.[1])) : null;
     const cpu0 = appliance.cpuSeconds();
     const run = await smtpSource(bin, smtpPort, MESSAGES, 'appliance');
     const cpu = appliance.cpuSeconds() - cpu0;
+    if (scraper) {
+      const s = await scraper.stop();
+      console.log(`smtp-ingest: /metrics scraped ${s.scrapes} times during the run (every ${SCRAPE_MS} ms), ${s.meanMs.toFixed(1)} ms each on average`);
+    }
     const stored = countStored(dataDir);
     const expected = MESSAGES + WARMUP;
     if (stored.count !== expected) throw new Error(`appliance: ${stored.count} messages stored in ${RECIPIENT}'s INBOX, expected ${expected}`);
