@@ -197,6 +197,21 @@ export function storeContract(t: Test, opts: ContractOptions): void {
     }
   });
 
+  t.test('a delivery to an account deleted meanwhile fails alone among concurrent ones', async (t) => {
+    const { stores, mk } = await fresh();
+    const a = await mk('a');
+    const gone = await mk('gone');
+    await stores.accounts.delete('gone@example.test');
+    // delivered together (the cluster store commits deliveries arriving together in one transaction)
+    const results = await Promise.allSettled(Array.from({ length: 9 }, (_, i) => stores.mail.deliver({
+      accountIds: i === 4 ? [gone.id] : [a.id], content: msg(i), internalDate: new Date(),
+    })));
+    t.same(results.map((r) => r.status), results.map((_, i) => (i === 4 ? 'rejected' : 'fulfilled')), 'only the delivery to the deleted account fails');
+    const list = await stores.mail.messages((await stores.mail.mailbox(a.id, 'INBOX'))!.id);
+    t.equal(list.length, 8, 'the other eight are stored');
+    t.same(new Set(await Promise.all(list.map(async (m) => (await stores.mail.read(m.blobId)).toString('latin1')))).size, 8, 'each once');
+  });
+
   t.test('folders: create, rename with children, rename INBOX, delete, subscriptions', async (t) => {
     const { stores, mk } = await fresh();
     const a = await mk('a');
