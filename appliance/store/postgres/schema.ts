@@ -118,4 +118,33 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE list_pending (token text PRIMARY KEY, list text NOT NULL, action text NOT NULL, address text NOT NULL, stage text NOT NULL, expires bigint NOT NULL);
   CREATE TABLE refused_ips (ip text PRIMARY KEY, reason text NOT NULL DEFAULT '', added bigint NOT NULL);
   `,
+  // 2: a delivery attempt's outcome in one statement (one round trip, one commit; queue.ts complete)
+  `
+  CREATE FUNCTION queue_complete(p_queue_id text, p_lease text, p_now bigint, p_recipients text[], p_results text[],
+    p_texts text[], p_next bigint[], p_refusals integer[]) RETURNS boolean LANGUAGE plpgsql AS $$
+  DECLARE
+    v_blob text;
+    v_refs integer;
+  BEGIN
+    -- the entry row lock: batches of one entry (other domains, other nodes) complete one at a
+    -- time, so exactly one of them sees no pending recipient left and removes the entry
+    SELECT blob_id INTO v_blob FROM queue WHERE id = p_queue_id FOR UPDATE;
+    UPDATE queue_recipients r SET
+      status = CASE o.result WHEN 'sent' THEN 'sent' WHEN 'failed' THEN 'failed' ELSE r.status END,
+      attempts = r.attempts + 1, last_error = o.text, lease_until = 0, lease = NULL,
+      first_failure = CASE WHEN o.result = 'sent' THEN r.first_failure ELSE coalesce(r.first_failure, p_now) END,
+      next_attempt = CASE WHEN o.result = 'deferred' THEN o.next ELSE r.next_attempt END,
+      refusals = r.refusals + CASE WHEN o.result = 'deferred' THEN o.refusal ELSE 0 END
+    FROM unnest(p_recipients, p_results, p_texts, p_next, p_refusals) AS o(recipient, result, text, next, refusal)
+    WHERE r.queue_id = p_queue_id AND r.recipient = o.recipient AND r.lease = p_lease;
+    -- a finished message leaves the queue (its history is in the delivery and failure logs)
+    IF v_blob IS NULL OR EXISTS (SELECT 1 FROM queue_recipients WHERE queue_id = p_queue_id AND status = 'pending') THEN
+      RETURN false;
+    END IF;
+    DELETE FROM queue WHERE id = p_queue_id;
+    UPDATE blobs SET refs = refs - 1 WHERE id = v_blob RETURNING refs INTO v_refs;
+    IF v_refs IS NOT NULL AND v_refs <= 0 THEN DELETE FROM blobs WHERE id = v_blob; END IF;
+    RETURN true;
+  END $$;
+  `,
 ];
