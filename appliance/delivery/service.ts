@@ -186,7 +186,7 @@ export class DeliveryService {
     const dir = await this.deps.directory.get();
     const route = this.router.route(batch.domain, dir.domains.has(batch.domain));
     const outcomes = route.kind === 'local' ? await this.deliverLocally(batch, dir) : await this.deliverRemote(batch, route);
-    const bounces = outcomes.some((o) => o.result === 'failed') ? this.bouncesFor(batch, outcomes, dir, await this.deps.stores.queue.read(batch.blobId)) : [];
+    const bounces = outcomes.some((o) => o.result === 'failed') ? this.bouncesFor(batch, outcomes, dir, await this.content(batch)) : [];
     await this.deps.stores.queue.complete(batch, outcomes, bounces);
     const destination = route.kind === 'local' ? 'local' : route.kind === 'gateway' ? route.host : batch.domain;
     for (const o of outcomes) metrics.deliveryAttempt(o.result, destination);
@@ -211,7 +211,7 @@ export class DeliveryService {
       return batch.recipients.map((r) => schedule(r, failure, this.cfg.retry));
     }
     // RFC 5321 §4.4: Return-Path is added at final delivery only; a relay sends none on
-    let content = removeHeaders(await this.deps.stores.queue.read(batch.blobId), ['Return-Path']);
+    let content = removeHeaders(await this.content(batch), ['Return-Path']);
     if (this.dkim) content = (await this.dkim.sign(content, batch.mailFrom)).message;
     const result: TransactionResult = await deliverTransaction(resolved.targets, batch.mailFrom, batch.recipients.map((r) => r.recipient), content, {
       heloName: this.cfg.heloName ?? this.deps.config.hostname,
@@ -236,6 +236,11 @@ export class DeliveryService {
     this.logs.send(batch.queueId, peer, `from=<${batch.mailFrom}> to=${rcpts} ${outcome}`);
   }
 
+  /** The message: read with the claim (the cluster store does), else now. */
+  private content(batch: ClaimedBatch): Promise<Buffer> {
+    return batch.content ? Promise.resolve(batch.content) : this.deps.stores.queue.read(batch.blobId);
+  }
+
   /**
    * Hosted domains: bounces, admin copies, forwards and auto-replies go into the local mailboxes,
    * through the local_delivery hook (per-account filter, forward, auto-reply) when plugins use it.
@@ -256,7 +261,7 @@ export class DeliveryService {
     }
     if (rcptTo.length) {
       // final delivery here: this server's Return-Path, in place of one the message came with
-      const content = Buffer.concat([Buffer.from(`Return-Path: <${batch.mailFrom}>\r\n`), removeHeaders(await this.deps.stores.queue.read(batch.blobId), ['Return-Path'])]);
+      const content = Buffer.concat([Buffer.from(`Return-Path: <${batch.mailFrom}>\r\n`), removeHeaders(await this.content(batch), ['Return-Path'])]);
       const tx = createTransaction({ address: batch.mailFrom, params: {} }, batch.queueId);
       tx.rcptTo.push(...rcptTo);
       tx.message = content;
@@ -276,7 +281,7 @@ export class DeliveryService {
     if (!hooks?.has('queued_local')) return false;
     const rcpt: Recipient = { address: recipient, params: {}, local: true };
     const tx = createTransaction({ address: batch.mailFrom, params: {} }, batch.queueId);
-    tx.message = await this.deps.stores.queue.read(batch.blobId);
+    tx.message = await this.content(batch);
     const log = this.deps.log.child({ queueId: batch.queueId, rcpt: recipient });
     await hooks.run('queued_local', { tx, rcpt, log });
     if (!rcpt.handledBy) return false;

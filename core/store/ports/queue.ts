@@ -36,6 +36,8 @@ export interface ClaimedBatch {
   recipients: QueueRecipient[];
   lease: string;
   leaseUntil: Date;
+  /** The message's bytes, when the store read them with the claim (else read(blobId)). */
+  content?: Buffer;
 }
 
 export type RecipientOutcome =
