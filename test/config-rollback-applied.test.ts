@@ -12,6 +12,8 @@ import { freePorts, seedStore, spawnAppliance, REPO_ROOT } from './helpers/proce
 import { tempDir } from './helpers/appliance.ts';
 import { runCli } from './helpers/cli.ts';
 import { smtpSteps, type Step } from './helpers/smtp-script.ts';
+import { ConfigRepository } from '../appliance/config-repo/repository.ts';
+import { recordApply } from '../appliance/config-repo/apply-journal.ts';
 
 function configSource(ports: { smtp: number[]; pop3: number; http: number }, maxRecipients: number): string {
   return `import { defineConfig } from ${JSON.stringify(path.join(REPO_ROOT, 'core', 'index.ts'))};
@@ -84,7 +86,7 @@ t.test('rollback without REV skips a refused HEAD~1; config log marks the commit
   t.match(after[1], /^[0-9a-f]{10} {2}applied {2}.*import mailserver\.config\.ts$/, 'D is an applied commit now');
 });
 
-t.test('rollback without REV and nothing applied before: a clear refusal', async (t) => {
+t.test('rollback without REV where no appliance ever ran: the commit before HEAD, checked offline', async (t) => {
   const dir = tempDir('config-rollback-none-');
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const dataDir = path.join(dir, 'data');
@@ -92,8 +94,26 @@ t.test('rollback without REV and nothing applied before: a clear refusal', async
   const [smtp, pop3, http] = await freePorts(3);
   fs.writeFileSync(file, configSource({ smtp: [smtp!], pop3: pop3!, http: http! }, 1));
   t.equal((await runCli(['config', 'import-file', file, '--data', dataDir])).code, 0);
+  fs.writeFileSync(file, configSource({ smtp: [smtp!], pop3: pop3!, http: http! }, 2));
   t.equal((await runCli(['config', 'import-file', file, '--data', dataDir])).code, 0);
+  const repo = await ConfigRepository.open(dataDir);
+  const [head, before] = await repo.log();
+  const r = await runCli(['config', 'rollback', '--data', dataDir]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, new RegExp(`rollback to ${before.oid.slice(0, 10)}`), 'nothing was applied here: the commit before HEAD');
+  t.same((await repo.files((await repo.log())[0].oid))['mailserver.config.ts'], (await repo.files(before.oid))['mailserver.config.ts'], 'HEAD has its files');
+  t.not((await repo.log())[0].oid, head.oid);
+});
+
+t.test('rollback without REV when only the running commit was ever applied: a clear refusal', async (t) => {
+  const dir = tempDir('config-rollback-one-');
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dataDir = path.join(dir, 'data');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const repo = await ConfigRepository.open(dataDir);
+  const commit = await repo.commit({ 'mailserver.config.ts': "import { defineConfig } from 'mailserver';\nexport default defineConfig({});\n" }, 'initial', { name: 'T', email: 't@x' });
+  recordApply(dataDir, { commit, result: 'applied', label: 'start' });
   const r = await runCli(['config', 'rollback', '--data', dataDir]);
   t.equal(r.code, 1);
-  t.match(r.stderr, /no applied commit is recorded on this data directory yet; give the REV/);
+  t.match(r.stderr, /no commit was applied before the running one \([0-9a-f]{10}\); give the REV/);
 });

@@ -39,15 +39,16 @@ async function rev(repo: ConfigRepository, r: string): Promise<string> {
   }
 }
 
-/** `config rollback` without REV: the commit this node applied before the one it runs. */
+/**
+ * `config rollback` without REV: the commit this node applied before the one it runs. On a data
+ * directory no appliance has run on yet (commits pushed offline, each checked by the hook), the
+ * commit before HEAD.
+ */
 function previousApplied(dataDir: string): string {
   const { running, previous } = lastApplied(readApplies(dataDir));
-  if (!previous) {
-    throw new UsageError(running
-      ? `no commit was applied before the running one (${running.slice(0, 10)}); give the REV to roll back to (config log lists them)`
-      : 'no applied commit is recorded on this data directory yet; give the REV to roll back to (config log lists them)');
-  }
-  return previous;
+  if (previous) return previous;
+  if (!running) return 'HEAD~1';
+  throw new UsageError(`no commit was applied before the running one (${running.slice(0, 10)}); give the REV to roll back to (config log lists them)`);
 }
 
 export default defineGroup('config', 'the config repository: history, rollback, checks (config as code)', {
