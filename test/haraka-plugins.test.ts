@@ -79,5 +79,5 @@ t.test('the accept-log plugin recorded every MAIL FROM with the client IP', asyn
   const fs = await import('node:fs');
   const os = await import('node:os');
   const log = fs.readFileSync(path.join(app.dataDir, 'logs', os.hostname(), 'accept.log'), 'utf8');
-  t.match(log, /\t127\.0\.0\.1\t[0-9a-z]+\t1\t<bob@client\.test>\n/);
+  t.match(log, /\t127\.0\.0\.1\t[0-9a-z]+\t1\t<bob@client\.test>\t[0-9A-F]{12}\n/);
 });

@@ -53,7 +53,26 @@ export class DeflateLink {
     return new Promise((resolve) => {
       // a string goes out as UTF-8, as socket.write() would send it
       this.deflate.write(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-      this.deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve());
+      this.deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => void this.handedOver().then(resolve));
+    });
+  }
+
+  /**
+   * The flush callback can come before the pipe has written the last compressed chunk to the
+   * socket: a session that ends the socket right after (LOGOUT's BYE and OK) would cut it off.
+   * Resolves when the deflater holds nothing the pipe has not written yet.
+   */
+  private handedOver(): Promise<void> {
+    if (this.deflate.readableLength === 0 || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.deflate.readableLength > 0 && !this.socket.destroyed) return;
+        this.deflate.off('data', check);
+        this.socket.off('close', check);
+        resolve();
+      };
+      this.deflate.on('data', check);
+      this.socket.on('close', check);
     });
   }
 
