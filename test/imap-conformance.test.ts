@@ -9,7 +9,7 @@ import t from 'tap';
 import { RawClient } from './helpers/raw-client.ts';
 import { startImapAppliance } from './helpers/imap-env.ts';
 
-const app = await startImapAppliance({ imap: { allowInsecureAuth: true } }, ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']);
+const app = await startImapAppliance({ imap: { allowInsecureAuth: true } }, ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace']);
 t.teardown(() => app.close());
 
 const crlf = (lines: string[]) => lines.join('\r\n');
@@ -320,9 +320,9 @@ t.test('CONDSTORE (RFC 7162): HIGHESTMODSEQ, MODSEQ in STORE and others\' FETCH,
   c.close();
 });
 
-t.test('\\Recent (RFC 3501 §2.3.2): one session sees a delivery as recent, the first to select after it', { todo: 'not fixed yet: the recent claim and these expectations still need checking against §2.3.2' }, async (t) => {
-  const a = await connect('bob');
-  const b = await connect('bob');
+t.test('\\Recent (RFC 3501 §2.3.2): one session sees a delivery as recent, the first to select after it', async (t) => {
+  const a = await connect('grace');
+  const b = await connect('grace');
   await cmd(a, 'CREATE Recent');
   t.match(await cmd(a, 'STATUS Recent (RECENT)'), '(RECENT 0)');
   await append(a, 'Recent', 'Subject: r1\r\n\r\nx\r\n');
@@ -331,43 +331,50 @@ t.test('\\Recent (RFC 3501 §2.3.2): one session sees a delivery as recent, the 
   t.match(await cmd(b, 'SELECT Recent'), /\* 2 EXISTS\r\n\* 0 RECENT\r\n/, 'already claimed by the first session');
   await cmd(a, 'UNSELECT');
   await cmd(b, 'UNSELECT');
-  await deliver('bob', 'Subject: r3\r\n\r\nx');
-  t.match(await cmd(b, 'SELECT Recent'), /\* 3 EXISTS\r\n\* 0 RECENT\r\n/, 'INBOX delivery does not touch another mailbox');
-  await deliver('bob', 'Subject: in1\r\n\r\nx');
-  await deliver('bob', 'Subject: in2\r\n\r\nx');
+  await deliver('grace', 'Subject: r3\r\n\r\nx');
+  t.match(await cmd(b, 'SELECT Recent'), /\* 2 EXISTS\r\n\* 0 RECENT\r\n/, 'INBOX delivery does not touch another mailbox');
+  await deliver('grace', 'Subject: in1\r\n\r\nx');
+  await deliver('grace', 'Subject: in2\r\n\r\nx');
   const inbox = await cmd(a, 'SELECT INBOX');
   const count = Number(/\* (\d+) EXISTS/.exec(inbox)?.[1]);
   t.match(inbox, `* ${count} RECENT\r\n`, 'every delivered message recent for the first session');
   t.match(await cmd(b, 'SELECT INBOX'), `* ${count} EXISTS\r\n* 0 RECENT\r\n`);
-  await deliver('bob', 'Subject: in3\r\n\r\nx');
+  await deliver('grace', 'Subject: in3\r\n\r\nx');
   // b selects again before a has been told of the new message: it is b's
   t.match(await cmd(b, 'SELECT INBOX'), `* ${count + 1} EXISTS\r\n* 1 RECENT\r\n`, 'the delivery between: recent for the first session selecting after it');
   const noop = await cmd(a, 'NOOP');
   t.match(noop, `* ${count + 1} EXISTS\r\n* ${count} RECENT\r\n`, 'the older session keeps its own and does not get the new one');
   t.match(await cmd(a, 'FETCH * FLAGS'), /FLAGS \(\)\)/);
   t.match(await cmd(b, 'FETCH * FLAGS'), /FLAGS \(\\Recent\)\)/);
-  t.match(await cmd(a, 'STATUS Recent (RECENT MESSAGES)'), '(RECENT 0 MESSAGES 3)');
+  t.match(await cmd(a, 'STATUS Recent (RECENT MESSAGES)'), '(RECENT 0 MESSAGES 2)');
   a.close();
   b.close();
 });
 
-t.test('LSUB and LIST-EXTENDED SUBSCRIBED RECURSIVEMATCH with pattern lists (RFC 3501 §6.3.9, RFC 5258 §3)', { todo: 'not fixed yet: LSUB % \\Noselect parents and CHILDINFO only for children no pattern matches' }, async (t) => {
+t.test('LSUB and LIST-EXTENDED SUBSCRIBED RECURSIVEMATCH with pattern lists (RFC 3501 §6.3.9, RFC 5258 §3)', async (t) => {
   const c = await connect('carol');
   for (const b of ['m/t1', 'm/t2/t1', 'm/t3', 'm/t4/t5', 'm/t7/t7', 'm/t8/t8', 'm/t8/t9', 'm/t6']) await cmd(c, `CREATE ${b}`);
   for (const b of ['m/t1', 'm/t2/t1', 'm/t6', 'm/t7/t7', 'm/t8/t8', 'm/t8/t9']) await cmd(c, `SUBSCRIBE ${b}`);
   await cmd(c, 'DELETE m/t6');
-  const lines = (r: string) => r.split('\r\n').filter((l) => l.startsWith('* ')).join('\n');
+  // a name may be sent quoted or as an atom, attributes in any order, and \HasChildren /
+  // \HasNoChildren may come unasked (RFC 5258 §4): compared without those differences
+  const norm = (l: string) => l
+    .replace(/ "([^"\\]*)"(?= |$)/g, (m, name: string) => (name === '/' ? m : ` ${name}`))
+    .replace(/^(\* \w+ )\(([^)]*)\)/, (_m, head: string, attrs: string) => `${head}(${attrs.split(' ').filter((a) => a && !/^\\Has(No)?Children$/.test(a)).sort().join(' ')})`);
+  const lines = (r: string) => r.split('\r\n').filter((l) => l.startsWith('* ')).map(norm).join('\n');
   t.equal(lines(await cmd(c, 'LSUB "" m/%')), [
-    '* LSUB () "/" m/t1', '* LSUB (\\Noselect) "/" m/t2', '* LSUB () "/" m/t6', '* LSUB (\\Noselect) "/" m/t7', '* LSUB (\\Noselect) "/" m/t8',
+    '* LSUB () "/" m/t1', '* LSUB (\\Noselect) "/" m/t2', '* LSUB (\\Noselect) "/" m/t6', '* LSUB (\\Noselect) "/" m/t7', '* LSUB (\\Noselect) "/" m/t8',
   ].join('\n'), 'LSUB %: unsubscribed parents of subscribed children as \\Noselect (§6.3.9)');
-  t.equal(lines(await cmd(c, 'LSUB "" m/*')), ['* LSUB () "/" m/t1', '* LSUB () "/" m/t2/t1', '* LSUB () "/" m/t6', '* LSUB () "/" m/t7/t7', '* LSUB () "/" m/t8/t8', '* LSUB () "/" m/t8/t9'].join('\n'));
+  t.equal(lines(await cmd(c, 'LSUB "" m/*')), ['* LSUB () "/" m/t1', '* LSUB () "/" m/t2/t1', '* LSUB (\\Noselect) "/" m/t6', '* LSUB () "/" m/t7/t7', '* LSUB () "/" m/t8/t8', '* LSUB () "/" m/t8/t9'].join('\n'));
   t.equal(lines(await cmd(c, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" *t7')), '* LIST (\\Subscribed) "/" m/t7/t7', 'the child matches the pattern itself: no CHILDINFO parent');
   t.equal(lines(await cmd(c, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" *t8')), '* LIST () "/" m/t8 ("CHILDINFO" ("SUBSCRIBED"))\n* LIST (\\Subscribed) "/" m/t8/t8');
   t.equal(lines(await cmd(c, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" ("m/t2")')), '* LIST () "/" m/t2 ("CHILDINFO" ("SUBSCRIBED"))');
   t.equal(lines(await cmd(c, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" ("m/t2" "m/t2/t1")')), '* LIST (\\Subscribed) "/" m/t2/t1', 'a pattern list: the child is matched, the parent must not be listed');
   t.equal(lines(await cmd(c, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" ("m/t1" "m/t2*")')), '* LIST (\\Subscribed) "/" m/t1\n* LIST (\\Subscribed) "/" m/t2/t1');
-  t.equal(lines(await cmd(c, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" m/t2% RETURN (CHILDREN)')), '* LIST (\\HasChildren) "/" m/t2 ("CHILDINFO" ("SUBSCRIBED"))');
-  t.equal(lines(await cmd(c, 'LIST (SUBSCRIBED) "" m/t6')), '* LIST (\\Subscribed \\NonExistent) "/" m/t6');
+  const children = await cmd(c, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" m/t2% RETURN (CHILDREN)');
+  t.equal(lines(children), '* LIST () "/" m/t2 ("CHILDINFO" ("SUBSCRIBED"))');
+  t.match(children, /^\* LIST \(\\HasChildren\) /m, 'RETURN (CHILDREN): \\HasChildren');
+  t.equal(lines(await cmd(c, 'LIST (SUBSCRIBED) "" m/t6')), norm('* LIST (\\Subscribed \\NonExistent) "/" m/t6'));
   c.close();
 });
 

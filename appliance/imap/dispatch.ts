@@ -49,7 +49,10 @@ export async function dispatch(s: ImapSession & Counters, ev: ReaderEvent): Prom
       // the handler works on a fresh view; what changed is announced after it (below), except
       // new keywords: their * FLAGS goes first, before any FETCH of the command shows one
       // (RFC 3501 §7.2.6)
-      if (s.selected) {
+      // SELECT and EXAMINE replace the view and read the mailbox whole: refreshing the old view
+      // first would claim new mail as \Recent for a view about to be dropped, and the new view
+      // of the same mailbox would then see it as not recent (RFC 3501 §2.3.2)
+      if (s.selected && cmd.verb !== 'SELECT' && cmd.verb !== 'EXAMINE') {
         await s.selected.refresh();
         const flags = s.selected.newFlagLines();
         if (flags.length) await s.send(flags.join(''));

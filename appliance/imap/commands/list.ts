@@ -81,7 +81,9 @@ async function listing(s: ImapSession, verb: 'LIST' | 'LSUB', args: Token[]) {
   const tree = await mailboxTree(s.env.stores, s.account!);
   const onlySubscribed = req.selection.has('SUBSCRIBED');
   const recursive = req.selection.has('RECURSIVEMATCH') && onlySubscribed;
-  if (recursive) {
+  // RFC 3501 §6.3.9: LSUB "foo/%" with only "foo/bar/baz" subscribed returns "foo/bar" \Noselect
+  const lsubParents = verb === 'LSUB';
+  if (recursive || lsubParents) {
     // parents of subscribed mailboxes that do not exist themselves still carry CHILDINFO
     const names = new Set(tree.map((b) => b.name));
     for (const b of tree.filter((x) => x.subscribed)) {
@@ -99,10 +101,17 @@ async function listing(s: ImapSession, verb: 'LIST' | 'LSUB', args: Token[]) {
   // RFC 5258 §3: \NonExistent answers extended LIST commands; plain ones keep RFC 3501's \Noselect
   const extended = req.selection.size > 0 || req.returns.size > 0 || req.patterns.length > 1 || req.extendedSyntax;
   const out: Buffer[] = [];
+  // a subscribed mailbox is listed itself when a pattern matches it
+  const listedItself = (name: string) => match(name);
   for (const box of tree) {
     if (!match(box.name)) continue;
-    const childInfo = recursive && hasSubscribedChild(tree, box.name);
-    if (onlySubscribed && !box.subscribed && !childInfo) continue;
+    const hiddenChild = (recursive || lsubParents) && hasSubscribedChild(tree, box.name, listedItself);
+    const childInfo = recursive && hiddenChild;
+    if (onlySubscribed && !box.subscribed && !hiddenChild) continue;
+    if (lsubParents && !box.subscribed) {
+      out.push(Buffer.from(`* LSUB (\\Noselect) "${DELIMITER}" `), wireName(s, box.name), Buffer.from('\r\n'));
+      continue;
+    }
     if (!onlySubscribed && box.nonexistent && !box.intermediate) continue;
     if (req.selection.has('SPECIAL-USE') && !box.specialUse) continue;
     const attrs = attributes(box, showSubscribed, verb === 'LSUB' || !(extended || s.enabled.has('IMAP4REV2')));

@@ -48,9 +48,15 @@ export async function mailboxTree(stores: Stores, account: Account): Promise<Lis
 }
 
 /** Whether a subscribed mailbox lies below `name` (RECURSIVEMATCH's CHILDINFO, RFC 5258 §3.5). */
-export function hasSubscribedChild(tree: ListedBox[], name: string): boolean {
+/**
+ * A subscribed mailbox below `name` that the command does not list itself (`listed` false):
+ * what RFC 5258 §3 RECURSIVEMATCH reports as CHILDINFO on the parent, and what RFC 3501 §6.3.9
+ * makes LSUB with `%` return as the parent flagged \Noselect. A subscribed child the patterns
+ * match is listed on its own, so it does not bring its parent in.
+ */
+export function hasSubscribedChild(tree: ListedBox[], name: string, listed: (name: string) => boolean = () => false): boolean {
   const prefix = name + DELIMITER;
-  return tree.some((b) => b.subscribed && b.name.startsWith(prefix));
+  return tree.some((b) => b.subscribed && b.name.startsWith(prefix) && !listed(b.name));
 }
 
 function patternRegex(pattern: string): RegExp {
