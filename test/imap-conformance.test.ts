@@ -411,3 +411,26 @@ t.test('untagged FLAGS (RFC 3501 §7.2.6) before any FETCH that shows a new keyw
   t.match(await upTo(idler, 'i1'), /i1 OK/);
   for (const c of [maker, idler, noop]) c.close();
 });
+
+t.test('STATUS (HIGHESTMODSEQ) is a CONDSTORE-enabling command (RFC 7162 §3.1, §3.1.8)', async (t) => {
+  const c = await connect('erin');
+  await cmd(c, 'CREATE Hms');
+  await append(c, 'Hms', 'Subject: a\r\n\r\nx\r\n');
+  // a session that never asked for CONDSTORE: STORE's FETCH has no MODSEQ
+  const plain = await connect('erin');
+  await cmd(plain, 'SELECT Hms');
+  t.notMatch(await cmd(plain, 'STORE 1 +FLAGS (\\Seen)'), /MODSEQ/, 'no MODSEQ before any CONDSTORE-enabling command');
+  plain.close();
+  // STATUS ... (HIGHESTMODSEQ) before SELECT: CONDSTORE is on for the session from then on
+  t.match(await cmd(c, 'STATUS Hms (HIGHESTMODSEQ)'), /^\* STATUS "Hms" \(HIGHESTMODSEQ \d+\)/m);
+  const sel = await cmd(c, 'SELECT Hms');
+  t.match(sel, /\* OK \[HIGHESTMODSEQ \d+\]/, 'SELECT reports HIGHESTMODSEQ (§3.1.2.1)');
+  t.match(await cmd(c, 'STORE 1 +FLAGS (\\Flagged)'), /\* 1 FETCH \(FLAGS \([^)]*\) MODSEQ \(\d+\)\)/, 'STORE\'s FETCH carries MODSEQ (§3.1.4)');
+  c.close();
+  // STATUS HIGHESTMODSEQ with a mailbox selected: the first enabling command announces it
+  const d = await connect('erin');
+  await cmd(d, 'SELECT Hms');
+  t.match(await cmd(d, 'STATUS INBOX (HIGHESTMODSEQ)'), /\* OK \[HIGHESTMODSEQ \d+\]/, 'with a mailbox selected, * OK [HIGHESTMODSEQ n] follows (§3.1)');
+  t.match(await cmd(d, 'STORE 1 -FLAGS (\\Flagged)'), /MODSEQ \(\d+\)/, 'and FETCH carries MODSEQ from then on');
+  d.close();
+});

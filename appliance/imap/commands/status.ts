@@ -21,6 +21,9 @@ export const STATUS: CommandSpec = {
   async run(s, cmd) {
     const name = mailboxArg(s, cmd.args[0]);
     const items = statusItems(cmd.args[1]);
+    // RFC 7162 §3.1: STATUS with HIGHESTMODSEQ is a CONDSTORE-enabling command; with a mailbox
+    // selected, dispatch then announces its HIGHESTMODSEQ and later FETCHes carry MODSEQ
+    if (items.includes('HIGHESTMODSEQ')) s.enabled.add('CONDSTORE');
     const box = await findMailbox(s, name);
     if (!box) return R.noMailbox();
     const body = await statusValues(s.env.stores, box, items);
