@@ -14,6 +14,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection';
 import { BRIDGE, installCommandHooks, type CommandBridge } from './command-hooks.ts';
 import { installSessionLimits } from './session-limits.ts';
+import { installQuotedLocalParts } from './quoted-local-part.ts';
 
 /** The connection class of the appliance's sessions; its prototype carries the overrides. */
 export class ApplianceSmtpConnection extends SMTPConnection {}
@@ -28,7 +29,7 @@ export const PRIVATE_SURFACE = {
     methods: [
       '_onCommand', 'init', 'send', '_isSupported', '_setListeners', 'connectionReady', '_getHandler', '_createParser', '_onClose',
       'handler_HELO', 'handler_EHLO', 'handler_VRFY', 'handler_NOOP', 'handler_RSET', 'handler_QUIT', 'handler_MAIL', 'handler_RCPT',
-      'handler_AUTH', 'handler_DATA',
+      'handler_AUTH', 'handler_DATA', '_parseAddressCommand',
     ],
     /** Instance fields, set in the constructor. */
     fields: ['_server', '_upgrading', '_ready', '_nextHandler', '_parser', '_dataStream', 'session', 'name'],
@@ -43,6 +44,7 @@ export class ApplianceSmtpServer extends SMTPServer {
   constructor(options: SMTPServerOptions, bridge: CommandBridge) {
     installCommandHooks(ApplianceSmtpConnection.prototype);
     installSessionLimits(ApplianceSmtpConnection.prototype);
+    installQuotedLocalParts(ApplianceSmtpConnection.prototype);
     super(options);
     (this as unknown as Record<symbol, unknown>)[BRIDGE] = bridge;
   }
