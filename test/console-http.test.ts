@@ -6,6 +6,8 @@
  * escaped in the pages.
  */
 import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
 import { openEmbeddedStore } from '../appliance/store/embedded/index.ts';
 import { ADMIN, ConsoleClient, PASSWORD, httpsSetCookies, startConsoleAppliance, type ConsoleAppliance } from './helpers/console.ts';
 
@@ -121,6 +123,37 @@ t.test('values are escaped in the pages', async (t) => {
   t.equal(bad.status, 303);
   const shown = (await c.get('/admin/accounts')).text;
   t.match(shown, /class="flash error"[^>]*>&quot;a&lt;b@console\.test&quot;: the account name may use/);
+});
+
+t.test('the logs page searches the node logs by message id or address, escaped, newest first', async (t) => {
+  const dir = path.join(env.dataDir, 'logs', 'node-a');
+  const other = path.join(env.dataDir, 'logs', 'node-b');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(other, { recursive: true });
+  // lines in the appliance's formats (delivery.log, accept.log), one with markup in it
+  fs.writeFileSync(path.join(dir, 'delivery.log'), [
+    '2026-12-03T10:00:01.000Z\tA1B2C3D4E5F6\t<s@x.test>\t<r@y.test>\tdeferred\t1\t451 try later',
+    '2026-12-03T10:05:01.000Z\tA1B2C3D4E5F6\t<s@x.test>\t<r@y.test>\tsent\t2\t250 ok',
+    '2026-12-03T10:06:01.000Z\t0000000000AA\t<s@x.test>\t<q@y.test>\tfailed\t1\t550 <script>alert(1)</script>',
+  ].join('\n') + '\n');
+  fs.writeFileSync(path.join(other, 'accept.log'), '2026-12-03T09:59:59.000Z\t192.0.2.7\tc0ffee\t1\t<s@x.test>\tA1B2C3D4E5F6\n');
+  const c = new ConsoleClient(env.base);
+  await c.login();
+  const empty = await c.get('/admin/logs');
+  t.equal(empty.status, 200);
+  t.notMatch(empty.text, /<table id="logs"/, 'nothing listed before a search');
+  t.match(empty.text, /<option value="node-a">node-a<\/option><option value="node-b">node-b<\/option>/, 'the nodes to choose from');
+  const byId = (await c.get('/admin/logs?q=a1b2c3d4e5f6')).text;
+  const rows = [...byId.matchAll(/<tr><td>([^<]*)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td>/g)].map((m) => [m[1], m[2], m[3]]);
+  t.same(rows, [
+    ['2026-12-03 10:05:01Z', 'node-a', 'delivery'], ['2026-12-03 10:00:01Z', 'node-a', 'delivery'], ['2026-12-03 09:59:59Z', 'node-b', 'accept'],
+  ], 'the id on both nodes, case-insensitive, newest first');
+  const onlyB = (await c.get('/admin/logs?q=A1B2C3D4E5F6&node=node-b')).text;
+  t.equal([...onlyB.matchAll(/<tr><td>/g)].length, 1, 'one node');
+  const marked = (await c.get('/admin/logs?q=q@y.test')).text;
+  t.match(marked, /550 &lt;script&gt;alert\(1\)&lt;\/script&gt;/, 'a logged line is escaped');
+  t.notMatch(marked, /<script>alert/);
+  fs.rmSync(path.join(env.dataDir, 'logs'), { recursive: true, force: true });
 });
 
 t.test('logout ends the session', async (t) => {
