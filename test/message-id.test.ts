@@ -110,7 +110,7 @@ t.test('the id the client was given is the one of the queue, the delivery logs a
   t.equal(grep.code, 0, grep.stderr);
   const found = grep.stdout.split('\n').filter(Boolean);
   t.ok(found.every((l) => l.startsWith(`${NODE} `) && l.includes(id)), 'every line names its node and carries the id');
-  t.same([...new Set(found.map((l) => l.split(/[ \t]/)[1]))].sort(), ['accept', 'delivery', 'delivery-failure', 'smtp-send'], 'from every log');
+  t.same([...new Set(found.map((l) => l.split(/[ \t]/)[1]))].sort(), ['accept', 'delivery', 'delivery-failure', 'smtp-receive', 'smtp-send'], 'from every log');
   t.ok(found.some((l) => l.includes(`${id}.`)), 'and the bounce');
   const times = found.map((l) => l.split('\t')[1]);
   t.same(times, [...times].sort(), 'merged by time');

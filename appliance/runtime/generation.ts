@@ -16,6 +16,7 @@ import type { DirectoryCache } from '../recipients/directory-cache.ts';
 import type { RouteTable } from '../http/routes.ts';
 import type { SocketSource } from '../net/session-listeners.ts';
 import { loadTlsMaterial, secureContext, type TlsMaterial } from '../net/tls.ts';
+import { ReceiveLog } from '../smtp/receive-log.ts';
 import { startSmtp, type SmtpService } from '../smtp/server.ts';
 import { startPop3, type Pop3Service } from '../pop3/index.ts';
 import type { MaildropLocks } from '../pop3/maildrop.ts';
@@ -137,7 +138,10 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
     }
     // free space under the data directory, checked at MAIL FROM and APPEND
     const disk = new DiskGuard(dataDir, config.smtp.queueMinFreeBytes, log);
-    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, disk, spoolDir: shared.spoolDir, auth, gate }, o.sockets));
+    // LG-1: in the node's log folder, beside the delivery logs
+    const receiveLog = config.smtp.receiveLog ? new ReceiveLog(dataDir, config.delivery.logs.node ?? config.node.name, log) : undefined;
+    if (receiveLog) closers.unshift(() => receiveLog.close());
+    const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, disk, spoolDir: shared.spoolDir, auth, gate, receiveLog }, o.sockets));
     services.push({ closeSessions: (g) => smtp.close(g) });
     const pop3 = await step('pop3', () =>
       startPop3({ config, stores, hooks, tls, log, hostname: config.hostname, hiddenIps: config.pop3.hiddenIps, sockets: o.sockets, locks: o.pop3Locks, auth, gate }),

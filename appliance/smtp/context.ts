@@ -7,6 +7,7 @@ import type { DirectoryCache } from '../recipients/directory-cache.ts';
 import type { DiskGuard } from '../store/disk-space.ts';
 import type { AuthGuard } from '../auth/guard.ts';
 import type { ConnectionGate } from '../net/connection-gate.ts';
+import type { ReceiveLog } from './receive-log.ts';
 
 /** Everything the SMTP listener's handlers need. */
 /** What the SMTP listener reads of the config: `smtp`, and host name, message limits, connection and login limits, the gateway switch, Haraka plugins. */
@@ -28,4 +29,6 @@ export interface SmtpContext {
   auth?: AuthGuard;
   /** The appliance's connection gate, shared by every service (one of its own when absent). */
   gate?: ConnectionGate;
+  /** LG-1: the node's SMTP receive log (smtp.receiveLog); absent = none. */
+  receiveLog?: ReceiveLog;
 }

@@ -107,6 +107,7 @@ export function onData(ctx: SmtpContext) {
       });
       conn.log.info({ id, from: tx.mailFrom.address, rcpt: tx.rcptTo.map((r) => r.address), size: content.size, spooled: !read.content.buffer }, 'message accepted');
       metrics.messageAccepted(content.size);
+      ctx.receiveLog?.accepted({ remoteAddress: conn.remoteAddress, session: conn.id }, id, tx.mailFrom.address, tx.rcptTo.length, content.size);
       await ctx.hooks.run('queue_ok', { conn, tx, queueId: id });
       return REPLIES.queued(id);
     })().finally(async () => {
@@ -121,8 +122,12 @@ export function onData(ctx: SmtpContext) {
         if (gone.signal.aborted || (err as { code?: string })?.code === 'ECONNECTION') conn.log.info({ id: tx.id }, 'client went away during DATA, nothing stored');
         else if (!(err instanceof ReplyError)) conn.log.error({ err }, 'message not stored');
         else conn.log.info({ code: err.code, reason: err.reason }, 'message refused');
-        if (!gone.signal.aborted) metrics.messageRefused('data', err instanceof ReplyError ? err.reason : 'store-failed');
-        done(toSmtpError(err instanceof ReplyError ? err : REPLIES.storeFailed()));
+        const reply = err instanceof ReplyError ? err : REPLIES.storeFailed();
+        if (!gone.signal.aborted) {
+          metrics.messageRefused('data', reply.reason);
+          ctx.receiveLog?.refused({ remoteAddress: conn.remoteAddress, session: conn.id }, 'data', tx.mailFrom.address, reply);
+        }
+        done(toSmtpError(reply));
       },
     );
   };

@@ -15,12 +15,19 @@ type Done = (err?: Error | null) => void;
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
-function fail(conn: { log: { error: (o: object, m: string) => void } }, done: Done, stage: 'mail' | 'rcpt') {
+type Conn = { id: string; remoteAddress: string; log: { error: (o: object, m: string) => void } };
+
+function fail(ctx: SmtpContext, conn: Conn, done: Done, stage: 'mail' | 'rcpt', address: string) {
   return (err: unknown) => {
     metrics.messageRefused(stage, err instanceof ReplyError ? err.reason : 'store-failed');
-    if (err instanceof ReplyError) return done(toSmtpError(err));
+    if (err instanceof ReplyError) {
+      ctx.receiveLog?.refused({ remoteAddress: conn.remoteAddress, session: conn.id }, stage, address, err);
+      return done(toSmtpError(err));
+    }
     conn.log.error({ err }, 'smtp envelope error');
-    done(toSmtpError(REPLIES.storeFailed()));
+    const reply = REPLIES.storeFailed();
+    ctx.receiveLog?.refused({ remoteAddress: conn.remoteAddress, session: conn.id }, stage, address, reply);
+    done(toSmtpError(reply));
   };
 }
 
@@ -42,9 +49,9 @@ export function onMailFrom(ctx: SmtpContext) {
       }
       const tx = beginTransaction(conn, from);
       const reply = verdictToReply(await ctx.hooks.run('mail', { conn, tx, from }));
-      if (reply) metrics.messageRefused('mail', 'refused');
-      done(reply ? toSmtpError(reply) : null);
-    })().catch(fail(conn, done, 'mail'));
+      if (reply) throw new ReplyError(reply.code, reply.enhanced, reply.message);
+      done(null);
+    })().catch(fail(ctx, conn, done, 'mail', from.address));
   };
 }
 
@@ -94,6 +101,6 @@ export function onRcptTo(ctx: SmtpContext) {
         Object.assign(rcpt, { local: false, forwardTo: where.address, deliveredTo: where.deliveredTo });
       }
       tx.rcptTo.push(rcpt);
-    })().then(() => done(null), fail(conn, done, 'rcpt'));
+    })().then(() => done(null), fail(ctx, conn, done, 'rcpt', rcpt.address));
   };
 }

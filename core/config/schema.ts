@@ -52,6 +52,12 @@ export const SmtpConfig = Type.Object({
   spoolThreshold: Type.Integer({ minimum: 0, default: 1024 * 1024 }),
   /** RX-7: recipients per message, 0 = unlimited (RFC 5321 §4.5.3.1.8 asks for at least 100). */
   maxRecipients: Type.Integer({ minimum: 0, default: 100 }),
+  /**
+   * LG-1: the SMTP receive log, `<data>/logs/<node>/smtp-receive.log`: one line per message
+   * accepted and per MAIL, RCPT or DATA refused, with the client, the address and the reply
+   * (the console's dashboard counts and lists them). Off: no file.
+   */
+  receiveLog: Type.Boolean({ default: true }),
   /** RX-2: answer VRFY/EXPN (true) or refuse them with 502. */
   vrfy: Type.Boolean({ default: true }),
   /** RX-3: the Received: header template; see policies/received-template.ts for the fields. */
