@@ -8,6 +8,7 @@ import type { AuthGuard } from '../auth/guard.ts';
 import type { ConfigRepository } from '../config-repo/repository.ts';
 import type { ControlHandler } from '../config-repo/control.ts';
 import type { TlsMaterial } from '../net/tls.ts';
+import type { ClientSettings } from '../autoconfig/servers.ts';
 import type { Session } from './session.ts';
 import type { Lang, Translate } from './i18n.ts';
 
@@ -24,6 +25,8 @@ export interface ConsoleDeps {
   configRequest: ControlHandler;
   /** The serving generation's TLS material. */
   tls(): TlsMaterial;
+  /** What mail clients are told to connect to (the running listeners, as autoconfig answers). */
+  clientSettings(): ClientSettings;
 }
 
 export type Env = {

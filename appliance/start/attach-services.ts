@@ -5,6 +5,7 @@
  */
 import { startConfigService } from '../config-repo/service.ts';
 import { recordApply } from '../config-repo/apply-journal.ts';
+import { clientSettings } from '../autoconfig/servers.ts';
 import { startConsole } from '../console/index.ts';
 import { ClusterConfigSync } from '../cluster/config-sync.ts';
 import { startCluster } from '../cluster/start-cluster.ts';
@@ -38,6 +39,7 @@ export async function attachServices(s: Serving, opened: Closers): Promise<void>
     opened.push(startConsole(s.http, {
       dataDir, stores, running: () => runtime.config, guard: auth, log: log.child({ service: 'console' }),
       repo: repository.repo, configRequest: configService.request, tls: () => runtime.generation.tls,
+      clientSettings: () => clientSettings(runtime.config, runtime.generation),
     }));
     if (configSync) opened.push(await configSync.start());
     // this start runs the repository's HEAD: `config log` marks it, `config rollback` comes back to it

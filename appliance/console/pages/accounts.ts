@@ -1,5 +1,6 @@
 /** Accounts: list and search, add, change, delete — the CLI's operations (appliance/operations/accounts.ts). */
 import { Hono } from 'hono';
+import { AUTOCONFIG_PATHS } from '../../autoconfig/routes.ts';
 import { html } from 'hono/html';
 import type { AccountInput } from '../../../core/store/ports.ts';
 import type { Ctx, Env } from '../deps.ts';
@@ -26,10 +27,13 @@ export function accountRoutes(): Hono<Env> {
     const q = (c.req.query('q') ?? '').slice(0, 200);
     const accounts = (await listAccounts(stores)).filter((a) => matches(q, `${a.name}@${a.domain}`, a.fullName));
     const domains = await stores.domains.list();
+    // the Apple configuration profile (autoconfig), to hand to the account's user
+    const profiles = c.get('deps').running().autoconfig.enabled;
     const rows = accounts.map((a) => {
       const address = `${a.name}@${a.domain}`;
+      const profile = profiles ? html` <a href="${AUTOCONFIG_PATHS.apple}?emailaddress=${encodeURIComponent(address)}" download class="profile">${t('accounts.appleProfile')}</a>` : '';
       return [address, a.fullName || '-', formatBytes(a.quota), accountFlags(a).join(', ') || '-',
-        html`<a href="/admin/accounts/edit?address=${encodeURIComponent(address)}">${t('common.change')}</a> ${button(c, '/admin/accounts/delete', t('common.delete'), { address }, { danger: true })}`];
+        html`<a href="/admin/accounts/edit?address=${encodeURIComponent(address)}">${t('common.change')}</a>${profile} ${button(c, '/admin/accounts/delete', t('common.delete'), { address }, { danger: true })}`];
     });
     return page(c, t('accounts.title'), html`
 ${searchBox(c, '/admin/accounts', q, 'accounts')}
