@@ -231,7 +231,7 @@ export function decideRecipient(policy: RelayPolicy, f: RelayFacts): RelayDecisi
   // session counts as if an `IP true` rule named it (RL-2), unless a rule of ours names this
   // client or sender with a refusal — `false` (above, and at MAIL FROM) or any `norelay` form:
   // the operator's own explicit rule wins. Under `only`, an unlisted client the Haraka ACL lists
-  // relays: it is listed there. See README "Relay control and Haraka plugins".
+  // relays: it is listed there. See README "Haraka plugins" (relaying set by a Haraka plugin).
   if (f.relayGranted && !action.startsWith('norelay')) return yes();
   switch (action) {
     case 'true':
