@@ -108,8 +108,19 @@ export interface Transaction {
   authentication?: { spf: string | null; dmarc: string | null };
   /** The message as received, in memory or spooled (set with `message` at DATA end). */
   content?: MessageContent;
+  /**
+   * Relaying granted (or withdrawn) for this transaction only, by a plugin that set it while the
+   * transaction ran (Haraka: `connection.relaying` set during a transaction is the transaction's).
+   * Unset: the connection's `relaying` applies. Read it through `isRelaying`.
+   */
+  relaying?: boolean;
   state: Partial<SessionState>;
   notes: Record<string, unknown>;
+}
+
+/** Whether this session may relay now: the transaction's own grant, else the connection's. */
+export function isRelaying(conn: Pick<Connection, 'relaying'>, tx?: Pick<Transaction, 'relaying'>): boolean {
+  return tx?.relaying ?? conn.relaying;
 }
 
 /** Why the sender is likely forged (SPF or DMARC failed, see Transaction.authentication), or null. */

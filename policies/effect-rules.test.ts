@@ -9,9 +9,9 @@ const SENDER: Record<AddressClass, string> = {
   local: 'alice@example.test', 'local-unknown': 'ghost@example.test', external: 'someone@remote.test',
 };
 
-function verdict(rules: EffectRule[], ip: string, s: AddressClass, r: AddressClass, opts: { seed?: boolean; auth?: boolean } = {}) {
+function verdict(rules: EffectRule[], ip: string, s: AddressClass, r: AddressClass, opts: { seed?: boolean; auth?: boolean; granted?: boolean } = {}) {
   const policy = { compiled: compileRules(rules), localSenderRelay: opts.seed ?? true };
-  const facts = { ip, sender: SENDER[s], senderClass: s, recipientClass: r, authenticated: !!opts.auth };
+  const facts = { ip, sender: SENDER[s], senderClass: s, recipientClass: r, authenticated: !!opts.auth, relayGranted: !!opts.granted };
   // a `false` rule refuses at MAIL FROM already
   if (decideSender(policy.compiled, ip, SENDER[s])) return 'x';
   return decideRecipient(policy, facts).ok ? 'o' : 'x';
@@ -76,6 +76,30 @@ t.test('RL-6: sender-envelope rules and # tokens match MAIL FROM, never the netw
     t.equal(!!firstMatch(c([{ match: token, action: 'false' }]), ELSEWHERE_IP, sender), hit, `${token} vs <${sender}>`);
   }
   t.equal(verdict([{ match: '#<>', action: 'false' }], ELSEWHERE_IP, 'external', 'local'), 'o', '#<> does not touch a real sender');
+});
+
+t.test('relaying granted by a plugin (a Haraka connection.relaying) counts as `true`, unless a rule names the client with false or norelay', async (t) => {
+  const TRUE = SEED_MATRICES.find((m) => m.action === 'true')!.inside;
+  for (const m of SEED_MATRICES) {
+    const rules: EffectRule[] = m.action ? [{ match: '192.168.0.*', action: m.action }] : [];
+    for (const [where, ip, seed] of [['inside', INSIDE_IP, m.inside], ['elsewhere', ELSEWHERE_IP, m.elsewhere]] as const) {
+      const named = where === 'inside' ? m.action : undefined;
+      // the explicit refusal keeps the seed's cells; anything else is RL-2's matrix
+      const expected = named === 'false' || named?.startsWith('norelay') ? seed : TRUE;
+      for (const secure of [false, true]) {
+        const got = CLASSES.map((s) => CLASSES.map((r) => verdict(rules, ip, s, r, { granted: true, seed: !secure })));
+        t.same(got, expected, `${m.id}, client ${where}${secure ? ', secure default' : ''}`);
+      }
+    }
+  }
+  for (const action of ['norelay,0', 'norelay,2'] as const) {
+    t.equal(verdict([{ match: '192.168.0.*', action }], INSIDE_IP, 'external', 'external', { granted: true }), 'x', `${action}: no relaying`);
+    t.equal(verdict([{ match: '192.168.0.*', action }], INSIDE_IP, 'external', 'local', { granted: true }), 'o', `${action}: local delivery`);
+  }
+  t.equal(verdict([{ match: 'remote.test', action: 'norelay' }], ELSEWHERE_IP, 'external', 'external', { granted: true }), 'x',
+    'a sender rule with norelay refuses too');
+  t.equal(verdict([{ match: '192.168.0.*', action: 'norelay,0' }], INSIDE_IP, 'local', 'external', { granted: true, auth: true }), 'x',
+    'an authenticated session stays RL-7 (norelay,0)');
 });
 
 t.test('first match wins; only is valid only last (manual ② f, g)', async (t) => {

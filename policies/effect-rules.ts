@@ -174,6 +174,11 @@ export interface RelayFacts {
   recipientClass: AddressClass;
   /** SMTP AUTH succeeded in this session (RL-7). */
   authenticated: boolean;
+  /**
+   * Another plugin granted relaying to this session or transaction without SMTP AUTH: a Haraka
+   * plugin set `connection.relaying = true` (haraka-plugin-relay's ACL, `relay_acl_allow`).
+   */
+  relayGranted?: boolean;
 }
 
 export interface RelayPolicy {
@@ -222,6 +227,12 @@ export function decideRecipient(policy: RelayPolicy, f: RelayFacts): RelayDecisi
   if (f.authenticated) {
     return f.recipientClass === 'external' && action === 'norelay,0' ? no('relay-denied') : yes();
   }
+  // Precedence with a Haraka plugin's `relaying` (as in Haraka, setting it permits relaying): the
+  // session counts as if an `IP true` rule named it (RL-2), unless a rule of ours names this
+  // client or sender with a refusal — `false` (above, and at MAIL FROM) or any `norelay` form:
+  // the operator's own explicit rule wins. Under `only`, an unlisted client the Haraka ACL lists
+  // relays: it is listed there. See README "Haraka plugins" (relaying set by a Haraka plugin).
+  if (f.relayGranted && !action.startsWith('norelay')) return yes();
   switch (action) {
     case 'true':
       return yes();

@@ -4,7 +4,7 @@ import type { SmtpContext } from './context.ts';
 import { beginTransaction, connectionOf, toEnvelopeAddress } from './session.ts';
 import { REPLIES, toSmtpError, verdictToReply } from './replies.ts';
 import { barePostmaster, postmasterRouting, resolveRecipient } from '../recipients/resolve-recipient.ts';
-import type { Recipient } from '../../core/session.ts';
+import { isRelaying, type Recipient } from '../../core/session.ts';
 import { ReplyError } from '../../core/errors.ts';
 import { ownsSender } from './sender-login.ts';
 import { mustOwnSender, unauthenticatedSubmission } from './submission.ts';
@@ -97,7 +97,7 @@ export function onRcptTo(ctx: SmtpContext) {
         // the listener's own rule, secure with or without plugins: only authenticated sessions
         // relay, or a plugin's explicit accept (relay-effect accepts what its rules allow and
         // refuses the rest itself); a hosted alias that forwards out is not relaying
-        if (!where.viaAlias && !conn.relaying && verdict.kind !== 'accept') throw REPLIES.relayDenied();
+        if (!where.viaAlias && !isRelaying(conn, tx) && verdict.kind !== 'accept') throw REPLIES.relayDenied();
         Object.assign(rcpt, { local: false, forwardTo: where.address, deliveredTo: where.deliveredTo });
       }
       tx.rcptTo.push(rcpt);

@@ -35,6 +35,22 @@ t.test('connection: one adapter per Connection, live views of the core fields', 
   t.equal(c.auth_results('spf=pass smtp.mailfrom=a@b.example'), 'mx.example;\r\n\tspf=pass smtp.mailfrom=a@b.example');
 });
 
+t.test('connection.relaying set during a transaction is the transaction\'s, as in Haraka 3', async (t) => {
+  const conn = makeConn();
+  const c = connectionAdapter(conn);
+  const tx = makeTx(conn, 'a@example.org');
+  c.relaying = true;
+  t.same([c.relaying, tx.relaying, conn.relaying], [true, true, false], 'the transaction relays, the connection does not');
+  makeTx(conn, 'b@example.org');
+  t.equal(c.relaying, false, 'the next transaction starts from the connection\'s value');
+  conn.transaction = undefined;
+  c.relaying = true;
+  const tx3 = makeTx(conn, 'c@example.org');
+  t.equal(c.relaying, true, 'set outside a transaction, it lasts for the connection');
+  c.relaying = false;
+  t.same([c.relaying, tx3.relaying, conn.relaying], [false, false, true], 'a transaction may withdraw it for itself');
+});
+
 t.test('transaction: addresses, pending recipient, header before and after DATA', async (t) => {
   const conn = makeConn();
   const tx = makeTx(conn, 'Alice@Example.ORG', ['bob@example.net']);

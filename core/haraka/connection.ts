@@ -1,12 +1,12 @@
 /**
  * Our Connection as Haraka's `connection` object: remote/local/hello/tls, relaying (read and
- * written through to conn.relaying), notes (conn.notes with haraka-notes' get/set), results
+ * written through to conn.relaying, or tx.relaying while a transaction runs), notes (conn.notes with haraka-notes' get/set), results
  * (haraka-results), transaction, hook (the Haraka hook being run: haraka-plugin-access reads
  * it), uuid, the log methods, and the legacy aliases (remote_ip, ...). One adapter per
  * Connection (WeakMap), so notes and results persist across hooks.
  */
 import os from 'node:os';
-import type { Connection, Transaction } from '../session.ts';
+import { isRelaying, type Connection, type Transaction } from '../session.ts';
 import { CONNECTION_STATE, installGlobals, type HarakaServer } from './constants.ts';
 import { installLogMethods, LOG_FIELDS, type HarakaLogMethods } from './log.ts';
 import { netUtils, ResultStore } from './modules.ts';
@@ -107,12 +107,18 @@ export class HarakaConnection {
     return this.#conn;
   }
 
+  /**
+   * As in Haraka 3: set during a transaction, relaying is that transaction's (tx.relaying, gone
+   * with the next MAIL FROM); set outside one (connect_init, helo), it is the connection's.
+   */
   get relaying(): boolean {
-    return this.#conn.relaying;
+    return isRelaying(this.#conn, this.#conn.transaction ?? this.#hookTx);
   }
 
   set relaying(v: boolean) {
-    this.#conn.relaying = !!v;
+    const tx = this.#conn.transaction ?? this.#hookTx;
+    if (tx) tx.relaying = !!v;
+    else this.#conn.relaying = !!v;
   }
 
   get transaction(): HarakaTransaction | null {

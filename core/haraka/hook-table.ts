@@ -3,7 +3,7 @@
  * (HookMap), run by the shim itself (deny, init_master), or not supported: registering one of
  * those is logged once, with the reason. The table is exported for the README.
  */
-import type { Connection, EnvelopeAddress, Recipient, Transaction } from '../session.ts';
+import { isRelaying, type Connection, type EnvelopeAddress, type Recipient, type Transaction } from '../session.ts';
 import type { HookName } from '../hooks.ts';
 import { toAddress, toHarakaParams } from './address.ts';
 import type { HarakaConnection } from './connection.ts';
@@ -69,13 +69,13 @@ export const HOOK_SUPPORT: Readonly<Record<string, HookSupport>> = {
   queue: {
     status: 'mapped',
     core: 'queue',
-    applies: (c) => !c.conn.relaying,
+    applies: (c) => !isRelaying(c.conn, c.tx),
     note: 'non-relaying sessions; the appliance still stores the message after OK',
   },
   queue_outbound: {
     status: 'mapped',
     core: 'queue',
-    applies: (c) => c.conn.relaying,
+    applies: (c) => isRelaying(c.conn, c.tx),
     note: 'relaying sessions; the appliance still stores the message after OK',
   },
   queue_ok: { status: 'mapped', core: 'queue_ok', params: (c) => `Message Queued (${c.queueId})`, note: 'answer ignored' },

@@ -23,6 +23,7 @@ import { RelayEffectOptions } from './options.ts';
 import { LocalDirectory } from './directory.ts';
 import { RELAY_REPLIES as R, refusalReply } from './replies.ts';
 import { PRIORITY } from '../../core/hooks.ts';
+import { isRelaying } from '../../core/session.ts';
 
 declare module '../../core/session.ts' {
   interface SessionState {
@@ -116,6 +117,10 @@ export default definePlugin({
       }
       const decision = decideRecipient(policy, {
         ip: conn.remoteAddress, sender: tx.mailFrom.address, senderClass: st.senderClass, recipientClass, authenticated: !!conn.user,
+        // a Haraka plugin's connection.relaying (connection- or transaction-scoped, as in Haraka)
+        // permits relaying unless one of our rules refuses this client explicitly (`false`,
+        // `norelay*`); SMTP AUTH sets conn.relaying too, but those sessions are RL-7's
+        relayGranted: !conn.user && isRelaying(conn, tx),
       });
       if (!decision.ok) {
         conn.log.info({ reason: decision.reason, rule: decision.rule?.rule, sender: tx.mailFrom.address, rcpt: rcpt.address }, 'recipient refused by relay rules');
