@@ -153,6 +153,8 @@ t.test('the config editor: a refused save shows the schema error, a good one app
   t.match((await flashes()).join('\n'), /applied|rolled back/i);
   t.equal((await texts(page, '#running-commit'))[0], first, 'the first commit runs again');
   t.equal(await thirdRcpt(250), 250, 'the old limit is back');
+  const marks = await page.$$eval('#history tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('.badge')].map((b) => b.className).join(' ') + ' | ' + (tr.children[3]?.textContent ?? '')));
+  t.ok(marks.some((m) => /badge applied/.test(m) && m.endsWith('two recipients at most')), 'the commit that ran before is marked applied');
   await screenshot(page, '08-config-rolled-back');
 });
 

@@ -38,6 +38,7 @@ export const en = {
   'queue.count': '{messages} messages, {recipients} recipients', 'queue.retry': 'Retry now', 'queue.showTitle': 'Queued message {id}',
   'queue.header': 'Header', 'queue.retried': '{n} recipients of {id} due now.', 'queue.deleted': 'Deleted {id} from the queue (no bounce).',
   'queue.state.new': 'new', 'queue.state.deferred': 'deferred', 'queue.state.sent': 'sent', 'queue.state.failed': 'failed',
+  'config.applied': 'applied before', 'config.refusedState': 'refused',
   'config.title': 'Config', 'config.running': 'running', 'config.history': 'History', 'config.commit': 'Commit', 'config.date': 'Date',
   'config.author': 'Author', 'config.message': 'Message', 'config.noHistory': 'No commits.', 'config.rollback': 'Roll back to this',
   'config.edit': 'Edit mailserver.config.ts', 'config.showFile': 'Show the file', 'config.editTitle': 'Edit the config',

@@ -40,6 +40,7 @@ export const ja: Record<Key, string> = {
   'queue.count': 'メッセージ {messages} 件、宛先 {recipients} 件', 'queue.retry': '今すぐ再送', 'queue.showTitle': 'キューのメッセージ {id}',
   'queue.header': 'ヘッダー', 'queue.retried': '{id} の宛先 {n} 件を今すぐ再送します。', 'queue.deleted': '{id} をキューから削除しました (エラー通知なし)。',
   'queue.state.new': '新規', 'queue.state.deferred': '保留', 'queue.state.sent': '送信済', 'queue.state.failed': '失敗',
+  'config.applied': '適用済み', 'config.refusedState': '拒否',
   'config.title': '設定', 'config.running': '稼働中', 'config.history': '履歴', 'config.commit': 'コミット', 'config.date': '日時',
   'config.author': '作成者', 'config.message': 'メッセージ', 'config.noHistory': 'コミットはありません。', 'config.rollback': 'この版に戻す',
   'config.edit': 'mailserver.config.ts を編集', 'config.showFile': 'ファイルを表示', 'config.editTitle': '設定の編集',

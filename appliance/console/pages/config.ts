@@ -12,6 +12,7 @@ import { html } from 'hono/html';
 import type { Ctx, Env } from '../deps.ts';
 import { CONFIG_FILE } from '../../config-repo/checkout.ts';
 import { lineDiff } from '../../config-repo/line-diff.ts';
+import { commitStates, readApplies } from '../../config-repo/apply-journal.ts';
 import { RevisionError, type CommitAuthor } from '../../config-repo/repository.ts';
 import { csrfField } from '../csrf.ts';
 import { field, formBody } from '../form.ts';
@@ -62,8 +63,14 @@ export function configRoutes(): Hono<Env> {
     const running = runningCommit(dataDir);
     const head = await repo.head();
     const log = await repo.log(50);
+    // as `config log`: which commits ran here before and which were refused
+    const states = commitStates(readApplies(dataDir));
+    const state = (oid: string) => {
+      const s = oid === running ? undefined : states.get(oid);
+      return s === 'applied' ? html` <span class="badge applied">${t('config.applied')}</span>` : s === 'refused' ? html` <span class="badge refused">${t('config.refusedState')}</span>` : '';
+    };
     const rows = log.map((e) => [
-      html`<a href="/admin/config/commit?oid=${e.oid}"><code>${short(e.oid)}</code></a>${e.oid === running ? html` <span class="badge">${t('config.running')}</span>` : ''}${e.oid === head ? html` <span class="badge head">HEAD</span>` : ''}`,
+      html`<a href="/admin/config/commit?oid=${e.oid}"><code>${short(e.oid)}</code></a>${e.oid === running ? html` <span class="badge">${t('config.running')}</span>` : ''}${state(e.oid)}${e.oid === head ? html` <span class="badge head">HEAD</span>` : ''}`,
       e.date.toISOString().replace(/\.\d+Z$/, 'Z'), `${e.author.name} <${e.author.email}>`, e.message.split('\n')[0] ?? '',
       e.oid === running ? '' : button(c, '/admin/config/rollback', t('config.rollback'), { rev: e.oid }, { danger: true }),
     ]);
