@@ -16,7 +16,7 @@ export function tagged(tag: string, c: Completion): string {
 /** Capabilities (RFC 3501 §6.1.1); only what is implemented and tested is listed. */
 export function capabilities(s: ImapSession): string[] {
   const caps = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
-    'SPECIAL-USE', 'CHILDREN', 'CONDSTORE', 'QRESYNC', 'QUOTA', 'QUOTA=RES-STORAGE', 'ESEARCH', 'SORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'ACL', 'RIGHTS=kxte', 'BINARY', 'LIST-EXTENDED', 'LIST-STATUS', 'SEARCHRES', 'STATUS=SIZE', `APPENDLIMIT=${s.env.config.maxMessageSize}`];
+    'SPECIAL-USE', 'CHILDREN', 'CONDSTORE', 'QRESYNC', 'QUOTA', 'QUOTA=RES-STORAGE', 'ESEARCH', 'SORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'ACL', 'RIGHTS=kxte', 'BINARY', 'LIST-EXTENDED', 'LIST-STATUS', 'SEARCHRES', 'STATUS=SIZE', 'OBJECTID', `APPENDLIMIT=${s.env.config.maxMessageSize}`];
   // RFC 4978 §3: offered once it can be used (after authentication), until it is active
   if (s.state !== 'notauth' && !s.compressed) caps.push('COMPRESS=DEFLATE');
   if (s.state === 'notauth') {
@@ -88,5 +88,7 @@ export const R = {
   idleBad: () => bad('Expected DONE'),
   compressionActive: () => no('Compression is already active', 'COMPRESSIONACTIVE'),
   compressOk: () => ok('DEFLATE active'),
+  /** RFC 8474 §4.1: CREATE's tagged OK names the new mailbox's MAILBOXID. */
+  created: (objectId: string) => ok('CREATE completed', `MAILBOXID (${objectId})`),
   selected: (readOnly: boolean) => ok(`${readOnly ? 'EXAMINE' : 'SELECT'} completed`, readOnly ? 'READ-ONLY' : 'READ-WRITE'),
 } as const;

@@ -254,6 +254,68 @@ export function storeContract(t: Test, opts: ContractOptions): void {
     t.same(await stores.folders.subscriptions(a.id), ['INBOX']);
   });
 
+  t.test('object ids (RFC 8474): MAILBOXID kept on rename, new on recreate; copies and moves keep the blob (EMAILID)', async (t) => {
+    const { stores, open, mk } = await fresh();
+    const a = await mk('a');
+    const b = await mk('b');
+    const ID = /^F[A-Za-z0-9_-]{1,254}$/;
+    const all = await stores.mail.listMailboxes(a.id);
+    for (const m of all) t.match(m.objectId, ID, `${m.name} has a MAILBOXID`);
+    t.equal(new Set([...all, ...(await stores.mail.listMailboxes(b.id))].map((m) => m.objectId)).size, all.length * 2, 'every mailbox its own');
+    await stores.folders.create(a.id, 'Work');
+    await stores.folders.create(a.id, 'Work/2024');
+    const work = (await stores.mail.mailbox(a.id, 'Work'))!;
+    const child = (await stores.mail.mailbox(a.id, 'Work/2024'))!;
+    t.same(await stores.folders.byId(work.id), work, 'byId gives the same MAILBOXID');
+    // RFC 8474 §4.1: RENAME keeps the MAILBOXID (the children's too)
+    await stores.folders.rename(a.id, 'Work', 'Jobs');
+    t.equal((await stores.mail.mailbox(a.id, 'Jobs'))!.objectId, work.objectId, 'renamed: same MAILBOXID');
+    t.equal((await stores.mail.mailbox(a.id, 'Jobs/2024'))!.objectId, child.objectId, 'its child: same MAILBOXID');
+    // persisted: another instance on the same data reads the same ids
+    const other = await open('node2');
+    t.equal((await other.mail.mailbox(a.id, 'Jobs'))!.objectId, work.objectId, 'another instance reads the same MAILBOXID');
+    // deleted and created again under the same name: a new MAILBOXID
+    await stores.folders.delete(a.id, 'Jobs/2024');
+    await stores.folders.create(a.id, 'Jobs/2024');
+    const again = (await stores.mail.mailbox(a.id, 'Jobs/2024'))!;
+    t.match(again.objectId, ID);
+    t.not(again.objectId, child.objectId, 'recreated: a new MAILBOXID');
+    // RENAME INBOX: INBOX keeps its MAILBOXID, the new mailbox gets its own, messages keep their blob
+    const inbox = (await stores.mail.mailbox(a.id, 'INBOX'))!;
+    await stores.mail.deliver({ accountIds: [a.id, b.id], content: msg('both'), internalDate: new Date() });
+    const [delivered] = await stores.mail.messages(inbox.id);
+    const [theirs] = await stores.mail.messages((await stores.mail.mailbox(b.id, 'INBOX'))!.id);
+    t.equal(theirs.blobId, delivered.blobId, 'one delivery to two accounts: one content object');
+    await stores.folders.rename(a.id, 'INBOX', 'Old');
+    t.equal((await stores.mail.mailbox(a.id, 'INBOX'))!.objectId, inbox.objectId, 'INBOX keeps its MAILBOXID');
+    const old = (await stores.mail.mailbox(a.id, 'Old'))!;
+    t.not(old.objectId, inbox.objectId, 'the mailbox made by RENAME INBOX has its own');
+    t.equal((await stores.mail.messages(old.id))[0].blobId, delivered.blobId, 'RENAME INBOX keeps the message blob');
+    // COPY and MOVE keep the content object (RFC 8474 §5.1)
+    const jobs = (await stores.mail.mailbox(a.id, 'Jobs'))!;
+    await stores.folders.copy(old.id, [1], jobs.id);
+    await stores.folders.move(old.id, [1], again.id);
+    t.equal((await stores.mail.messages(jobs.id))[0].blobId, delivered.blobId, 'a copy keeps the blob');
+    t.equal((await stores.mail.messages(again.id))[0].blobId, delivered.blobId, 'a move keeps the blob');
+    // a separate APPEND of the same bytes is another message
+    const ap = await stores.folders.append(jobs.id, msg('both'), [], new Date());
+    t.not((await stores.mail.messages(jobs.id)).find((m) => m.uid === ap.uid)!.blobId, delivered.blobId, 'an APPEND is a new content object');
+  });
+
+  t.test('counts: size is the sum of the message sizes (STATUS=SIZE, RFC 8438)', async (t) => {
+    const { stores, mk } = await fresh();
+    const a = await mk('a');
+    const box = (await stores.mail.mailbox(a.id, 'INBOX'))!;
+    t.equal((await stores.folders.counts(box.id)).size, 0, 'empty mailbox: 0');
+    const big = Buffer.concat([Buffer.from('Subject: big\r\n\r\n'), Buffer.alloc(300 * 1024, 'x'), Buffer.from('\r\n')]);
+    await stores.mail.deliver({ accountIds: [a.id], content: msg('one'), internalDate: new Date() });
+    await stores.folders.append(box.id, big, [], new Date());
+    await stores.folders.append(box.id, msg('three'), [], new Date());
+    t.equal((await stores.folders.counts(box.id)).size, msg('one').length + big.length + msg('three').length);
+    await stores.mail.expunge(box.id, [2]);
+    t.equal((await stores.folders.counts(box.id)).size, msg('one').length + msg('three').length, 'an expunged message no longer counts');
+  });
+
   t.test('folders: flags with MODSEQ, CONDSTORE, counts, \\Recent, vanished', async (t) => {
     const { stores, mk } = await fresh();
     const a = await mk('a');

@@ -1,5 +1,5 @@
 // CREATE mailbox                          (RFC 3501 §6.3.3)
-//   OK | NO [ALREADYEXISTS] | NO [CANNOT]; missing parents are created too
+//   OK [MAILBOXID (id)] (RFC 8474 §4.1) | NO [ALREADYEXISTS] | NO [CANNOT]; missing parents are created too
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
 import { DELIMITER, mailboxArg, validNewName } from './args.ts';
@@ -17,6 +17,7 @@ export const CREATE: CommandSpec = {
     const levels = name.split(DELIMITER);
     for (let i = 1; i < levels.length; i++) await s.env.stores.folders.create(s.account!.id, levels.slice(0, i).join(DELIMITER));
     if (!(await s.env.stores.folders.create(s.account!.id, name))) return R.mailboxExists();
-    return R.done('CREATE');
+    const box = await s.env.stores.mail.mailbox(s.account!.id, name);
+    return box ? R.created(box.objectId) : R.done('CREATE');
   },
 };

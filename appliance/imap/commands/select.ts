@@ -2,7 +2,7 @@
 //                                         (RFC 3501 §6.3.1, RFC 7162 §3.1.8, §3.2.5)
 // EXAMINE mailbox [...]                   (RFC 3501 §6.3.2: the same, read-only)
 //   [* OK [CLOSED]], * FLAGS, * OK [PERMANENTFLAGS], * n EXISTS, * n RECENT, * OK [UNSEEN n],
-//   * OK [UIDVALIDITY], * OK [UIDNEXT], * OK [HIGHESTMODSEQ], [* VANISHED (EARLIER) uids,
+//   * OK [UIDVALIDITY], * OK [UIDNEXT], * OK [HIGHESTMODSEQ], * OK [MAILBOXID (id)] (RFC 8474 §4.2), [* VANISHED (EARLIER) uids,
 //   * n FETCH (UID FLAGS MODSEQ)], then OK [READ-WRITE] | OK [READ-ONLY] | NO
 //   With IMAP4rev2 enabled: no RECENT and no [UNSEEN n], and a * LIST (attributes) "/" name.
 import { SelectedMailbox } from '../mailbox/selected.ts';
@@ -51,6 +51,7 @@ async function open(s: ImapSession, cmd: Command, readOnly: boolean) {
     `* OK [UIDVALIDITY ${sel.info.uidValidity}] UIDs valid`,
     `* OK [UIDNEXT ${sel.info.uidNext}] Predicted next UID`,
     `* OK [HIGHESTMODSEQ ${sel.info.highestModseq}] Highest`,
+    `* OK [MAILBOXID (${sel.info.objectId})] Ok`,
   ];
   if (resync && resync.uidValidity === sel.info.uidValidity) {
     const known = (uid: number) => !resync!.known || inSet(resync!.known, uid, sel.info.uidNext);

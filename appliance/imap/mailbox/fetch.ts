@@ -8,6 +8,7 @@ import { dateTime, join, type Chunk } from '../wire.ts';
 import { binaryBytes, binaryLiteral } from './binary.ts';
 import { cachedMime, partAt, type MimePart } from './mime.ts';
 import { bodyStructure, envelope } from './structure.ts';
+import { emailId, threadId } from './object-ids.ts';
 
 export interface Section {
   /** Part numbers, empty for the whole message. */
@@ -17,12 +18,12 @@ export interface Section {
 }
 
 export type FetchItem =
-  | { kind: 'UID' | 'FLAGS' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODYSTRUCTURE' | 'BODY' | 'MODSEQ' }
+  | { kind: 'UID' | 'FLAGS' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODYSTRUCTURE' | 'BODY' | 'MODSEQ' | 'EMAILID' | 'THREADID' }
   | { kind: 'section'; name: string; peek: boolean; section: Section; partial: [number, number] | null; setsSeen: boolean }
   /** BINARY[part]<partial>, BINARY.PEEK[...] and BINARY.SIZE[part] (RFC 3516). */
   | { kind: 'binary'; name: string; path: number[]; size: boolean; partial: [number, number] | null; setsSeen: boolean };
 
-const SIMPLE = new Set(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'MODSEQ']);
+const SIMPLE = new Set(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODYSTRUCTURE', 'BODY', 'MODSEQ', 'EMAILID', 'THREADID']);
 const MACROS: Record<string, string[]> = {
   ALL: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE'],
   FAST: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE'],
@@ -98,18 +99,18 @@ export const STREAM_MARK = 0x00;
 
 /** Whether the message must be read whole (parsed), or ranges of it (or a stream) are enough. */
 export const needsParsing = (items: FetchItem[]) =>
-  items.some((i) => (i.kind === 'section' && !isRangeItem(i) && !isWholeItem(i)) || i.kind === 'binary' || i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY');
+  items.some((i) => (i.kind === 'section' && !isRangeItem(i) && !isWholeItem(i)) || i.kind === 'binary' || i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY' || i.kind === 'THREADID');
 
-/** ENVELOPE and BODY[HEADER…] of the whole message: the header section alone answers them. */
+/** ENVELOPE, THREADID and BODY[HEADER…] of the whole message: the header section alone answers them. */
 export const isHeaderItem = (i: FetchItem) =>
-  i.kind === 'ENVELOPE' || (i.kind === 'section' && !i.section.path.length && (i.section.spec === 'HEADER' || i.section.spec === 'HEADER.FIELDS' || i.section.spec === 'HEADER.FIELDS.NOT'));
+  i.kind === 'ENVELOPE' || i.kind === 'THREADID' || (i.kind === 'section' && !i.section.path.length && (i.section.spec === 'HEADER' || i.section.spec === 'HEADER.FIELDS' || i.section.spec === 'HEADER.FIELDS.NOT'));
 
 /** Every item that needs the message needs only its header section. */
 export const needsHeaderOnly = (items: FetchItem[]) => items.some(isHeaderItem) && !needsParsing(items.filter((i) => !isHeaderItem(i)));
 
 /** Whether the message must be read whole (parsed), or ranges of it are enough. */
 export const needsContent = (items: FetchItem[]) =>
-  items.some((i) => (i.kind === 'section' && !isRangeItem(i)) || i.kind === 'binary' || i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY');
+  items.some((i) => (i.kind === 'section' && !isRangeItem(i)) || i.kind === 'binary' || i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY' || i.kind === 'THREADID');
 
 function headerBlock(buf: Buffer, part: MimePart): Buffer {
   return buf.subarray(part.start, part.bodyStart);
@@ -169,6 +170,9 @@ export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
       case 'INTERNALDATE': out.push(`INTERNALDATE ${dateTime(msg.internalDate)}`); break;
       case 'RFC822.SIZE': out.push(`RFC822.SIZE ${msg.size}`); break;
       case 'MODSEQ': out.push(`MODSEQ (${msg.modseq})`); break;
+      // RFC 8474 §5.1, §5.2: EMAILID (M...) and THREADID (T...), each a parenthesised objectid
+      case 'EMAILID': out.push(`EMAILID (${emailId(msg.blobId)})`); break;
+      case 'THREADID': out.push(`THREADID (${threadId(root, msg.blobId)})`); break;
       case 'ENVELOPE': out.push(join(['ENVELOPE', envelope(root!)])); break;
       case 'BODYSTRUCTURE': out.push(join(['BODYSTRUCTURE', bodyStructure(content!, root!, true)])); break;
       case 'BODY': out.push(join(['BODY', bodyStructure(content!, root!, false)])); break;

@@ -10,6 +10,7 @@ import { addressText, parseAddressList } from './addresses.ts';
 import { parseSentDate } from './sent-date.ts';
 import { parseSequenceSet, inSet, type Range } from './sequence.ts';
 import { bodyText, contains, decodeHeaderValue } from './text.ts';
+import { emailId, isObjectId, threadId } from './object-ids.ts';
 
 export type Criterion =
   | { k: 'all' }
@@ -23,6 +24,8 @@ export type Criterion =
   | { k: 'size'; larger: boolean; n: number }
   | { k: 'seq' | 'uid'; set: Range[] }
   | { k: 'modseq'; n: number }
+  /** EMAILID / THREADID objectid (RFC 8474 §6). */
+  | { k: 'emailid' | 'threadid'; id: string }
   /** `$`: the saved search result (RFC 5182). */
   | { k: 'saved' }
   | { k: 'not'; c: Criterion }
@@ -72,6 +75,11 @@ export function parseSearch(tokens: Token[], depth = 0): Criterion {
       if (!/^\d{1,20}$/.test(n)) throw new BadArgument('Invalid number');
       return { k: 'size', larger: key === 'LARGER', n: Number(n) };
     }
+    if (key === 'EMAILID' || key === 'THREADID') {
+      const id = astring(next('objectid'));
+      if (!isObjectId(id)) throw new BadArgument('Invalid objectid');
+      return { k: key === 'EMAILID' ? 'emailid' : 'threadid', id };
+    }
     if (key === '$') return { k: 'saved' };
     if (key === 'UID') {
       const text = astring(next('sequence set'));
@@ -112,7 +120,7 @@ export function parseSearch(tokens: Token[], depth = 0): Criterion {
 
 export function needsContent(c: Criterion): boolean {
   switch (c.k) {
-    case 'header': case 'body': case 'text': return true;
+    case 'header': case 'body': case 'text': case 'threadid': return true;
     case 'date': return !c.internal;
     case 'not': return needsContent(c.c);
     case 'or': return needsContent(c.a) || needsContent(c.b);
@@ -154,6 +162,9 @@ export function matches(c: Criterion, x: MatchContext): boolean {
     case 'uid': return inSet(c.set, x.msg.uid, x.maxUid);
     case 'modseq': return x.msg.modseq >= c.n;
     case 'saved': return x.saved?.has(x.msg.uid) ?? false;
+    // objectids are compared as they are, byte for byte
+    case 'emailid': return emailId(x.msg.blobId) === c.id;
+    case 'threadid': return x.content !== null && threadId(x.content.root, x.msg.blobId) === c.id;
     case 'not': return !matches(c.c, x);
     case 'or': return matches(c.a, x) || matches(c.b, x);
     case 'and': return c.cs.every((y) => matches(y, x));

@@ -1,6 +1,7 @@
 /** Mailbox rows: creation with a fresh UIDVALIDITY (RFC 3501 §2.3.1.1) and the special-use set. */
 import { sql, type Db } from './database.ts';
 import { nextUidValidity } from '../shared/uid-validity.ts';
+import { newMailboxObjectId } from '../shared/object-ids.ts';
 import type { MailboxInfo, MessageMeta } from '../../../core/store/ports.ts';
 
 /** RFC 6154 folders every new account gets, with their special-use attribute. */
@@ -12,19 +13,19 @@ export const SPECIAL_FOLDERS: [string, string][] = [
 ];
 
 export function createMailbox(db: Db, accountId: number, name: string, specialUse: string | null): number {
-  const res = sql(db, 'INSERT INTO mailboxes (account_id, name, uid_validity, special_use) VALUES (?, ?, ?, ?)')
-    .run(accountId, name, nextUidValidity(), specialUse);
+  const res = sql(db, 'INSERT INTO mailboxes (account_id, name, uid_validity, special_use, object_id) VALUES (?, ?, ?, ?, ?)')
+    .run(accountId, name, nextUidValidity(), specialUse, newMailboxObjectId());
   return Number(res.lastInsertRowid);
 }
 
 /** A row of the mailboxes table (first_recent_uid: IMAP \\Recent bookkeeping). */
-export interface MailboxRow { id: number; account_id: number; name: string; uid_validity: number; uid_next: number; highest_modseq: number; special_use: string | null; first_recent_uid: number }
+export interface MailboxRow { id: number; account_id: number; name: string; uid_validity: number; uid_next: number; highest_modseq: number; special_use: string | null; first_recent_uid: number; object_id: string }
 /** A row of the messages table. */
 export interface MessageRow { mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; size: number; blob_id: string }
 
 export const toMailbox = (r: MailboxRow): MailboxInfo => ({
   id: r.id, accountId: r.account_id, name: r.name, uidValidity: r.uid_validity, uidNext: r.uid_next,
-  highestModseq: r.highest_modseq, specialUse: r.special_use,
+  highestModseq: r.highest_modseq, specialUse: r.special_use, objectId: r.object_id,
 });
 export const toMessage = (r: MessageRow): MessageMeta => ({
   mailboxId: r.mailbox_id, uid: r.uid, modseq: r.modseq, flags: r.flags ? r.flags.split(' ') : [],

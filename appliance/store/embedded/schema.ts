@@ -167,4 +167,11 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE list_members ADD COLUMN bounces INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE list_members ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
   `,
+  // IMAP OBJECTID (RFC 8474 §4): every mailbox's MAILBOXID, made now for the existing ones
+  // (new mailboxes get theirs from createMailbox); EMAILID is the message's blob id (shared by
+  // its copies), THREADID comes from its header, so messages need no column
+  `
+  ALTER TABLE mailboxes ADD COLUMN object_id TEXT;
+  UPDATE mailboxes SET object_id = 'F' || lower(hex(randomblob(12)));
+  `,
 ];

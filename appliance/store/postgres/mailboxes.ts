@@ -1,5 +1,6 @@
 /** Mailbox rows in the cluster store: creation, UID/MODSEQ allocation under the mailbox row lock. */
 import { nextUidValidity } from '../shared/uid-validity.ts';
+import { newMailboxObjectId } from '../shared/object-ids.ts';
 import type { Sql } from './database.ts';
 
 /**
@@ -8,9 +9,9 @@ import type { Sql } from './database.ts';
  * account, so that a node with a late clock cannot hand out an old value again.
  */
 export async function createMailbox(c: Sql, accountId: number, name: string, specialUse: string | null): Promise<number | null> {
-  const r = await c.query<{ id: number }>(`INSERT INTO mailboxes (account_id, name, uid_validity, special_use)
-    SELECT $1, $2, GREATEST($3::bigint, coalesce(max(uid_validity), 0) + 1), $4 FROM mailboxes WHERE account_id = $1
-    ON CONFLICT (account_id, name) DO NOTHING RETURNING id`, [accountId, name, nextUidValidity(), specialUse]);
+  const r = await c.query<{ id: number }>(`INSERT INTO mailboxes (account_id, name, uid_validity, special_use, object_id)
+    SELECT $1, $2, GREATEST($3::bigint, coalesce(max(uid_validity), 0) + 1), $4, $5 FROM mailboxes WHERE account_id = $1
+    ON CONFLICT (account_id, name) DO NOTHING RETURNING id`, [accountId, name, nextUidValidity(), specialUse, newMailboxObjectId()]);
   return r.rows[0]?.id ?? null;
 }
 

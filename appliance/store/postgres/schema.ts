@@ -147,4 +147,11 @@ export const MIGRATIONS: string[] = [
     RETURN true;
   END $$;
   `,
+  // 3: IMAP OBJECTID (RFC 8474 §4): every mailbox's MAILBOXID, made now for the existing ones
+  // (new mailboxes get theirs from createMailbox), as in the embedded store
+  `
+  ALTER TABLE mailboxes ADD COLUMN object_id text;
+  UPDATE mailboxes SET object_id = 'F' || substr(md5(random()::text || clock_timestamp()::text || id::text), 1, 24);
+  ALTER TABLE mailboxes ALTER COLUMN object_id SET NOT NULL;
+  `,
 ];

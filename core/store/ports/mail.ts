@@ -9,6 +9,8 @@ export interface MailboxInfo {
   uidNext: number;
   highestModseq: number;
   specialUse: string | null;
+  /** RFC 8474 MAILBOXID: made at creation, kept across renames, never reused. */
+  objectId: string;
 }
 
 export interface MessageMeta {
