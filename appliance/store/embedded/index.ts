@@ -1,4 +1,5 @@
 /** The embedded store: SQLite + message files under one data directory. */
+import { closeWalSync } from './wal-sync.ts';
 import path from 'node:path';
 import type { Stores } from '../../../core/store/ports.ts';
 import { openDatabase } from './database.ts';
@@ -43,6 +44,7 @@ export function openEmbeddedStore(dataDir: string, opts: EmbeddedOptions = {}): 
     autoreply: new EmbeddedAutoreplyState(db),
     refusedIps: new EmbeddedRefusedIps(db),
     async close() {
+      closeWalSync(db);
       db.close();
     },
   };
