@@ -131,3 +131,21 @@ t.test('imapflow: TLS, LIST special-use, FETCH, IDLE exists, MOVE, APPEND, flags
   t.equal(seenByB.uid, second.uid);
   t.same([...(seenByB.flags ?? [])].sort(), ['$Important', '\\Flagged'], 'the second connection fetches the flags as left');
 });
+
+t.test('imapflow on the plain port with its defaults: STARTTLS before the login (LOGINDISABLED until then)', async (t) => {
+  const log: Entry[] = [];
+  const take = (e: Entry) => void log.push(e);
+  const c = new ImapFlow({ host: 'localhost', port: app.imapPort, secure: false, tls: { ca: [ca] }, auth: { user: 'alice@example.test', pass: 'pw-alice' }, logger: { debug: take, info: take, warn: take, error: take } });
+  await c.connect();
+  t.teardown(() => c.logout().catch(() => undefined));
+  const sent = log.filter((e) => e.src === 'c').map((e) => String(e.msg));
+  const starttls = sent.findIndex((m) => /^\S+ STARTTLS$/.test(m));
+  const login = sent.findIndex((m) => /^\S+ (LOGIN|AUTHENTICATE) /.test(m));
+  t.ok(starttls >= 0, 'imapflow upgraded with STARTTLS on its own');
+  t.ok(login > starttls, 'and logged in only after it');
+  const greeting = log.find((e) => e.src === 's' && /^\* OK /.test(String(e.msg)));
+  t.match(greeting?.msg, /LOGINDISABLED/, 'the server said LOGINDISABLED before TLS');
+  t.ok(c.authenticated, 'logged in');
+  const box = await c.mailboxOpen('INBOX');
+  t.ok(box.exists >= 0, 'INBOX opened over the upgraded connection');
+});
