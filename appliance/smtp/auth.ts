@@ -57,6 +57,8 @@ export function onAuth(ctx: SmtpContext) {
     callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void => {
     const conn = connectionOf(session);
     const login = auth.username ?? '';
+    // where the AUTH happened, for the operator: on TLS or not, and on which listener
+    const where = { tls: conn.secure, port: conn.localPort, submission: conn.submission || undefined };
     (async () => {
       const flags = { cramWithoutSecret: false };
       const result = await guardOf(ctx).attempt(conn.remoteAddress, login, () => check(ctx, auth, flags), {
@@ -68,14 +70,14 @@ export function onAuth(ctx: SmtpContext) {
         return callback(toSmtpError(REPLIES.authBusy()));
       }
       if (result.kind === 'failed') {
-        conn.log.info({ method: auth.method, login, penaltyMs: result.delayedMs }, 'smtp auth failed');
+        conn.log.info({ method: auth.method, login, penaltyMs: result.delayedMs, ...where }, 'smtp auth failed');
         await sleep(ctx.config.smtp.auth.failureDelayMs);
         return callback(toSmtpError(REPLIES.authFailed()));
       }
       const checked = result.value;
       if ('list' in checked) {
         conn.listPoster = checked.list;
-        conn.log.info({ method: auth.method, list: checked.list }, 'smtp auth ok (list post password)');
+        conn.log.info({ method: auth.method, list: checked.list, ...where }, 'smtp auth ok (list post password)');
         return callback(null, { user: login });
       }
       const { account } = checked;
@@ -88,7 +90,7 @@ export function onAuth(ctx: SmtpContext) {
         return callback(toSmtpError(reply));
       }
       conn.relaying = true;
-      conn.log.info({ method: auth.method, user: address, penaltyMs: result.delayedMs || undefined }, 'smtp auth ok');
+      conn.log.info({ method: auth.method, user: address, penaltyMs: result.delayedMs || undefined, ...where }, 'smtp auth ok');
       callback(null, { user: address });
     })().catch((err) => {
       conn.log.error({ err }, 'smtp auth error');
