@@ -155,6 +155,8 @@ export interface RenderContext {
    * writes the message (nothing else in such a response holds a NUL byte).
    */
   streamSize?: number;
+  /** UTF8=ACCEPT enabled: UTF-8 ENVELOPE strings go quoted (utf8-accept.ts). */
+  utf8?: boolean;
 }
 
 /** One `* n FETCH (...)` response. */
@@ -169,7 +171,7 @@ export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
       case 'INTERNALDATE': out.push(`INTERNALDATE ${dateTime(msg.internalDate)}`); break;
       case 'RFC822.SIZE': out.push(`RFC822.SIZE ${msg.size}`); break;
       case 'MODSEQ': out.push(`MODSEQ (${msg.modseq})`); break;
-      case 'ENVELOPE': out.push(join(['ENVELOPE', envelope(root!)])); break;
+      case 'ENVELOPE': out.push(join(['ENVELOPE', envelope(root!, ctx.utf8)])); break;
       case 'BODYSTRUCTURE': out.push(join(['BODYSTRUCTURE', bodyStructure(content!, root!, true)])); break;
       case 'BODY': out.push(join(['BODY', bodyStructure(content!, root!, false)])); break;
       case 'section': {
