@@ -4,9 +4,11 @@
  * as Postfix does), implicit TLS for `465*` gateways, AUTH to gateways (TX-6), and a verdict per
  * recipient. RFC 5321 §5.1: a host that cannot be reached, or that refuses the session at the
  * greeting, passes the turn to the next address; a reply within the transaction is final.
+ * A message that needs SMTPUTF8 goes with it, or not at all (smtputf8.ts).
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { DeliveryConfig } from '../../core/config/delivery.ts';
+import { smtpUtf8Need, smtpUtf8Refusal } from './smtputf8.ts';
 
 /** One address to try, in order. */
 export interface Target {
@@ -59,6 +61,17 @@ export class Session {
     return this.conn.upgrading === true;
   }
 
+  /** The peer's EHLO listed SMTPUTF8 (RFC 6531 §3.1). */
+  get offersSmtpUtf8(): boolean {
+    return (this.conn as unknown as { _supportedExtensions?: string[] })._supportedExtensions?.includes('SMTPUTF8') ?? false;
+  }
+
+  /**
+   * The next MAIL FROM carries SMTPUTF8 (RFC 6531 §3.4). nodemailer adds it only for a non-ASCII
+   * address; a message with UTF-8 header fields and ASCII addresses needs it too.
+   */
+  private mailSmtpUtf8 = false;
+
   constructor(readonly target: Target, opts: ClientOptions, plain: boolean) {
     this.conn = new SMTPConnection({
       host: target.address, port: target.port, secure: target.tls, name: opts.heloName,
@@ -77,6 +90,10 @@ export class Session {
       this.conn.on('end', () => reject(Object.assign(new Error('connection closed by the peer'), { code: 'ECONNECTION' })));
     });
     this.failed.catch(() => undefined);
+    const conn = this.conn as unknown as { _sendCommand(str: string, logStr?: string): void };
+    const sendCommand = conn._sendCommand.bind(conn);
+    conn._sendCommand = (str, logStr) =>
+      sendCommand(this.mailSmtpUtf8 && /^MAIL FROM:/i.test(str) && !/ SMTPUTF8(?:\s|$)/i.test(str) ? `${str} SMTPUTF8` : str, logStr);
   }
 
   private readonly failed: Promise<never>;
@@ -94,7 +111,8 @@ export class Session {
       this.conn.login({ method: auth.method, user: auth.user, pass: auth.pass }, (err) => (err ? reject(err) : resolve())));
   }
 
-  send(from: string, to: string[], content: Buffer) {
+  send(from: string, to: string[], content: Buffer, smtpUtf8 = false) {
+    this.mailSmtpUtf8 = smtpUtf8;
     return this.step<SMTPConnection.SentMessageInfo>((resolve, reject) =>
       this.conn.send({ from, to, size: content.length }, content, (err, info) => (err ? reject(err) : resolve(info!))));
   }
@@ -193,14 +211,19 @@ function failureOf(target: Target, e: SmtpError): TransactionResult {
 export async function deliverTransaction(targets: Target[], from: string, to: string[], content: Buffer, opts: ClientOptions, cache?: SessionCache): Promise<TransactionResult> {
   let lastError = 'no address to try';
   let lastRefusal: { target: Target; reply: SmtpReply } | null = null;
+  const utf8 = smtpUtf8Need(from, to, content);
   for (const target of targets) {
     // a cached session first; one the peer closed meanwhile fails before any reply and is replaced
     const key = SessionCache.key(target, false);
     const cached = cache?.take(key);
     if (cached) {
+      if (utf8 && !cached.offersSmtpUtf8) {
+        cache!.put(key, cached);
+        return { kind: 'refused', target, reply: smtpUtf8Refusal(utf8, target.host) };
+      }
       try {
         cached.uses++;
-        const info = await cached.send(from, to, content);
+        const info = await cached.send(from, to, content, !!utf8);
         cache!.put(key, cached);
         return sentResult(target, cached, info);
       } catch (err) {
@@ -224,8 +247,12 @@ export async function deliverTransaction(targets: Target[], from: string, to: st
             return { kind: 'refused', target, reply: { code: 454, response: `4.7.0 AUTH to the gateway failed: ${(e.response ?? e.message).trim()}` } };
           }
         }
+        if (utf8 && !s.offersSmtpUtf8) {
+          keep = !!cache && !plain;
+          return { kind: 'refused', target, reply: smtpUtf8Refusal(utf8, target.host) };
+        }
         s.uses++;
-        const info = await s.send(from, to, content);
+        const info = await s.send(from, to, content, !!utf8);
         keep = !!cache && !plain;
         return sentResult(target, s, info);
       } catch (err) {

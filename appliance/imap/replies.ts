@@ -16,7 +16,7 @@ export function tagged(tag: string, c: Completion): string {
 /** Capabilities (RFC 3501 §6.1.1); only what is implemented and tested is listed. */
 export function capabilities(s: ImapSession): string[] {
   const caps = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE',
-    'SPECIAL-USE', 'CHILDREN', 'CONDSTORE', 'QRESYNC', 'QUOTA', 'QUOTA=RES-STORAGE', 'ESEARCH', 'SORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'ACL', 'RIGHTS=kxte', 'BINARY', 'LIST-EXTENDED', 'LIST-STATUS', 'SEARCHRES', 'STATUS=SIZE', 'OBJECTID', `APPENDLIMIT=${s.env.config.maxMessageSize}`];
+    'SPECIAL-USE', 'CHILDREN', 'CONDSTORE', 'QRESYNC', 'QUOTA', 'QUOTA=RES-STORAGE', 'ESEARCH', 'SORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'ACL', 'RIGHTS=kxte', 'BINARY', 'LIST-EXTENDED', 'LIST-STATUS', 'SEARCHRES', 'STATUS=SIZE', 'OBJECTID', 'UTF8=ACCEPT', `APPENDLIMIT=${s.env.config.maxMessageSize}`];
   // RFC 4978 §3: offered once it can be used (after authentication), until it is active
   if (s.state !== 'notauth' && !s.compressed) caps.push('COMPRESS=DEFLATE');
   if (s.state === 'notauth') {
@@ -83,6 +83,10 @@ export const R = {
   badSet: () => bad('Invalid sequence set'),
   unknownCte: () => no('Unknown Content-Transfer-Encoding', 'UNKNOWN-CTE'),
   badCharset: () => no('Unsupported charset', 'BADCHARSET (UTF-8 US-ASCII)'),
+  /** RFC 6855 §3: no CHARSET in SEARCH once UTF8=ACCEPT is enabled. */
+  charsetAfterUtf8: () => bad('SEARCH CHARSET is not allowed after ENABLE UTF8=ACCEPT (RFC 6855 §3)'),
+  /** RFC 6855 §4: the UTF8 APPEND data item needs UTF8=ACCEPT enabled. */
+  utf8AppendNotEnabled: () => bad('APPEND UTF8 (...) needs ENABLE UTF8=ACCEPT (RFC 6855 §4)'),
   noQuotaRoot: () => no('No such quota root', 'NONEXISTENT'),
   idling: () => '+ idling\r\n',
   idleBad: () => bad('Expected DONE'),

@@ -2,27 +2,38 @@
  * Server response syntax (RFC 3501 §9): strings as quoted or literal, NIL, lists, dates, and
  * the modified UTF-7 of mailbox names (§5.1.3). Everything returns Buffers or ASCII strings.
  */
+import { isUtf8 } from 'node:buffer';
 
 export type Chunk = string | Buffer;
 
-/** A string (or NIL for null): quoted when it is short 7-bit text without CR/LF, else a literal. */
-export function nstring(value: string | Buffer | null | undefined): Chunk {
+/**
+ * A string (or NIL for null): quoted when it is short 7-bit text without CR/LF, else a literal.
+ * `utf8`: the client enabled UTF8=ACCEPT, so valid UTF-8 may be quoted too
+ * (RFC 6855 §3 and §7, RFC 9051 `QUOTED-CHAR =/ UTF8-2 / UTF8-3 / UTF8-4`).
+ */
+export function nstring(value: string | Buffer | null | undefined, utf8 = false): Chunk {
   if (value === null || value === undefined) return 'NIL';
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-  if (bytes.length < 1024 && isQuotable(bytes)) {
+  if (bytes.length < 1024 && (isQuotable(bytes) || (utf8 && isQuotableUtf8(bytes)))) {
     return `"${bytes.toString('latin1').replace(/[\\"]/g, (c) => `\\${c}`)}"`;
   }
   return Buffer.concat([Buffer.from(`{${bytes.length}}\r\n`), bytes]);
 }
 
 /** Raw header text held as a latin1 ("binary") string: one char a byte. */
-export function nbinary(value: string | null | undefined): Chunk {
-  return value === null || value === undefined ? 'NIL' : nstring(Buffer.from(value, 'latin1'));
+export function nbinary(value: string | null | undefined, utf8 = false): Chunk {
+  return value === null || value === undefined ? 'NIL' : nstring(Buffer.from(value, 'latin1'), utf8);
 }
 
 function isQuotable(b: Buffer): boolean {
   for (const c of b) if (c < 0x20 || c > 0x7e) return false;
   return true;
+}
+
+/** Printable and valid UTF-8 (no C0 control, no DEL). */
+function isQuotableUtf8(b: Buffer): boolean {
+  for (const c of b) if (c < 0x20 || c === 0x7f) return false;
+  return isUtf8(b);
 }
 
 /** Joins chunks into one Buffer. */

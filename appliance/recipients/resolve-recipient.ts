@@ -6,6 +6,7 @@ import { expandAliases } from '../../policies/alias.ts';
 import type { Account } from '../../core/store/ports.ts';
 import type { AppConfig } from '../../core/config/schema.ts';
 import type { DirectorySnapshot } from './directory-cache.ts';
+import { withAsciiDomain } from './idn-domain.ts';
 
 export type Resolution =
   | { kind: 'local'; account: Account; deliveredTo: string; via: string[] }
@@ -47,7 +48,8 @@ export function barePostmaster(dir: DirectorySnapshot, hostname: string): string
 }
 
 export function resolveRecipient(dir: DirectorySnapshot, recipient: string, postmaster?: PostmasterRouting): Resolution {
-  const lower = recipient.toLowerCase();
+  // an IDN domain is hosted under its A-label (idn-domain.ts)
+  const lower = withAsciiDomain(recipient).toLowerCase();
   if (!isHostedDomain(dir, lower)) return { kind: 'remote', address: recipient, deliveredTo: recipient, viaAlias: false };
   const expansion = expandAliases(dir.aliases, lower, (a) => dir.accounts.has(a.toLowerCase()));
   const final = expansion.address.toLowerCase();

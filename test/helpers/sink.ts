@@ -92,6 +92,8 @@ export interface PeerMessage {
   content: Buffer;
   secure: boolean;
   user: string | null;
+  /** MAIL FROM carried SMTPUTF8 (RFC 6531). */
+  smtpUtf8: boolean;
 }
 
 export interface PeerOptions {
@@ -103,6 +105,8 @@ export interface PeerOptions {
   onRcpt?: (address: string) => (Error & { responseCode?: number }) | null;
   /** Wait this long before answering the end of DATA (transactions overlap). */
   dataDelayMs?: number;
+  /** Leave SMTPUTF8 out of EHLO (a peer without RFC 6531). */
+  hideSMTPUTF8?: boolean;
 }
 
 export interface Peer {
@@ -126,6 +130,7 @@ export async function startPeer(host: string, port: number, opts: PeerOptions = 
     authOptional: !opts.auth,
     allowInsecureAuth: true,
     authMethods: ['PLAIN', 'LOGIN'],
+    hideSMTPUTF8: opts.hideSMTPUTF8 ?? false,
     logger: false,
     onAuth(auth, _session, cb) {
       if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass) cb(null, { user: auth.username });
@@ -148,6 +153,7 @@ export async function startPeer(host: string, port: number, opts: PeerOptions = 
           content: Buffer.concat(chunks),
           secure: !!session.secure,
           user: (session.user as string | undefined) ?? null,
+          smtpUtf8: !!session.envelope.smtpUtf8,
         });
         cb(null);
       });

@@ -1,5 +1,6 @@
 // APPEND mailbox [(flags)] [date-time] literal|literal8   (RFC 3501 §6.3.11, RFC 4315 APPENDUID, RFC 7889,
 //                                                          RFC 3516 literal8 `~{n}`)
+// APPEND mailbox [(flags)] [date-time] UTF8 (literal8)     (RFC 6855 §4, after ENABLE UTF8=ACCEPT)
 //   OK [APPENDUID uidvalidity uid] | NO [TRYCREATE] | NO [TOOBIG] | NO [OVERQUOTA]
 import { BadArgument } from '../parser.ts';
 import { ok, R } from '../replies.ts';
@@ -7,15 +8,32 @@ import type { CommandSpec } from '../types.ts';
 import { parseDateTime } from '../wire.ts';
 import { flagList, mailboxArg, resolve } from './args.ts';
 import { isDiskFull } from '../../store/disk-space.ts';
+import { utf8Accepted } from '../utf8-accept.ts';
+import type { Token } from '../parser.ts';
+
+/**
+ * RFC 6855 §4 `append-data =/ "UTF8" SP "(" literal8 ")"`: the message of `UTF8 (~{n}...)`, with
+ * the `UTF8` atom taken off `rest`; null when the APPEND has the plain literal form.
+ */
+function utf8Data(rest: Token[]): Token | null {
+  const last = rest[rest.length - 1];
+  const before = rest[rest.length - 2];
+  if (last?.t !== 'list' || before?.t !== 'atom' || before.v.toUpperCase() !== 'UTF8') return null;
+  rest.splice(-2, 2);
+  if (last.v.length !== 1 || last.v[0].t !== 'string' || !last.v[0].binary) throw new BadArgument('Expected UTF8 (~{n} message)');
+  return last.v[0];
+}
 
 export const APPEND: CommandSpec = {
   syntax: 'APPEND mailbox [(flags)] [date-time] literal',
   states: ['auth', 'selected'],
-  args: [2, 4],
+  args: [2, 5],
   async run(s, cmd) {
     const name = mailboxArg(s, cmd.args[0]);
     const rest = cmd.args.slice(1);
-    const message = rest.pop()!;
+    const utf8 = utf8Data(rest);
+    if (utf8 && !utf8Accepted(s)) return R.utf8AppendNotEnabled();
+    const message = utf8 ?? rest.pop()!;
     if (message.t !== 'string' || !message.literal) throw new BadArgument('Expected the message as a literal');
     // a large message was spooled to disk as it arrived: it stands here as an empty literal
     const spooled = !message.v.length && cmd.spooled?.length ? cmd.spooled[cmd.spooled.length - 1] : null;

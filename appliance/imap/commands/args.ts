@@ -6,22 +6,23 @@ import type { SelectedMailbox } from '../mailbox/selected.ts';
 import type { ImapSession } from '../types.ts';
 import { isSharedName, resolveMailbox, type Resolved } from '../mailbox/namespace.ts';
 import { decodeMailboxName, encodeMailboxName, nstring } from '../wire.ts';
+import { utf8Accepted, utf8Mode } from '../utf8-accept.ts';
 
 /** The hierarchy delimiter (RFC 3501 §5.1.1). */
 export const DELIMITER = '/';
 
 /**
- * A mailbox argument, decoded from modified UTF-7 (UTF-8 as it stands once IMAP4rev2 is
- * enabled, RFC 9051 §5.1); INBOX in any case is INBOX (§5.1).
+ * A mailbox argument, decoded from modified UTF-7 (UTF-8 as it stands once IMAP4rev2 or
+ * UTF8=ACCEPT is enabled, RFC 9051 §5.1, RFC 6855 §3); INBOX in any case is INBOX (§5.1).
  */
 export function mailboxArg(s: ImapSession, tok: Token | undefined): string {
   const wire = astring(tok, 'mailbox name');
   return normalizeName(wireToName(s, wire));
 }
 
-/** A name or pattern from the wire: modified UTF-7 for IMAP4rev1, UTF-8 for IMAP4rev2. */
+/** A name or pattern from the wire: modified UTF-7 for IMAP4rev1, UTF-8 for IMAP4rev2 and UTF8=ACCEPT. */
 export function wireToName(s: ImapSession, wire: string): string {
-  if (s.enabled.has('IMAP4REV2')) return wire;
+  if (utf8Mode(s)) return wire;
   // an "&" that starts no valid modified base64 run (RFC 3501 §5.1.3 wants "&-") is taken as
   // a plain "&", as LIST patterns are: a name like "a&b" is then usable, and goes back out as
   // "a&-b", the form the RFC asks the server to send
@@ -30,11 +31,13 @@ export function wireToName(s: ImapSession, wire: string): string {
 
 /**
  * A mailbox name as sent to the client: modified UTF-7 (RFC 3501 §5.1.3), or UTF-8 once
- * IMAP4rev2 is enabled (RFC 9051 §5.1).
+ * IMAP4rev2 or UTF8=ACCEPT is enabled (RFC 9051 §5.1, RFC 6855 §3); with UTF8=ACCEPT a quoted
+ * string, with IMAP4rev2 alone a literal as before.
  */
 export function wireName(s: ImapSession, name: string): Buffer {
-  const v = nstring(s.enabled.has('IMAP4REV2') ? name : encodeMailboxName(name));
-  return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+  const v = nstring(utf8Mode(s) ? name : encodeMailboxName(name), utf8Accepted(s));
+  // a quoted string is built one char a byte (wire.ts)
+  return typeof v === 'string' ? Buffer.from(v, 'latin1') : v;
 }
 
 export function normalizeName(name: string): string {

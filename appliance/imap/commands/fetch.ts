@@ -9,6 +9,7 @@ import { UnknownCte } from '../mailbox/binary.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec, ImapSession } from '../types.ts';
 import { selected, messageSet } from './args.ts';
+import { utf8Accepted } from '../utf8-accept.ts';
 import { compactSet, inSet } from '../mailbox/sequence.ts';
 
 /** Responses are written in batches of about this many bytes (fewer syscalls, bounded memory). */
@@ -110,7 +111,7 @@ export const FETCH: CommandSpec = {
       }
       let out: Buffer;
       try {
-        out = renderFetch(items, { seq: t.seq, msg: t.msg, flags: sel.flagsOf(t.msg), content: bytes, ranges, streamSize: whole?.size });
+        out = renderFetch(items, { seq: t.seq, msg: t.msg, flags: sel.flagsOf(t.msg), content: bytes, ranges, streamSize: whole?.size, utf8: utf8Accepted(s) });
       } catch (err) {
         if (!(err instanceof UnknownCte)) throw err;
         if (batch.length) await s.send(Buffer.concat(batch));

@@ -11,10 +11,11 @@ import { statusValues } from '../mailbox/status.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec, ImapSession } from '../types.ts';
 import { decodeMailboxName } from '../wire.ts';
+import { utf8Mode } from '../utf8-accept.ts';
 import { DELIMITER, wireName } from './args.ts';
 
-/** A pattern's mailbox-name part: modified UTF-7 (kept as sent when invalid) or, with IMAP4rev2, UTF-8. */
-const listPattern = (s: ImapSession, wire: string) => (s.enabled.has('IMAP4REV2') ? wire : decodeMailboxName(wire) ?? wire);
+/** A pattern's mailbox-name part: modified UTF-7 (kept as sent when invalid) or, with IMAP4rev2 or UTF8=ACCEPT, UTF-8. */
+const listPattern = (s: ImapSession, wire: string) => (utf8Mode(s) ? wire : decodeMailboxName(wire) ?? wire);
 import { statusItems } from './status.ts';
 
 const SELECTION = new Set(['SUBSCRIBED', 'REMOTE', 'RECURSIVEMATCH', 'SPECIAL-USE']);

@@ -2,10 +2,12 @@
 //   * NAMESPACE (("" "/")) NIL (("#Shared/" "/"))
 // ID (field value ...) | NIL              (RFC 2971)
 //   * ID ("name" "mailserver" ...)
-// ENABLE capability ...                   (RFC 5161): CONDSTORE, QRESYNC (RFC 7162), IMAP4rev2 (RFC 9051)
+// ENABLE capability ...                   (RFC 5161): CONDSTORE, QRESYNC (RFC 7162), IMAP4rev2 (RFC 9051),
+//                                         UTF8=ACCEPT (RFC 6855, utf8-accept.ts)
 //   * ENABLED CONDSTORE
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
+import { UTF8_ACCEPT } from '../utf8-accept.ts';
 
 export const NAMESPACE: CommandSpec = {
   syntax: 'NAMESPACE',
@@ -32,7 +34,7 @@ export const ID: CommandSpec = {
 };
 
 /** What can be enabled, upper-cased, with its spelling in `* ENABLED`. */
-const ENABLEABLE = new Map([['CONDSTORE', 'CONDSTORE'], ['QRESYNC', 'QRESYNC'], ['IMAP4REV2', 'IMAP4rev2']]);
+const ENABLEABLE = new Map([['CONDSTORE', 'CONDSTORE'], ['QRESYNC', 'QRESYNC'], ['IMAP4REV2', 'IMAP4rev2'], [UTF8_ACCEPT, UTF8_ACCEPT]]);
 
 export const ENABLE: CommandSpec = {
   syntax: 'ENABLE capability ...',

@@ -2,7 +2,8 @@
 //                                         (RFC 3501 §6.4.4, RFC 4731 ESEARCH, RFC 5182 SEARCHRES)
 //   * SEARCH n ... [(MODSEQ m)] | * ESEARCH (TAG "t") [UID] MIN n MAX n COUNT n ALL set / OK
 //   RETURN (SAVE) keeps the result for `$`; with IMAP4rev2 enabled (RFC 9051 §6.4.4) every
-//   answer is an ESEARCH, RETURN () or no RETURN meaning ALL.
+//   answer is an ESEARCH, RETURN () or no RETURN meaning ALL. After ENABLE UTF8=ACCEPT a CHARSET
+//   is a BAD (RFC 6855 §3).
 import { astring, BadArgument, type Token } from '../parser.ts';
 import { cachedMime } from '../mailbox/mime.ts';
 import { matches, needsContent, parseSearch, type Criterion } from '../mailbox/search.ts';
@@ -10,6 +11,7 @@ import { compactSet } from '../mailbox/sequence.ts';
 import { R } from '../replies.ts';
 import type { Command, Completion, CommandSpec, ImapSession } from '../types.ts';
 import { selected } from './args.ts';
+import { utf8Accepted } from '../utf8-accept.ts';
 
 const usesModseq = (c: Criterion): boolean =>
   c.k === 'modseq' || (c.k === 'not' && usesModseq(c.c)) || (c.k === 'or' && (usesModseq(c.a) || usesModseq(c.b))) || (c.k === 'and' && c.cs.some(usesModseq));
@@ -35,6 +37,7 @@ async function search(s: ImapSession, cmd: Command): Promise<Completion> {
   // RFC 5182 §2.1: a SEARCH ... RETURN (SAVE) that fails leaves `$` empty
   if (ret?.includes('SAVE')) sel.saved = [];
   if (args[0]?.t === 'atom' && args[0].v.toUpperCase() === 'CHARSET') {
+    if (utf8Accepted(s)) return R.charsetAfterUtf8();
     const cs = astring(args[1], 'charset').toUpperCase();
     if (cs !== 'UTF-8' && cs !== 'US-ASCII') return R.badCharset();
     args = args.slice(2);

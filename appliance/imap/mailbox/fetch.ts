@@ -156,6 +156,8 @@ export interface RenderContext {
    * writes the message (nothing else in such a response holds a NUL byte).
    */
   streamSize?: number;
+  /** UTF8=ACCEPT enabled: UTF-8 ENVELOPE strings go quoted (utf8-accept.ts). */
+  utf8?: boolean;
 }
 
 /** One `* n FETCH (...)` response. */
@@ -173,7 +175,7 @@ export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
       // RFC 8474 §5.1, §5.2: EMAILID (M...) and THREADID (T...), each a parenthesised objectid
       case 'EMAILID': out.push(`EMAILID (${emailId(msg.blobId)})`); break;
       case 'THREADID': out.push(`THREADID (${threadId(root, msg.blobId)})`); break;
-      case 'ENVELOPE': out.push(join(['ENVELOPE', envelope(root!)])); break;
+      case 'ENVELOPE': out.push(join(['ENVELOPE', envelope(root!, ctx.utf8)])); break;
       case 'BODYSTRUCTURE': out.push(join(['BODYSTRUCTURE', bodyStructure(content!, root!, true)])); break;
       case 'BODY': out.push(join(['BODY', bodyStructure(content!, root!, false)])); break;
       case 'section': {

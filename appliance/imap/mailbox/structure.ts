@@ -8,29 +8,32 @@ import { parseAddressList, type EnvelopeAddress } from './addresses.ts';
 import { join, nbinary, nstring, paren, type Chunk } from '../wire.ts';
 
 /** An address list as RFC 3501 §7.4.2 writes it: `(name adl mailbox host)`, groups as start and end markers. */
-function addressList(list: EnvelopeAddress[]): Chunk {
+function addressList(list: EnvelopeAddress[], utf8: boolean): Chunk {
   if (!list.length) return 'NIL';
+  const s = (v: string | null) => nbinary(v, utf8);
   const out = list.map((a) => {
-    if (a.kind === 'group') return paren(['NIL', 'NIL', nbinary(a.name), 'NIL']);
+    if (a.kind === 'group') return paren(['NIL', 'NIL', s(a.name), 'NIL']);
     if (a.kind === 'end') return '(NIL NIL NIL NIL)';
-    return paren([nbinary(a.name), nbinary(a.route), nbinary(a.mailbox), nbinary(a.host)]);
+    return paren([s(a.name), s(a.route), s(a.mailbox), s(a.host)]);
   });
   return Buffer.concat([Buffer.from('('), join(out, ''), Buffer.from(')')]);
 }
 
-export function envelope(part: MimePart): Buffer {
+/** `utf8`: UTF8=ACCEPT is enabled, UTF-8 header text may go as quoted strings (utf8-accept.ts). */
+export function envelope(part: MimePart, utf8 = false): Buffer {
   const h = (k: string) => header(part, k);
   const list = (k: string) => parseAddressList(h(k));
-  const from = addressList(list('from'));
+  const n = (v: string | null) => nbinary(v, utf8);
+  const from = addressList(list('from'), utf8);
   // absent or empty (no address in it): the From value (RFC 3501 §7.4.2)
   const senderList = list('sender');
   const replyToList = list('reply-to');
-  const sender = senderList.length ? addressList(senderList) : from;
-  const replyTo = replyToList.length ? addressList(replyToList) : from;
+  const sender = senderList.length ? addressList(senderList, utf8) : from;
+  const replyTo = replyToList.length ? addressList(replyToList, utf8) : from;
   return paren([
-    nbinary(h('date')), nbinary(h('subject')), from, sender, replyTo,
-    addressList(list('to')), addressList(list('cc')), addressList(list('bcc')),
-    nbinary(h('in-reply-to')), nbinary(h('message-id')),
+    n(h('date')), n(h('subject')), from, sender, replyTo,
+    addressList(list('to'), utf8), addressList(list('cc'), utf8), addressList(list('bcc'), utf8),
+    n(h('in-reply-to')), n(h('message-id')),
   ]);
 }
 
