@@ -4,7 +4,7 @@
  * Protocol only: credentials go to appliance/auth, mail to the store ports (mailbox logic in
  * ./mailbox), policy to the core hooks ('connect', 'auth', 'disconnect').
  */
-import { setMimeLimits } from './mailbox/mime.ts';
+import { setMimeLimits } from './message/mime.ts';
 import type { AppConfig } from '../../core/config/schema.ts';
 import type { HookRunner } from '../../core/hooks.ts';
 import type { Logger } from '../../core/log.ts';

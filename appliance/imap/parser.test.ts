@@ -3,9 +3,9 @@ import { parseCommand, ParseError } from './parser.ts';
 import { CommandReader, type ReaderEvent } from './reader.ts';
 import { decodeMailboxName, encodeMailboxName, parseDateTime } from './wire.ts';
 import { compactSet, parseSequenceSet } from './mailbox/sequence.ts';
-import { baseSubject } from './mailbox/base-subject.ts';
-import { parseMime, partAt } from './mailbox/mime.ts';
-import { binaryBytes, binaryLiteral, UnknownCte } from './mailbox/binary.ts';
+import { baseSubject } from './search/base-subject.ts';
+import { parseMime, partAt } from './message/mime.ts';
+import { binaryBytes, binaryLiteral, UnknownCte } from './message/binary.ts';
 
 t.test('parseCommand: atoms, quoted strings, literals, lists, sections', async (t) => {
   const c = parseCommand(Buffer.from('A1 fetch 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (A B)]<0.10>) "q \\" \\\\" {3}\r\nabc'));

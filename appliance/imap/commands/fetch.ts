@@ -2,10 +2,10 @@
 //   * n FETCH (...) ... / OK. BODY[...] / BINARY[...] (RFC 3516) without .PEEK set \Seen in a
 //   read-write mailbox; NO [UNKNOWN-CTE] when a BINARY part's encoding cannot be undone.
 import { BadArgument, list } from '../parser.ts';
-import { STREAM_MARK, isRangeItem, isWholeItem, needsContent, needsHeaderOnly, needsParsing, parseFetchItems, renderFetch, type FetchItem } from '../mailbox/fetch.ts';
-import { prepareMime } from '../mailbox/mime.ts';
-import { prepareStructure } from '../mailbox/structure.ts';
-import { UnknownCte } from '../mailbox/binary.ts';
+import { STREAM_MARK, isRangeItem, isWholeItem, needsContent, needsHeaderOnly, needsParsing, parseFetchItems, renderFetch, type FetchItem } from '../fetch/fetch.ts';
+import { prepareMime } from '../message/mime.ts';
+import { prepareStructure } from '../message/structure.ts';
+import { UnknownCte } from '../message/binary.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec, ImapSession } from '../types.ts';
 import { selected, messageSet } from './args.ts';

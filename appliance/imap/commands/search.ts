@@ -5,8 +5,8 @@
 //   answer is an ESEARCH, RETURN () or no RETURN meaning ALL. After ENABLE UTF8=ACCEPT a CHARSET
 //   is a BAD (RFC 6855 §3).
 import { astring, BadArgument, type Token } from '../parser.ts';
-import { cachedMime } from '../mailbox/mime.ts';
-import { matches, needsContent, parseSearch, type Criterion } from '../mailbox/search.ts';
+import { cachedMime } from '../message/mime.ts';
+import { matches, needsContent, parseSearch, type Criterion } from '../search/search.ts';
 import { compactSet } from '../mailbox/sequence.ts';
 import { R } from '../replies.ts';
 import type { Command, Completion, CommandSpec, ImapSession } from '../types.ts';

@@ -3,10 +3,10 @@
 // THREAD ORDEREDSUBJECT|REFERENCES charset search-key ...   (RFC 5256 §3)
 //   * THREAD (n m)(k) ... / OK
 import { astring, atom, BadArgument, list } from '../parser.ts';
-import { cachedMime } from '../mailbox/mime.ts';
-import { matches, parseSearch } from '../mailbox/search.ts';
-import { threadReferences } from '../mailbox/thread-references.ts';
-import { formatThreads, parseSortCriteria, sortItems, threadOrderedSubject, type SortItem } from '../mailbox/sort.ts';
+import { cachedMime } from '../message/mime.ts';
+import { matches, parseSearch } from '../search/search.ts';
+import { threadReferences } from '../search/thread-references.ts';
+import { formatThreads, parseSortCriteria, sortItems, threadOrderedSubject, type SortItem } from '../search/sort.ts';
 import { R } from '../replies.ts';
 import type { Command, CommandSpec, ImapSession } from '../types.ts';
 import { selected } from './args.ts';

@@ -4,10 +4,10 @@
  */
 import type { MessageMeta } from '../../../core/store/ports.ts';
 import { BadArgument } from '../parser.ts';
-import { header, type MimePart } from './mime.ts';
-import { firstAddrMailbox, parseAddressList } from './addresses.ts';
+import { header, type MimePart } from '../message/mime.ts';
+import { firstAddrMailbox, parseAddressList } from '../message/addresses.ts';
 import { baseSubject } from './base-subject.ts';
-import { parseSentDate } from './sent-date.ts';
+import { parseSentDate } from '../message/sent-date.ts';
 
 export type SortKey = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO';
 export interface SortCriterion { key: SortKey; reverse: boolean }

@@ -3,7 +3,7 @@
  * Message-ID, References and In-Reply-To, empty containers pruned, roots grouped by base
  * subject, everything ordered by sent date.
  */
-import { header } from './mime.ts';
+import { header } from '../message/mime.ts';
 import { sentDate, type SortItem, type ThreadNode } from './sort.ts';
 import { extractSubject } from './base-subject.ts';
 

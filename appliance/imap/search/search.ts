@@ -5,12 +5,12 @@
 import type { MessageMeta } from '../../../core/store/ports.ts';
 import { astring, BadArgument, type Token } from '../parser.ts';
 import { parseDate } from '../wire.ts';
-import { header, type MimePart } from './mime.ts';
-import { addressText, parseAddressList } from './addresses.ts';
-import { parseSentDate } from './sent-date.ts';
-import { parseSequenceSet, inSet, type Range } from './sequence.ts';
-import { bodyText, contains, decodeHeaderValue } from './text.ts';
-import { emailId, isObjectId, threadId } from './object-ids.ts';
+import { header, type MimePart } from '../message/mime.ts';
+import { addressText, parseAddressList } from '../message/addresses.ts';
+import { parseSentDate } from '../message/sent-date.ts';
+import { parseSequenceSet, inSet, type Range } from '../mailbox/sequence.ts';
+import { bodyText, contains, decodeHeaderValue } from '../message/text.ts';
+import { emailId, isObjectId, threadId } from '../message/object-ids.ts';
 
 export type Criterion =
   | { k: 'all' }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { extractSubject } from './base-subject.ts';
-import { parseSentDate } from './sent-date.ts';
+import { parseSentDate } from '../message/sent-date.ts';
 
 t.test('base subject (RFC 5256 §2.1) and the reply/forward mark', async (t) => {
   const cases: [string | null, string, boolean][] = [

@@ -5,10 +5,10 @@
 import type { MessageMeta } from '../../../core/store/ports.ts';
 import { BadArgument, type Token } from '../parser.ts';
 import { dateTime, join, type Chunk } from '../wire.ts';
-import { binaryBytes, binaryLiteral } from './binary.ts';
-import { cachedMime, partAt, type MimePart } from './mime.ts';
-import { bodyStructure, envelope } from './structure.ts';
-import { emailId, threadId } from './object-ids.ts';
+import { binaryBytes, binaryLiteral } from '../message/binary.ts';
+import { cachedMime, partAt, type MimePart } from '../message/mime.ts';
+import { bodyStructure, envelope } from '../message/structure.ts';
+import { emailId, threadId } from '../message/object-ids.ts';
 
 export interface Section {
   /** Part numbers, empty for the whole message. */

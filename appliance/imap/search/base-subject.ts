@@ -4,7 +4,7 @@
  * THREAD=REFERENCES needs to group roots (§BASE.6.4.4 step 5). A `[blob]` alone (a list
  * tag) is not a reply marker.
  */
-import { decodeHeaderValue } from './text.ts';
+import { decodeHeaderValue } from '../message/text.ts';
 
 export interface Subject {
   /** Upper-cased, as it is compared. */
