@@ -108,13 +108,17 @@ export class BenchImap {
   }
 
   private wait(): Promise<void> {
-    if (this.closed) throw new Error('connection closed');
+    if (this.closed) throw new Error(`connection closed (waiting for the answer to ${this.last})`);
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
   /** Sends a command (a literal as `{n}` is handled with its continuation) and waits for OK. */
+  /** The last command's verb, for an error. */
+  private last = '';
+
   async cmd(text: string, literal?: Buffer): Promise<string> {
     const tag = `t${++this.tagN}`;
+    this.last = text.split(' ')[0]!;
     if (literal) {
       this.write(`${tag} ${text} {${literal.length}}\r\n`);
       await this.readUntil((l) => l.startsWith('+'));
@@ -129,6 +133,7 @@ export class BenchImap {
   /** IDLE, then DONE at once: the round trip of entering and leaving IDLE. */
   async idle(): Promise<void> {
     const tag = `t${++this.tagN}`;
+    this.last = 'IDLE';
     this.write(`${tag} IDLE\r\n`);
     await this.readUntil((l) => l.startsWith('+'));
     this.write('DONE\r\n');

@@ -45,6 +45,7 @@ t.test('CAPABILITY offers COMPRESS=DEFLATE after login only, and not once it is 
   t.match(await c.cmd('COMPRESS DEFLATE'), /^a NO \[COMPRESSIONACTIVE\]/m, 'a second COMPRESS');
   t.match(await c.cmd('LOGOUT'), /^\* BYE .*\r\na OK/m, 'LOGOUT and its BYE are compressed too');
   await c.waitClosed();
+  t.equal(c.streamEnd, 'final', 'the server ended the deflate stream with its final block before closing');
 });
 
 for (const mode of ['plain', 'starttls', 'implicit tls'] as const) {

@@ -49,7 +49,8 @@ export class DeflateLink {
 
   /** Compresses `data` and flushes it; resolves once it is handed to the socket. */
   send(data: string | Buffer): Promise<void> {
-    if (this.socket.destroyed) return Promise.resolve();
+    // (after finish() the stream is complete: nothing more may be written to it)
+    if (this.socket.destroyed || this.deflate.writableEnded) return Promise.resolve();
     return new Promise((resolve) => {
       // a string goes out as UTF-8, as socket.write() would send it
       this.deflate.write(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
@@ -73,6 +74,27 @@ export class DeflateLink {
       };
       this.deflate.on('data', check);
       this.socket.on('close', check);
+    });
+  }
+
+  /**
+   * Ends the compressed stream (Z_FINISH: the final deflate block) and resolves once all of it is
+   * handed to the socket. The client's inflater then sees a complete stream before the
+   * connection closes, and inflates the last response (LOGOUT's OK) without an "unexpected end
+   * of file" that some clients let win over it.
+   */
+  finish(): Promise<void> {
+    if (this.socket.destroyed || this.deflate.writableEnded) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('close', done);
+        resolve();
+      };
+      // 'end': the pipe has read the last compressed byte (and written it to the socket)
+      this.deflate.once('end', done);
+      this.deflate.once('error', done);
+      this.socket.once('close', done);
+      this.deflate.end();
     });
   }
 

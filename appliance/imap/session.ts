@@ -86,9 +86,10 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
   async end(bye?: string): Promise<void> {
     this.link?.stopInput();
     // the last line goes out compressed too, before the socket is ended
-    if (this.link && this.deflating && bye && !this.closing) {
-      await this.link.send(bye);
+    if (this.link && this.deflating && !this.closing) {
+      if (bye) await this.link.send(bye);
       bye = undefined;
+      await this.link.finish();
     }
     return super.end(bye);
   }

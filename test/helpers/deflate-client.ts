@@ -68,14 +68,23 @@ export class DeflateClient {
     this.listen(secure);
   }
 
+  /** How the server's compressed stream ended: with its final block, or cut by the close. */
+  streamEnd: 'final' | 'cut' | null = null;
+
   /** After COMPRESS's OK: what the server sends from here is inflated, what we send deflated. */
   startDeflate(): void {
     const inflate = zlib.createInflateRaw();
     this.inflate = inflate;
     inflate.on('data', (d: Buffer) => this.plain(d));
     // a stream cut without a final block ends in an error: either way the connection is over
-    inflate.on('error', () => this.ended());
-    inflate.on('end', () => this.ended());
+    inflate.on('error', () => {
+      this.streamEnd ??= 'cut';
+      this.ended();
+    });
+    inflate.on('end', () => {
+      this.streamEnd ??= 'final';
+      this.ended();
+    });
     this.socket.removeAllListeners('data');
     this.socket.on('data', (d: Buffer) => {
       this.wireIn += d.length;
