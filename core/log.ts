@@ -66,6 +66,19 @@ export class AppendLog {
     this.out.write(line);
   }
 
+  /**
+   * One event as a line: its ISO time, then the fields tab-separated. A field's tabs and line
+   * breaks become a space (they would break the one-line-per-event format); null or undefined is
+   * written `-`; a field is cut at `maxField` characters when given.
+   */
+  record(fields: (string | number | null | undefined)[], maxField?: number): void {
+    const clean = (v: string | number | null | undefined) => {
+      const text = String(v ?? '-').replace(/[\t\r\n]+/g, ' ');
+      return maxField === undefined ? text : text.slice(0, maxField);
+    };
+    this.write(`${new Date().toISOString()}\t${fields.map(clean).join('\t')}\n`);
+  }
+
   close(): Promise<void> {
     const out = this.out;
     this.out = null;

@@ -10,9 +10,6 @@ import { AppendLog, type Logger } from '../../core/log.ts';
 export const LOG_FILES = { send: 'smtp-send.log', delivery: 'delivery.log', failure: 'delivery-failure.log' } as const;
 type LogName = keyof typeof LOG_FILES;
 
-/** Tabs and line breaks inside a field would break the one-line-per-event format. */
-const clean = (v: string | number | undefined | null) => String(v ?? '-').replace(/[\t\r\n]+/g, ' ');
-
 export class DeliveryLogs {
   private readonly files = new Map<LogName, AppendLog>();
 
@@ -25,7 +22,7 @@ export class DeliveryLogs {
       out = new AppendLog(path.join(this.dir, LOG_FILES[name]), this.log, 'delivery log');
       this.files.set(name, out);
     }
-    out.write(`${new Date().toISOString()}\t${fields.map(clean).join('\t')}\n`);
+    out.record(fields);
   }
 
   /** SMTP send log: queue id, peer, one conversation line. */

@@ -107,7 +107,7 @@ export function onData(ctx: SmtpContext) {
       });
       conn.log.info({ id, from: tx.mailFrom.address, rcpt: tx.rcptTo.map((r) => r.address), size: content.size, spooled: !read.content.buffer }, 'message accepted');
       metrics.messageAccepted(content.size);
-      ctx.receiveLog?.accepted({ remoteAddress: conn.remoteAddress, session: conn.id }, id, tx.mailFrom.address, tx.rcptTo.length, content.size);
+      ctx.receiveLog?.accepted(conn, id, tx.mailFrom.address, tx.rcptTo.length, content.size);
       await ctx.hooks.run('queue_ok', { conn, tx, queueId: id });
       return REPLIES.queued(id);
     })().finally(async () => {
@@ -125,7 +125,7 @@ export function onData(ctx: SmtpContext) {
         const reply = err instanceof ReplyError ? err : REPLIES.storeFailed();
         if (!gone.signal.aborted) {
           metrics.messageRefused('data', reply.reason);
-          ctx.receiveLog?.refused({ remoteAddress: conn.remoteAddress, session: conn.id }, 'data', tx.mailFrom.address, reply);
+          ctx.receiveLog?.refused(conn, 'data', tx.mailFrom.address, reply);
         }
         done(toSmtpError(reply));
       },

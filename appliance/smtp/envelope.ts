@@ -17,16 +17,13 @@ const NON_ASCII = /[^\x00-\x7f]/;
 
 type Conn = { id: string; remoteAddress: string; log: { error: (o: object, m: string) => void } };
 
+/** A refused MAIL or RCPT: counted, written to the receive log, answered. */
 function fail(ctx: SmtpContext, conn: Conn, done: Done, stage: 'mail' | 'rcpt', address: string) {
   return (err: unknown) => {
-    metrics.messageRefused(stage, err instanceof ReplyError ? err.reason : 'store-failed');
-    if (err instanceof ReplyError) {
-      ctx.receiveLog?.refused({ remoteAddress: conn.remoteAddress, session: conn.id }, stage, address, err);
-      return done(toSmtpError(err));
-    }
-    conn.log.error({ err }, 'smtp envelope error');
-    const reply = REPLIES.storeFailed();
-    ctx.receiveLog?.refused({ remoteAddress: conn.remoteAddress, session: conn.id }, stage, address, reply);
+    if (!(err instanceof ReplyError)) conn.log.error({ err }, 'smtp envelope error');
+    const reply = err instanceof ReplyError ? err : REPLIES.storeFailed();
+    metrics.messageRefused(stage, reply.reason);
+    ctx.receiveLog?.refused(conn, stage, address, reply);
     done(toSmtpError(reply));
   };
 }

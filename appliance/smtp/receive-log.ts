@@ -11,16 +11,15 @@
  */
 import path from 'node:path';
 import { AppendLog, nodeLogDir, type Logger } from '../../core/log.ts';
+import type { Connection } from '../../core/session.ts';
 
 export const RECEIVE_LOG = 'smtp-receive.log';
 
-export interface ReceiveEvent {
-  remoteAddress: string;
-  session: string;
-}
+/** The session a line is about: its client and its id. */
+export type ReceiveEvent = Pick<Connection, 'remoteAddress' | 'id'>;
 
-/** Tabs and line breaks inside a field would break the one-line-per-event format. */
-const clean = (v: string | number) => String(v).replace(/[\t\r\n]+/g, ' ').slice(0, 1000);
+/** A field longer than this (a plugin's reply text) is cut. */
+const MAX_FIELD = 1000;
 
 export class ReceiveLog {
   private readonly out: AppendLog;
@@ -29,16 +28,12 @@ export class ReceiveLog {
     this.out = new AppendLog(path.join(nodeLogDir(dataDir, node), RECEIVE_LOG), log, 'SMTP receive log');
   }
 
-  private write(fields: (string | number)[]): void {
-    this.out.write(`${new Date().toISOString()}\t${fields.map(clean).join('\t')}\n`);
+  accepted(conn: ReceiveEvent, id: string, from: string, recipients: number, bytes: number): void {
+    this.out.record([conn.remoteAddress, conn.id, 'accepted', id, `<${from}>`, recipients, bytes], MAX_FIELD);
   }
 
-  accepted(e: ReceiveEvent, id: string, from: string, recipients: number, bytes: number): void {
-    this.write([e.remoteAddress, e.session, 'accepted', id, `<${from}>`, recipients, bytes]);
-  }
-
-  refused(e: ReceiveEvent, stage: 'mail' | 'rcpt' | 'data', address: string, reply: { code: number; enhanced?: string; message: string }): void {
-    this.write([e.remoteAddress, e.session, 'refused', stage, `<${address}>`, reply.code, reply.enhanced ?? '-', reply.message]);
+  refused(conn: ReceiveEvent, stage: 'mail' | 'rcpt' | 'data', address: string, reply: { code: number; enhanced?: string; message: string }): void {
+    this.out.record([conn.remoteAddress, conn.id, 'refused', stage, `<${address}>`, reply.code, reply.enhanced ?? '-', reply.message], MAX_FIELD);
   }
 
   close(): Promise<void> {

@@ -37,7 +37,7 @@ export default definePlugin({
     api.hook('mail', ({ conn, tx, from }) => {
       const state = (conn.state['accept-log'] ??= { mailCount: 0 });
       state.mailCount++;
-      out.write(`${new Date().toISOString()}\t${conn.remoteAddress}\t${conn.id}\t${state.mailCount}\t<${from.address}>\t${tx.id}\n`);
+      out.record([conn.remoteAddress, conn.id, state.mailCount, `<${from.address}>`, tx.id]);
     });
   },
 });
