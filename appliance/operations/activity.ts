@@ -6,6 +6,7 @@
  * each file is read from its end back to the window's start only (log-tail.ts).
  */
 import path from 'node:path';
+import { nodeLogDir } from '../../core/log.ts';
 import { logNodes } from './logs.ts';
 import { linesSince } from './log-tail.ts';
 import { RECEIVE_LOG } from '../smtp/receive-log.ts';
@@ -52,6 +53,7 @@ export async function recentActivity(dataDir: string, q: ActivityQuery): Promise
   const since = new Date(start).toISOString();
   const counts = Object.fromEntries(SERIES.map((s) => [s, new Array<number>(minutes).fill(0)])) as Record<Series, number[]>;
   const refusals: Refusal[] = [];
+  const listed = q.refusals ?? 20;
   const maxBytes = q.maxBytesPerFile ?? 64 * 1024 * 1024;
   let truncated = false;
   const count = (series: Series, time: string) => {
@@ -59,17 +61,21 @@ export async function recentActivity(dataDir: string, q: ActivityQuery): Promise
     if (i >= 0 && i < minutes) counts[series][i]++;
   };
   for (const node of logNodes(dataDir)) {
-    const dir = path.join(dataDir, 'logs', node);
+    const dir = nodeLogDir(dataDir, node);
     const received = await linesSince(path.join(dir, RECEIVE_LOG), since, maxBytes);
+    // this node's lines come oldest first: only its latest `listed` refusals can be shown
+    const mine: Refusal[] = [];
     for (const line of received.lines) {
       // time client session accepted|refused …
       const f = line.split('\t');
       if (f[3] === 'accepted') count('accepted', f[0]!);
       else if (f[3] === 'refused') {
         count('refused', f[0]!);
-        refusals.push({ time: f[0]!, node, client: f[1]!, stage: f[4]!, address: f[5]!, reply: `${f[6]} ${f[7]} ${f.slice(8).join(' ')}` });
+        mine.push({ time: f[0]!, node, client: f[1]!, stage: f[4]!, address: f[5]!, reply: `${f[6]} ${f[7]} ${f.slice(8).join(' ')}` });
+        if (mine.length > 2 * listed) mine.splice(0, mine.length - listed);
       }
     }
+    refusals.push(...mine.slice(-listed));
     const delivered = await linesSince(path.join(dir, LOG_FILES.delivery), since, maxBytes);
     for (const line of delivered.lines) {
       // time queue-id <from> <rcpt> sent|deferred|failed attempt detail
@@ -81,5 +87,5 @@ export async function recentActivity(dataDir: string, q: ActivityQuery): Promise
   }
   refusals.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
   const totals = Object.fromEntries(SERIES.map((s) => [s, counts[s].reduce((a, b) => a + b, 0)])) as Record<Series, number>;
-  return { start, minutes, counts, totals, refusals: refusals.slice(0, q.refusals ?? 20), truncated };
+  return { start, minutes, counts, totals, refusals: refusals.slice(0, listed), truncated };
 }
