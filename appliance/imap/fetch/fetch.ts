@@ -161,6 +161,16 @@ export interface RenderContext {
 }
 
 /** One `* n FETCH (...)` response. */
+
+/**
+ * `<start.length>` of a section (RFC 3501 §6.4.5): the bytes from `start`, at most `length`
+ * of them (none when `start` is past the end), and the response names the item with `<start>`.
+ */
+function partialOf(name: string, bytes: Buffer, partial: [number, number] | null): { name: string; bytes: Buffer } {
+  if (!partial) return { name, bytes };
+  const [start, len] = partial;
+  return { name: `${name}<${start}>`, bytes: start >= bytes.length ? Buffer.alloc(0) : bytes.subarray(start, start + len) };
+}
 export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
   const out: Chunk[] = [];
   const { msg, content } = ctx;
@@ -188,28 +198,17 @@ export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
           out.push(join([`${item.name}<${item.partial![0]}>`, literal(ranged)]));
           break;
         }
-        let bytes = sectionBytes(content!, root!, item.section);
-        let name = item.name;
-        if (item.partial) {
-          const [start, len] = item.partial;
-          bytes = start >= bytes.length ? Buffer.alloc(0) : bytes.subarray(start, start + len);
-          name += `<${start}>`;
-        }
+        const { name, bytes } = partialOf(item.name, sectionBytes(content!, root!, item.section), item.partial);
         out.push(join([name, literal(bytes)]));
         break;
       }
       case 'binary': {
-        let bytes = binaryBytes(content!, root!, item.path);
+        const decoded = binaryBytes(content!, root!, item.path);
         if (item.size) {
-          out.push(`${item.name} ${bytes.length}`);
+          out.push(`${item.name} ${decoded.length}`);
           break;
         }
-        let name = item.name;
-        if (item.partial) {
-          const [start, len] = item.partial;
-          bytes = start >= bytes.length ? Buffer.alloc(0) : bytes.subarray(start, start + len);
-          name += `<${start}>`;
-        }
+        const { name, bytes } = partialOf(item.name, decoded, item.partial);
         out.push(join([name, binaryLiteral(bytes)]));
         break;
       }
