@@ -71,13 +71,17 @@ t.test('the dashboard shows real traffic', async (t) => {
   await screenshot(page, '03-dashboard');
 });
 
-t.test('add an account and see it listed, with its Apple profile', async (t) => {
+/** Fills the accounts page's add form (then `tamper` with it, if given) and submits it; the answer's status. */
+async function addAccount(fields: Record<string, string>, tamper?: (form: string) => Promise<void>): Promise<number> {
   await page.goto(url('/admin/accounts'));
   const form = 'form[action="/admin/accounts/add"]';
-  await page.locator(`${form} input[name="local"]`).fill('carol');
-  await page.locator(`${form} input[name="password"]`).fill('pw-carol-1');
-  await page.locator(`${form} input[name="fullName"]`).fill('Carol Browser');
-  t.equal(await navigating(page, () => page.click(`${form} button[type="submit"]`)), 200);
+  for (const [name, value] of Object.entries(fields)) await page.locator(`${form} input[name="${name}"]`).fill(value);
+  await tamper?.(form);
+  return navigating(page, () => page.click(`${form} button[type="submit"]`));
+}
+
+t.test('add an account and see it listed, with its Apple profile', async (t) => {
+  t.equal(await addAccount({ local: 'carol', password: 'pw-carol-1', fullName: 'Carol Browser' }), 200);
   t.match((await flashes()).join('\n'), /Added account carol@console\.test/);
   const cells = await texts(page, '#accounts tbody td');
   t.ok(cells.includes('carol@console.test') && cells.includes('Carol Browser'), 'listed');
@@ -89,12 +93,9 @@ t.test('add an account and see it listed, with its Apple profile', async (t) => 
 });
 
 t.test('a forged CSRF token is refused and changes nothing', async (t) => {
-  await page.goto(url('/admin/accounts'));
-  const form = 'form[action="/admin/accounts/add"]';
-  await page.locator(`${form} input[name="local"]`).fill('mallory');
-  await page.locator(`${form} input[name="password"]`).fill('pw-mallory-1');
-  await page.$eval(`${form} input[name="_csrf"]`, (el) => ((el as HTMLInputElement).value = 'forged-token-forged-token-forged-token-xx'));
-  t.equal(await navigating(page, () => page.click(`${form} button[type="submit"]`)), 403);
+  t.equal(await addAccount({ local: 'mallory', password: 'pw-mallory-1' }, async (form) => {
+    await page.$eval(`${form} input[name="_csrf"]`, (el) => ((el as HTMLInputElement).value = 'forged-token-forged-token-forged-token-xx'));
+  }), 403);
   t.match(await page.content(), /invalid or missing CSRF token/);
   await screenshot(page, '05-csrf-refused');
   const store = openEmbeddedStore(env.dataDir);
