@@ -9,6 +9,7 @@ import { BadArgument, parseCommand, ParseError } from './parser.ts';
 import type { ReaderEvent } from './reader.ts';
 import { bad, R, tagged } from './replies.ts';
 import type { Command, Completion, ImapSession } from './types.ts';
+import { utf8Mode } from './utf8-accept.ts';
 
 export interface Counters {
   badCommands: number;
@@ -46,6 +47,7 @@ export async function dispatch(s: ImapSession & Counters, ev: ReaderEvent): Prom
   else if (cmd.args.length < spec.args[0] || cmd.args.length > spec.args[1]) result = R.syntax(spec.syntax);
   else {
     try {
+      const args = spec.parse(cmd.args, { uid: cmd.uid, utf8Names: utf8Mode(s) });
       // the handler works on a fresh view; what changed is announced after it (below), except
       // new keywords: their * FLAGS goes first, before any FETCH of the command shows one
       // (RFC 3501 §7.2.6)
@@ -57,7 +59,7 @@ export async function dispatch(s: ImapSession & Counters, ev: ReaderEvent): Prom
         const flags = s.selected.newFlagLines();
         if (flags.length) await s.send(flags.join(''));
       }
-      result = await spec.run(s, cmd);
+      result = await spec.run(s, args, cmd);
     } catch (err) {
       if (err instanceof BadArgument) result = bad(err.message);
       else if (err instanceof UsageError) result = { status: 'NO', text: err.message };

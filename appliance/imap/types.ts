@@ -97,7 +97,21 @@ export interface ImapSession {
   readonly closed: boolean;
 }
 
-export interface CommandSpec {
+/** What a command's parser may know besides its arguments: nothing of the session's state. */
+export interface ParseContext {
+  /** The command came as `UID <verb>`. */
+  uid: boolean;
+  /** Mailbox names are UTF-8 on the wire (IMAP4rev2 or UTF8=ACCEPT enabled), not modified UTF-7. */
+  utf8Names: boolean;
+}
+
+/**
+ * One IMAP command, in three steps: `parse` turns the argument tokens into a typed value (pure,
+ * table-tested beside each command; a BadArgument becomes the BAD), `run` does the command's
+ * logic through the store ports on that value, and what it answers is built by untagged.ts
+ * (untagged data) and replies.ts (the tagged completion).
+ */
+export interface CommandSpec<A = unknown> {
   /** Wire syntax, quoted in the BAD for a malformed command. */
   syntax: string;
   states: readonly ImapState[];
@@ -112,6 +126,11 @@ export interface CommandSpec {
    * UID forms excepted), so the sequence numbers the client holds stay valid.
    */
   holdExpunge?: boolean;
+  /** The arguments (after the verb) as this command's typed value; throws BadArgument. */
+  parse(args: Token[], ctx: ParseContext): A;
   /** The tagged completion; null when the handler answered the tag itself (LOGOUT, STARTTLS). */
-  run(s: ImapSession, cmd: Command): Promise<Completion | null>;
+  run(s: ImapSession, args: A, cmd: Command): Promise<Completion | null>;
 }
+
+/** A command spec with its argument type inferred from `parse` (so `run` is checked against it). */
+export const command = <A>(spec: CommandSpec<A>): CommandSpec<A> => spec;

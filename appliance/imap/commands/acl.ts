@@ -10,7 +10,7 @@ import { astring } from '../parser.ts';
 import { no, R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
 import { nstring } from '../wire.ts';
-import { mailboxArg, resolve, wireName } from './args.ts';
+import { mailboxArg, resolve, wireName, rawArgs } from './args.ts';
 import { ALL_RIGHTS, rightsOf, sharedRights } from '../mailbox/namespace.ts';
 
 
@@ -18,7 +18,8 @@ export const MYRIGHTS: CommandSpec = {
   syntax: 'MYRIGHTS mailbox',
   states: ['auth', 'selected'],
   args: [1, 1],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const name = mailboxArg(s, cmd.args[0]);
     const r = await resolve(s, name);
     if (!r) return R.noMailbox();
@@ -31,7 +32,8 @@ export const GETACL: CommandSpec = {
   syntax: 'GETACL mailbox',
   states: ['auth', 'selected'],
   args: [1, 1],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const name = mailboxArg(s, cmd.args[0]);
     const r = await resolve(s, name);
     if (!r) return R.noMailbox();
@@ -48,7 +50,8 @@ export const LISTRIGHTS: CommandSpec = {
   syntax: 'LISTRIGHTS mailbox identifier',
   states: ['auth', 'selected'],
   args: [2, 2],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const name = mailboxArg(s, cmd.args[0]);
     const id = astring(cmd.args[1], 'identifier');
     if (!(await resolve(s, name))) return R.noMailbox();
@@ -59,5 +62,5 @@ export const LISTRIGHTS: CommandSpec = {
 
 const refuse: CommandSpec['run'] = async () => no('Rights follow the account\'s shared folder settings', 'NOPERM');
 
-export const SETACL: CommandSpec = { syntax: 'SETACL mailbox identifier rights', states: ['auth', 'selected'], args: [3, 3], run: refuse };
-export const DELETEACL: CommandSpec = { syntax: 'DELETEACL mailbox identifier', states: ['auth', 'selected'], args: [2, 2], run: refuse };
+export const SETACL: CommandSpec = { syntax: 'SETACL mailbox identifier rights', states: ['auth', 'selected'], args: [3, 3], parse: rawArgs, run: refuse };
+export const DELETEACL: CommandSpec = { syntax: 'DELETEACL mailbox identifier', states: ['auth', 'selected'], args: [2, 2], parse: rawArgs, run: refuse };

@@ -6,7 +6,7 @@ import { BadArgument } from '../parser.ts';
 import { ok, R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
 import { parseDateTime } from '../wire.ts';
-import { flagList, mailboxArg, resolve } from './args.ts';
+import { flagList, mailboxArg, resolve, rawArgs } from './args.ts';
 import { isDiskFull } from '../../store/disk-space.ts';
 import { utf8Accepted } from '../utf8-accept.ts';
 import type { Token } from '../parser.ts';
@@ -28,7 +28,8 @@ export const APPEND: CommandSpec = {
   syntax: 'APPEND mailbox [(flags)] [date-time] literal',
   states: ['auth', 'selected'],
   args: [2, 5],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const name = mailboxArg(s, cmd.args[0]);
     const rest = cmd.args.slice(1);
     const utf8 = utf8Data(rest);

@@ -3,7 +3,7 @@ import type { MailboxInfo } from '../../../core/store/ports.ts';
 import { astring, BadArgument, type Token } from '../parser.ts';
 import { parseSequenceSet, type Range } from '../mailbox/sequence.ts';
 import type { SelectedMailbox } from '../mailbox/selected.ts';
-import type { ImapSession } from '../types.ts';
+import type { ImapSession, ParseContext } from '../types.ts';
 import { isSharedName, resolveMailbox, type Resolved } from '../mailbox/namespace.ts';
 import { decodeMailboxName, encodeMailboxName, nstring } from '../wire.ts';
 import { utf8Accepted, utf8Mode } from '../utf8-accept.ts';
@@ -20,9 +20,18 @@ export function mailboxArg(s: ImapSession, tok: Token | undefined): string {
   return normalizeName(wireToName(s, wire));
 }
 
+/** A mailbox argument as its parser sees it (see mailboxArg). */
+export function mailboxName(tok: Token | undefined, ctx: ParseContext): string {
+  return normalizeName(nameFromWire(astring(tok, 'mailbox name'), ctx.utf8Names));
+}
+
 /** A name or pattern from the wire: modified UTF-7 for IMAP4rev1, UTF-8 for IMAP4rev2 and UTF8=ACCEPT. */
 export function wireToName(s: ImapSession, wire: string): string {
-  if (utf8Mode(s)) return wire;
+  return nameFromWire(wire, utf8Mode(s));
+}
+
+function nameFromWire(wire: string, utf8Names: boolean): string {
+  if (utf8Names) return wire;
   // an "&" that starts no valid modified base64 run (RFC 3501 §5.1.3 wants "&-") is taken as
   // a plain "&", as LIST patterns are: a name like "a&b" is then usable, and goes back out as
   // "a&-b", the form the RFC asks the server to send
@@ -79,6 +88,19 @@ export function messageSet(s: ImapSession, tok: Token | undefined, uid: boolean)
   return { ranges: sequenceSet(tok), byUid: uid };
 }
 
+/** The message set argument as parsed: ranges, or `$` (the saved SEARCH result, RFC 5182). */
+export type MessageSet = { saved: true } | { saved: false; ranges: Range[]; byUid: boolean };
+
+export function messageSetArg(tok: Token | undefined, ctx: ParseContext): MessageSet {
+  if (tok?.t === 'atom' && tok.v === '$') return { saved: true };
+  return { saved: false, ranges: sequenceSet(tok), byUid: ctx.uid };
+}
+
+/** A parsed message set against the selected mailbox: `$` becomes the saved UIDs. */
+export function setRanges(sel: SelectedMailbox, set: MessageSet): { ranges: Range[]; byUid: boolean } {
+  return set.saved ? { ranges: uidRanges(sel.saved), byUid: true } : set;
+}
+
 /** Sorted UIDs as ranges of consecutive runs. */
 export function uidRanges(uids: number[]): Range[] {
   const out: Range[] = [];
@@ -113,3 +135,9 @@ export function flagList(tokens: Token[]): string[] {
     return t.v;
   });
 }
+
+/** The tokens as they came: for a command whose parser is not yet split out of its run. */
+export const rawArgs = (args: Token[]): Token[] => args;
+
+/** The parser of a command without arguments (the dispatcher has checked there are none). */
+export const noArgs = (): void => undefined;

@@ -7,6 +7,7 @@ import { completeLogin, guardedLogin } from '../login.ts';
 import { atom } from '../parser.ts';
 import { R } from '../replies.ts';
 import type { Completion, CommandSpec, ImapSession } from '../types.ts';
+import { rawArgs } from './args.ts';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -55,7 +56,8 @@ export const AUTHENTICATE: CommandSpec = {
   syntax: 'AUTHENTICATE mechanism [initial-response]',
   states: ['notauth'],
   args: [1, 2],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const mech = atom(cmd.args[0], 'mechanism').toUpperCase();
     if (mech !== 'PLAIN' && mech !== 'LOGIN') return R.saslUnsupported();
     if (!s.plaintextAuthAllowed()) return R.loginDisabled();

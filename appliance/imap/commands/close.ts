@@ -3,11 +3,13 @@
 // UNSELECT                                (RFC 3691): the same without removing anything
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
+import { rawArgs } from './args.ts';
 
 export const CLOSE: CommandSpec = {
   syntax: 'CLOSE',
   states: ['selected'],
   args: [0, 0],
+  parse: rawArgs,
   async run(s) {
     const sel = s.selected!;
     s.select(null);
@@ -24,6 +26,7 @@ export const UNSELECT: CommandSpec = {
   syntax: 'UNSELECT',
   states: ['selected'],
   args: [0, 0],
+  parse: rawArgs,
   async run(s) {
     s.select(null);
     return R.done('UNSELECT');

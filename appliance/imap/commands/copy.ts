@@ -5,7 +5,7 @@
 import { compactSet } from '../mailbox/sequence.ts';
 import { ok, R } from '../replies.ts';
 import type { Command, CommandSpec, ImapSession } from '../types.ts';
-import { mailboxArg, resolve, selected, messageSet } from './args.ts';
+import { mailboxArg, resolve, selected, messageSet, rawArgs } from './args.ts';
 
 async function transfer(s: ImapSession, cmd: Command, move: boolean) {
   const sel = selected(s);
@@ -41,7 +41,8 @@ export const COPY: CommandSpec = {
   args: [2, 2],
   uid: true,
   holdExpunge: true,
-  run: (s, cmd) => transfer(s, cmd, false),
+  parse: rawArgs,
+  run: (s, _args, cmd) => transfer(s, cmd, false),
 };
 
 export const MOVE: CommandSpec = {
@@ -49,5 +50,6 @@ export const MOVE: CommandSpec = {
   states: ['selected'],
   args: [2, 2],
   uid: true,
-  run: (s, cmd) => transfer(s, cmd, true),
+  parse: rawArgs,
+  run: (s, _args, cmd) => transfer(s, cmd, true),
 };

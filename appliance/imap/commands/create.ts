@@ -2,14 +2,15 @@
 //   OK [MAILBOXID (id)] (RFC 8474 §4.1) | NO [ALREADYEXISTS] | NO [CANNOT]; missing parents are created too
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
-import { DELIMITER, mailboxArg, validNewName } from './args.ts';
+import { DELIMITER, mailboxArg, validNewName, rawArgs } from './args.ts';
 import { isSharedName } from '../mailbox/namespace.ts';
 
 export const CREATE: CommandSpec = {
   syntax: 'CREATE mailbox',
   states: ['auth', 'selected'],
   args: [1, 1],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const name = mailboxArg(s, cmd.args[0]).replace(/\/+$/, '');
     if (name === 'INBOX') return R.mailboxExists();
     if (isSharedName(name)) return R.noPermission();

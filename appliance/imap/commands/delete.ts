@@ -2,14 +2,15 @@
 //   OK | NO [NONEXISTENT] | NO [CANNOT] for INBOX
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
-import { findMailbox, mailboxArg } from './args.ts';
+import { findMailbox, mailboxArg, rawArgs } from './args.ts';
 import { isSharedName } from '../mailbox/namespace.ts';
 
 export const DELETE: CommandSpec = {
   syntax: 'DELETE mailbox',
   states: ['auth', 'selected'],
   args: [1, 1],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const name = mailboxArg(s, cmd.args[0]);
     if (name === 'INBOX') return R.cannotDeleteInbox();
     if (isSharedName(name)) return R.noPermission();

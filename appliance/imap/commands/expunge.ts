@@ -3,7 +3,7 @@
 //   * n EXPUNGE ... / OK | NO [READ-ONLY]
 import { ok, R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
-import { selected, messageSet } from './args.ts';
+import { selected, messageSet, rawArgs } from './args.ts';
 import { inSet } from '../mailbox/sequence.ts';
 
 export const EXPUNGE: CommandSpec = {
@@ -11,7 +11,8 @@ export const EXPUNGE: CommandSpec = {
   states: ['selected'],
   args: [0, 1],
   uid: true,
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const sel = selected(s);
     if (sel.readOnly) return R.readOnly();
     if (cmd.uid !== (cmd.args.length === 1)) return R.syntax('EXPUNGE | UID EXPUNGE sequence-set');

@@ -8,7 +8,7 @@ import { prepareStructure } from '../message/structure.ts';
 import { UnknownCte } from '../message/binary.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec, ImapSession } from '../types.ts';
-import { selected, messageSet } from './args.ts';
+import { selected, messageSet, rawArgs } from './args.ts';
 import { utf8Accepted } from '../utf8-accept.ts';
 import { compactSet, inSet } from '../mailbox/sequence.ts';
 
@@ -36,7 +36,8 @@ export const FETCH: CommandSpec = {
   args: [2, 3],
   uid: true,
   holdExpunge: true,
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const sel = selected(s);
     const set = messageSet(s, cmd.args[0], cmd.uid);
     const items: FetchItem[] = parseFetchItems(cmd.args[1]);

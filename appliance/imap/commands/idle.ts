@@ -4,11 +4,13 @@
 //   also re-read every idlePollMs for changes made by other processes.
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
+import { rawArgs } from './args.ts';
 
 export const IDLE: CommandSpec = {
   syntax: 'IDLE',
   states: ['auth', 'selected'],
   args: [0, 0],
+  parse: rawArgs,
   async run(s) {
     await s.send(R.idling());
     let line: Buffer | null | undefined;

@@ -12,7 +12,7 @@ import { R } from '../replies.ts';
 import type { CommandSpec, ImapSession } from '../types.ts';
 import { decodeMailboxName } from '../wire.ts';
 import { utf8Mode } from '../utf8-accept.ts';
-import { DELIMITER, wireName } from './args.ts';
+import { DELIMITER, wireName, rawArgs } from './args.ts';
 
 /** A pattern's mailbox-name part: modified UTF-7 (kept as sent when invalid) or, with IMAP4rev2 or UTF8=ACCEPT, UTF-8. */
 const listPattern = (s: ImapSession, wire: string) => (utf8Mode(s) ? wire : decodeMailboxName(wire) ?? wire);
@@ -153,12 +153,14 @@ export const LIST: CommandSpec = {
   syntax: 'LIST [(options)] reference mailbox [RETURN (options)]',
   states: ['auth', 'selected'],
   args: [2, 5],
-  run: (s, cmd) => listing(s, 'LIST', cmd.args),
+  parse: rawArgs,
+  run: (s, _args, cmd) => listing(s, 'LIST', cmd.args),
 };
 
 export const LSUB: CommandSpec = {
   syntax: 'LSUB reference mailbox',
   states: ['auth', 'selected'],
   args: [2, 2],
-  run: (s, cmd) => listing(s, 'LSUB', cmd.args),
+  parse: rawArgs,
+  run: (s, _args, cmd) => listing(s, 'LSUB', cmd.args),
 };

@@ -5,12 +5,14 @@ import { guardedLogin } from '../login.ts';
 import { astring } from '../parser.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
+import { rawArgs } from './args.ts';
 
 export const LOGIN: CommandSpec = {
   syntax: 'LOGIN userid password',
   states: ['notauth'],
   args: [2, 2],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     if (!s.plaintextAuthAllowed()) return R.loginDisabled();
     const login = astring(cmd.args[0], 'user name');
     const password = astring(cmd.args[1], 'password');

@@ -2,12 +2,14 @@
 //   * BYE ... / tag OK, then the server closes the connection
 import { R, tagged } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
+import { rawArgs } from './args.ts';
 
 export const LOGOUT: CommandSpec = {
   syntax: 'LOGOUT',
   states: ['notauth', 'auth', 'selected'],
   args: [0, 0],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     await s.send(R.bye());
     await s.send(tagged(cmd.tag, R.done('LOGOUT')));
     await s.end();

@@ -8,11 +8,13 @@
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
 import { UTF8_ACCEPT } from '../utf8-accept.ts';
+import { rawArgs } from './args.ts';
 
 export const NAMESPACE: CommandSpec = {
   syntax: 'NAMESPACE',
   states: ['auth', 'selected'],
   args: [0, 0],
+  parse: rawArgs,
   async run(s) {
     await s.send('* NAMESPACE (("" "/")) NIL (("#Shared/" "/"))\r\n');
     return R.done('NAMESPACE');
@@ -23,7 +25,8 @@ export const ID: CommandSpec = {
   syntax: 'ID (field value ...) | NIL',
   states: ['notauth', 'auth', 'selected'],
   args: [1, 1],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const a = cmd.args[0];
     if (!(a.t === 'list' && a.v.length % 2 === 0 && a.v.length <= 60) && !(a.t === 'atom' && a.v.toUpperCase() === 'NIL')) {
       return R.syntax('ID (field value ...) | NIL');
@@ -40,7 +43,8 @@ export const ENABLE: CommandSpec = {
   syntax: 'ENABLE capability ...',
   states: ['auth', 'selected'],
   args: [1, 20],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const now: string[] = [];
     for (const t of cmd.args) {
       const cap = t.t === 'atom' ? t.v.toUpperCase() : '';

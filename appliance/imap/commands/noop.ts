@@ -2,11 +2,13 @@
 //   pending EXISTS/EXPUNGE/FETCH of the selected mailbox, then OK
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
+import { noArgs } from './args.ts';
 
 export const NOOP: CommandSpec = {
   syntax: 'NOOP',
   states: ['notauth', 'auth', 'selected'],
   args: [0, 0],
+  parse: noArgs,
   async run() {
     return R.done('NOOP');
   },
@@ -17,6 +19,7 @@ export const CHECK: CommandSpec = {
   syntax: 'CHECK',
   states: ['selected'],
   args: [0, 0],
+  parse: noArgs,
   async run() {
     return R.done('CHECK');
   },

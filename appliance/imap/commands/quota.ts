@@ -6,7 +6,7 @@ import { astring } from '../parser.ts';
 import { no, R } from '../replies.ts';
 import type { CommandSpec, ImapSession } from '../types.ts';
 
-import { findMailbox, mailboxArg, wireName } from './args.ts';
+import { findMailbox, mailboxArg, wireName, rawArgs } from './args.ts';
 
 async function quotaLine(s: ImapSession): Promise<string> {
   const used = await s.env.stores.mail.usage(s.account!.id);
@@ -17,7 +17,8 @@ export const GETQUOTAROOT: CommandSpec = {
   syntax: 'GETQUOTAROOT mailbox',
   states: ['auth', 'selected'],
   args: [1, 1],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const name = mailboxArg(s, cmd.args[0]);
     if (!(await findMailbox(s, name))) return R.noMailbox();
     const limited = s.account!.quota > 0;
@@ -31,7 +32,8 @@ export const GETQUOTA: CommandSpec = {
   syntax: 'GETQUOTA quota-root',
   states: ['auth', 'selected'],
   args: [1, 1],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     if (astring(cmd.args[0], 'quota root') !== '' || s.account!.quota <= 0) return R.noQuotaRoot();
     await s.send(await quotaLine(s));
     return R.done('GETQUOTA');
@@ -42,6 +44,7 @@ export const SETQUOTA: CommandSpec = {
   syntax: 'SETQUOTA quota-root (resource limit ...)',
   states: ['auth', 'selected'],
   args: [2, 2],
+  parse: rawArgs,
   async run() {
     return no('Quotas are set by the administrator', 'NOPERM');
   },

@@ -2,14 +2,15 @@
 //   OK | NO [NONEXISTENT] | NO [ALREADYEXISTS]; renaming INBOX moves its messages
 import { R } from '../replies.ts';
 import type { CommandSpec } from '../types.ts';
-import { DELIMITER, findMailbox, mailboxArg, validNewName } from './args.ts';
+import { DELIMITER, findMailbox, mailboxArg, validNewName, rawArgs } from './args.ts';
 import { isSharedName } from '../mailbox/namespace.ts';
 
 export const RENAME: CommandSpec = {
   syntax: 'RENAME existing-mailbox new-mailbox',
   states: ['auth', 'selected'],
   args: [2, 2],
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const from = mailboxArg(s, cmd.args[0]);
     const to = mailboxArg(s, cmd.args[1]).replace(/\/+$/, '');
     if (isSharedName(from) || isSharedName(to)) return R.noPermission();

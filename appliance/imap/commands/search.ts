@@ -10,7 +10,7 @@ import { matches, needsContent, parseSearch, type Criterion } from '../search/se
 import { compactSet } from '../mailbox/sequence.ts';
 import { R } from '../replies.ts';
 import type { Command, Completion, CommandSpec, ImapSession } from '../types.ts';
-import { selected } from './args.ts';
+import { selected, rawArgs } from './args.ts';
 import { utf8Accepted } from '../utf8-accept.ts';
 
 const usesModseq = (c: Criterion): boolean =>
@@ -103,5 +103,6 @@ export const SEARCH: CommandSpec = {
   args: [1, 200],
   uid: true,
   holdExpunge: true,
-  run: search,
+  parse: rawArgs,
+  run: (s, _args, cmd) => search(s, cmd),
 };

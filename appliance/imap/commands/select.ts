@@ -10,7 +10,7 @@ import { compactSet, inSet, parseSequenceSet, type Range } from '../mailbox/sequ
 import { BadArgument, list, type Token } from '../parser.ts';
 import { R } from '../replies.ts';
 import type { CommandSpec, ImapSession, Command } from '../types.ts';
-import { DELIMITER, mailboxArg, resolve, wireName } from './args.ts';
+import { DELIMITER, mailboxArg, resolve, wireName, rawArgs } from './args.ts';
 import { listAttributes } from './list.ts';
 
 
@@ -90,12 +90,14 @@ export const SELECT: CommandSpec = {
   syntax: 'SELECT mailbox [(CONDSTORE | QRESYNC (...))]',
   states: ['auth', 'selected'],
   args: [1, 2],
-  run: (s, cmd) => open(s, cmd, false),
+  parse: rawArgs,
+  run: (s, _args, cmd) => open(s, cmd, false),
 };
 
 export const EXAMINE: CommandSpec = {
   syntax: 'EXAMINE mailbox [(CONDSTORE | QRESYNC (...))]',
   states: ['auth', 'selected'],
   args: [1, 2],
-  run: (s, cmd) => open(s, cmd, true),
+  parse: rawArgs,
+  run: (s, _args, cmd) => open(s, cmd, true),
 };

@@ -9,7 +9,7 @@ import { threadReferences } from '../search/thread-references.ts';
 import { formatThreads, parseSortCriteria, sortItems, threadOrderedSubject, type SortItem } from '../search/sort.ts';
 import { R } from '../replies.ts';
 import type { Command, CommandSpec, ImapSession } from '../types.ts';
-import { selected } from './args.ts';
+import { selected, rawArgs } from './args.ts';
 
 async function candidates(s: ImapSession, cmd: Command, charsetAt: number): Promise<SortItem[] | null> {
   const sel = selected(s);
@@ -38,7 +38,8 @@ export const SORT: CommandSpec = {
   args: [3, 200],
   uid: true,
   holdExpunge: true,
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const criteria = parseSortCriteria(list(cmd.args[0], 'sort criteria').map((t) => atom(t, 'sort key')));
     const items = await candidates(s, cmd, 1);
     if (!items) return R.badCharset();
@@ -54,7 +55,8 @@ export const THREAD: CommandSpec = {
   args: [3, 200],
   uid: true,
   holdExpunge: true,
-  async run(s, cmd) {
+  parse: rawArgs,
+  async run(s, _args, cmd) {
     const algorithm = atom(cmd.args[0], 'threading algorithm').toUpperCase();
     if (algorithm !== 'ORDEREDSUBJECT' && algorithm !== 'REFERENCES') throw new BadArgument('Unsupported threading algorithm');
     const items = await candidates(s, cmd, 1);

@@ -4,8 +4,9 @@
 import { BadArgument, list, type Token } from '../parser.ts';
 import { statusValues, STATUS_ITEMS } from '../mailbox/status.ts';
 import { R } from '../replies.ts';
-import type { CommandSpec } from '../types.ts';
-import { findMailbox, mailboxArg, wireName } from './args.ts';
+import { command, type ParseContext } from '../types.ts';
+import { U } from '../untagged.ts';
+import { findMailbox, mailboxName, wireName } from './args.ts';
 
 /** The `(item ...)` list of STATUS and of LIST's RETURN (STATUS (...)). */
 export function statusItems(tok: Token | undefined): string[] {
@@ -14,20 +15,25 @@ export function statusItems(tok: Token | undefined): string[] {
   return items;
 }
 
-export const STATUS: CommandSpec = {
+export interface StatusArgs {
+  name: string;
+  items: string[];
+}
+
+export const parseStatus = (args: Token[], ctx: ParseContext): StatusArgs => ({ name: mailboxName(args[0], ctx), items: statusItems(args[1]) });
+
+export const STATUS = command({
   syntax: 'STATUS mailbox (status-att ...)',
   states: ['auth', 'selected'],
   args: [2, 2],
-  async run(s, cmd) {
-    const name = mailboxArg(s, cmd.args[0]);
-    const items = statusItems(cmd.args[1]);
+  parse: parseStatus,
+  async run(s, { name, items }) {
     // RFC 7162 §3.1: STATUS with HIGHESTMODSEQ is a CONDSTORE-enabling command; with a mailbox
     // selected, dispatch then announces its HIGHESTMODSEQ and later FETCHes carry MODSEQ
     if (items.includes('HIGHESTMODSEQ')) s.enabled.add('CONDSTORE');
     const box = await findMailbox(s, name);
     if (!box) return R.noMailbox();
-    const body = await statusValues(s.env.stores, box, items);
-    await s.send(Buffer.concat([Buffer.from('* STATUS '), wireName(s, name), Buffer.from(` (${body})\r\n`)]));
+    await s.send(U.status(wireName(s, name), await statusValues(s.env.stores, box, items)));
     return R.done('STATUS');
   },
-};
+});
