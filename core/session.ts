@@ -1,7 +1,7 @@
 /**
  * The Connection / Transaction model shared by every protocol listener and every plugin.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.ts';
 import type { Logger } from './log.ts';
 import type { OutboundItem } from './store/ports.ts';
 import type { MessageContent } from './store/content.ts';
@@ -133,7 +133,7 @@ export function failedSenderAuthentication(tx: Pick<Transaction, 'authentication
 
 /** A queue id / transaction id: 12 upper-case hex digits (the id a client sees in `250 … queued as`). */
 export function newTransactionId(): string {
-  return randomBytes(6).toString('hex').toUpperCase();
+  return randomHex(6).toUpperCase();
 }
 
 /**
@@ -141,7 +141,7 @@ export function newTransactionId(): string {
  * id, a dot and 6 random hex digits, so that searching the parent's id finds every descendant.
  */
 export function derivedTransactionId(parent: string): string {
-  return `${parent}.${randomBytes(3).toString('hex').toUpperCase()}`;
+  return `${parent}.${randomHex(3).toUpperCase()}`;
 }
 
 /** A new transaction from `mailFrom` (rcptTo empty, nothing added), with a new id unless given one. */

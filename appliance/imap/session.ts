@@ -18,6 +18,9 @@ import { LineSession } from '../net/line-session.ts';
 import type { Ticket } from '../net/connection-gate.ts';
 import { DeflateLink } from './compress.ts';
 
+/** Output held back while a command runs is written once it reaches this many bytes. */
+const HOLD_BYTES = 64 * 1024;
+
 export class Session extends LineSession<ReaderEvent> implements ImapSession {
   state: ImapState = 'notauth';
   account: Account | null = null;
@@ -36,6 +39,15 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
   /** COMPRESS=DEFLATE (RFC 4978): input is inflated from when it is set, output deflated once `deflating`. */
   private link: DeflateLink | null = null;
   private deflating = false;
+  /**
+   * While a command runs, what it sends is held and written together with its tagged
+   * completion: one write (one deflate flush under COMPRESS) a command rather than one a
+   * line. Held output goes out before anything waits for the client (readLine, IDLE), before
+   * TLS or COMPRESS starts and when it reaches HOLD_BYTES, so back-pressure still holds.
+   */
+  private holding = false;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
   /** A committed change to one of the account's mailboxes: refresh if it is the selected one. */
   private readonly onChange = (change: MailboxChange) => {
     if (this.selected && change.mailboxId === this.selected.info.id) {
@@ -48,7 +60,7 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
     super('imap', env, { lineDeadline: R.lineDeadline, inactivity: R.inactivity, refused: R.refused }, socket, peer, secure, ticket);
     this.reader = new CommandReader(
       { maxLineOctets: env.config.maxLineOctets, maxLiteralOctets: env.config.maxMessageSize },
-      () => void this.send(R.continueLiteral()),
+      () => void this.release(R.continueLiteral()),
       () => (this.state === 'notauth' ? env.limits.maxPreauthLiteral : env.config.maxMessageSize),
       {
         threshold: env.config.spoolThreshold,
@@ -75,6 +87,20 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
   }
 
   send(data: string | Buffer): Promise<void> {
+    if (!this.holding) return this.write(data);
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+    return this.heldBytes >= HOLD_BYTES ? this.release() : Promise.resolve();
+  }
+
+  /** Writes the held output (and `then`, after it) in one write. */
+  private release(then?: string): Promise<void> {
+    if (then !== undefined) this.held.push(Buffer.from(then));
+    if (!this.held.length) return Promise.resolve();
+    const data = this.held.length === 1 ? this.held[0] : Buffer.concat(this.held);
+    this.held = [];
+    this.heldBytes = 0;
     return this.write(data);
   }
 
@@ -84,6 +110,8 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
   }
 
   async end(bye?: string): Promise<void> {
+    this.holding = false;
+    await this.release();
     this.link?.stopInput();
     // the last line goes out compressed too, before the socket is ended
     if (this.link && this.deflating && !this.closing) {
@@ -108,6 +136,7 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
     const octets = this.reader.clear();
     const pending = this.input.clear();
     if (octets || pending) this.conn.log.warn({ octets, pending }, 'imap discarded input pipelined after COMPRESS');
+    await this.release();
     this.transformedInput = true;
     this.link = new DeflateLink(
       this.socket,
@@ -125,6 +154,7 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
   }
 
   async readLine(): Promise<Buffer | null> {
+    await this.release();
     for (;;) {
       const ev = await this.input.next();
       if (!ev) return null;
@@ -143,8 +173,9 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
     return this.input.length > 0;
   }
 
-  waitChange(ms: number): Promise<void> {
-    if (this.dirty || this.closing) return Promise.resolve();
+  async waitChange(ms: number): Promise<void> {
+    await this.release();
+    if (this.dirty || this.closing) return;
     return new Promise((resolve) => {
       const timer = setTimeout(wake, ms);
       function wake() {
@@ -197,7 +228,8 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
   }
 
   /** STARTTLS, after its tagged OK (RFC 3501 §6.2.1). */
-  startTls(): Promise<void> {
+  async startTls(): Promise<void> {
+    await this.release();
     return this.upgrade();
   }
 
@@ -220,9 +252,12 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
   }
 
   protected async run(ev: ReaderEvent): Promise<void> {
+    this.holding = true;
     try {
       await dispatch(this, ev);
     } finally {
+      this.holding = false;
+      await this.release();
       if (ev.kind === 'command') for (const lit of ev.spooled ?? []) await lit.dispose();
     }
   }

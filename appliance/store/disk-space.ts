@@ -40,6 +40,7 @@ const MARGIN_BYTES = 256 * 1024 * 1024;
 export class DiskGuard {
   private low = false;
   private known: { free: number; at: number } | null = null;
+  private asking: Promise<number> | null = null;
 
   constructor(readonly dataDir: string, readonly minFreeBytes: number, private readonly log: Logger) {}
 
@@ -50,8 +51,10 @@ export class DiskGuard {
     if (this.known && Date.now() - this.known.at < REUSE_MS && this.known.free - this.minFreeBytes > MARGIN_BYTES) {
       free = this.known.free;
     } else {
+      // the sessions that ask while a statfs is under way share it
+      this.asking ??= freeBytes(this.dataDir).finally(() => (this.asking = null));
       try {
-        free = await freeBytes(this.dataDir);
+        free = await this.asking;
       } catch {
         return null; // cannot tell: let the write itself decide
       }

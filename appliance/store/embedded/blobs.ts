@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
+import { randomHex } from '../../../core/random-hex.ts';
 import type { Db } from './database.ts';
 import { MessageContent } from '../../../core/store/content.ts';
 import { MessageGoneError } from '../../../core/errors.ts';
@@ -21,7 +21,7 @@ export interface PreparedBlob {
 }
 
 export function newBlobId(): string {
-  return crypto.randomBytes(12).toString('hex');
+  return randomHex(12);
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -23,7 +23,7 @@ export class EmbeddedFolders implements FolderStore {
   private readonly blobs: BlobTable;
 
   constructor(private readonly db: Db, private readonly blobDir: string, private readonly changes: ChangeNotifier) {
-    this.commits = new GroupCommit(db);
+    this.commits = GroupCommit.of(db);
     this.blobs = new BlobTable(db, blobDir);
   }
 
@@ -167,7 +167,7 @@ export class EmbeddedFolders implements FolderStore {
       const cur = read()!;
       sql(this.db, 'UPDATE mailboxes SET first_recent_uid = uid_next WHERE id = ?').run(mailboxId);
       return { first: Math.min(cur.first, cur.next), next: cur.next };
-    });
+    }, { durable: false });
   }
 
   async setFlags(mailboxId: number, uids: number[], mode: FlagMode, flags: string[], unchangedSince?: number) {
@@ -192,7 +192,8 @@ export class EmbeddedFolders implements FolderStore {
         }
       }
       return { updated, failed, changed: modseq > 0 };
-    });
+      // flags are answered after their commit, not its fsync (see group-commit.ts)
+    }, { durable: false });
     if (result.changed) this.notify(box);
     return { updated: result.updated, failed: result.failed };
   }

@@ -12,6 +12,13 @@
  * On a durable connection (synchronous = FULL) the batch commits without SQLite's fsync and its
  * writes resolve after the WAL is fsync'd on the thread pool (wal-sync.ts): the same guarantee,
  * without holding the event loop or the write lock for the disk flush.
+ *
+ * One GroupCommit serves a database (`GroupCommit.of`): the mail, folder and queue writes of a
+ * turn share one transaction and one fsync. A write may be marked not durable (IMAP flag
+ * changes, the \Recent claim): a batch of only such writes is committed without the fsync,
+ * as Dovecot's `mail_fsync = optimized` does for its index updates. In WAL mode a commit
+ * without its fsync is still atomic and ordered: a power loss can only take back the last
+ * such commits, never corrupt the database, and the next durable commit's fsync covers them.
  */
 import { BUSY_TIMEOUT_MS, type Db } from './database.ts';
 import { metrics } from '../../metrics/index.ts';
@@ -19,6 +26,7 @@ import { walSyncOf, type WalSync } from './wal-sync.ts';
 
 interface Pending {
   work: () => unknown;
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -26,19 +34,37 @@ interface Pending {
 /** The wait between two attempts to take the write lock. */
 const RETRY_MS = 1;
 
+const shared = new WeakMap<Db, GroupCommit>();
+
+export interface WriteOptions {
+  /** The write is answered only after it is on disk (default). False: after its commit. */
+  durable?: boolean;
+}
+
 export class GroupCommit {
+  /** The database's one GroupCommit. */
+  static of(db: Db): GroupCommit {
+    let commits = shared.get(db);
+    if (!commits) shared.set(db, (commits = new GroupCommit(db)));
+    return commits;
+  }
+
   private pending: Pending[] = [];
   private scheduled = false;
   /** When the batch waiting now first found the lock taken (0: not waiting). */
   private waitingSince = 0;
   private readonly wal: WalSync | null;
+  private readonly sql: Record<'begin' | 'commit' | 'rollback', { run(): unknown }>;
   constructor(private readonly db: Db) {
     this.wal = walSyncOf(db);
+    // prepared once (db.exec parses its SQL on every call). Not the PRAGMAs: SQLite applies
+    // busy_timeout and synchronous while preparing them, so a prepared one would not act again
+    this.sql = { begin: db.prepare('BEGIN IMMEDIATE'), commit: db.prepare('COMMIT'), rollback: db.prepare('ROLLBACK') };
   }
 
-  run<T>(work: () => T): Promise<T> {
+  run<T>(work: () => T, opts: WriteOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ work, durable: opts.durable ?? true, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -49,12 +75,12 @@ export class GroupCommit {
   /** BEGIN IMMEDIATE without waiting for another process's write lock; false when it is taken. */
   private tryBegin(): boolean {
     if (this.waitingSince && Date.now() - this.waitingSince > BUSY_TIMEOUT_MS) {
-      this.db.exec('BEGIN IMMEDIATE'); // waits busy_timeout more, then throws SQLITE_BUSY
+      this.sql.begin.run(); // waits busy_timeout more, then throws SQLITE_BUSY
       return true;
     }
     this.db.pragma('busy_timeout = 0');
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.sql.begin.run();
       return true;
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_BUSY') return false;
@@ -109,11 +135,11 @@ export class GroupCommit {
           results.push({ ok: false, value: err });
         }
       }
-      this.db.exec('COMMIT');
+      this.sql.commit.run();
     } catch (err) {
       // the commit itself failed (disk full, I/O error): nothing of the batch is durable
       try {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) this.sql.rollback.run();
       } catch {
         // SQLite rolled it back itself
       }
@@ -124,7 +150,7 @@ export class GroupCommit {
       metrics.storeCommit((performance.now() - started) / 1000, batch.length);
       batch.forEach((p, i) => (results[i].ok ? p.resolve(results[i].value) : p.reject(results[i].value)));
     };
-    if (!this.wal) return settle();
+    if (!this.wal || !batch.some((p) => p.durable)) return settle();
     // nothing of the batch is answered before its commit is on disk; a failed fsync fails the batch
     this.wal.sync().then(settle, (err: unknown) => {
       for (const p of batch) p.reject(err);

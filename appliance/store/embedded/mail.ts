@@ -18,7 +18,7 @@ export class EmbeddedMail implements MailStore {
 
   /** `changes` (IMAP IDLE) hears of every delivery and expunge once it is committed. */
   constructor(private readonly db: Db, private readonly blobDir: string, private readonly changes?: ChangeNotifier) {
-    this.commits = new GroupCommit(db);
+    this.commits = GroupCommit.of(db);
     this.blobs = new BlobTable(db, blobDir);
     this.queue = new EmbeddedQueue(db, blobDir, this.commits, this.blobs);
     this.q = {

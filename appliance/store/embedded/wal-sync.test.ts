@@ -88,3 +88,25 @@ t.test('a connection without durability (NORMAL) asks for no fsync', async (t) =
   t.equal(count(), 1);
   t.equal(held.length, 0);
 });
+
+t.test('a write that is not durable is answered after its commit; a durable one in its batch waits for the fsync', async (t) => {
+  held.length = 0;
+  const { commits, insert, count } = setup(t, 'FULL');
+  await commits.run(() => insert.run(1), { durable: false });
+  t.equal(count(), 1, 'committed');
+  t.equal(held.length, 0, 'and answered without an fsync');
+  let answered = 0;
+  const light = commits.run(() => insert.run(2), { durable: false }).then(() => answered++);
+  const durable = commits.run(() => insert.run(3)).then(() => answered++);
+  await until(() => held.length === 1);
+  t.equal(count(), 3, 'one batch');
+  t.equal(answered, 0, 'a batch with a durable write is answered after its fsync, all of it');
+  held.shift()!.done(null);
+  await Promise.all([light, durable]);
+  t.equal(answered, 2);
+});
+
+t.test('the stores of one database share its GroupCommit', async (t) => {
+  const { db } = setup(t, 'FULL');
+  t.equal(GroupCommit.of(db), GroupCommit.of(db));
+});
