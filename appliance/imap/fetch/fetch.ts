@@ -9,6 +9,7 @@ import { binaryBytes, binaryLiteral } from '../message/binary.ts';
 import { cachedMime, partAt, type MimePart } from '../message/mime.ts';
 import { bodyStructure, envelope } from '../message/structure.ts';
 import { emailId, threadId } from '../message/object-ids.ts';
+import { U } from '../untagged.ts';
 
 export interface Section {
   /** Part numbers, empty for the whole message. */
@@ -160,8 +161,6 @@ export interface RenderContext {
   utf8?: boolean;
 }
 
-/** One `* n FETCH (...)` response. */
-
 /**
  * `<start.length>` of a section (RFC 3501 §6.4.5): the bytes from `start`, at most `length`
  * of them (none when `start` is past the end), and the response names the item with `<start>`.
@@ -171,6 +170,8 @@ function partialOf(name: string, bytes: Buffer, partial: [number, number] | null
   const [start, len] = partial;
   return { name: `${name}<${start}>`, bytes: start >= bytes.length ? Buffer.alloc(0) : bytes.subarray(start, start + len) };
 }
+
+/** One `* n FETCH (...)` response (its framing from untagged.ts). */
 export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
   const out: Chunk[] = [];
   const { msg, content } = ctx;
@@ -214,7 +215,7 @@ export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
       }
     }
   }
-  return Buffer.concat([Buffer.from(`* ${ctx.seq} FETCH (`), join(out), Buffer.from(')\r\n')]);
+  return U.fetch(ctx.seq, join(out));
 }
 
 function literal(bytes: Buffer): Buffer {
