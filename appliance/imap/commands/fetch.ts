@@ -124,8 +124,8 @@ export const FETCH = command({
       // the tree and its line counts are made in slices first, so rendering holds the loop briefly
       if (bytes) {
         const root = await prepareMime(t.msg.blobId, bytes);
-        if (has('BODYSTRUCTURE')) await prepareStructure(bytes, root, true);
-        if (has('BODY')) await prepareStructure(bytes, root, false);
+        if (has('BODYSTRUCTURE')) await prepareStructure(bytes, root, true, utf8Accepted(s));
+        if (has('BODY')) await prepareStructure(bytes, root, false, utf8Accepted(s));
       }
       let out: Buffer;
       try {

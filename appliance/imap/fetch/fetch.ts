@@ -187,8 +187,8 @@ export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
       case 'EMAILID': out.push(`EMAILID (${emailId(msg.blobId)})`); break;
       case 'THREADID': out.push(`THREADID (${threadId(root, msg.blobId)})`); break;
       case 'ENVELOPE': out.push(join(['ENVELOPE', envelope(root!, ctx.utf8)])); break;
-      case 'BODYSTRUCTURE': out.push(join(['BODYSTRUCTURE', bodyStructure(content!, root!, true)])); break;
-      case 'BODY': out.push(join(['BODY', bodyStructure(content!, root!, false)])); break;
+      case 'BODYSTRUCTURE': out.push(join(['BODYSTRUCTURE', bodyStructure(content!, root!, true, ctx.utf8)])); break;
+      case 'BODY': out.push(join(['BODY', bodyStructure(content!, root!, false, ctx.utf8)])); break;
       case 'section': {
         if (!content && ctx.streamSize !== undefined && isWholeItem(item)) {
           out.push(Buffer.concat([Buffer.from(`${item.name} {${ctx.streamSize}}\r\n`), Buffer.from([STREAM_MARK])]));
