@@ -1,7 +1,8 @@
 /**
  * UTF8=ACCEPT (RFC 6855) with Python's imaplib, on a message that came in over SMTPUTF8
  * (smtplib, RFC 6531): CAPABILITY lists it; `ENABLE UTF8=ACCEPT` answers `* ENABLED UTF8=ACCEPT`;
- * then ENVELOPE strings are quoted UTF-8, BODY[HEADER] is the bytes as delivered, a mailbox
+ * then ENVELOPE strings are quoted UTF-8 (the nested ENVELOPE of a message/rfc822 part in
+ * BODY/BODYSTRUCTURE too), BODY[HEADER] is the bytes as delivered, a mailbox
  * with a non-ASCII name is created and listed as UTF-8, SEARCH CHARSET is a BAD (§3) and
  * `APPEND ... UTF8 (~{n}...)` (§4) is taken. Without ENABLE: names in modified UTF-7, 8-bit
  * ENVELOPE strings as literals, SEARCH CHARSET allowed, the UTF8 APPEND form refused.
@@ -78,4 +79,53 @@ c.logout()
   t.equal(r.env7[0][1], SUBJECT);
   t.equal(r.charset7, 'OK', 'without ENABLE: SEARCH CHARSET UTF-8 allowed');
   t.match(r.append7[r.append7.length - 1], /^\S+ BAD .*UTF8=ACCEPT/, 'without ENABLE: APPEND UTF8 (...) refused');
+});
+
+t.test('the ENVELOPE of an attached message/rfc822 in BODYSTRUCTURE follows UTF8=ACCEPT too', async (t) => {
+  // RFC 3501 §7.4.2: a message/rfc822 part's body structure holds its envelope; RFC 6855 §3:
+  // once UTF8=ACCEPT is enabled its UTF-8 strings are quoted like the top-level ENVELOPE's
+  const r = await imaplib(app, `
+inner = ('From: Jöran <jöran@example.test>\\r\\nSubject: ${SUBJECT}\\r\\nMessage-ID: <inner@client.test>\\r\\n'
+         'Content-Type: text/plain; charset=utf-8\\r\\n\\r\\nHallo\\r\\n')
+msg = ('From: Alice <alice@example.test>\\r\\nSubject: forwarded\\r\\nMIME-Version: 1.0\\r\\n'
+       'Content-Type: multipart/mixed; boundary="b1"\\r\\n\\r\\n--b1\\r\\nContent-Type: text/plain\\r\\n\\r\\nsee attached\\r\\n'
+       '--b1\\r\\nContent-Type: message/rfc822\\r\\n\\r\\n' + inner + '--b1--\\r\\n').encode('utf-8')
+
+def raw(c, line):
+    tag = c._new_tag()
+    c.send(tag + b' ' + line + b'\\r\\n')
+    lines = []
+    while True:
+        l = c.readline()
+        lines.append(l.decode('utf-8', 'replace'))
+        if l.startswith(tag): return lines
+
+c = login('alice')
+c.enable('UTF8=ACCEPT')
+out['create'] = c.create('Nested')[0]
+out['append'] = raw(c, b'APPEND Nested UTF8 (~{%d+}\\r\\n' % len(msg) + msg + b')')
+c.select('Nested')
+out['utf8'] = ''.join(raw(c, b'FETCH 1 (BODYSTRUCTURE)'))
+out['utf8body'] = ''.join(raw(c, b'FETCH 1 (BODY)'))
+c.logout()
+
+c = login('alice')
+c.select('Nested')
+out['plain'] = ''.join(raw(c, b'FETCH 1 (BODYSTRUCTURE)'))
+c.logout()
+
+c = login('alice')
+c.enable('UTF8=ACCEPT')
+c.select('Nested')
+out['again'] = ''.join(raw(c, b'FETCH 1 (BODYSTRUCTURE)'))
+c.logout()
+`);
+  t.match(r.append[r.append.length - 1], /^\S+ OK/, 'appended');
+  const nested = `(NIL "${SUBJECT}" (("Jöran" NIL "jöran" "example.test"))`;
+  t.ok(r.utf8.includes(`"MESSAGE" "RFC822" NIL NIL NIL "7BIT"`), `the message/rfc822 part: ${r.utf8}`);
+  t.ok(r.utf8.includes(nested), `with UTF8=ACCEPT: the nested envelope's subject and from quoted: ${r.utf8}`);
+  t.ok(r.utf8body.includes(nested), `BODY too: ${r.utf8body}`);
+  t.ok(r.plain.includes(`(NIL {${Buffer.byteLength(SUBJECT)}}\r\n${SUBJECT} (({6}\r\nJöran NIL {6}\r\njöran "example.test"))`),
+    `without ENABLE (after a session with it): literals, as before: ${r.plain}`);
+  t.ok(r.again.includes(nested), 'with UTF8=ACCEPT again (after a session without): quoted');
 });

@@ -49,6 +49,8 @@ export const U = {
     if (f.modseq !== undefined) items.push(`MODSEQ (${f.modseq})`);
     return line(`${seq} FETCH (${items.join(' ')})`);
   },
+  /** A full FETCH response around the data items fetch/fetch.ts rendered (literals and all). */
+  fetch: (seq: number, items: Buffer): Buffer => Buffer.concat([Buffer.from(`* ${seq} FETCH (`), items, Buffer.from(')\r\n')]),
 
   // --- mailbox listing and status (RFC 3501 §7.2.2–§7.2.4, RFC 5258, RFC 5819) -------------------
   /** `extended`: LIST-EXTENDED's `(CHILDINFO …)` and similar, with its leading space. */

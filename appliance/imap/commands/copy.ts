@@ -2,15 +2,27 @@
 //   OK [COPYUID uidvalidity source-uids dest-uids] | NO [TRYCREATE] | NO [OVERQUOTA]
 // MOVE sequence-set mailbox               (RFC 6851)
 //   * OK [COPYUID ...], * n EXPUNGE ..., then OK
+import type { Token } from '../parser.ts';
 import { compactSet } from '../mailbox/sequence.ts';
 import { ok, R } from '../replies.ts';
-import type { Command, CommandSpec, ImapSession } from '../types.ts';
-import { mailboxArg, resolve, selected, messageSet, rawArgs } from './args.ts';
+import { command, type Command, type ImapSession, type ParseContext } from '../types.ts';
+import { U } from '../untagged.ts';
+import { mailboxName, messageSetArg, resolve, selected, setRanges, type MessageSet } from './args.ts';
 
-async function transfer(s: ImapSession, cmd: Command, move: boolean) {
+export interface TransferArgs {
+  set: MessageSet;
+  /** The destination, decoded from the wire (modified UTF-7 or UTF-8). */
+  mailbox: string;
+}
+
+export function parseTransfer(args: Token[], ctx: ParseContext): TransferArgs {
+  return { set: messageSetArg(args[0], ctx), mailbox: mailboxName(args[1], ctx) };
+}
+
+async function transfer(s: ImapSession, a: TransferArgs, cmd: Command, move: boolean) {
   const sel = selected(s);
-  const set = messageSet(s, cmd.args[0], cmd.uid);
-  const found = await resolve(s, mailboxArg(s, cmd.args[1]));
+  const set = setRanges(sel, a.set);
+  const found = await resolve(s, a.mailbox);
   if (!found) return R.noDestination();
   if (!found.writable) return R.noPermission();
   const dest = found.info;
@@ -30,26 +42,26 @@ async function transfer(s: ImapSession, cmd: Command, move: boolean) {
     ? `COPYUID ${res.uidValidity} ${compactSet(res.pairs.map((p) => p[0]))} ${compactSet(res.pairs.map((p) => p[1]))}`
     : undefined;
   if (!move) return ok(`${verb} completed`, code);
-  if (code) await s.send(`* OK [${code}] Moved\r\n`);
+  if (code) await s.send(U.ok(code, 'Moved'));
   sel.markExpunged(res.pairs.map((p) => p[0]));
   return R.done(verb);
 }
 
-export const COPY: CommandSpec = {
+export const COPY = command({
   syntax: 'COPY sequence-set mailbox',
   states: ['selected'],
   args: [2, 2],
   uid: true,
   holdExpunge: true,
-  parse: rawArgs,
-  run: (s, _args, cmd) => transfer(s, cmd, false),
-};
+  parse: parseTransfer,
+  run: (s, a, cmd) => transfer(s, a, cmd, false),
+});
 
-export const MOVE: CommandSpec = {
+export const MOVE = command({
   syntax: 'MOVE sequence-set mailbox',
   states: ['selected'],
   args: [2, 2],
   uid: true,
-  parse: rawArgs,
-  run: (s, _args, cmd) => transfer(s, cmd, true),
-};
+  parse: parseTransfer,
+  run: (s, a, cmd) => transfer(s, a, cmd, true),
+});

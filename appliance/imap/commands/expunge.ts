@@ -1,22 +1,35 @@
 // EXPUNGE                                 (RFC 3501 §6.4.3)
 // UID EXPUNGE sequence-set                (RFC 4315 §2.1: only \Deleted messages in the set)
 //   * n EXPUNGE ... / OK | NO [READ-ONLY]
+import { BadArgument, type Token } from '../parser.ts';
 import { ok, R } from '../replies.ts';
-import type { CommandSpec } from '../types.ts';
-import { selected, messageSet, rawArgs } from './args.ts';
+import { command, type ParseContext } from '../types.ts';
+import { messageSetArg, selected, setRanges, type MessageSet } from './args.ts';
 import { inSet } from '../mailbox/sequence.ts';
 
-export const EXPUNGE: CommandSpec = {
-  syntax: 'EXPUNGE | UID EXPUNGE sequence-set',
+const SYNTAX = 'EXPUNGE | UID EXPUNGE sequence-set';
+
+export interface ExpungeArgs {
+  /** UID EXPUNGE's set (RFC 4315 §2.1); null for EXPUNGE, every \Deleted message. */
+  set: MessageSet | null;
+}
+
+export function parseExpunge(args: Token[], ctx: ParseContext): ExpungeArgs {
+  // the set comes with the UID form and only with it
+  if (ctx.uid !== (args.length === 1)) throw new BadArgument(`Syntax: ${SYNTAX}`);
+  return { set: ctx.uid ? messageSetArg(args[0], ctx) : null };
+}
+
+export const EXPUNGE = command({
+  syntax: SYNTAX,
   states: ['selected'],
   args: [0, 1],
   uid: true,
-  parse: rawArgs,
-  async run(s, _args, cmd) {
+  parse: parseExpunge,
+  async run(s, a) {
     const sel = selected(s);
     if (sel.readOnly) return R.readOnly();
-    if (cmd.uid !== (cmd.args.length === 1)) return R.syntax('EXPUNGE | UID EXPUNGE sequence-set');
-    const set = cmd.uid ? messageSet(s, cmd.args[0], true).ranges : null;
+    const set = a.set ? setRanges(sel, a.set).ranges : null;
     await sel.refresh();
     const maxUid = sel.messages.length ? sel.messages[sel.messages.length - 1].uid : 0;
     const uids = sel.messages
@@ -31,4 +44,4 @@ export const EXPUNGE: CommandSpec = {
     }
     return R.done('EXPUNGE');
   },
-};
+});

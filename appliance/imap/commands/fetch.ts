@@ -1,16 +1,17 @@
 // FETCH sequence-set items [(CHANGEDSINCE modseq [VANISHED])]   (RFC 3501 §6.4.5, RFC 7162 §3.1.4, §3.2.6)
 //   * n FETCH (...) ... / OK. BODY[...] / BINARY[...] (RFC 3516) without .PEEK set \Seen in a
 //   read-write mailbox; NO [UNKNOWN-CTE] when a BINARY part's encoding cannot be undone.
-import { BadArgument, list } from '../parser.ts';
+import { BadArgument, list, type Token } from '../parser.ts';
 import { STREAM_MARK, isRangeItem, isWholeItem, needsContent, needsHeaderOnly, needsParsing, parseFetchItems, renderFetch, type FetchItem } from '../fetch/fetch.ts';
 import { prepareMime } from '../message/mime.ts';
 import { prepareStructure } from '../message/structure.ts';
 import { UnknownCte } from '../message/binary.ts';
 import { R } from '../replies.ts';
-import type { CommandSpec, ImapSession } from '../types.ts';
-import { selected, messageSet, rawArgs } from './args.ts';
+import { command, type ImapSession, type ParseContext } from '../types.ts';
+import { U } from '../untagged.ts';
+import { messageSetArg, selected, setRanges, type MessageSet } from './args.ts';
 import { utf8Accepted } from '../utf8-accept.ts';
-import { compactSet, inSet } from '../mailbox/sequence.ts';
+import { inSet } from '../mailbox/sequence.ts';
 
 /** Responses are written in batches of about this many bytes (fewer syscalls, bounded memory). */
 const BATCH = 64 * 1024;
@@ -30,32 +31,48 @@ async function messageBytes(s: ImapSession, blobId: string, headerOnly: boolean)
   }
 }
 
-export const FETCH: CommandSpec = {
+export interface FetchArgs {
+  set: MessageSet;
+  items: FetchItem[];
+  /** RFC 7162 §3.1.4 CHANGEDSINCE; null without. */
+  changedSince: number | null;
+  /** RFC 7162 §3.2.6 VANISHED (with CHANGEDSINCE). */
+  vanished: boolean;
+}
+
+export function parseFetch(args: Token[], ctx: ParseContext): FetchArgs {
+  const set = messageSetArg(args[0], ctx);
+  const items = parseFetchItems(args[1]);
+  if (!args[2]) return { set, items, changedSince: null, vanished: false };
+  const mods = list(args[2], 'fetch modifiers');
+  const name = mods[0]?.t === 'atom' ? mods[0].v.toUpperCase() : '';
+  const value = mods[1]?.t === 'atom' ? mods[1].v : '';
+  const extra = mods[2]?.t === 'atom' ? mods[2].v.toUpperCase() : '';
+  if (name !== 'CHANGEDSINCE' || !/^\d{1,20}$/.test(value) || mods.length > 3 || (mods.length === 3 && extra !== 'VANISHED')) {
+    throw new BadArgument('Invalid fetch modifier');
+  }
+  return { set, items, changedSince: Number(value), vanished: extra === 'VANISHED' };
+}
+
+export const FETCH = command({
   syntax: 'FETCH sequence-set (items) [(CHANGEDSINCE modseq)]',
   states: ['selected'],
   args: [2, 3],
   uid: true,
   holdExpunge: true,
-  parse: rawArgs,
-  async run(s, _args, cmd) {
+  parse: parseFetch,
+  async run(s, a, cmd) {
     const sel = selected(s);
-    const set = messageSet(s, cmd.args[0], cmd.uid);
-    const items: FetchItem[] = parseFetchItems(cmd.args[1]);
-    let changedSince: number | null = null;
-    if (cmd.args[2]) {
-      const mods = list(cmd.args[2], 'fetch modifiers');
-      const name = mods[0]?.t === 'atom' ? mods[0].v.toUpperCase() : '';
-      const value = mods[1]?.t === 'atom' ? mods[1].v : '';
-      const extra = mods[2]?.t === 'atom' ? mods[2].v.toUpperCase() : '';
-      if (name !== 'CHANGEDSINCE' || !/^\d{1,20}$/.test(value) || mods.length > 3 || (mods.length === 3 && extra !== 'VANISHED')) {
-        throw new BadArgument('Invalid fetch modifier');
-      }
-      changedSince = Number(value);
-      if (extra === 'VANISHED') {
+    const set = setRanges(sel, a.set);
+    // the items of this response: UID, MODSEQ and FLAGS may be added below
+    const items: FetchItem[] = [...a.items];
+    const { changedSince } = a;
+    if (changedSince !== null) {
+      if (a.vanished) {
         // RFC 7162 §3.2.6: UID FETCH only, and only once QRESYNC is enabled
         if (!cmd.uid || !s.enabled.has('QRESYNC')) throw new BadArgument('VANISHED needs UID FETCH and QRESYNC');
         const gone = (await s.env.stores.folders.vanished(sel.info.id, changedSince)).filter((u) => inSet(set.ranges, u, sel.info.uidNext - 1));
-        if (gone.length) await s.send(`* VANISHED (EARLIER) ${compactSet(gone)}\r\n`);
+        if (gone.length) await s.send(U.vanished(gone, true));
       }
       s.enabled.add('CONDSTORE');
       sel.condstore = true;
@@ -79,7 +96,7 @@ export const FETCH: CommandSpec = {
     // RFC 5530: a message expunged by another session keeps its number until the EXPUNGE is
     // sent, but its data is gone; by UID it simply no longer exists (and the EXPUNGE follows)
     const gone = !cmd.uid && targets.length < requested.length;
-    if (changedSince !== null) targets = targets.filter((t) => t.msg.modseq > changedSince!);
+    if (changedSince !== null) targets = targets.filter((t) => t.msg.modseq > changedSince);
     if (setsSeen) {
       const unseen = targets.filter((t) => !t.msg.flags.includes('\\Seen')).map((t) => t.msg.uid);
       if (unseen.length) {
@@ -107,8 +124,8 @@ export const FETCH: CommandSpec = {
       // the tree and its line counts are made in slices first, so rendering holds the loop briefly
       if (bytes) {
         const root = await prepareMime(t.msg.blobId, bytes);
-        if (has('BODYSTRUCTURE')) await prepareStructure(bytes, root, true);
-        if (has('BODY')) await prepareStructure(bytes, root, false);
+        if (has('BODYSTRUCTURE')) await prepareStructure(bytes, root, true, utf8Accepted(s));
+        if (has('BODY')) await prepareStructure(bytes, root, false, utf8Accepted(s));
       }
       let out: Buffer;
       try {
@@ -147,4 +164,4 @@ export const FETCH: CommandSpec = {
     if (gone) return R.expungeIssued();
     return R.done(cmd.uid ? 'UID FETCH' : 'FETCH');
   },
-};
+});

@@ -2,20 +2,46 @@
 //   * SORT n ... / OK
 // THREAD ORDEREDSUBJECT|REFERENCES charset search-key ...   (RFC 5256 §3)
 //   * THREAD (n m)(k) ... / OK
-import { astring, atom, BadArgument, list } from '../parser.ts';
+import { atom, BadArgument, list, type Token } from '../parser.ts';
 import { cachedMime } from '../message/mime.ts';
-import { matches, parseSearch } from '../search/search.ts';
+import { matches, type Criterion } from '../search/search.ts';
 import { threadReferences } from '../search/thread-references.ts';
-import { formatThreads, parseSortCriteria, sortItems, threadOrderedSubject, type SortItem } from '../search/sort.ts';
+import { formatThreads, parseSortCriteria, sortItems, threadOrderedSubject, type SortCriterion, type SortItem } from '../search/sort.ts';
 import { R } from '../replies.ts';
-import type { Command, CommandSpec, ImapSession } from '../types.ts';
-import { selected, rawArgs } from './args.ts';
+import { command, type ImapSession } from '../types.ts';
+import { U } from '../untagged.ts';
+import { selected } from './args.ts';
+import { charsetArg, searchKeys, type SearchKeys } from './search-keys.ts';
 
-async function candidates(s: ImapSession, cmd: Command, charsetAt: number): Promise<SortItem[] | null> {
+export interface SortArgs {
+  sort: SortCriterion[];
+  charset: string;
+  keys: SearchKeys;
+}
+
+export type ThreadAlgorithm = 'ORDEREDSUBJECT' | 'REFERENCES';
+
+export interface ThreadArgs {
+  algorithm: ThreadAlgorithm;
+  charset: string;
+  keys: SearchKeys;
+}
+
+export function parseSortArgs(args: Token[]): SortArgs {
+  const sort = parseSortCriteria(list(args[0], 'sort criteria').map((t) => atom(t, 'sort key')));
+  const charset = charsetArg(args[1]);
+  return { sort, charset, keys: searchKeys(charset, args.slice(2)) };
+}
+
+export function parseThreadArgs(args: Token[]): ThreadArgs {
+  const algorithm = atom(args[0], 'threading algorithm').toUpperCase();
+  if (algorithm !== 'ORDEREDSUBJECT' && algorithm !== 'REFERENCES') throw new BadArgument('Unsupported threading algorithm');
+  const charset = charsetArg(args[1]);
+  return { algorithm, charset, keys: searchKeys(charset, args.slice(2)) };
+}
+
+async function candidates(s: ImapSession, criteria: Criterion): Promise<SortItem[]> {
   const sel = selected(s);
-  const cs = astring(cmd.args[charsetAt], 'charset').toUpperCase();
-  if (cs !== 'UTF-8' && cs !== 'US-ASCII') return null;
-  const criteria = parseSearch(cmd.args.slice(charsetAt + 1));
   const maxSeq = sel.messages.length;
   const maxUid = maxSeq ? sel.messages[maxSeq - 1].uid : 0;
   const out: SortItem[] = [];
@@ -32,37 +58,34 @@ async function candidates(s: ImapSession, cmd: Command, charsetAt: number): Prom
   return out;
 }
 
-export const SORT: CommandSpec = {
+export const SORT = command({
   syntax: 'SORT (sort-criteria) charset search-key ...',
   states: ['selected'],
   args: [3, 200],
   uid: true,
   holdExpunge: true,
-  parse: rawArgs,
-  async run(s, _args, cmd) {
-    const criteria = parseSortCriteria(list(cmd.args[0], 'sort criteria').map((t) => atom(t, 'sort key')));
-    const items = await candidates(s, cmd, 1);
-    if (!items) return R.badCharset();
-    const ids = sortItems(items, criteria).map((it) => (cmd.uid ? it.msg.uid : it.seq));
-    await s.send(`* SORT${ids.map((n) => ` ${n}`).join('')}\r\n`);
+  parse: parseSortArgs,
+  async run(s, a, cmd) {
+    if ('unsupportedCharset' in a.keys) return R.badCharset();
+    const items = await candidates(s, a.keys.criteria);
+    const ids = sortItems(items, a.sort).map((it) => (cmd.uid ? it.msg.uid : it.seq));
+    await s.send(U.sort(ids));
     return R.done(cmd.uid ? 'UID SORT' : 'SORT');
   },
-};
+});
 
-export const THREAD: CommandSpec = {
+export const THREAD = command({
   syntax: 'THREAD ORDEREDSUBJECT|REFERENCES charset search-key ...',
   states: ['selected'],
   args: [3, 200],
   uid: true,
   holdExpunge: true,
-  parse: rawArgs,
-  async run(s, _args, cmd) {
-    const algorithm = atom(cmd.args[0], 'threading algorithm').toUpperCase();
-    if (algorithm !== 'ORDEREDSUBJECT' && algorithm !== 'REFERENCES') throw new BadArgument('Unsupported threading algorithm');
-    const items = await candidates(s, cmd, 1);
-    if (!items) return R.badCharset();
-    const threads = algorithm === 'REFERENCES' ? threadReferences(items, cmd.uid) : threadOrderedSubject(items, cmd.uid);
-    await s.send(`* THREAD ${formatThreads(threads)}\r\n`.replace('* THREAD \r\n', '* THREAD\r\n'));
+  parse: parseThreadArgs,
+  async run(s, a, cmd) {
+    if ('unsupportedCharset' in a.keys) return R.badCharset();
+    const items = await candidates(s, a.keys.criteria);
+    const threads = a.algorithm === 'REFERENCES' ? threadReferences(items, cmd.uid) : threadOrderedSubject(items, cmd.uid);
+    await s.send(U.thread(formatThreads(threads)));
     return R.done(cmd.uid ? 'UID THREAD' : 'THREAD');
   },
-};
+});

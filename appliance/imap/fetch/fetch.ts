@@ -9,6 +9,7 @@ import { binaryBytes, binaryLiteral } from '../message/binary.ts';
 import { cachedMime, partAt, type MimePart } from '../message/mime.ts';
 import { bodyStructure, envelope } from '../message/structure.ts';
 import { emailId, threadId } from '../message/object-ids.ts';
+import { U } from '../untagged.ts';
 
 export interface Section {
   /** Part numbers, empty for the whole message. */
@@ -160,8 +161,6 @@ export interface RenderContext {
   utf8?: boolean;
 }
 
-/** One `* n FETCH (...)` response. */
-
 /**
  * `<start.length>` of a section (RFC 3501 §6.4.5): the bytes from `start`, at most `length`
  * of them (none when `start` is past the end), and the response names the item with `<start>`.
@@ -171,6 +170,8 @@ function partialOf(name: string, bytes: Buffer, partial: [number, number] | null
   const [start, len] = partial;
   return { name: `${name}<${start}>`, bytes: start >= bytes.length ? Buffer.alloc(0) : bytes.subarray(start, start + len) };
 }
+
+/** One `* n FETCH (...)` response (its framing from untagged.ts). */
 export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
   const out: Chunk[] = [];
   const { msg, content } = ctx;
@@ -186,8 +187,8 @@ export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
       case 'EMAILID': out.push(`EMAILID (${emailId(msg.blobId)})`); break;
       case 'THREADID': out.push(`THREADID (${threadId(root, msg.blobId)})`); break;
       case 'ENVELOPE': out.push(join(['ENVELOPE', envelope(root!, ctx.utf8)])); break;
-      case 'BODYSTRUCTURE': out.push(join(['BODYSTRUCTURE', bodyStructure(content!, root!, true)])); break;
-      case 'BODY': out.push(join(['BODY', bodyStructure(content!, root!, false)])); break;
+      case 'BODYSTRUCTURE': out.push(join(['BODYSTRUCTURE', bodyStructure(content!, root!, true, ctx.utf8)])); break;
+      case 'BODY': out.push(join(['BODY', bodyStructure(content!, root!, false, ctx.utf8)])); break;
       case 'section': {
         if (!content && ctx.streamSize !== undefined && isWholeItem(item)) {
           out.push(Buffer.concat([Buffer.from(`${item.name} {${ctx.streamSize}}\r\n`), Buffer.from([STREAM_MARK])]));
@@ -214,7 +215,7 @@ export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
       }
     }
   }
-  return Buffer.concat([Buffer.from(`* ${ctx.seq} FETCH (`), join(out), Buffer.from(')\r\n')]);
+  return U.fetch(ctx.seq, join(out));
 }
 
 function literal(bytes: Buffer): Buffer {

@@ -5,7 +5,8 @@
  * forbids them runs, so sequence numbers never shift under the client.
  */
 import type { FlagUpdate, FolderStore, MailboxInfo, MailStore, MessageMeta } from '../../../core/store/ports.ts';
-import { compactSet, inSet, type Range } from './sequence.ts';
+import { inSet, type Range } from './sequence.ts';
+import { U } from '../untagged.ts';
 
 const sameFlags = (a: string[], b: string[]) => a.length === b.length && a.every((f, i) => f === b[i]);
 
@@ -44,8 +45,8 @@ export class SelectedMailbox {
 
   /** The `* FLAGS` and PERMANENTFLAGS lines for the keywords in use. */
   flagLines(): string[] {
-    const flags = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft', ...this.keywords].join(' ');
-    return [`* FLAGS (${flags})\r\n`, `* OK [PERMANENTFLAGS (${this.readOnly ? '' : `${flags} \\*`})] Flags permitted\r\n`];
+    const flags = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft', ...this.keywords];
+    return [U.flags(flags), U.permanentFlags(flags, !this.readOnly)];
   }
 
   /** Lines announcing keywords that came into use since the last announcement (none if none). */
@@ -196,26 +197,26 @@ export class SelectedMailbox {
         if (this.expunged.has(m.uid)) {
           // each EXPUNGE renumbers the messages after it, so the number is the one at send time
           if (this.qresync) vanished.push(m.uid);
-          else out.push(`* ${i + 1 - removed} EXPUNGE\r\n`);
+          else out.push(U.expunge(i + 1 - removed));
           removed++;
           this.flagChanged.delete(m.uid);
         } else keep.push(m);
       });
-      if (vanished.length) out.push(`* VANISHED ${compactSet(vanished)}\r\n`);
+      if (vanished.length) out.push(U.vanished(vanished, false));
       this.messages = keep;
       this.announced -= removed;
       this.expunged.clear();
     }
     if (this.messages.length !== this.announced) {
       this.announced = this.messages.length;
-      out.push(`* ${this.messages.length} EXISTS\r\n`);
-      if (!this.rev2) out.push(`* ${this.recent} RECENT\r\n`);
+      out.push(U.exists(this.messages.length));
+      if (!this.rev2) out.push(U.recent(this.recent));
     }
     for (const uid of [...this.flagChanged].sort((a, b) => a - b)) {
       const i = this.indexOf(uid);
       if (i < 0 || this.expunged.has(uid)) continue;
       const m = this.messages[i];
-      out.push(`* ${i + 1} FETCH (UID ${uid} FLAGS (${this.flagsOf(m).join(' ')})${this.condstore ? ` MODSEQ (${m.modseq})` : ''})\r\n`);
+      out.push(U.flagFetch(i + 1, { uid, flags: this.flagsOf(m), modseq: this.condstore ? m.modseq : undefined }));
     }
     this.flagChanged.clear();
     return out;

@@ -71,14 +71,18 @@ function language(part: MimePart): string {
   return langs.length === 1 ? q(langs[0], true) : list(langs.map((x) => q(x, true)));
 }
 
-/** Rendered parts, per tree (dropped with it): BODYSTRUCTURE and BODY. */
-const rendered = { extended: new WeakMap<MimePart, string>(), basic: new WeakMap<MimePart, string>() };
+/**
+ * Rendered parts, per tree (dropped with it): BODYSTRUCTURE and BODY, each as sent without
+ * and with UTF8=ACCEPT (the envelope of a message/rfc822 part differs, RFC 6855 §3).
+ */
+const rendered = [0, 1, 2, 3].map(() => new WeakMap<MimePart, string>());
+const cacheOf = (extended: boolean, utf8: boolean) => rendered[(extended ? 2 : 0) + (utf8 ? 1 : 0)];
 
-function structureText(buf: Buffer, part: MimePart, extended: boolean): string {
-  const cache = extended ? rendered.extended : rendered.basic;
+function structureText(buf: Buffer, part: MimePart, extended: boolean, utf8: boolean): string {
+  const cache = cacheOf(extended, utf8);
   const hit = cache.get(part);
   if (hit !== undefined) return hit;
-  const text = renderPart(buf, part, extended);
+  const text = renderPart(buf, part, extended, utf8);
   cache.set(part, text);
   return text;
 }
@@ -90,8 +94,8 @@ const SLICE_PARTS = 500;
  * Renders BODYSTRUCTURE (or BODY) of a tree part by part, innermost first, with a turn of the
  * event loop every SLICE_PARTS parts; bodyStructure() afterwards only joins what is there.
  */
-export async function prepareStructure(buf: Buffer, root: MimePart, extended: boolean): Promise<void> {
-  if ((extended ? rendered.extended : rendered.basic).has(root)) return;
+export async function prepareStructure(buf: Buffer, root: MimePart, extended: boolean, utf8 = false): Promise<void> {
+  if (cacheOf(extended, utf8).has(root)) return;
   const order: MimePart[] = [];
   const stack = [root];
   while (stack.length) {
@@ -102,15 +106,15 @@ export async function prepareStructure(buf: Buffer, root: MimePart, extended: bo
   }
   if (order.length <= SLICE_PARTS) return;
   for (let i = order.length - 1, n = 1; i >= 0; i--, n++) {
-    structureText(buf, order[i], extended);
+    structureText(buf, order[i], extended, utf8);
     if (n % SLICE_PARTS === 0) await new Promise((r) => setImmediate(r));
   }
 }
 
-function renderPart(buf: Buffer, part: MimePart, extended: boolean): string {
+function renderPart(buf: Buffer, part: MimePart, extended: boolean, utf8: boolean): string {
   if (part.children.length) {
     let text = '(';
-    for (const c of part.children) text += structureText(buf, c, extended);
+    for (const c of part.children) text += structureText(buf, c, extended, utf8);
     text += ' ' + q(part.subtype.toUpperCase());
     if (extended) {
       text += ` ${paramList(part.params)} ${disposition(part)} ${language(part)} ${q(header(part, 'content-location'), true)}`;
@@ -127,7 +131,8 @@ function renderPart(buf: Buffer, part: MimePart, extended: boolean): string {
     q((header(part, 'content-transfer-encoding') ?? '7BIT').toUpperCase()), String(size),
   ];
   if (part.message) {
-    items.push(envelope(part.message), structureText(buf, part.message, extended), String(lineCount(buf, part.bodyStart, part.end, part)));
+    // RFC 3501 §7.4.2: the encapsulated message's envelope, as ENVELOPE sends it (utf8-accept.ts)
+    items.push(envelope(part.message, utf8), structureText(buf, part.message, extended, utf8), String(lineCount(buf, part.bodyStart, part.end, part)));
   } else if (part.type === 'text') {
     items.push(String(lineCount(buf, part.bodyStart, part.end, part)));
   }
@@ -137,7 +142,7 @@ function renderPart(buf: Buffer, part: MimePart, extended: boolean): string {
   return list(items);
 }
 
-/** BODY (extended = false) or BODYSTRUCTURE (extended = true) of a part. */
-export function bodyStructure(buf: Buffer, part: MimePart, extended: boolean): Buffer {
-  return Buffer.from(structureText(buf, part, extended), 'latin1');
+/** BODY (extended = false) or BODYSTRUCTURE (extended = true) of a part; `utf8`: UTF8=ACCEPT is enabled. */
+export function bodyStructure(buf: Buffer, part: MimePart, extended: boolean, utf8 = false): Buffer {
+  return Buffer.from(structureText(buf, part, extended, utf8), 'latin1');
 }
