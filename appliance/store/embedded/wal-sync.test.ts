@@ -18,8 +18,10 @@ const real = fs.fdatasync;
 t.teardown(() => void ((fs as { fdatasync: unknown }).fdatasync = real));
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+/** Turns the event loop until `what` holds (the WAL's fd is opened on the thread pool: on a busy machine that takes a while), at most 10 s. */
 async function until(what: () => boolean) {
-  for (let i = 0; i < 200 && !what(); i++) await tick();
+  const deadline = Date.now() + 10_000;
+  while (!what() && Date.now() < deadline) await tick();
 }
 
 function setup(t: { teardown(fn: () => void): void }, synchronous: 'FULL' | 'NORMAL') {
