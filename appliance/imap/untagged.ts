@@ -28,6 +28,8 @@ export const U = {
   // --- status responses with a response code (RFC 3501 §7.1) -----------------------------------
   /** `* OK [code] text`. */
   ok: (code: string, text: string) => line(`OK [${code}] ${text}`),
+  /** RFC 7162 §3.1.2.1 (SELECT, and the first CONDSTORE-enabling command with a mailbox selected, §3.1). */
+  highestModseq: (modseq: number) => line(`OK [HIGHESTMODSEQ ${modseq}] Highest`),
   capability: (caps: readonly string[]) => line(`CAPABILITY ${caps.join(' ')}`),
   enabled: (caps: readonly string[]) => line(`ENABLED${caps.map((c) => ` ${c}`).join('')}`),
 
@@ -56,7 +58,8 @@ export const U = {
     named(`${verb} (${attrs.join(' ')}) "${delimiter}" `, name, extended),
   /** `body` is the `MESSAGES n UIDNEXT n …` pairs from mailbox/status.ts. */
   status: (name: Buffer, body: string) => named('STATUS ', name, ` (${body})`),
-  namespace: (personal: string, shared: string) => line(`NAMESPACE (("" "${personal}")) NIL (("${shared}" "${personal}"))`),
+  /** RFC 2342: one personal namespace "", no other users' one, the shared one (`sharedPrefix`). */
+  namespace: (delimiter: string, sharedPrefix: string) => line(`NAMESPACE (("" "${delimiter}")) NIL (("${sharedPrefix}" "${delimiter}"))`),
   id: (fields: Record<string, string>) => line(`ID (${Object.entries(fields).map(([k, v]) => `"${k}" "${v}"`).join(' ')})`),
 
   // --- searching (RFC 3501 §7.2.5, RFC 4731, RFC 7162 §3.1.5, RFC 5256) ---------------------------
