@@ -84,9 +84,12 @@ export const U = {
   /** `roots`: the quota roots' names; none when the mailbox has no limit. */
   quotaRoot: (name: Buffer, roots: readonly string[]) => named('QUOTAROOT ', name, ...strings(roots)),
   myRights: (name: Buffer, rights: string) => named('MYRIGHTS ', name, ` ${rights}`),
-  /** `entries`: identifier and rights pairs. */
-  acl: (name: Buffer, entries: readonly [id: string, rights: string][]) =>
-    named('ACL ', name, ...entries.flatMap(([id, r]) => [' ', nstring(id), ` ${r}`])),
+  /**
+   * The owner's rights, then those of RFC 4314's `anyone` (§2: here the other accounts of the
+   * owner's domain; sent as the bare atom, and left out when empty).
+   */
+  acl: (name: Buffer, owner: string, ownerRights: string, anyone: string) =>
+    named('ACL ', name, ' ', nstring(owner), ` ${ownerRights}${anyone ? ` anyone ${anyone}` : ''}`),
   listRights: (name: Buffer, id: string, required: string, optional: readonly string[]) =>
     named('LISTRIGHTS ', name, ...strings([id, required]), optional.map((r) => ` ${r}`).join('')),
 } as const;

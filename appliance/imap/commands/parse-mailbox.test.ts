@@ -2,16 +2,22 @@
 // argument text in, typed arguments or the BAD's text out.
 import t from 'tap';
 import { parseArgs, refusal } from './parse-table.ts';
+import { DELETEACL, GETACL, LISTRIGHTS, MYRIGHTS, SETACL } from './acl.ts';
 import { AUTHENTICATE } from './authenticate.ts';
 import { CAPABILITY } from './capability.ts';
 import { CLOSE, UNSELECT } from './close.ts';
 import { COMPRESS } from './compress.ts';
+import { CREATE } from './create.ts';
+import { DELETE } from './delete.ts';
 import { IDLE } from './idle.ts';
 import { LOGIN } from './login.ts';
 import { LOGOUT } from './logout.ts';
 import { ENABLE, ID, NAMESPACE } from './misc.ts';
+import { GETQUOTA, GETQUOTAROOT, SETQUOTA } from './quota.ts';
+import { RENAME } from './rename.ts';
 import { STARTTLS } from './starttls.ts';
 import { STATUS } from './status.ts';
+import { SUBSCRIBE, UNSUBSCRIBE } from './subscribe.ts';
 
 t.test('STATUS', async (t) => {
   t.same(parseArgs(STATUS, 'inbox (MESSAGES UIDNEXT)'), { name: 'INBOX', items: ['MESSAGES', 'UIDNEXT'] });
@@ -60,4 +66,59 @@ t.test('ID', async (t) => {
 t.test('ENABLE', async (t) => {
   t.same(parseArgs(ENABLE, 'condstore utf8=accept'), { capabilities: ['CONDSTORE', 'UTF8=ACCEPT'] });
   t.same(parseArgs(ENABLE, 'X-FOO "QRESYNC" IMAP4rev2'), { capabilities: ['X-FOO', 'IMAP4REV2'] }, 'unknown names kept, strings ignored');
+});
+
+t.test('commands on one mailbox: DELETE, SUBSCRIBE, UNSUBSCRIBE, MYRIGHTS, GETACL, GETQUOTAROOT', async (t) => {
+  for (const spec of [DELETE, SUBSCRIBE, UNSUBSCRIBE, MYRIGHTS, GETACL, GETQUOTAROOT]) {
+    t.same(parseArgs(spec, 'inbox/Sub'), { name: 'INBOX/Sub' }, `${spec.syntax}: INBOX in any case`);
+    t.same(parseArgs(spec, '"Entw&APw-rfe"'), { name: 'Entwürfe' }, `${spec.syntax}: modified UTF-7`);
+    t.same(parseArgs(spec, '{3}\r\nA b'), { name: 'A b' }, `${spec.syntax}: a literal`);
+    t.match(refusal(spec, '(Work)'), /Expected mailbox name/, spec.syntax);
+    t.match(refusal(spec, '()'), /Expected mailbox name/, spec.syntax);
+  }
+});
+
+t.test('CREATE', async (t) => {
+  t.same(parseArgs(CREATE, 'Work/'), { name: 'Work' }, 'a trailing delimiter is dropped');
+  t.same(parseArgs(CREATE, '"Entwürfe/2026"', { utf8Names: true }), { name: 'Entwürfe/2026' });
+  t.same(parseArgs(CREATE, 'a&b'), { name: 'a&b' }, 'an & that starts no modified base64 is kept');
+  t.match(refusal(CREATE, '(Work)'), /Expected mailbox name/);
+  t.match(refusal(CREATE, '(Work/)'), /Expected mailbox name/);
+});
+
+t.test('RENAME', async (t) => {
+  t.same(parseArgs(RENAME, 'Old New/'), { from: 'Old', to: 'New' });
+  t.same(parseArgs(RENAME, 'inbox "Arch&AOk-"'), { from: 'INBOX', to: 'Arché' });
+  t.match(refusal(RENAME, '(Old) New'), /Expected mailbox name/);
+  t.match(refusal(RENAME, 'Old (New)'), /Expected mailbox name/);
+});
+
+t.test('LISTRIGHTS and DELETEACL', async (t) => {
+  for (const spec of [LISTRIGHTS, DELETEACL]) {
+    t.same(parseArgs(spec, 'Team anyone'), { name: 'Team', identifier: 'anyone' }, spec.syntax);
+    t.same(parseArgs(spec, 'INBOX "bob@example.test"'), { name: 'INBOX', identifier: 'bob@example.test' }, spec.syntax);
+    t.match(refusal(spec, '(Team) anyone'), /Expected mailbox name/, spec.syntax);
+    t.match(refusal(spec, 'Team (anyone)'), /Expected identifier/, spec.syntax);
+  }
+});
+
+t.test('SETACL', async (t) => {
+  t.same(parseArgs(SETACL, 'Team bob@example.test lrswi'), { name: 'Team', identifier: 'bob@example.test', mode: 'set', rights: 'lrswi' });
+  t.match(parseArgs(SETACL, 'Team anyone +w'), { mode: 'add', rights: 'w' });
+  t.match(parseArgs(SETACL, 'Team anyone "-rs"'), { mode: 'remove', rights: 'rs' });
+  t.match(refusal(SETACL, 'Team anyone (l r)'), /Expected rights/);
+  t.match(refusal(SETACL, 'Team (anyone) lr'), /Expected identifier/);
+});
+
+t.test('GETQUOTA and SETQUOTA', async (t) => {
+  t.same(parseArgs(GETQUOTA, '""'), { root: '' });
+  t.same(parseArgs(GETQUOTA, 'user.bob'), { root: 'user.bob' }, 'an unknown root is for run (NO [NONEXISTENT])');
+  t.match(refusal(GETQUOTA, '("")'), /Expected quota root/);
+  t.match(refusal(GETQUOTA, '()'), /Expected quota root/);
+  t.same(parseArgs(SETQUOTA, '"" (storage 512)'), { root: '', limits: [['STORAGE', 512]] });
+  t.same(parseArgs(SETQUOTA, '"" ()'), { root: '', limits: [] }, 'an empty list removes the limits (RFC 9208 §4.3.3)');
+  t.match(refusal(SETQUOTA, '"" (STORAGE)'), /Invalid quota resource limit/);
+  t.match(refusal(SETQUOTA, '"" (STORAGE lots)'), /Invalid quota resource limit/);
+  t.match(refusal(SETQUOTA, '"" STORAGE'), /Expected resource limits/);
+  t.match(refusal(SETQUOTA, '() (STORAGE 1)'), /Expected quota root/);
 });
