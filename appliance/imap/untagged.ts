@@ -30,6 +30,14 @@ export const U = {
   ok: (code: string, text: string) => line(`OK [${code}] ${text}`),
   /** RFC 7162 §3.1.2.1 (SELECT, and the first CONDSTORE-enabling command with a mailbox selected, §3.1). */
   highestModseq: (modseq: number) => line(`OK [HIGHESTMODSEQ ${modseq}] Highest`),
+  // SELECT and EXAMINE (RFC 3501 §6.3.1, RFC 8474 §4.2, RFC 7162 §3.2.11)
+  /** The first unseen message's sequence number (IMAP4rev1 only; RFC 9051 drops it). */
+  unseen: (seq: number) => line(`OK [UNSEEN ${seq}] First unseen`),
+  uidValidity: (n: number) => line(`OK [UIDVALIDITY ${n}] UIDs valid`),
+  uidNext: (uid: number) => line(`OK [UIDNEXT ${uid}] Predicted next UID`),
+  mailboxId: (objectId: string) => line(`OK [MAILBOXID (${objectId})] Ok`),
+  /** The previous mailbox's end, announced with QRESYNC or IMAP4rev2 when another is selected. */
+  closed: () => line('OK [CLOSED] Previous mailbox closed'),
   capability: (caps: readonly string[]) => line(`CAPABILITY ${caps.join(' ')}`),
   enabled: (caps: readonly string[]) => line(`ENABLED${caps.map((c) => ` ${c}`).join('')}`),
 
