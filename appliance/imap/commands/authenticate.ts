@@ -12,7 +12,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Sends a challenge and reads the client's base64 answer; null when cancelled or closed. */
 async function challenge(s: ImapSession, text: string): Promise<string | Completion | null> {
-  await s.send(`+ ${Buffer.from(text).toString('base64')}\r\n`);
+  await s.send(R.saslChallenge(text));
   const line = await s.readLine();
   if (line === null) return null;
   const response = line.toString('latin1').trim();
