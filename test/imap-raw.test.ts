@@ -126,3 +126,22 @@ t.test('RX-5 session limit and RX-9 hidden IPs', async (t) => {
   await h.drain(300);
   t.ok(h.closed, 'closed without a greeting on a hidden address');
 });
+
+t.test('malformed arguments are refused by the parse, before the command does anything', async (t) => {
+  const c = await connect();
+  t.match((await cmd(c, 'a LOGIN alice@example.test pw-alice')).pop()!, /^a OK/);
+  // SETQUOTA, SETACL and DELETEACL are NO [NOPERM] when well formed, BAD when not (RFC 9208 §4.3.3, RFC 4314 §3.1)
+  t.match((await cmd(c, 'a SETQUOTA "" (STORAGE 1)')).pop()!, /^a NO \[NOPERM\]/);
+  t.match((await cmd(c, 'a SETQUOTA "" STORAGE')).pop()!, /^a BAD Expected resource limits/);
+  t.match((await cmd(c, 'a SETACL INBOX anyone (l)')).pop()!, /^a BAD Expected rights/);
+  t.match((await cmd(c, 'a DELETEACL INBOX (anyone)')).pop()!, /^a BAD Expected identifier/);
+  const msg = 'Subject: m\r\n\r\nbody\r\n';
+  t.match((await cmd(c, `a APPEND INBOX {${msg.length}+}\r\n${msg}`)).pop()!, /^a OK/);
+  // a refused SELECT enables nothing: before the split, (CONDSTORE BOGUS) left CONDSTORE on
+  t.match((await cmd(c, 'a SELECT INBOX (CONDSTORE BOGUS)')).pop()!, /^a BAD Unknown select parameter/);
+  t.match((await cmd(c, 'a SELECT INBOX (QRESYNC (1 0))')).pop()!, /^a BAD QRESYNC is not enabled/, 'the session check stays in run');
+  t.match((await cmd(c, 'a SELECT INBOX')).pop()!, /^a OK \[READ-WRITE\]/);
+  const fetched = await cmd(c, 'a FETCH 1 (FLAGS)');
+  t.match(fetched[0], /^\* 1 FETCH \(FLAGS \([^)]*\)\)$/, 'no MODSEQ: CONDSTORE was not enabled');
+  c.close();
+});

@@ -9,6 +9,7 @@ import { BadArgument, parseCommand, ParseError } from './parser.ts';
 import type { ReaderEvent } from './reader.ts';
 import { bad, R, tagged } from './replies.ts';
 import type { Command, Completion, ImapSession } from './types.ts';
+import { U } from './untagged.ts';
 import { utf8Mode } from './utf8-accept.ts';
 
 export interface Counters {
@@ -78,7 +79,7 @@ export async function dispatch(s: ImapSession & Counters, ev: ReaderEvent): Prom
     // RFC 7162 §3.1: the first CONDSTORE-enabling command with a mailbox selected (FETCH or
     // SEARCH MODSEQ, ENABLE) announces its HIGHESTMODSEQ; from then on FETCH carries MODSEQ
     s.selected.condstore = true;
-    await s.send(`* OK [HIGHESTMODSEQ ${s.selected.info.highestModseq}] Highest\r\n`);
+    await s.send(U.highestModseq(s.selected.info.highestModseq));
   }
   await s.send(tagged(cmd.tag, result));
 }

@@ -89,6 +89,8 @@ export const R = {
   utf8AppendNotEnabled: () => bad('APPEND UTF8 (...) needs ENABLE UTF8=ACCEPT (RFC 6855 §4)'),
   noQuotaRoot: () => no('No such quota root', 'NONEXISTENT'),
   idling: () => '+ idling\r\n',
+  /** A SASL challenge (RFC 3501 §7.5 continuation), base64 of `text`. */
+  saslChallenge: (text: string) => `+ ${Buffer.from(text).toString('base64')}\r\n`,
   idleBad: () => bad('Expected DONE'),
   compressionActive: () => no('Compression is already active', 'COMPRESSIONACTIVE'),
   compressOk: () => ok('DEFLATE active'),

@@ -28,6 +28,16 @@ export const U = {
   // --- status responses with a response code (RFC 3501 §7.1) -----------------------------------
   /** `* OK [code] text`. */
   ok: (code: string, text: string) => line(`OK [${code}] ${text}`),
+  /** RFC 7162 §3.1.2.1 (SELECT, and the first CONDSTORE-enabling command with a mailbox selected, §3.1). */
+  highestModseq: (modseq: number) => line(`OK [HIGHESTMODSEQ ${modseq}] Highest`),
+  // SELECT and EXAMINE (RFC 3501 §6.3.1, RFC 8474 §4.2, RFC 7162 §3.2.11)
+  /** The first unseen message's sequence number (IMAP4rev1 only; RFC 9051 drops it). */
+  unseen: (seq: number) => line(`OK [UNSEEN ${seq}] First unseen`),
+  uidValidity: (n: number) => line(`OK [UIDVALIDITY ${n}] UIDs valid`),
+  uidNext: (uid: number) => line(`OK [UIDNEXT ${uid}] Predicted next UID`),
+  mailboxId: (objectId: string) => line(`OK [MAILBOXID (${objectId})] Ok`),
+  /** The previous mailbox's end, announced with QRESYNC or IMAP4rev2 when another is selected. */
+  closed: () => line('OK [CLOSED] Previous mailbox closed'),
   capability: (caps: readonly string[]) => line(`CAPABILITY ${caps.join(' ')}`),
   enabled: (caps: readonly string[]) => line(`ENABLED${caps.map((c) => ` ${c}`).join('')}`),
 
@@ -58,7 +68,8 @@ export const U = {
     named(`${verb} (${attrs.join(' ')}) "${delimiter}" `, name, extended),
   /** `body` is the `MESSAGES n UIDNEXT n …` pairs from mailbox/status.ts. */
   status: (name: Buffer, body: string) => named('STATUS ', name, ` (${body})`),
-  namespace: (personal: string, shared: string) => line(`NAMESPACE (("" "${personal}")) NIL (("${shared}" "${personal}"))`),
+  /** RFC 2342: one personal namespace "", no other users' one, the shared one (`sharedPrefix`). */
+  namespace: (delimiter: string, sharedPrefix: string) => line(`NAMESPACE (("" "${delimiter}")) NIL (("${sharedPrefix}" "${delimiter}"))`),
   id: (fields: Record<string, string>) => line(`ID (${Object.entries(fields).map(([k, v]) => `"${k}" "${v}"`).join(' ')})`),
 
   // --- searching (RFC 3501 §7.2.5, RFC 4731, RFC 7162 §3.1.5, RFC 5256) ---------------------------
@@ -83,9 +94,12 @@ export const U = {
   /** `roots`: the quota roots' names; none when the mailbox has no limit. */
   quotaRoot: (name: Buffer, roots: readonly string[]) => named('QUOTAROOT ', name, ...strings(roots)),
   myRights: (name: Buffer, rights: string) => named('MYRIGHTS ', name, ` ${rights}`),
-  /** `entries`: identifier and rights pairs. */
-  acl: (name: Buffer, entries: readonly [id: string, rights: string][]) =>
-    named('ACL ', name, ...entries.flatMap(([id, r]) => [' ', nstring(id), ` ${r}`])),
+  /**
+   * The owner's rights, then those of RFC 4314's `anyone` (§2: here the other accounts of the
+   * owner's domain; sent as the bare atom, and left out when empty).
+   */
+  acl: (name: Buffer, owner: string, ownerRights: string, anyone: string) =>
+    named('ACL ', name, ' ', nstring(owner), ` ${ownerRights}${anyone ? ` anyone ${anyone}` : ''}`),
   listRights: (name: Buffer, id: string, required: string, optional: readonly string[]) =>
     named('LISTRIGHTS ', name, ...strings([id, required]), optional.map((r) => ` ${r}`).join('')),
 } as const;

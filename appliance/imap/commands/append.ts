@@ -2,14 +2,29 @@
 //                                                          RFC 3516 literal8 `~{n}`)
 // APPEND mailbox [(flags)] [date-time] UTF8 (literal8)     (RFC 6855 §4, after ENABLE UTF8=ACCEPT)
 //   OK [APPENDUID uidvalidity uid] | NO [TRYCREATE] | NO [TOOBIG] | NO [OVERQUOTA]
-import { BadArgument } from '../parser.ts';
+import { BadArgument, type Token } from '../parser.ts';
 import { ok, R } from '../replies.ts';
-import type { CommandSpec } from '../types.ts';
+import { command, type ParseContext } from '../types.ts';
 import { parseDateTime } from '../wire.ts';
-import { flagList, mailboxArg, resolve, rawArgs } from './args.ts';
+import { flagList, mailboxName, resolve } from './args.ts';
 import { isDiskFull } from '../../store/disk-space.ts';
 import { utf8Accepted } from '../utf8-accept.ts';
-import type { Token } from '../parser.ts';
+
+export interface AppendArgs {
+  name: string;
+  flags: string[];
+  /** The INTERNALDATE asked for; null for the time of arrival. */
+  date: Date | null;
+  /**
+   * The message as sent: a view of the command buffer, or empty when it was spooled to disk
+   * as it arrived (then it is the command's last spooled literal).
+   */
+  message: Buffer;
+  /** Sent as a literal8 `~{n}`, which may carry NULs (RFC 3516 §4.2). */
+  binary: boolean;
+  /** Sent as RFC 6855 §4 `UTF8 (~{n})`: run refuses it unless UTF8=ACCEPT is enabled. */
+  utf8: boolean;
+}
 
 /**
  * RFC 6855 §4 `append-data =/ "UTF8" SP "(" literal8 ")"`: the message of `UTF8 (~{n}...)`, with
@@ -24,35 +39,42 @@ function utf8Data(rest: Token[]): Token | null {
   return last.v[0];
 }
 
-export const APPEND: CommandSpec = {
+const NUL_NEEDS_LITERAL8 = 'A message with NULs needs a literal8 (~{n})';
+
+export function parseAppend(args: Token[], ctx: ParseContext): AppendArgs {
+  const name = mailboxName(args[0], ctx);
+  const rest = args.slice(1);
+  const utf8 = utf8Data(rest);
+  const message = utf8 ?? rest.pop()!;
+  if (message?.t !== 'string' || !message.literal) throw new BadArgument('Expected the message as a literal');
+  // RFC 3516 §4.4, RFC 9051 §4.3: NULs travel only in a literal8 (`~{n}`); a spooled message
+  // (empty here) is checked by run
+  if (!message.binary && message.v.includes(0)) throw new BadArgument(NUL_NEEDS_LITERAL8);
+  let flags: string[] = [];
+  let date: Date | null = null;
+  for (const t of rest) {
+    if (t.t === 'list') flags = flagList([t]);
+    else if (t.t === 'string') {
+      date = parseDateTime(t.v.toString('latin1'));
+      if (!date) throw new BadArgument(R.badDate().text);
+    } else throw new BadArgument('Invalid APPEND argument');
+  }
+  return { name, flags, date, message: message.v, binary: !!message.binary, utf8: !!utf8 };
+}
+
+export const APPEND = command({
   syntax: 'APPEND mailbox [(flags)] [date-time] literal',
   states: ['auth', 'selected'],
   args: [2, 5],
-  parse: rawArgs,
-  async run(s, _args, cmd) {
-    const name = mailboxArg(s, cmd.args[0]);
-    const rest = cmd.args.slice(1);
-    const utf8 = utf8Data(rest);
-    if (utf8 && !utf8Accepted(s)) return R.utf8AppendNotEnabled();
-    const message = utf8 ?? rest.pop()!;
-    if (message.t !== 'string' || !message.literal) throw new BadArgument('Expected the message as a literal');
+  parse: parseAppend,
+  async run(s, a, cmd) {
+    if (a.utf8 && !utf8Accepted(s)) return R.utf8AppendNotEnabled();
     // a large message was spooled to disk as it arrived: it stands here as an empty literal
-    const spooled = !message.v.length && cmd.spooled?.length ? cmd.spooled[cmd.spooled.length - 1] : null;
-    // RFC 3516 §4.4, RFC 9051 §4.3: NULs travel only in a literal8 (`~{n}`)
-    if (!message.binary && (spooled ? spooled.nul : message.v.includes(0))) throw new BadArgument('A message with NULs needs a literal8 (~{n})');
-    const size = spooled ? spooled.size : message.v.length;
-    let flags: string[] = [];
-    let date = new Date();
-    for (const t of rest) {
-      if (t.t === 'list') flags = flagList([t]);
-      else if (t.t === 'string') {
-        const d = parseDateTime(t.v.toString('latin1'));
-        if (!d) return R.badDate();
-        date = d;
-      } else throw new BadArgument('Invalid APPEND argument');
-    }
+    const spooled = !a.message.length && cmd.spooled?.length ? cmd.spooled[cmd.spooled.length - 1] : null;
+    if (!a.binary && spooled?.nul) throw new BadArgument(NUL_NEEDS_LITERAL8);
+    const size = spooled ? spooled.size : a.message.length;
     if (size > s.env.config.maxMessageSize) return R.tooBig();
-    const found = await resolve(s, name);
+    const found = await resolve(s, a.name);
     if (!found) return R.noDestination();
     if (!found.writable) return R.noPermission();
     const box = found.info;
@@ -63,7 +85,7 @@ export const APPEND: CommandSpec = {
     try {
       // the literal is a view of the command buffer: copy it so the stored blob owns its bytes; a
       // spooled one is copied from its spool file by the store, in pieces
-      res = await s.env.stores.folders.append(box.id, spooled ? await spooled.content : Buffer.from(message.v), flags, date);
+      res = await s.env.stores.folders.append(box.id, spooled ? await spooled.content : Buffer.from(a.message), a.flags, a.date ?? new Date());
     } catch (err) {
       if (!isDiskFull(err)) throw err;
       s.conn.log.warn({ err }, 'imap APPEND not stored: disk full');
@@ -71,4 +93,4 @@ export const APPEND: CommandSpec = {
     }
     return ok('APPEND completed', `APPENDUID ${res.uidValidity} ${res.uid}`);
   },
-};
+});

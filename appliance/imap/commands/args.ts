@@ -25,6 +25,13 @@ export function mailboxName(tok: Token | undefined, ctx: ParseContext): string {
   return normalizeName(nameFromWire(astring(tok, 'mailbox name'), ctx.utf8Names));
 }
 
+/** The arguments of a command that names one mailbox and nothing more (DELETE, SUBSCRIBE, MYRIGHTS, ...). */
+export interface MailboxArgs {
+  name: string;
+}
+
+export const parseMailbox = (args: Token[], ctx: ParseContext): MailboxArgs => ({ name: mailboxName(args[0], ctx) });
+
 /** A name or pattern from the wire: modified UTF-7 for IMAP4rev1, UTF-8 for IMAP4rev2 and UTF8=ACCEPT. */
 export function wireToName(s: ImapSession, wire: string): string {
   return nameFromWire(wire, utf8Mode(s));

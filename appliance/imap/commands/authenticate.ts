@@ -4,16 +4,15 @@
 //   a response of "*" cancels; then OK [CAPABILITY ...] | NO [AUTHENTICATIONFAILED] | BAD
 import { authenticateCached } from '../auth-cache.ts';
 import { completeLogin, guardedLogin } from '../login.ts';
-import { atom } from '../parser.ts';
+import { atom, type Token } from '../parser.ts';
 import { R } from '../replies.ts';
-import type { Completion, CommandSpec, ImapSession } from '../types.ts';
-import { rawArgs } from './args.ts';
+import { command, type Completion, type ImapSession } from '../types.ts';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Sends a challenge and reads the client's base64 answer; null when cancelled or closed. */
 async function challenge(s: ImapSession, text: string): Promise<string | Completion | null> {
-  await s.send(`+ ${Buffer.from(text).toString('base64')}\r\n`);
+  await s.send(R.saslChallenge(text));
   const line = await s.readLine();
   if (line === null) return null;
   const response = line.toString('latin1').trim();
@@ -52,16 +51,26 @@ async function login(s: ImapSession, initial: string | undefined): Promise<Compl
   return guardedLogin(s, 'LOGIN', user, () => authenticateCached(s.env.stores, user, password));
 }
 
-export const AUTHENTICATE: CommandSpec = {
+export interface AuthenticateArgs {
+  /** Upper-cased; which ones are supported is for run (NO [CANNOT], not BAD). */
+  mechanism: string;
+  /** RFC 4959 SASL-IR, as sent (base64, or "=" for an empty one); checked by the mechanism. */
+  initial?: string;
+}
+
+export function parseAuthenticate(args: Token[]): AuthenticateArgs {
+  const mechanism = atom(args[0], 'mechanism').toUpperCase();
+  return args[1] ? { mechanism, initial: atom(args[1], 'initial response') } : { mechanism };
+}
+
+export const AUTHENTICATE = command({
   syntax: 'AUTHENTICATE mechanism [initial-response]',
   states: ['notauth'],
   args: [1, 2],
-  parse: rawArgs,
-  async run(s, _args, cmd) {
-    const mech = atom(cmd.args[0], 'mechanism').toUpperCase();
-    if (mech !== 'PLAIN' && mech !== 'LOGIN') return R.saslUnsupported();
+  parse: parseAuthenticate,
+  async run(s, { mechanism, initial }) {
+    if (mechanism !== 'PLAIN' && mechanism !== 'LOGIN') return R.saslUnsupported();
     if (!s.plaintextAuthAllowed()) return R.loginDisabled();
-    const initial = cmd.args[1] ? atom(cmd.args[1], 'initial response') : undefined;
-    return mech === 'PLAIN' ? plain(s, initial) : login(s, initial);
+    return mechanism === 'PLAIN' ? plain(s, initial) : login(s, initial);
   },
-};
+});

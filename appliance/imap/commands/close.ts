@@ -2,14 +2,14 @@
 //   removes \Deleted messages silently (read-write only), back to the authenticated state
 // UNSELECT                                (RFC 3691): the same without removing anything
 import { R } from '../replies.ts';
-import type { CommandSpec } from '../types.ts';
-import { rawArgs } from './args.ts';
+import { command } from '../types.ts';
+import { noArgs } from './args.ts';
 
-export const CLOSE: CommandSpec = {
+export const CLOSE = command({
   syntax: 'CLOSE',
   states: ['selected'],
   args: [0, 0],
-  parse: rawArgs,
+  parse: noArgs,
   async run(s) {
     const sel = s.selected!;
     s.select(null);
@@ -20,15 +20,15 @@ export const CLOSE: CommandSpec = {
     }
     return R.done('CLOSE');
   },
-};
+});
 
-export const UNSELECT: CommandSpec = {
+export const UNSELECT = command({
   syntax: 'UNSELECT',
   states: ['selected'],
   args: [0, 0],
-  parse: rawArgs,
+  parse: noArgs,
   async run(s) {
     s.select(null);
     return R.done('UNSELECT');
   },
-};
+});

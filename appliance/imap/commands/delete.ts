@@ -1,17 +1,16 @@
 // DELETE mailbox                          (RFC 3501 §6.3.4)
 //   OK | NO [NONEXISTENT] | NO [CANNOT] for INBOX
 import { R } from '../replies.ts';
-import type { CommandSpec } from '../types.ts';
-import { findMailbox, mailboxArg, rawArgs } from './args.ts';
+import { command } from '../types.ts';
+import { findMailbox, parseMailbox } from './args.ts';
 import { isSharedName } from '../mailbox/namespace.ts';
 
-export const DELETE: CommandSpec = {
+export const DELETE = command({
   syntax: 'DELETE mailbox',
   states: ['auth', 'selected'],
   args: [1, 1],
-  parse: rawArgs,
-  async run(s, _args, cmd) {
-    const name = mailboxArg(s, cmd.args[0]);
+  parse: parseMailbox,
+  async run(s, { name }) {
     if (name === 'INBOX') return R.cannotDeleteInbox();
     if (isSharedName(name)) return R.noPermission();
     const box = await findMailbox(s, name);
@@ -20,4 +19,4 @@ export const DELETE: CommandSpec = {
     await s.env.stores.folders.delete(s.account!.id, name);
     return R.done('DELETE');
   },
-};
+});

@@ -3,14 +3,14 @@
 //   sends DONE; then OK. Changes arrive through the store's ChangeNotifier; the mailbox is
 //   also re-read every idlePollMs for changes made by other processes.
 import { R } from '../replies.ts';
-import type { CommandSpec } from '../types.ts';
-import { rawArgs } from './args.ts';
+import { command } from '../types.ts';
+import { noArgs } from './args.ts';
 
-export const IDLE: CommandSpec = {
+export const IDLE = command({
   syntax: 'IDLE',
   states: ['auth', 'selected'],
   args: [0, 0],
-  parse: rawArgs,
+  parse: noArgs,
   async run(s) {
     await s.send(R.idling());
     let line: Buffer | null | undefined;
@@ -23,4 +23,4 @@ export const IDLE: CommandSpec = {
     if (line.toString('latin1').trim().toUpperCase() !== 'DONE') return R.idleBad();
     return R.done('IDLE');
   },
-};
+});

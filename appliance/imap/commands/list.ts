@@ -9,40 +9,56 @@ import { astring, BadArgument, type Token } from '../parser.ts';
 import { hasSubscribedChild, mailboxTree, patternMatcher, type ListedBox } from '../mailbox/listing.ts';
 import { statusValues } from '../mailbox/status.ts';
 import { R } from '../replies.ts';
-import type { CommandSpec, ImapSession } from '../types.ts';
+import { command, type ImapSession, type ParseContext } from '../types.ts';
+import { U } from '../untagged.ts';
 import { decodeMailboxName } from '../wire.ts';
-import { utf8Mode } from '../utf8-accept.ts';
-import { DELIMITER, wireName, rawArgs } from './args.ts';
-
-/** A pattern's mailbox-name part: modified UTF-7 (kept as sent when invalid) or, with IMAP4rev2 or UTF8=ACCEPT, UTF-8. */
-const listPattern = (s: ImapSession, wire: string) => (utf8Mode(s) ? wire : decodeMailboxName(wire) ?? wire);
+import { DELIMITER, wireName } from './args.ts';
 import { statusItems } from './status.ts';
 
 const SELECTION = new Set(['SUBSCRIBED', 'REMOTE', 'RECURSIVEMATCH', 'SPECIAL-USE']);
 const RETURNS = new Set(['SUBSCRIBED', 'CHILDREN', 'SPECIAL-USE', 'STATUS']);
 
-interface ListRequest {
-  selection: Set<string>;
-  returns: Set<string>;
+export interface ListArgs {
+  /** Selection options, upper-cased (RFC 5258 §3.1). */
+  selection: string[];
+  /** Return options, upper-cased (RFC 5258 §3.2), STATUS's items in `status`. */
+  returns: string[];
   status: string[] | null;
-  reference: string;
+  /**
+   * Each pattern with the reference before it, as mailbox names (modified UTF-7 decoded, kept
+   * as sent when invalid; UTF-8 as it is with IMAP4rev2 or UTF8=ACCEPT); empty patterns left out.
+   */
   patterns: string[];
-  /** Selection options or a pattern list were given, even empty ones: an extended LIST. */
-  extendedSyntax: boolean;
+  /** Only the hierarchy delimiter is asked for: one empty pattern, no selection option (RFC 3501 §6.3.8). */
+  delimiterOnly: boolean;
+  /** Selection options, a pattern list or RETURN were given, even empty: an extended LIST (RFC 5258 §3). */
+  extended: boolean;
 }
 
 const words = (toks: Token[]) => toks.map((t) => (t.t === 'atom' ? t.v.toUpperCase() : ''));
 
-function parseList(args: Token[]): ListRequest {
+/** A pattern's mailbox-name part: modified UTF-7 (kept as sent when invalid) or, with IMAP4rev2 or UTF8=ACCEPT, UTF-8. */
+const patternName = (wire: string, ctx: ParseContext) => (ctx.utf8Names ? wire : decodeMailboxName(wire) ?? wire);
+
+function listArgs(reference: string, patterns: string[], selection: string[], ctx: ParseContext, rest: Omit<ListArgs, 'selection' | 'patterns' | 'delimiterOnly'>): ListArgs {
+  return {
+    selection,
+    ...rest,
+    patterns: patterns.filter((p) => p !== '').map((p) => patternName(reference + p, ctx)),
+    delimiterOnly: patterns.length === 1 && patterns[0] === '' && !selection.length,
+  };
+}
+
+export function parseList(args: Token[], ctx: ParseContext): ListArgs {
   let i = 0;
-  const selection = new Set<string>();
+  const selection: string[] = [];
   if (args[0]?.t === 'list') {
     for (const w of words(args[i++].v as Token[])) {
       if (!SELECTION.has(w)) throw new BadArgument('Unknown LIST selection option');
-      selection.add(w);
+      if (!selection.includes(w)) selection.push(w);
     }
     // RFC 5258 §3: RECURSIVEMATCH only qualifies another selection option
-    if (selection.has('RECURSIVEMATCH') && !selection.has('SUBSCRIBED') && !selection.has('SPECIAL-USE')) {
+    if (selection.includes('RECURSIVEMATCH') && !selection.includes('SUBSCRIBED') && !selection.includes('SPECIAL-USE')) {
       throw new BadArgument('RECURSIVEMATCH needs another selection option');
     }
   }
@@ -50,7 +66,7 @@ function parseList(args: Token[]): ListRequest {
   const pat = args[i++];
   const patterns = pat?.t === 'list' ? pat.v.map((t) => astring(t, 'mailbox pattern')) : [astring(pat, 'mailbox pattern')];
   if (!patterns.length) throw new BadArgument('Expected a mailbox pattern');
-  const returns = new Set<string>();
+  const returns: string[] = [];
   let status: string[] | null = null;
   if (args[i]) {
     if (args[i].t !== 'atom' || (args[i] as { v: string }).v.toUpperCase() !== 'RETURN' || args[i + 1]?.t !== 'list') {
@@ -60,28 +76,30 @@ function parseList(args: Token[]): ListRequest {
     for (let k = 0; k < opts.length; k++) {
       const w = words([opts[k]])[0];
       if (!RETURNS.has(w)) throw new BadArgument('Unknown LIST return option');
-      returns.add(w);
+      if (!returns.includes(w)) returns.push(w);
       if (w === 'STATUS') status = statusItems(opts[++k]);
     }
     if (args.length > i + 2) throw new BadArgument('Unexpected LIST argument');
   }
-  return { selection, returns, status, reference, patterns, extendedSyntax: args[0]?.t === 'list' || pat?.t === 'list' || args.length > i };
+  const extended = args[0]?.t === 'list' || pat?.t === 'list' || args.length > i;
+  return listArgs(reference, patterns, selection, ctx, { returns, status, extended });
 }
 
-async function listing(s: ImapSession, verb: 'LIST' | 'LSUB', args: Token[]) {
-  const req: ListRequest = verb === 'LSUB'
-    ? { selection: new Set(['SUBSCRIBED']), returns: new Set(), status: null, reference: astring(args[0], 'reference'), patterns: [astring(args[1], 'mailbox pattern')], extendedSyntax: false }
-    : parseList(args);
-  if (req.patterns.length === 1 && req.patterns[0] === '' && !req.selection.size) {
+/** LSUB is LIST (SUBSCRIBED) in RFC 3501's plain form (§6.3.9). */
+export const parseLsub = (args: Token[], ctx: ParseContext): ListArgs =>
+  listArgs(astring(args[0], 'reference'), [astring(args[1], 'mailbox pattern')], ['SUBSCRIBED'], ctx, { returns: [], status: null, extended: false });
+
+async function listing(s: ImapSession, verb: 'LIST' | 'LSUB', req: ListArgs) {
+  if (req.delimiterOnly) {
     // the hierarchy delimiter and root (RFC 3501 §6.3.8)
-    await s.send(`* ${verb} (\\Noselect) "${DELIMITER}" ""\r\n`);
+    await s.send(U.list(verb, ['\\Noselect'], DELIMITER, wireName(s, '')));
     return R.done(verb);
   }
-  const matchers = req.patterns.filter((p) => p !== '').map((p) => patternMatcher(listPattern(s, req.reference + p)));
+  const matchers = req.patterns.map(patternMatcher);
   const match = (name: string) => matchers.some((m) => m(name));
   const tree = await mailboxTree(s.env.stores, s.account!);
-  const onlySubscribed = req.selection.has('SUBSCRIBED');
-  const recursive = req.selection.has('RECURSIVEMATCH') && onlySubscribed;
+  const onlySubscribed = req.selection.includes('SUBSCRIBED');
+  const recursive = req.selection.includes('RECURSIVEMATCH') && onlySubscribed;
   // RFC 3501 §6.3.9: LSUB "foo/%" with only "foo/bar/baz" subscribed returns "foo/bar" \Noselect
   const lsubParents = verb === 'LSUB';
   if (recursive || lsubParents) {
@@ -98,9 +116,7 @@ async function listing(s: ImapSession, verb: 'LIST' | 'LSUB', args: Token[]) {
     }
     tree.sort((a, b) => (a.name === 'INBOX' ? -1 : b.name === 'INBOX' ? 1 : a.name < b.name ? -1 : 1));
   }
-  const showSubscribed = verb === 'LIST' && (onlySubscribed || req.returns.has('SUBSCRIBED'));
-  // RFC 5258 §3: \NonExistent answers extended LIST commands; plain ones keep RFC 3501's \Noselect
-  const extended = req.selection.size > 0 || req.returns.size > 0 || req.patterns.length > 1 || req.extendedSyntax;
+  const showSubscribed = verb === 'LIST' && (onlySubscribed || req.returns.includes('SUBSCRIBED'));
   const out: Buffer[] = [];
   // a subscribed mailbox is listed itself when a pattern matches it
   const listedItself = (name: string) => match(name);
@@ -110,18 +126,19 @@ async function listing(s: ImapSession, verb: 'LIST' | 'LSUB', args: Token[]) {
     const childInfo = recursive && hiddenChild;
     if (onlySubscribed && !box.subscribed && !hiddenChild) continue;
     if (lsubParents && !box.subscribed) {
-      out.push(Buffer.from(`* LSUB (\\Noselect) "${DELIMITER}" `), wireName(s, box.name), Buffer.from('\r\n'));
+      out.push(U.list('LSUB', ['\\Noselect'], DELIMITER, wireName(s, box.name)));
       continue;
     }
     if (!onlySubscribed && box.nonexistent && !box.intermediate) continue;
-    if (req.selection.has('SPECIAL-USE') && !box.specialUse) continue;
-    const attrs = attributes(box, showSubscribed, verb === 'LSUB' || !(extended || s.enabled.has('IMAP4REV2')));
+    if (req.selection.includes('SPECIAL-USE') && !box.specialUse) continue;
+    // RFC 5258 §3: \NonExistent answers extended LIST commands; plain ones keep RFC 3501's \Noselect
+    const attrs = attributes(box, showSubscribed, verb === 'LSUB' || !(req.extended || s.enabled.has('IMAP4REV2')));
     const extra = childInfo ? ' ("CHILDINFO" ("SUBSCRIBED"))' : '';
-    out.push(Buffer.from(`* ${verb} (${attrs.join(' ')}) "${DELIMITER}" `), wireName(s, box.name), Buffer.from(`${extra}\r\n`));
+    out.push(U.list(verb, attrs, DELIMITER, wireName(s, box.name), extra));
     if (req.status && box.info && !box.noselect) {
       // LIST-STATUS (RFC 5819): a STATUS response right after the mailbox's LIST response
       const body = await statusValues(s.env.stores, box.info, req.status).catch(() => null);
-      if (body !== null) out.push(Buffer.from('* STATUS '), wireName(s, box.name), Buffer.from(` (${body})\r\n`));
+      if (body !== null) out.push(U.status(wireName(s, box.name), body));
     }
   }
   if (out.length) await s.send(Buffer.concat(out));
@@ -129,9 +146,9 @@ async function listing(s: ImapSession, verb: 'LIST' | 'LSUB', args: Token[]) {
 }
 
 /** The attributes of one mailbox, as SELECT's LIST response shows them (RFC 9051 §6.3.2). */
-export async function listAttributes(s: ImapSession, name: string): Promise<string> {
+export async function listAttributes(s: ImapSession, name: string): Promise<string[]> {
   const box = (await mailboxTree(s.env.stores, s.account!)).find((b) => b.name === name);
-  return box ? attributes(box, true, false).join(' ') : '';
+  return box ? attributes(box, true, false) : [];
 }
 
 function attributes(box: ListedBox, showSubscribed: boolean, plain: boolean): string[] {
@@ -149,18 +166,18 @@ function attributes(box: ListedBox, showSubscribed: boolean, plain: boolean): st
   return attrs;
 }
 
-export const LIST: CommandSpec = {
+export const LIST = command({
   syntax: 'LIST [(options)] reference mailbox [RETURN (options)]',
   states: ['auth', 'selected'],
   args: [2, 5],
-  parse: rawArgs,
-  run: (s, _args, cmd) => listing(s, 'LIST', cmd.args),
-};
+  parse: parseList,
+  run: (s, a) => listing(s, 'LIST', a),
+});
 
-export const LSUB: CommandSpec = {
+export const LSUB = command({
   syntax: 'LSUB reference mailbox',
   states: ['auth', 'selected'],
   args: [2, 2],
-  parse: rawArgs,
-  run: (s, _args, cmd) => listing(s, 'LSUB', cmd.args),
-};
+  parse: parseLsub,
+  run: (s, a) => listing(s, 'LSUB', a),
+});

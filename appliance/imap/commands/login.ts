@@ -2,20 +2,25 @@
 //   OK [CAPABILITY ...] | NO [AUTHENTICATIONFAILED] | NO [PRIVACYREQUIRED] without TLS
 import { authenticateCached } from '../auth-cache.ts';
 import { guardedLogin } from '../login.ts';
-import { astring } from '../parser.ts';
+import { astring, type Token } from '../parser.ts';
 import { R } from '../replies.ts';
-import type { CommandSpec } from '../types.ts';
-import { rawArgs } from './args.ts';
+import { command } from '../types.ts';
 
-export const LOGIN: CommandSpec = {
+export interface LoginArgs {
+  login: string;
+  password: string;
+}
+
+export const parseLogin = (args: Token[]): LoginArgs => ({ login: astring(args[0], 'user name'), password: astring(args[1], 'password') });
+
+export const LOGIN = command({
   syntax: 'LOGIN userid password',
   states: ['notauth'],
   args: [2, 2],
-  parse: rawArgs,
-  async run(s, _args, cmd) {
+  parse: parseLogin,
+  async run(s, { login, password }) {
+    // the session knows whether the connection is secure: a check for run, not parse
     if (!s.plaintextAuthAllowed()) return R.loginDisabled();
-    const login = astring(cmd.args[0], 'user name');
-    const password = astring(cmd.args[1], 'password');
     return guardedLogin(s, 'LOGIN', login, () => authenticateCached(s.env.stores, login, password));
   },
-};
+});

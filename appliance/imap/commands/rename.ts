@@ -1,18 +1,28 @@
 // RENAME existing-mailbox new-mailbox     (RFC 3501 §6.3.5)
 //   OK | NO [NONEXISTENT] | NO [ALREADYEXISTS]; renaming INBOX moves its messages
+import type { Token } from '../parser.ts';
 import { R } from '../replies.ts';
-import type { CommandSpec } from '../types.ts';
-import { DELIMITER, findMailbox, mailboxArg, validNewName, rawArgs } from './args.ts';
+import { command, type ParseContext } from '../types.ts';
+import { DELIMITER, findMailbox, mailboxName, validNewName } from './args.ts';
 import { isSharedName } from '../mailbox/namespace.ts';
 
-export const RENAME: CommandSpec = {
+export interface RenameArgs {
+  from: string;
+  /** Without a trailing delimiter (as CREATE's name). */
+  to: string;
+}
+
+export const parseRename = (args: Token[], ctx: ParseContext): RenameArgs => ({
+  from: mailboxName(args[0], ctx),
+  to: mailboxName(args[1], ctx).replace(/\/+$/, ''),
+});
+
+export const RENAME = command({
   syntax: 'RENAME existing-mailbox new-mailbox',
   states: ['auth', 'selected'],
   args: [2, 2],
-  parse: rawArgs,
-  async run(s, _args, cmd) {
-    const from = mailboxArg(s, cmd.args[0]);
-    const to = mailboxArg(s, cmd.args[1]).replace(/\/+$/, '');
+  parse: parseRename,
+  async run(s, { from, to }) {
     if (isSharedName(from) || isSharedName(to)) return R.noPermission();
     if (!validNewName(to) || to === 'INBOX') return R.badMailboxName();
     const box = await findMailbox(s, from);
@@ -25,4 +35,4 @@ export const RENAME: CommandSpec = {
     await s.env.stores.folders.rename(s.account!.id, from, to);
     return R.done('RENAME');
   },
-};
+});
