@@ -12,6 +12,9 @@ import pg from 'pg';
 import { startTestAppliance, seedAccounts, inbox, type TestAppliance } from './helpers/appliance.ts';
 import { startPostgres } from './helpers/postgres.ts';
 import { RawClient } from './helpers/raw-client.ts';
+import type { PostgresStores } from '../appliance/store/postgres/index.ts';
+import { writeDeliveries } from '../appliance/store/postgres/delivery-batch.ts';
+import { newBlobId } from '../appliance/store/postgres/blobs.ts';
 
 /** Every statement sent by any pg client in this process while `on` is set. */
 const seen: string[] = [];
@@ -138,4 +141,21 @@ t.test('IMAP STORE: lock and read, write, in one transaction', async (t) => {
   const m = (await app.store.mail.messages((await app.store.mail.mailbox((await app.store.accounts.get('alice@example.test'))!.id, 'INBOX'))!.id));
   t.same(m.slice(0, 3).map((x) => x.flags), [['\\Seen', '$Done'], ['\\Seen', '$Done'], ['\\Seen', '$Done']]);
   t.equal(new Set(m.slice(0, 3).map((x) => x.modseq)).size, 1, 'one MODSEQ for the whole STORE');
+});
+
+t.test('a delivery statement run again (a lost connection after it was sent) stores nothing twice', async (t) => {
+  const stores = app.store as unknown as PostgresStores;
+  const acct = (await stores.accounts.get('carol@example.test'))!;
+  const before = (await inbox(app, 'carol@example.test')).length;
+  const item = { blobId: newBlobId(), content: Buffer.from('Subject: twice\r\n\r\nx\r\n'), accountIds: [acct.id], name: 'INBOX', flags: '', date: Date.now() };
+  const first = await writeDeliveries(stores.db, 'test', [item]);
+  const again = await writeDeliveries(stores.db, 'test', [item]);
+  t.same(again, first, 'the second run answers with the mailboxes of the first');
+  t.equal((await inbox(app, 'carol@example.test')).length, before + 1, 'one copy stored');
+  t.equal(await stores.mail.usage(acct.id), (await inbox(app, 'carol@example.test')).reduce((s, m) => s + Buffer.byteLength(m.content), 0), 'usage counted once');
+  // a new mailbox is made on the way, with a UIDVALIDITY above the account's others
+  const [made] = await writeDeliveries(stores.db, 'test', [{ ...item, blobId: newBlobId(), name: 'Filed' }]);
+  const box = await stores.mail.mailbox(acct.id, 'Filed');
+  t.equal(made[0].mailboxId, box?.id);
+  t.ok(box!.uidValidity > (await stores.mail.mailbox(acct.id, 'INBOX'))!.uidValidity);
 });
