@@ -41,13 +41,15 @@ function traceHeaders(ctx: SmtpContext, conn: Connection, tx: Transaction, sessi
 
 /** At DATA end the size is known: refuse when it would take a mailbox over its limit. */
 async function checkQuotas(ctx: SmtpContext, tx: Transaction, size: number): Promise<void> {
+  const ids = tx.rcptTo.filter((r) => r.local && r.accountId !== undefined).map((r) => r.accountId!);
+  if (!ids.length) return;
+  // one store query for all recipients (one round trip on the cluster store)
+  const quotas = await ctx.stores.mail.quotas(ids);
+  const local = ids.length;
   let over = 0;
-  let local = 0;
-  for (const r of tx.rcptTo) {
-    if (!r.local || r.accountId === undefined) continue;
-    local++;
-    const acct = await ctx.stores.accounts.getById(r.accountId);
-    if (acct?.quota && (await ctx.stores.mail.usage(acct.id)) + size > acct.quota) over++;
+  for (const id of ids) {
+    const q = quotas.get(id);
+    if (q?.quota && q.usage + size > q.quota) over++;
   }
   if (!over) return;
   // all over quota and nothing remote: permanent (RFC 5321 §4.5.3.1.10); else ask to retry

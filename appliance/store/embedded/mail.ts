@@ -28,6 +28,7 @@ export class EmbeddedMail implements MailStore {
       insertMessage: db.prepare('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       addUsage: db.prepare('UPDATE accounts SET usage = usage + ? WHERE id = ?'),
       usage: db.prepare<[number], { usage: number }>('SELECT usage FROM accounts WHERE id = ?'),
+      quota: db.prepare<[number], { quota: number; usage: number }>('SELECT quota, usage FROM accounts WHERE id = ?'),
       messages: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? ORDER BY uid'),
       message: db.prepare<[number, number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?'),
       deleteMessage: db.prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?'),
@@ -85,6 +86,15 @@ export class EmbeddedMail implements MailStore {
 
   async usage(accountId: number) {
     return this.q.usage.get(accountId)?.usage ?? 0;
+  }
+
+  async quotas(accountIds: number[]) {
+    const out = new Map<number, { quota: number; usage: number }>();
+    for (const id of new Set(accountIds)) {
+      const r = this.q.quota.get(id);
+      if (r) out.set(id, r);
+    }
+    return out;
   }
 
   read(blobId: string) {

@@ -10,6 +10,12 @@ import { MIGRATIONS } from './schema.ts';
 
 export type Sql = pg.ClientBase;
 
+/**
+ * A hot statement by name: node-postgres parses it once per pool connection and then only binds
+ * and executes it (no parse, no plan per call). One name, one text, always.
+ */
+export interface NamedStatement { name: string; text: string }
+
 /** bigint (count(*), ids, ms times) and numeric (sum()) as JS numbers: they stay below 2^53. */
 const types = {
   getTypeParser(oid: number, format?: string) {
@@ -63,16 +69,18 @@ export class PgDb {
    * One statement outside a transaction (autocommit). A read that finds PostgreSQL restarting
    * is tried again for up to RECONNECT_WINDOW_MS; a write only when it never reached the server.
    */
-  async q<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<R[]> {
+  async q<R extends pg.QueryResultRow = pg.QueryResultRow>(query: string | NamedStatement, params: unknown[] = [], opts: { idempotent?: boolean; what?: string } = {}): Promise<R[]> {
     const deadline = Date.now() + RECONNECT_WINDOW_MS;
-    const readOnly = /^\s*SELECT\b/i.test(text);
+    const text = typeof query === 'string' ? query : query.text;
+    // run again after a lost connection: a read, or a write the caller made safe to repeat
+    const readOnly = opts.idempotent || /^\s*SELECT\b/i.test(text);
     for (let attempt = 0; ; attempt++) {
       let client: pg.PoolClient | null = null;
       let release: (err?: Error) => void = () => undefined;
       try {
         client = await this.pool.connect();
         release = guard(client);
-        const rows = (await client.query<R>(text, params)).rows;
+        const rows = (typeof query === 'string' ? await client.query<R>(query, params) : await client.query<R>({ ...query, values: params })).rows;
         release();
         return rows;
       } catch (err) {
@@ -82,7 +90,7 @@ export class PgDb {
           await backoff(attempt);
           continue;
         }
-        throw wrap(err, firstWords(text));
+        throw wrap(err, opts.what ?? firstWords(text));
       }
     }
   }

@@ -1,18 +1,19 @@
 /**
  * Group commit for the cluster store's deliveries: the deliveries that arrive while the
- * transactions in flight are being written wait and then go into one transaction together, so
+ * statements in flight are being written wait and then go into one transaction together, so
  * a busy node pays one COMMIT (one WAL flush, with fsync on) for many messages instead of one
  * each. Under light load a delivery runs alone, one event-loop turn after it was asked for.
  *
  * Every caller still learns its own outcome: when a batch fails for a reason of one of its
  * deliveries (a constraint, a gone account), each delivery of it is written again on its own,
- * so one bad message cannot fail the others. A lost connection fails the whole batch as it
- * fails a single delivery today (see PgDb.tx: the SMTP client retries).
+ * so one bad message cannot fail the others. A batch is one statement: a connection lost on the
+ * way is ridden out by running it again (it is idempotent, see writeDeliveries) for up to
+ * RECONNECT_WINDOW_MS; after that the whole batch fails (the SMTP clients retry).
  */
-import { isConnectionError, type PgDb, type Sql } from './database.ts';
-import { insertBlob } from './blobs.ts';
-import { createMailbox } from './mailboxes.ts';
+import { isConnectionError, type NamedStatement, type PgDb } from './database.ts';
 import { MAILBOX_CHANNEL } from './notifier.ts';
+import { peekUidValidity } from '../shared/uid-validity.ts';
+import { newMailboxObjectId } from '../shared/object-ids.ts';
 
 /** One message for one or more accounts' mailbox `name`, its bytes already in memory. */
 export interface BatchDelivery {
@@ -26,39 +27,37 @@ export interface BatchDelivery {
 
 export interface Touched { accountId: number; mailboxId: number }
 
-/**
- * One message into one mailbox in one statement: the UPDATE takes the UID and MODSEQ under the
- * mailbox row lock, the message row and the usage follow, and NOTIFY goes out at COMMIT.
- */
-async function deliverOne(c: Sql, sender: string, accountId: number, d: BatchDelivery): Promise<number | null> {
-  const r = await c.query<{ id: number }>(`WITH mb AS (
-      UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE account_id = $1 AND name = $2
-      RETURNING id, uid_next - 1 AS uid, highest_modseq AS modseq),
-    ins AS (INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) SELECT id, uid, modseq, $3, $4, $5, $6 FROM mb),
-    use AS (UPDATE accounts SET usage = usage + $5 WHERE id = $1 AND EXISTS (SELECT 1 FROM mb))
-    SELECT id, pg_notify($7, $8 || ':' || $1 || ':' || id) FROM mb`,
-  [accountId, d.name, d.flags, d.date, d.content.length, d.blobId, MAILBOX_CHANNEL, sender]);
-  return r.rows[0]?.id ?? null;
+/** The statement of a batch of `n` messages, by name: parsed once per connection and size. */
+function statement(n: number): NamedStatement {
+  const data = Array.from({ length: n }, (_, i) => `$${i + 12}::bytea`).join(', ');
+  return {
+    name: `deliver_messages_${n}`,
+    text: `SELECT o_step, o_mailbox FROM deliver_messages($1::text[], ARRAY[${data}]::bytea[], $2::integer[], $3::integer[], $4::bigint[],
+      $5::text[], $6::text[], $7::bigint[], $8::bigint, $9::text[], $10, $11)`,
+  };
 }
 
 /**
- * The writes of several deliveries in the caller's transaction: the blobs first (new rows, no
- * lock anyone waits for), then every (account, mailbox) in account order, so two transactions
- * delivering to the same accounts take the mailbox and account row locks in the same order.
+ * The writes of several deliveries in one statement, so one round trip and one commit (schema
+ * migration 4, deliver_messages): the blobs, then every (account, mailbox) in account order, so
+ * two batches delivering to the same accounts take the mailbox and account row locks in the same
+ * order; a missing mailbox is made on the way. The message bytes go as binary parameters, one
+ * each. Safe to run again after a lost connection: a batch whose first blob is stored already
+ * committed, and is answered without writing anything.
  */
-export async function writeDeliveries(c: Sql, sender: string, items: BatchDelivery[]): Promise<Touched[][]> {
-  for (const d of items) await insertBlob(c, d.blobId, d.content, d.accountIds.length);
+export async function writeDeliveries(db: PgDb, sender: string, items: BatchDelivery[], what = 'delivery'): Promise<Touched[][]> {
   const steps = items.flatMap((d, i) => d.accountIds.map((accountId) => ({ i, accountId, d })));
   steps.sort((a, b) => a.accountId - b.accountId || (a.d.name < b.d.name ? -1 : a.d.name > b.d.name ? 1 : 0));
+  const uidValidity = peekUidValidity();
+  const rows = await db.q<{ o_step: number; o_mailbox: number }>(statement(items.length), [
+    items.map((d) => d.blobId), items.map((d) => d.accountIds.length), steps.map((s) => s.i + 1), steps.map((s) => s.accountId),
+    steps.map((s) => s.d.name), steps.map((s) => s.d.flags), steps.map((s) => s.d.date), uidValidity, steps.map(() => newMailboxObjectId()),
+    MAILBOX_CHANNEL, sender, ...items.map((d) => d.content),
+  ], { idempotent: true, what });
   const touched: Touched[][] = items.map(() => []);
-  for (const { i, accountId, d } of steps) {
-    let mailboxId = await deliverOne(c, sender, accountId, d);
-    if (mailboxId === null) {
-      await createMailbox(c, accountId, d.name, null);
-      mailboxId = await deliverOne(c, sender, accountId, d);
-      if (mailboxId === null) throw new Error(`cannot deliver to account ${accountId}: no mailbox ${d.name}`);
-    }
-    touched[i].push({ accountId, mailboxId });
+  for (const r of rows) {
+    const s = steps[r.o_step - 1];
+    touched[s.i].push({ accountId: s.accountId, mailboxId: r.o_mailbox });
   }
   return touched;
 }
@@ -108,11 +107,11 @@ export class DeliveryBatch {
   private async flush(batch: Pending[]): Promise<void> {
     this.running++;
     try {
-      const results = await this.db.tx((c) => writeDeliveries(c, this.sender, batch.map((p) => p.item)), batch.length > 1 ? `delivery of ${batch.length}` : 'delivery');
+      const results = await writeDeliveries(this.db, this.sender, batch.map((p) => p.item), batch.length > 1 ? `delivery of ${batch.length}` : 'delivery');
       batch.forEach((p, i) => p.resolve(results[i]));
     } catch (err) {
       if (batch.length === 1 || isConnectionError(err)) for (const p of batch) p.reject(err);
-      else await Promise.all(batch.map((p) => this.db.tx((c) => writeDeliveries(c, this.sender, [p.item]), 'delivery').then((r) => p.resolve(r[0]), p.reject)));
+      else await Promise.all(batch.map((p) => writeDeliveries(this.db, this.sender, [p.item]).then((r) => p.resolve(r[0]), p.reject)));
     } finally {
       this.running--;
       this.schedule();

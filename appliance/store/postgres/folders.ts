@@ -11,7 +11,7 @@ import { countBlobs, insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
 import { allocate, bump, createMailbox } from './mailboxes.ts';
 import { applyFlags } from '../shared/flags.ts';
 import { decideFlagChange } from '../shared/conditional-store.ts';
-import type { PgNotifier } from './notifier.ts';
+import { MAILBOX_CHANNEL, type PgNotifier } from './notifier.ts';
 import { MessageContent } from '../../../core/store/content.ts';
 
 export class PgFolders implements FolderStore {
@@ -142,15 +142,23 @@ export class PgFolders implements FolderStore {
     }, 'recent claim');
   }
 
+  /**
+   * Two statements in the transaction: the mailbox row locked with the messages read (a STORE on
+   * another node waits, so no flag change is lost), then the new MODSEQ, the flags and the NOTIFY
+   * together (one MODSEQ for the STORE). The mailbox lock comes first, as in deliveries and expunges.
+   */
   async setFlags(mailboxId: number, uids: number[], mode: FlagMode, flags: string[], unchangedSince?: number) {
     const result = await this.db.tx(async (c) => {
-      const box = await this.lock(c, mailboxId);
+      const rows = (await c.query<{ account_id: number; highest_modseq: number; uid: number | null; flags: string | null; modseq: number | null }>(
+        { name: 'flags_lock_read', text: `SELECT b.account_id, b.highest_modseq, m.uid, m.flags, m.modseq FROM mailboxes b
+          LEFT JOIN messages m ON m.mailbox_id = b.id AND m.uid = ANY($2::bigint[]) WHERE b.id = $1 FOR UPDATE OF b`, values: [mailboxId, uids] })).rows;
       const updated: FlagUpdate[] = [];
       const failed: number[] = [];
-      if (!box) return { updated, failed, box };
-      const rows = (await c.query<MessageRow>('SELECT * FROM messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[])', [mailboxId, uids])).rows;
-      const byUid = new Map(rows.map((r) => [r.uid, r]));
-      let modseq = 0;
+      if (!rows.length) return { updated, failed, box: undefined };
+      const box = { account_id: rows[0].account_id, id: mailboxId };
+      const byUid = new Map(rows.filter((r) => r.uid !== null).map((r) => [r.uid!, { flags: r.flags ?? '', modseq: r.modseq! }]));
+      // the MODSEQ the write below takes: the row lock holds highest_modseq until the commit
+      const modseq = rows[0].highest_modseq + 1;
       const puts: { uid: number; flags: string }[] = [];
       for (const uid of uids) {
         const m = byUid.get(uid);
@@ -160,7 +168,6 @@ export class PgFolders implements FolderStore {
         else if (d.kind === 'same') {
           if (d.report) updated.push({ uid, flags: d.flags, modseq: m.modseq });
         } else {
-          if (!modseq) modseq = await bump(c, mailboxId);
           m.flags = d.flags.join(' ');
           m.modseq = modseq;
           puts.push({ uid, flags: m.flags });
@@ -168,9 +175,10 @@ export class PgFolders implements FolderStore {
         }
       }
       if (puts.length) {
-        await c.query(`UPDATE messages m SET flags = v.flags, modseq = $2 FROM unnest($3::bigint[], $4::text[]) AS v(uid, flags)
-          WHERE m.mailbox_id = $1 AND m.uid = v.uid`, [mailboxId, modseq, puts.map((p) => p.uid), puts.map((p) => p.flags)]);
-        await this.notifyTx(c, box);
+        await c.query({ name: 'flags_write', text: `WITH mb AS (UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = $1 RETURNING highest_modseq AS m),
+            up AS (UPDATE messages m SET flags = v.flags, modseq = $2 FROM unnest($3::bigint[], $4::text[]) AS v(uid, flags) WHERE m.mailbox_id = $1 AND m.uid = v.uid)
+          SELECT m, pg_notify($5, $6) FROM mb`,
+        values: [mailboxId, modseq, puts.map((p) => p.uid), puts.map((p) => p.flags), MAILBOX_CHANNEL, `${this.changes.sender}:${box.account_id}:${mailboxId}`] });
       }
       return { updated, failed, box: puts.length ? box : undefined };
     }, 'flag change');

@@ -50,6 +50,13 @@ export class PgMail implements MailStore {
     return (await this.db.q<{ usage: number }>('SELECT usage FROM accounts WHERE id = $1', [accountId]))[0]?.usage ?? 0;
   }
 
+  /** One round trip for every recipient of a message (a named statement: parsed once per connection). */
+  async quotas(accountIds: number[]) {
+    const rows = await this.db.q<{ id: number; quota: number; usage: number }>(
+      { name: 'account_quotas', text: 'SELECT id, quota, usage FROM accounts WHERE id = ANY($1::bigint[])' }, [[...new Set(accountIds)]]);
+    return new Map(rows.map((r) => [r.id, { quota: r.quota, usage: r.usage }]));
+  }
+
   async read(blobId: string): Promise<Buffer> {
     const [r] = await this.db.q<{ data: Buffer }>('SELECT data FROM blobs WHERE id = $1', [blobId]);
     if (!r) throw new MessageGoneError(blobId);

@@ -10,11 +10,20 @@ import crypto from 'node:crypto';
 import { derivedTransactionId, newTransactionId } from '../../../core/session.ts';
 import type { ClaimedBatch, OutboundItem, QueueEntry, QueueRecipient, QueueStore, RecipientOutcome } from '../../../core/store/ports.ts';
 import { domainOf, toRecipient, type QueueRow, type RcptRow } from '../shared/queue-rows.ts';
-import type { PgDb, Sql } from './database.ts';
+import type { NamedStatement, PgDb, Sql } from './database.ts';
 import { insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
-import type { PgNotifier } from './notifier.ts';
+import { QUEUE_CHANNEL, type PgNotifier } from './notifier.ts';
 import { MessageContent } from '../../../core/store/content.ts';
 
+/** See PgQueue.enqueue. The recipients' foreign key is checked at the end of the statement, after the entry's insert. */
+const ENQUEUE: NamedStatement = {
+  name: 'queue_enqueue',
+  text: `WITH b AS (INSERT INTO blobs (id, size, data, refs) VALUES ($1, $2, $3, 1) ON CONFLICT (id) DO NOTHING RETURNING id),
+    q AS (INSERT INTO queue (id, mail_from, blob_id, created, size) SELECT $4, $5, id, $6, $2 FROM b),
+    r AS (INSERT INTO queue_recipients (queue_id, recipient, domain, next_attempt)
+      SELECT $4, v.r, v.d, $6 FROM unnest($7::text[], $8::text[]) AS v(r, d) WHERE EXISTS (SELECT 1 FROM b) ON CONFLICT DO NOTHING)
+    SELECT pg_notify($9, $10) FROM b`,
+};
 
 export class PgQueue implements QueueStore {
   constructor(private readonly db: PgDb, private readonly changes: PgNotifier, private readonly node: string) {}
@@ -30,12 +39,18 @@ export class PgQueue implements QueueStore {
     [id, item.recipients, item.recipients.map(domainOf), now]);
   }
 
+  /**
+   * One statement (one round trip, one commit): the blob, the entry, its recipients and the
+   * NOTIFY that wakes the other nodes' delivery services at COMMIT. Safe to run again after a
+   * lost connection: when the blob is stored already the first run committed, and the entry and
+   * recipients are not inserted twice.
+   */
   async enqueue(item: OutboundItem): Promise<string> {
     const id = item.id ?? newTransactionId();
-    await this.db.tx(async (c) => {
-      await this.insert(c, item, id, Date.now());
-      await this.changes.notifyQueue(c);
-    }, 'enqueue');
+    const content = await MessageContent.from(item.content).toBuffer();
+    const now = Date.now();
+    await this.db.q(ENQUEUE, [newBlobId(), content.length, content, id, item.mailFrom, now, item.recipients, item.recipients.map(domainOf), QUEUE_CHANNEL, `${this.changes.sender}:`],
+      { idempotent: true, what: 'enqueue' });
     this.changes.queueChanged();
     return id;
   }

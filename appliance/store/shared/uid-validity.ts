@@ -9,3 +9,11 @@ export function nextUidValidity(): number {
   lastValidity = Math.max(lastValidity + 1, Math.floor(Date.now() / 1000));
   return lastValidity;
 }
+
+/**
+ * The value nextUidValidity() would give, without taking it: for a statement that creates a
+ * mailbox only when one is missing (a delivery to a new mailbox), sent for every batch.
+ */
+export function peekUidValidity(): number {
+  return Math.max(lastValidity + 1, Math.floor(Date.now() / 1000));
+}

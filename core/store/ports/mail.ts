@@ -58,6 +58,8 @@ export interface MailStore {
   messages(mailboxId: number): Promise<MessageMeta[]>;
   /** Sum of the sizes of every message of the account (quota). */
   usage(accountId: number): Promise<number>;
+  /** Quota and usage of several accounts at once (the DATA-end quota check); a gone account is absent. */
+  quotas(accountIds: number[]): Promise<Map<number, { quota: number; usage: number }>>;
   /** @throws MessageGoneError (core/errors.ts) when the message was deleted meanwhile. */
   read(blobId: string): Promise<Buffer>;
   /**

@@ -1,0 +1,161 @@
+/**
+ * Round trips the PostgreSQL store makes per operation, counted on a real PostgreSQL 15 (every
+ * pg Client.query call in this process is one round trip to the server): an SMTP message for
+ * one local recipient, one for three, a queued message, and IMAP STORE. Pins the counts so a
+ * change that adds a round trip to the hot path fails here, not only in `npm run bench:cluster`.
+ * Before (one transaction of BEGIN, blob, one statement per mailbox, COMMIT, and a quota read
+ * per recipient): 5 round trips for one recipient, 9 for three; enqueue 6; STORE 7 in its
+ * transaction. Set TEST_PG_TRACE=1 to print the statements.
+ */
+import t from 'tap';
+import pg from 'pg';
+import { startTestAppliance, seedAccounts, inbox, type TestAppliance } from './helpers/appliance.ts';
+import { startPostgres } from './helpers/postgres.ts';
+import { RawClient } from './helpers/raw-client.ts';
+import type { PostgresStores } from '../appliance/store/postgres/index.ts';
+import { writeDeliveries } from '../appliance/store/postgres/delivery-batch.ts';
+import { newBlobId } from '../appliance/store/postgres/blobs.ts';
+
+/** Every statement sent by any pg client in this process while `on` is set. */
+const seen: string[] = [];
+let on = false;
+const original = pg.Client.prototype.query;
+(pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
+  const q = args[0] as string | { text?: string; name?: string };
+  if (on) seen.push(typeof q === 'string' ? q : q?.text ?? q?.name ?? '?');
+  return (original as unknown as (...a: unknown[]) => unknown).apply(this, args);
+};
+t.teardown(() => void (pg.Client.prototype.query = original));
+
+const pgServer = await startPostgres();
+const url = await pgServer.database();
+const app: TestAppliance = await startTestAppliance({ store: { kind: 'postgres', url }, node: { name: 'n1' } });
+t.teardown(async () => {
+  await app.close();
+  await pgServer.stop();
+});
+await seedAccounts(app, 'example.test', ['alice', 'bob', 'carol']);
+
+async function counted<T>(fn: () => Promise<T>): Promise<{ statements: string[]; transactions: number; result: T }> {
+  seen.length = 0;
+  on = true;
+  try {
+    const result = await fn();
+    // the 250 is sent after COMMIT returned; the local publish runs a turn later
+    await new Promise((r) => setImmediate(r));
+    return { statements: [...seen], transactions: seen.filter((s) => /^\s*BEGIN/i.test(s)).length, result };
+  } finally {
+    on = false;
+  }
+}
+
+const show = (s: string[]) => s.map((x) => x.replace(/\s+/g, ' ').slice(0, 90)).join('\n');
+const trace = (what: string, m: { statements: string[]; transactions: number }) => {
+  if (process.env.TEST_PG_TRACE) t.comment(`${what}: ${m.statements.length} round trips, ${m.transactions} BEGIN\n${show(m.statements)}`);
+};
+/** Statements that write (outside BEGIN … COMMIT each is a transaction and a commit of its own). */
+const writes = (s: string[]) => s.filter((x) => /\b(INSERT INTO|UPDATE \w+( \w+)? SET|DELETE FROM|deliver_messages)\b/i.test(x)).length;
+
+async function smtpMessage(c: RawClient, to: string[], n: number): Promise<string> {
+  t.match(await c.command('MAIL FROM:<sender@client.test>'), /^250/);
+  for (const r of to) t.match(await c.command(`RCPT TO:<${r}>`), /^250/);
+  t.match(await c.command('DATA'), /^354/);
+  return c.command(`From: sender@client.test\r\nTo: ${to[0]}\r\nSubject: count ${n}\r\n\r\nbody ${n}\r\n.`);
+}
+
+t.test('SMTP: one message for one local recipient', async (t) => {
+  const c = await RawClient.smtp(app.smtpPort);
+  t.teardown(() => c.close());
+  await smtpMessage(c, ['alice@example.test'], 0); // warm-up: caches, prepared statements
+  const m = await counted(() => smtpMessage(c, ['alice@example.test'], 1));
+  t.match(m.result, /^250/);
+  trace('1 recipient', m);
+  t.ok(m.statements.length <= 2, `at most 2 round trips per message (quota read, delivery): ${m.statements.length}`);
+  t.equal(m.transactions, 0, 'no BEGIN/COMMIT: the delivery is one statement');
+  t.equal(writes(m.statements), 1, 'one write statement, so one commit');
+  t.equal((await inbox(app, 'alice@example.test')).length, 2);
+});
+
+t.test('SMTP: one message for three local recipients', async (t) => {
+  const c = await RawClient.smtp(app.smtpPort);
+  t.teardown(() => c.close());
+  const m = await counted(() => smtpMessage(c, ['alice@example.test', 'bob@example.test', 'carol@example.test'], 2));
+  t.match(m.result, /^250/);
+  trace('3 recipients', m);
+  t.ok(m.statements.length <= 2, `as many round trips as for one recipient: ${m.statements.length}`);
+  t.equal(m.transactions, 0);
+  for (const a of ['alice', 'bob', 'carol']) t.match((await inbox(app, `${a}@example.test`)).at(-1)?.content, /Subject: count 2/);
+});
+
+t.test('concurrent messages share one statement (group commit)', async (t) => {
+  const clients = await Promise.all([0, 1, 2, 3].map(() => RawClient.smtp(app.smtpPort)));
+  t.teardown(() => clients.forEach((c) => c.close()));
+  const m = await counted(() => Promise.all(clients.map((c, i) => smtpMessage(c, ['bob@example.test'], 10 + i))));
+  trace('4 concurrent', m);
+  for (const r of m.result) t.match(r, /^250/);
+  t.equal(m.transactions, 0);
+  t.ok(writes(m.statements) <= 4, `at most one write statement per message: ${writes(m.statements)}`);
+  t.equal((await inbox(app, 'bob@example.test')).length, 5);
+});
+
+t.test('a queued message for remote delivery: one statement', async (t) => {
+  const m = await counted(() => app.store.queue.enqueue({ mailFrom: 'alice@example.test', recipients: ['x@remote.test', 'y@remote.test'], content: Buffer.from('Subject: out\r\n\r\nhi\r\n') }));
+  trace('enqueue', m);
+  t.equal(m.statements.length, 1, 'one round trip (was 6: BEGIN, blob, entry, recipients, NOTIFY, COMMIT)');
+  const entry = await app.store.queue.get(m.result);
+  t.same(entry?.recipients.map((r) => r.recipient).sort(), ['x@remote.test', 'y@remote.test']);
+});
+
+t.test('IMAP STORE: lock and read, write, in one transaction', async (t) => {
+  const c = await RawClient.connect(app.imapsPort, { tls: true });
+  t.teardown(() => c.close());
+  await c.line();
+  const cmd = async (tag: string, line: string) => {
+    c.write(`${tag} ${line}\r\n`);
+    let out = '';
+    for (;;) {
+      const l = await c.line();
+      out += l;
+      if (l.startsWith(`${tag} `)) return out;
+    }
+  };
+  t.match(await cmd('a1', 'LOGIN alice@example.test pw-alice'), /a1 OK/);
+  const sel = await counted(() => cmd('a2', 'SELECT INBOX'));
+  t.match(sel.result, /a2 OK/);
+  trace('SELECT', sel);
+  const fetch = await counted(() => cmd('a3', 'FETCH 1:2 (FLAGS BODY.PEEK[])'));
+  t.match(fetch.result, /a3 OK/);
+  trace('FETCH 2 bodies', fetch);
+  const store = await counted(() => cmd('a4', 'STORE 1:3 +FLAGS (\\Seen $Done)'));
+  t.match(store.result, /\* 1 FETCH \(FLAGS \(\\Seen \$Done( \\Recent)?\)\)/);
+  t.match(store.result, /\* 3 FETCH \(FLAGS \(\\Seen \$Done( \\Recent)?\)\)/);
+  t.match(store.result, /a4 OK/);
+  trace('STORE', store);
+  const i = store.statements.findIndex((x) => /^BEGIN/.test(x));
+  const inTx = store.statements.slice(i, store.statements.findIndex((x) => /^COMMIT/.test(x)) + 1);
+  t.equal(store.transactions, 1);
+  t.equal(inTx.length, 4, `BEGIN, lock and read, write, COMMIT (was 7): ${inTx.length}`);
+  const again = await counted(() => cmd('a5', 'STORE 1 +FLAGS (\\Seen)'));
+  t.match(again.result, /a5 OK/);
+  t.equal(writes(again.statements.slice(again.statements.findIndex((x) => /^BEGIN/.test(x)))), 0, 'no write when the flags come out the same');
+  const m = (await app.store.mail.messages((await app.store.mail.mailbox((await app.store.accounts.get('alice@example.test'))!.id, 'INBOX'))!.id));
+  t.same(m.slice(0, 3).map((x) => x.flags), [['\\Seen', '$Done'], ['\\Seen', '$Done'], ['\\Seen', '$Done']]);
+  t.equal(new Set(m.slice(0, 3).map((x) => x.modseq)).size, 1, 'one MODSEQ for the whole STORE');
+});
+
+t.test('a delivery statement run again (a lost connection after it was sent) stores nothing twice', async (t) => {
+  const stores = app.store as unknown as PostgresStores;
+  const acct = (await stores.accounts.get('carol@example.test'))!;
+  const before = (await inbox(app, 'carol@example.test')).length;
+  const item = { blobId: newBlobId(), content: Buffer.from('Subject: twice\r\n\r\nx\r\n'), accountIds: [acct.id], name: 'INBOX', flags: '', date: Date.now() };
+  const first = await writeDeliveries(stores.db, 'test', [item]);
+  const again = await writeDeliveries(stores.db, 'test', [item]);
+  t.same(again, first, 'the second run answers with the mailboxes of the first');
+  t.equal((await inbox(app, 'carol@example.test')).length, before + 1, 'one copy stored');
+  t.equal(await stores.mail.usage(acct.id), (await inbox(app, 'carol@example.test')).reduce((s, m) => s + Buffer.byteLength(m.content), 0), 'usage counted once');
+  // a new mailbox is made on the way, with a UIDVALIDITY above the account's others
+  const [made] = await writeDeliveries(stores.db, 'test', [{ ...item, blobId: newBlobId(), name: 'Filed' }]);
+  const box = await stores.mail.mailbox(acct.id, 'Filed');
+  t.equal(made[0].mailboxId, box?.id);
+  t.ok(box!.uidValidity > (await stores.mail.mailbox(acct.id, 'INBOX'))!.uidValidity);
+});
