@@ -1,7 +1,7 @@
 import t from 'tap';
 import { parseCommand, ParseError } from './parser.ts';
 import { CommandReader, type ReaderEvent } from './reader.ts';
-import { decodeMailboxName, encodeMailboxName, parseDateTime } from './wire.ts';
+import { decodeMailboxName, encodeMailboxName, parseDate, parseDateTime } from './wire.ts';
 import { compactSet, parseSequenceSet } from './mailbox/sequence.ts';
 import { baseSubject } from './search/base-subject.ts';
 import { parseMime, partAt } from './message/mime.ts';
@@ -56,6 +56,14 @@ t.test('sequence sets, dates, base subjects', async (t) => {
   t.equal(compactSet([1, 2, 3, 5, 7, 8]), '1:3,5,7:8');
   t.equal(parseDateTime('17-Jul-1996 02:44:25 -0700')?.toISOString(), '1996-07-17T09:44:25.000Z');
   t.equal(parseDateTime('17-Foo-1996 02:44:25 -0700'), null);
+  // no rolling over into the next day or month (APPEND's date-time, RFC 3501 §9 date-day-fixed)
+  for (const bad of ['32-Jan-2026 00:00:00 +0000', '29-Feb-2026 00:00:00 +0000', '31-Apr-2026 00:00:00 +0000', '0-Jan-2026 00:00:00 +0000',
+    '01-Jan-2026 24:00:00 +0000', '01-Jan-2026 00:60:00 +0000', '01-Jan-2026 00:00:61 +0000', '01-Jan-2026 00:00:00 +0060']) {
+    t.equal(parseDateTime(bad), null, bad);
+  }
+  t.equal(parseDateTime('29-Feb-2024 23:59:59 +0000')?.toISOString(), '2024-02-29T23:59:59.000Z', 'a leap day');
+  t.equal(parseDate('31-Apr-2026'), null, 'SEARCH BEFORE 31-Apr-2026 is malformed');
+  t.equal(parseDate('30-Apr-2026')?.toISOString(), '2026-04-30T00:00:00.000Z');
   t.equal(baseSubject('Re: [list] Fwd: hello (fwd)'), 'HELLO');
   t.equal(baseSubject('[Fwd: Re: x]'), 'X');
   t.equal(baseSubject('=?UTF-8?B?UmU6IOOBguOBhA==?='), 'あい');

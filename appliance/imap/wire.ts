@@ -64,9 +64,17 @@ export function parseDateTime(s: string): Date | null {
   if (!m) return null;
   const mon = MONTHS.findIndex((x) => x.toLowerCase() === m[2].toLowerCase());
   if (mon < 0) return null;
+  // a day past the month's end, an hour past 23 or a minute past 59 is malformed, not rolled
+  // over into the next (Date.UTC would); a leap second (60) is taken as the minute's end
+  if (!realDay(Number(m[3]), mon, Number(m[1])) || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 60 || Number(m[9]) > 59) return null;
   const offset = (m[7] === '-' ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9]));
-  const t = Date.UTC(Number(m[3]), mon, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6])) - offset * 60_000;
+  const t = Date.UTC(Number(m[3]), mon, Number(m[1]), Number(m[4]), Number(m[5]), Math.min(59, Number(m[6]))) - offset * 60_000;
   return Number.isNaN(t) ? null : new Date(t);
+}
+
+/** Day `day` exists in that month (1 to 28, 29, 30 or 31). */
+function realDay(year: number, month: number, day: number): boolean {
+  return day >= 1 && new Date(Date.UTC(year, month, day)).getUTCDate() === day;
 }
 
 /** SEARCH date `d-Mon-yyyy`, as the UTC midnight of that day; null when malformed. */
@@ -74,7 +82,7 @@ export function parseDate(s: string): Date | null {
   const m = /^(\d{1,2})-([A-Za-z]{3})-(\d{4})$/.exec(s);
   if (!m) return null;
   const mon = MONTHS.findIndex((x) => x.toLowerCase() === m[2].toLowerCase());
-  if (mon < 0) return null;
+  if (mon < 0 || !realDay(Number(m[3]), mon, Number(m[1]))) return null;
   return new Date(Date.UTC(Number(m[3]), mon, Number(m[1])));
 }
 

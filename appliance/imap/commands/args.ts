@@ -15,12 +15,6 @@ export const DELIMITER = '/';
  * A mailbox argument, decoded from modified UTF-7 (UTF-8 as it stands once IMAP4rev2 or
  * UTF8=ACCEPT is enabled, RFC 9051 §5.1, RFC 6855 §3); INBOX in any case is INBOX (§5.1).
  */
-export function mailboxArg(s: ImapSession, tok: Token | undefined): string {
-  const wire = astring(tok, 'mailbox name');
-  return normalizeName(wireToName(s, wire));
-}
-
-/** A mailbox argument as its parser sees it (see mailboxArg). */
 export function mailboxName(tok: Token | undefined, ctx: ParseContext): string {
   return normalizeName(nameFromWire(astring(tok, 'mailbox name'), ctx.utf8Names));
 }
@@ -33,10 +27,6 @@ export interface MailboxArgs {
 export const parseMailbox = (args: Token[], ctx: ParseContext): MailboxArgs => ({ name: mailboxName(args[0], ctx) });
 
 /** A name or pattern from the wire: modified UTF-7 for IMAP4rev1, UTF-8 for IMAP4rev2 and UTF8=ACCEPT. */
-export function wireToName(s: ImapSession, wire: string): string {
-  return nameFromWire(wire, utf8Mode(s));
-}
-
 function nameFromWire(wire: string, utf8Names: boolean): string {
   if (utf8Names) return wire;
   // an "&" that starts no valid modified base64 run (RFC 3501 §5.1.3 wants "&-") is taken as
@@ -87,15 +77,9 @@ export function selected(s: ImapSession): SelectedMailbox {
 }
 
 /**
- * The message set of FETCH/STORE/COPY/MOVE/UID EXPUNGE: a sequence set (by number, or by UID
- * for the UID form), or `$`, the last saved SEARCH result (RFC 5182 SEARCHRES), always UIDs.
+ * The message set of FETCH/STORE/COPY/MOVE/UID EXPUNGE as parsed: a sequence set (by number,
+ * or by UID for the UID form), or `$`, the last saved SEARCH result (RFC 5182 SEARCHRES).
  */
-export function messageSet(s: ImapSession, tok: Token | undefined, uid: boolean): { ranges: Range[]; byUid: boolean } {
-  if (tok?.t === 'atom' && tok.v === '$') return { ranges: uidRanges(selected(s).saved), byUid: true };
-  return { ranges: sequenceSet(tok), byUid: uid };
-}
-
-/** The message set argument as parsed: ranges, or `$` (the saved SEARCH result, RFC 5182). */
 export type MessageSet = { saved: true } | { saved: false; ranges: Range[]; byUid: boolean };
 
 export function messageSetArg(tok: Token | undefined, ctx: ParseContext): MessageSet {
@@ -142,9 +126,6 @@ export function flagList(tokens: Token[]): string[] {
     return t.v;
   });
 }
-
-/** The tokens as they came: for a command whose parser is not yet split out of its run. */
-export const rawArgs = (args: Token[]): Token[] => args;
 
 /** The parser of a command without arguments (the dispatcher has checked there are none). */
 export const noArgs = (): void => undefined;
