@@ -38,7 +38,7 @@ export async function completeLogin(s: ImapSession, method: string, login: strin
   const verdict = await s.env.hooks.run('auth', { conn: s.conn, method, login });
   if (verdict.kind === 'reject') return refuse(s, login, 'auth hook', R.authRefused(verdict));
   if (verdict.kind === 'disconnect') {
-    await s.end(`* BYE ${verdict.message}\r\n`);
+    await s.end(R.refused(verdict));
     return null;
   }
   const address = `${account.name}@${account.domain}`;
