@@ -105,6 +105,16 @@ async function suite(t: Test, overrides: UserConfig) {
     t.match(thread, new RegExp(`^T${OBJECTID}$`));
   }
   t.equal(new Set([...ids.values()].map((i) => i.email)).size, 4, 'every message its own EMAILID');
+  // §7: the EMAILID is a keyed hash, not the store's blob id in any spelling
+  const inbox = (await app.store.mail.mailbox((await app.store.accounts.get('alice@example.test'))!.id, 'INBOX'))!;
+  const stored = await app.store.mail.messages(inbox.id);
+  t.equal(stored.length, 4);
+  for (const m of stored) {
+    const email = ids.get(m.uid)!.email;
+    const spellings = [m.blobId, Buffer.from(m.blobId, 'hex').toString('base64url'), Buffer.from(m.blobId).toString('base64url')].filter((s) => s.length >= 8);
+    t.notOk(spellings.some((s) => email.includes(s) || email.includes(s.slice(0, 12))), `EMAILID ${email} does not carry the blob id ${m.blobId}`);
+    t.equal(m.emailId, email, 'the store gives the EMAILID FETCH answers');
+  }
   const thread = ids.get(1)!.thread;
   t.equal(ids.get(2)!.thread, thread, 'a reply is in its root\'s thread');
   t.equal(ids.get(3)!.thread, thread, 'a reply to the reply too');

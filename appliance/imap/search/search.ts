@@ -10,7 +10,7 @@ import { addressText, parseAddressList } from '../message/addresses.ts';
 import { parseSentDate } from '../message/sent-date.ts';
 import { parseSequenceSet, inSet, type Range } from '../mailbox/sequence.ts';
 import { bodyText, contains, decodeHeaderValue } from '../message/text.ts';
-import { emailId, isObjectId, threadId } from '../message/object-ids.ts';
+import { isObjectId, threadId } from '../message/object-ids.ts';
 
 export type Criterion =
   | { k: 'all' }
@@ -163,8 +163,8 @@ export function matches(c: Criterion, x: MatchContext): boolean {
     case 'modseq': return x.msg.modseq >= c.n;
     case 'saved': return x.saved?.has(x.msg.uid) ?? false;
     // objectids are compared as they are, byte for byte
-    case 'emailid': return emailId(x.msg.blobId) === c.id;
-    case 'threadid': return x.content !== null && threadId(x.content.root, x.msg.blobId) === c.id;
+    case 'emailid': return x.msg.emailId === c.id;
+    case 'threadid': return x.content !== null && threadId(x.content.root, x.msg.emailId) === c.id;
     case 'not': return !matches(c.c, x);
     case 'or': return matches(c.a, x) || matches(c.b, x);
     case 'and': return c.cs.every((y) => matches(y, x));

@@ -12,6 +12,7 @@ import { UsageError } from '../../../core/errors.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
 import { createMailbox, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
+import type { EmailIds } from '../shared/object-ids.ts';
 import { applyFlags } from '../shared/flags.ts';
 import { decideFlagChange } from '../shared/conditional-store.ts';
 import type { MessageContent } from '../../../core/store/content.ts';
@@ -22,7 +23,7 @@ export class EmbeddedFolders implements FolderStore {
   private readonly commits: GroupCommit;
   private readonly blobs: BlobTable;
 
-  constructor(private readonly db: Db, private readonly blobDir: string, private readonly changes: ChangeNotifier) {
+  constructor(private readonly db: Db, private readonly blobDir: string, private readonly changes: ChangeNotifier, private readonly ids: EmailIds) {
     this.commits = new GroupCommit(db);
     this.blobs = new BlobTable(db, blobDir);
   }
@@ -128,7 +129,7 @@ export class EmbeddedFolders implements FolderStore {
 
   async changedSince(mailboxId: number, modseq: number) {
     return sql<[number, number], MessageRow>(this.db, 'SELECT * FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid')
-      .all(mailboxId, modseq).map(toMessage);
+      .all(mailboxId, modseq).map((r) => toMessage(r, this.ids));
   }
 
   async uids(mailboxId: number) {

@@ -8,6 +8,7 @@ import { GroupCommit } from './group-commit.ts';
 import { createMailbox, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
 import { EmbeddedQueue } from './queue.ts';
 import type { ChangeNotifier } from '../../../core/store/notifications.ts';
+import type { EmailIds } from '../shared/object-ids.ts';
 
 
 export class EmbeddedMail implements MailStore {
@@ -17,7 +18,7 @@ export class EmbeddedMail implements MailStore {
   private readonly q;
 
   /** `changes` (IMAP IDLE) hears of every delivery and expunge once it is committed. */
-  constructor(private readonly db: Db, private readonly blobDir: string, private readonly changes?: ChangeNotifier) {
+  constructor(private readonly db: Db, private readonly blobDir: string, private readonly ids: EmailIds, private readonly changes?: ChangeNotifier) {
     this.commits = new GroupCommit(db);
     this.blobs = new BlobTable(db, blobDir);
     this.queue = new EmbeddedQueue(db, blobDir, this.commits, this.blobs);
@@ -80,7 +81,7 @@ export class EmbeddedMail implements MailStore {
   }
 
   async messages(mailboxId: number) {
-    return this.q.messages.all(mailboxId).map(toMessage);
+    return this.q.messages.all(mailboxId).map((r) => toMessage(r, this.ids));
   }
 
   async usage(accountId: number) {

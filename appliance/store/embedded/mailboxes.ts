@@ -1,7 +1,7 @@
 /** Mailbox rows: creation with a fresh UIDVALIDITY (RFC 3501 §2.3.1.1) and the special-use set. */
 import { sql, type Db } from './database.ts';
 import { nextUidValidity } from '../shared/uid-validity.ts';
-import { newMailboxObjectId } from '../shared/object-ids.ts';
+import { EmailIds, newMailboxObjectId, newObjectIdSecret, OBJECTID_SECRET } from '../shared/object-ids.ts';
 import type { MailboxInfo, MessageMeta } from '../../../core/store/ports.ts';
 
 /** RFC 6154 folders every new account gets, with their special-use attribute. */
@@ -27,7 +27,15 @@ export const toMailbox = (r: MailboxRow): MailboxInfo => ({
   id: r.id, accountId: r.account_id, name: r.name, uidValidity: r.uid_validity, uidNext: r.uid_next,
   highestModseq: r.highest_modseq, specialUse: r.special_use, objectId: r.object_id,
 });
-export const toMessage = (r: MessageRow): MessageMeta => ({
+/** A message row as MessageMeta, its EMAILID from the installation's key (store/shared/object-ids.ts). */
+export const toMessage = (r: MessageRow, ids: EmailIds): MessageMeta => ({
   mailboxId: r.mailbox_id, uid: r.uid, modseq: r.modseq, flags: r.flags ? r.flags.split(' ') : [],
-  internalDate: new Date(r.internal_date), size: r.size, blobId: r.blob_id,
+  internalDate: new Date(r.internal_date), size: r.size, blobId: r.blob_id, emailId: ids.of(r.blob_id),
 });
+
+/** The installation's EMAILID key, made on the first open (RFC 8474 §5.1, §7). */
+export function embeddedEmailIds(db: Db): EmailIds {
+  sql(db, 'INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)').run(OBJECTID_SECRET, newObjectIdSecret());
+  const row = sql<[string], { value: string }>(db, 'SELECT value FROM secrets WHERE name = ?').get(OBJECTID_SECRET)!;
+  return new EmailIds(Buffer.from(row.value, 'hex'));
+}

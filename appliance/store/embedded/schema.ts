@@ -174,4 +174,9 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE mailboxes ADD COLUMN object_id TEXT;
   UPDATE mailboxes SET object_id = 'F' || lower(hex(randomblob(12)));
   `,
+  // Installation secrets (the EMAILID key of RFC 8474 §5.1, store/shared/object-ids.ts): made
+  // by the store when it opens, not here, so that they come from the OS's random source
+  `
+  CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  `,
 ];

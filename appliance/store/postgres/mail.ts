@@ -7,13 +7,14 @@ import { bump } from './mailboxes.ts';
 import type { PgNotifier } from './notifier.ts';
 import { DeliveryBatch } from './delivery-batch.ts';
 import type { PgQueue } from './queue.ts';
+import type { EmailIds } from '../shared/object-ids.ts';
 import { MessageContent } from '../../../core/store/content.ts';
 import { MessageGoneError } from '../../../core/errors.ts';
 
 export class PgMail implements MailStore {
   /** Deliveries that arrive together commit together (one WAL flush for many messages). */
   private readonly batch: DeliveryBatch;
-  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, readonly queue: PgQueue) {
+  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, readonly queue: PgQueue, private readonly ids: EmailIds) {
     this.batch = new DeliveryBatch(db, changes.sender);
   }
 
@@ -43,7 +44,7 @@ export class PgMail implements MailStore {
   }
 
   async messages(mailboxId: number): Promise<MessageMeta[]> {
-    return (await this.db.q<MessageRow>('SELECT * FROM messages WHERE mailbox_id = $1 ORDER BY uid', [mailboxId])).map(toMessage);
+    return (await this.db.q<MessageRow>('SELECT * FROM messages WHERE mailbox_id = $1 ORDER BY uid', [mailboxId])).map((r) => toMessage(r, this.ids));
   }
 
   async usage(accountId: number) {

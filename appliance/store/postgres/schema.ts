@@ -154,4 +154,9 @@ export const MIGRATIONS: string[] = [
   UPDATE mailboxes SET object_id = 'F' || substr(md5(random()::text || clock_timestamp()::text || id::text), 1, 24);
   ALTER TABLE mailboxes ALTER COLUMN object_id SET NOT NULL;
   `,
+  // 4: installation secrets (the EMAILID key, store/shared/object-ids.ts), as in the embedded
+  // store; the first node to open the store makes the key, the others read it
+  `
+  CREATE TABLE secrets (name text PRIMARY KEY, value text NOT NULL);
+  `,
 ];

@@ -21,6 +21,8 @@ export interface MessageMeta {
   internalDate: Date;
   size: number;
   blobId: string;
+  /** EMAILID of RFC 8474 §5.1: the same for every copy of the blob, and not the blob id (the store derives it). */
+  emailId: string;
 }
 
 /** One message for one or more local mailboxes (the INBOX of each account by default). */
