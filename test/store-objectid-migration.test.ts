@@ -31,6 +31,8 @@ async function check(t: Test, stores: Stores, reopen: () => Promise<Stores>) {
   t.equal(new Set(boxes.map((b) => b.objectId)).size, boxes.length, 'each its own');
   const [msg] = await stores.mail.messages(boxes.find((b) => b.name === 'INBOX')!.id);
   t.equal(msg.blobId, 'oldblob1', 'the old message keeps its blob (its EMAILID)');
+  t.match(msg.emailId, /^M[A-Za-z0-9_-]{22}$/, 'an EMAILID from the installation key');
+  t.equal(msg.threadId, 'T' + msg.emailId.slice(1), 'its thread filled in from its header (no Message-ID: a thread of its own)');
   await stores.folders.create(acct.id, 'New');
   const created = (await stores.mail.mailbox(acct.id, 'New'))!;
   t.match(created.objectId, ID, 'a mailbox created after the migration has one');

@@ -15,15 +15,31 @@
  * is a thread of its own, named after its EMAILID (never after the blob id).
  */
 import crypto from 'node:crypto';
-import { header, type MimePart } from './mime.ts';
+import { header, parseMime, type MimePart } from './mime.ts';
 
 const msgIds = (raw: string | null): string[] => (raw ?? '').match(/<[^<>\s]+>/g) ?? [];
 const digest = (s: string) => crypto.createHash('sha256').update(s).digest('hex').slice(0, 24);
 
-/** THREADID of a message from its header (`root`) and its EMAILID (MessageMeta.emailId). */
-export function threadId(root: MimePart | null, emailId: string): string {
+/** The digest of the thread's root Message-ID, '' when the message names none. */
+function rootOf(root: MimePart | null): string {
   const rootId = msgIds(root && header(root, 'references'))[0] ?? msgIds(root && header(root, 'in-reply-to'))[0] ?? msgIds(root && header(root, 'message-id'))[0];
-  return 'T' + (rootId ? digest(rootId) : emailId.slice(1));
+  return rootId ? digest(rootId) : '';
+}
+
+/**
+ * The thread root of a message from its header section alone, as the store keeps it with the
+ * blob (`blobs.thread_root`), so that SEARCH THREADID reads no message (MessageMeta.threadId).
+ */
+export function threadRootOf(head: Buffer): string {
+  return rootOf(parseMime(Buffer.concat([head, Buffer.from('\r\n')])));
+}
+
+/** THREADID from a stored thread root (threadRootOf) and the EMAILID. */
+export const threadIdOf = (threadRoot: string, emailId: string): string => 'T' + (threadRoot || emailId.slice(1));
+
+/** THREADID of a message from its parsed header (`root`) and its EMAILID (MessageMeta.emailId). */
+export function threadId(root: MimePart | null, emailId: string): string {
+  return threadIdOf(rootOf(root), emailId);
 }
 
 /** Whether a string is an objectid at all (SEARCH EMAILID / THREADID take one). */

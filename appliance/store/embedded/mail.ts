@@ -5,7 +5,7 @@ import { sql, type Db } from './database.ts';
 import type { Delivery, MailboxInfo, MailStore, MessageMeta, OutboundItem } from '../../../core/store/ports.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
-import { createMailbox, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
+import { createMailbox, fillThreadRoots, MESSAGE_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
 import { EmbeddedQueue } from './queue.ts';
 import type { ChangeNotifier } from '../../../core/store/notifications.ts';
 import type { EmailIds } from '../shared/object-ids.ts';
@@ -29,7 +29,7 @@ export class EmbeddedMail implements MailStore {
       insertMessage: db.prepare('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       addUsage: db.prepare('UPDATE accounts SET usage = usage + ? WHERE id = ?'),
       usage: db.prepare<[number], { usage: number }>('SELECT usage FROM accounts WHERE id = ?'),
-      messages: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? ORDER BY uid'),
+      messages: db.prepare<[number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? ORDER BY m.uid`),
       message: db.prepare<[number, number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?'),
       deleteMessage: db.prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?'),
       bumpModseq: db.prepare('UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?'),
@@ -81,7 +81,11 @@ export class EmbeddedMail implements MailStore {
   }
 
   async messages(mailboxId: number) {
-    return this.q.messages.all(mailboxId).map((r) => toMessage(r, this.ids));
+    const rows = await fillThreadRoots(this.q.messages.all(mailboxId), async (id) => (await this.blobs.content(id)).header(), (roots) =>
+      this.commits.run(() => {
+        for (const [id, root] of roots) sql(this.db, 'UPDATE blobs SET thread_root = ? WHERE id = ?').run(root, id);
+      }));
+    return rows.map((r) => toMessage(r, this.ids));
   }
 
   async usage(accountId: number) {

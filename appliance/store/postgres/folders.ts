@@ -5,10 +5,10 @@
  */
 import type { FlagMode, FlagUpdate, FolderStore, MailboxCounts, MessageMeta } from '../../../core/store/ports.ts';
 import { UsageError } from '../../../core/errors.ts';
-import { toMailbox, toMessage, type MailboxRow, type MessageRow } from '../embedded/mailboxes.ts';
+import { fillThreadRoots, MESSAGE_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from '../embedded/mailboxes.ts';
 import type { EmailIds } from '../shared/object-ids.ts';
 import type { PgDb, Sql } from './database.ts';
-import { countBlobs, insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
+import { countBlobs, insertBlob, newBlobId, pgHeader, saveThreadRoots, unrefBlobs } from './blobs.ts';
 import { allocate, bump, createMailbox } from './mailboxes.ts';
 import { applyFlags } from '../shared/flags.ts';
 import { decideFlagChange } from '../shared/conditional-store.ts';
@@ -110,7 +110,9 @@ export class PgFolders implements FolderStore {
   }
 
   async changedSince(mailboxId: number, modseq: number): Promise<MessageMeta[]> {
-    return (await this.db.q<MessageRow>('SELECT * FROM messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid', [mailboxId, modseq])).map((r) => toMessage(r, this.ids));
+    const rows = await this.db.q<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = $1 AND m.modseq > $2 ORDER BY m.uid`, [mailboxId, modseq]);
+    await fillThreadRoots(rows, (id) => pgHeader(this.db, id), (roots) => saveThreadRoots(this.db, roots));
+    return rows.map((r) => toMessage(r, this.ids));
   }
 
   async uids(mailboxId: number) {

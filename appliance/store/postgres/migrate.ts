@@ -32,7 +32,7 @@ const TABLES: TableSpec[] = [
   },
   { name: 'aliases', columns: ['alias', 'target', 'rewrite'], booleans: ['rewrite'] },
   { name: 'mailboxes', identity: 'id', columns: ['id', 'account_id', 'name', 'uid_validity', 'uid_next', 'highest_modseq', 'special_use', 'first_recent_uid', 'object_id'] },
-  { name: 'blobs', columns: ['id', 'size', 'data', 'refs'] },
+  { name: 'blobs', columns: ['id', 'size', 'data', 'refs', 'thread_root'] },
   { name: 'messages', columns: ['mailbox_id', 'uid', 'modseq', 'flags', 'internal_date', 'size', 'blob_id'] },
   { name: 'subscriptions', columns: ['account_id', 'name'] },
   { name: 'expunged', columns: ['mailbox_id', 'uid', 'modseq'] },
