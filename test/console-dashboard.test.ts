@@ -2,7 +2,8 @@
  * The console's dashboard counts real SMTP traffic: messages accepted and RCPTs refused over
  * SMTP land in the node's receive log (LG-1, smtp-receive.log), and the dashboard shows them in
  * its totals and chart, with the latest refusals and their reply; delivery lines of a second
- * node's log are summed in, lines older than the window are not.
+ * node's log are summed in, lines older than the window are not. A node's log larger than
+ * `admin.console.activityScanBytes` is read only that far back, and the page says so.
  */
 import t from 'tap';
 import fs from 'node:fs';
@@ -11,9 +12,11 @@ import { ConsoleClient, startConsoleAppliance, type ConsoleAppliance } from './h
 import { smtpSteps } from './helpers/smtp-script.ts';
 import { waitFor } from './helpers/sink.ts';
 
+const SCAN_BYTES = 64 * 1024;
+
 let env: ConsoleAppliance;
 t.before(async () => {
-  env = await startConsoleAppliance('console-dash-');
+  env = await startConsoleAppliance('console-dash-', { activityScanBytes: SCAN_BYTES });
 });
 t.teardown(() => env?.stop());
 
@@ -69,4 +72,28 @@ t.test('accepted and refused SMTP commands are logged and counted on the dashboa
   const short = await c.get('/admin/?hours=1');
   t.match(short.text, /<strong>1 h<\/strong>/, 'the window chosen');
   t.match(short.text, /<td>Last 1 h<\/td><td>2<\/td><td>2<\/td><td>1<\/td><td>1<\/td>/, 'the lines of the last hour are all in it');
+});
+
+t.test('a log larger than admin.console.activityScanBytes is read that far back and flagged', async (t) => {
+  const c = new ConsoleClient(env.base);
+  await c.login();
+  t.notMatch((await c.get('/admin/?hours=1')).text, /larger than the dashboard reads/, 'no hint while the logs are small');
+  // a busy node: 2000 accepted messages over the last 40 minutes, about 200 KB of receive log
+  const busy = path.join(env.dataDir, 'logs', 'node-busy');
+  fs.mkdirSync(busy, { recursive: true });
+  const now = Date.now();
+  const lines: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const at = new Date(now - 40 * 60_000 + i * 1200).toISOString();
+    lines.push(`${at}\t192.0.2.7\tsession${i}\taccepted\t${String(i).padStart(12, '0')}\t<sender${i}@busy.test>\t1\t${1000 + i}`);
+  }
+  const text = lines.join('\n') + '\n';
+  t.ok(text.length > 2 * SCAN_BYTES, 'the file is larger than the setting');
+  fs.writeFileSync(path.join(busy, 'smtp-receive.log'), text);
+
+  const page = await c.get('/admin/?hours=1');
+  t.equal(page.status, 200);
+  t.match(page.text, /larger than the dashboard reads/, 'the page says the window is undercounted');
+  const accepted = Number(/<td>Last 1 h<\/td><td>(\d+)<\/td>/.exec(page.text)?.[1]);
+  t.ok(accepted > 2 && accepted < 2 + 2000 * (SCAN_BYTES * 1.2) / text.length, `only the last ${SCAN_BYTES} bytes counted (${accepted} of 2002)`);
 });

@@ -10,6 +10,8 @@ import { RawClient } from './helpers/raw-client.ts';
 import { startTestAppliance, seedAccounts, tempDir, type TestAppliance } from './helpers/appliance.ts';
 import { startPostgres } from './helpers/postgres.ts';
 import type { UserConfig } from '../core/config/schema.ts';
+import path from 'node:path';
+import Database from '../appliance/store/embedded/sqlite-driver.ts';
 
 const OBJECTID = '[A-Za-z0-9_-]{1,255}';
 
@@ -105,6 +107,16 @@ async function suite(t: Test, overrides: UserConfig) {
     t.match(thread, new RegExp(`^T${OBJECTID}$`));
   }
   t.equal(new Set([...ids.values()].map((i) => i.email)).size, 4, 'every message its own EMAILID');
+  // §7: the EMAILID is a keyed hash, not the store's blob id in any spelling
+  const inbox = (await app.store.mail.mailbox((await app.store.accounts.get('alice@example.test'))!.id, 'INBOX'))!;
+  const stored = await app.store.mail.messages(inbox.id);
+  t.equal(stored.length, 4);
+  for (const m of stored) {
+    const email = ids.get(m.uid)!.email;
+    const spellings = [m.blobId, Buffer.from(m.blobId, 'hex').toString('base64url'), Buffer.from(m.blobId).toString('base64url')].filter((s) => s.length >= 8);
+    t.notOk(spellings.some((s) => email.includes(s) || email.includes(s.slice(0, 12))), `EMAILID ${email} does not carry the blob id ${m.blobId}`);
+    t.equal(m.emailId, email, 'the store gives the EMAILID FETCH answers');
+  }
   const thread = ids.get(1)!.thread;
   t.equal(ids.get(2)!.thread, thread, 'a reply is in its root\'s thread');
   t.equal(ids.get(3)!.thread, thread, 'a reply to the reply too');
@@ -118,6 +130,17 @@ async function suite(t: Test, overrides: UserConfig) {
   t.match(await cmd(c, `SEARCH NOT THREADID ${thread}`), '* SEARCH 4\r\n', 'NOT THREADID');
   t.match(await cmd(c, 'SEARCH EMAILID Mnosuchmessage'), '* SEARCH\r\n', 'an unknown EMAILID finds nothing');
   t.match(await cmd(c, 'SEARCH EMAILID "M!bad"'), /^t\d+ BAD/m, 'an id outside the objectid syntax is BAD');
+  if (!overrides.store) {
+    // SEARCH THREADID reads no message: the thread stored with it answers. Message 3's bytes
+    // are changed under the store (no References any more); its stored thread still counts
+    const db = new Database(path.join(dataDir, 'mailserver.db'));
+    const changed = REPLY2.replace(/In-Reply-To: .*\r\nReferences: .*\r\n .*\r\n/, '');
+    t.equal(db.prepare('UPDATE blobs SET data = ?, size = ? WHERE id = (SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = 3)')
+      .run(Buffer.from(changed), changed.length, inbox.id).changes, 1);
+    db.close();
+    t.match(await cmd(c, `UID SEARCH THREADID ${thread}`), '* SEARCH 1 2 3\r\n', 'SEARCH THREADID answers from the stored thread data');
+    t.not(objectIds(await cmd(c, 'UID FETCH 3 (EMAILID THREADID)')).get(3)?.thread, thread, 'while the message read now names another thread');
+  }
 
   // COPY and MOVE keep the EMAILID (and the THREADID)
   t.match(await cmd(c, 'UID COPY 1 Archive'), /^t\d+ OK/m);

@@ -1,6 +1,6 @@
 /**
  * The OBJECTID schema migration (RFC 8474 MAILBOXID) on both stores: a data directory and a
- * PostgreSQL database made by the build before it (schema one migration short, mailboxes
+ * PostgreSQL database made by the build before it (schema up to that migration, mailboxes
  * without ids) are migrated when the store opens, and every existing mailbox gets its own
  * MAILBOXID, kept from then on; mailboxes created afterwards get one too.
  */
@@ -18,6 +18,8 @@ import { startPostgres } from './helpers/postgres.ts';
 import type { Stores } from '../core/store/ports.ts';
 
 const ID = /^F[A-Za-z0-9_-]{1,254}$/;
+/** The schema of the build before the MAILBOXID migration: the migrations before it. */
+const before = (migrations: string[]) => migrations.findIndex((m) => /ADD COLUMN object_id/.test(m));
 const OLD_BOXES = ['INBOX', 'Sent', 'Work', 'Work/2024'];
 
 /** The ids after the migration, by name; checks they are well-formed, distinct and stable. */
@@ -29,6 +31,8 @@ async function check(t: Test, stores: Stores, reopen: () => Promise<Stores>) {
   t.equal(new Set(boxes.map((b) => b.objectId)).size, boxes.length, 'each its own');
   const [msg] = await stores.mail.messages(boxes.find((b) => b.name === 'INBOX')!.id);
   t.equal(msg.blobId, 'oldblob1', 'the old message keeps its blob (its EMAILID)');
+  t.match(msg.emailId, /^M[A-Za-z0-9_-]{22}$/, 'an EMAILID from the installation key');
+  t.equal(msg.threadId, 'T' + msg.emailId.slice(1), 'its thread filled in from its header (no Message-ID: a thread of its own)');
   await stores.folders.create(acct.id, 'New');
   const created = (await stores.mail.mailbox(acct.id, 'New'))!;
   t.match(created.objectId, ID, 'a mailbox created after the migration has one');
@@ -43,8 +47,8 @@ t.test('embedded: a data directory of the previous schema gets MAILBOXIDs', asyn
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'objectid-migration-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const db = new Database(path.join(dir, 'mailserver.db'));
-  for (const m of SQLITE.slice(0, -1)) db.exec(m);
-  db.pragma(`user_version = ${SQLITE.length - 1}`);
+  for (const m of SQLITE.slice(0, before(SQLITE))) db.exec(m);
+  db.pragma(`user_version = ${before(SQLITE)}`);
   t.notOk((db.prepare('PRAGMA table_info(mailboxes)').all() as { name: string }[]).some((c) => c.name === 'object_id'), 'no object_id before');
   db.prepare("INSERT INTO domains (name, admin) VALUES ('example.test', 'postmaster')").run();
   db.prepare("INSERT INTO accounts (id, name, domain, password_hash) VALUES (1, 'old', 'example.test', 'x')").run();
@@ -61,11 +65,9 @@ t.test('postgres: a database of the previous schema gets MAILBOXIDs', async (t) 
   const url = await server.database();
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  // the schema before migration 3 (object_id); the later ones run at open as well
-  const before = POSTGRES.findIndex((m) => /ADD COLUMN object_id/.test(m));
-  for (const m of POSTGRES.slice(0, before)) await c.query(m);
+  for (const m of POSTGRES.slice(0, before(POSTGRES))) await c.query(m);
   await c.query('CREATE TABLE mailserver_schema (version integer NOT NULL)');
-  await c.query('INSERT INTO mailserver_schema (version) VALUES ($1)', [before]);
+  await c.query('INSERT INTO mailserver_schema (version) VALUES ($1)', [before(POSTGRES)]);
   t.equal((await c.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'mailboxes' AND column_name = 'object_id'")).rowCount, 0, 'no object_id before');
   await c.query("INSERT INTO domains (name, admin) VALUES ('example.test', 'postmaster')");
   await c.query("INSERT INTO accounts (id, name, domain, password_hash) VALUES (1, 'old', 'example.test', 'x')");

@@ -49,3 +49,17 @@ t.test('a bounce is an RFC 3464 report with the original headers', async (t) => 
   t.notMatch(b, /secret body/, 'headers only by default');
   t.equal(headerBlock(original).toString(), 'From: a@x.test\r\nSubject: hi\r\n');
 });
+
+t.test('a bounce of a message that needed SMTPUTF8 is an RFC 6533 report', async (t) => {
+  const original = Buffer.from('From: a@x.test\r\nSubject: Grüße\r\n\r\nbody\r\n', 'utf8');
+  const b = buildBounce({ reportingMta: 'mail.test', from: 'MAILER-DAEMON@mail.test', to: 'a@x.test', queueId: 'q2', arrival: new Date(NOW), original,
+    failed: [{ recipient: 'jörg+x@y.test', error: '5.6.7 no SMTPUTF8' }, { recipient: 'r@y.test', error: '5.6.7 no SMTPUTF8' }], returnContent: 'full' }).toString('utf8');
+  t.match(b, /report-type=global-delivery-status;/);
+  t.match(b, /Content-Type: message\/global-delivery-status\r\n/);
+  t.match(b, /Final-Recipient: utf-8; jörg\\x\{2B\}x@y\.test\r\n/, 'UTF-8 as is, + as \\x{2B} (RFC 6533 §3)');
+  t.match(b, /Final-Recipient: rfc822; r@y\.test\r\n/, 'an ASCII recipient stays rfc822');
+  t.match(b, /Content-Type: message\/global\r\n[^]*Subject: Grüße\r\n\r\nbody/, 'the whole message as message/global');
+  const ascii = buildBounce({ reportingMta: 'mail.test', from: 'MAILER-DAEMON@mail.test', to: 'a@x.test', queueId: 'q3', arrival: new Date(NOW),
+    original: Buffer.from('Subject: hi\r\n\r\nbody\r\n'), failed: [{ recipient: 'r@y.test', error: '5.1.1 no' }], returnContent: 'full' }).toString();
+  t.match(ascii, /Content-Type: message\/rfc822\r\n/, 'an ASCII message returned as message/rfc822');
+});

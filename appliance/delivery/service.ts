@@ -16,6 +16,7 @@ import { createRouter, loadGatewayRules, targetsFor, type Route, type Router } f
 import { SessionCache, deliverTransaction, type TransactionResult } from './smtp-client.ts';
 import { outcomesOf, schedule } from './retry.ts';
 import { buildBounce } from './bounce.ts';
+import { smtpUtf8Need } from './smtputf8.ts';
 import { DeliveryLogs } from './logs.ts';
 import { DkimSigner } from './dkim.ts';
 import type { HookRunner } from '../../core/hooks.ts';
@@ -300,6 +301,8 @@ export class DeliveryService {
     const content = buildBounce({
       reportingMta: hostname, from: this.cfg.bounce.from ?? `MAILER-DAEMON@${hostname}`, to: batch.mailFrom, queueId: batch.queueId,
       arrival: batch.created, original, returnContent: this.cfg.bounce.returnContent,
+      // RFC 6533: an internationalized report for a message that needed SMTPUTF8
+      smtpUtf8: smtpUtf8Need(batch.mailFrom, batch.recipients.map((r) => r.recipient), original) !== null,
       failed: failed.map((f) => ({ recipient: f.recipient, error: f.error, remoteMta: /^(\S+?)\[/.exec(f.error)?.[1] })),
     });
     return [{ mailFrom: '', recipients, content }];

@@ -47,6 +47,18 @@ export interface ClientOptions {
 
 type SmtpError = Error & { code?: string; responseCode?: number; response?: string; command?: string; rejectedErrors?: (SmtpError & { recipient?: string })[] };
 
+/**
+ * nodemailer's SMTPConnection members this client relies on that are not its public API;
+ * test/nodemailer-surface.test.ts checks them on the installed nodemailer, so an upgrade that
+ * removes or changes them fails there, naming the member.
+ */
+export const NODEMAILER_PRIVATE_SURFACE = {
+  /** `_sendCommand(str, logStr)`: every command line goes through it (wrapped to add SMTPUTF8 to MAIL FROM). */
+  methods: ['_sendCommand'],
+  /** `_supportedExtensions`: the EHLO keywords nodemailer recognised, upper case (`'SMTPUTF8'`). */
+  fields: ['_supportedExtensions'],
+} as const;
+
 function replyOf(err: SmtpError): SmtpReply | null {
   return err.responseCode ? { code: err.responseCode, response: (err.response ?? err.message).trim() } : null;
 }

@@ -15,8 +15,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { SmtpReply } from './smtp-client.ts';
-
-const NON_ASCII = /[^\x00-\x7f]/;
+import { NON_ASCII } from '../../core/ascii.ts';
 
 function headerSection(content: Buffer): Buffer {
   const end = content.indexOf('\r\n\r\n');

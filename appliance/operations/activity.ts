@@ -42,7 +42,7 @@ export interface ActivityQuery {
   now?: number;
   /** Refusals listed (default 20). */
   refusals?: number;
-  /** Bytes read at most from the end of each file (default 64 MiB). */
+  /** Bytes read at most from the end of each file (default 64 MiB; the console passes `admin.console.activityScanBytes`). */
   maxBytesPerFile?: number;
 }
 

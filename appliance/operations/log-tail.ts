@@ -29,7 +29,8 @@ export async function linesSince(file: string, since: string, maxBytes: number):
     let read = 0;
     while (pos > 0) {
       if (read >= maxBytes) return { lines: out.reverse(), truncated: true };
-      const n = Math.min(CHUNK, pos);
+      // the last chunk stops at the cap: `maxBytes` below CHUNK is kept to the byte
+      const n = Math.min(CHUNK, pos, maxBytes - read);
       pos -= n;
       const buf = Buffer.alloc(n);
       await fh.read(buf, 0, n, pos);

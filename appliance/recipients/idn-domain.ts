@@ -5,8 +5,7 @@
  * is left as sent (UTF-8 local parts are matched as they are, RFC 6531 §3.2).
  */
 import { domainToASCII } from 'node:url';
-
-const NON_ASCII = /[^\x00-\x7f]/;
+import { NON_ASCII } from '../../core/ascii.ts';
 
 /** `local@domain` with the domain as its A-label; the address unchanged when it is ASCII or not an IDN. */
 export function withAsciiDomain(address: string): string {

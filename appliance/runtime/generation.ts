@@ -139,7 +139,7 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
     // free space under the data directory, checked at MAIL FROM and APPEND
     const disk = new DiskGuard(dataDir, config.smtp.queueMinFreeBytes, log);
     // LG-1: in the node's log folder, beside the delivery logs
-    const receiveLog = config.smtp.receiveLog ? new ReceiveLog(dataDir, config.delivery.logs.node ?? config.node.name, log) : undefined;
+    const receiveLog = config.smtp.receiveLog ? new ReceiveLog(dataDir, config.delivery.logs.node ?? config.node.name, log, config.smtp.receiveLogFieldMax) : undefined;
     if (receiveLog) closers.unshift(() => receiveLog.close());
     const smtp = await step('smtp', () => startSmtp({ config, stores, hooks, tls, log, directory, disk, spoolDir: shared.spoolDir, auth, gate, receiveLog }, o.sockets));
     services.push({ closeSessions: (g) => smtp.close(g) });

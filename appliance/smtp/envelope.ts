@@ -10,10 +10,9 @@ import { ownsSender } from './sender-login.ts';
 import { mustOwnSender, unauthenticatedSubmission } from './submission.ts';
 import { UsageError } from '../../core/errors.ts';
 import { metrics } from '../metrics/index.ts';
+import { NON_ASCII } from '../../core/ascii.ts';
 
 type Done = (err?: Error | null) => void;
-
-const NON_ASCII = /[^\x00-\x7f]/;
 
 type Conn = { id: string; remoteAddress: string; log: { error: (o: object, m: string) => void } };
 

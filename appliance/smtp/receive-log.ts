@@ -18,22 +18,20 @@ export const RECEIVE_LOG = 'smtp-receive.log';
 /** The session a line is about: its client and its id. */
 export type ReceiveEvent = Pick<Connection, 'remoteAddress' | 'id'>;
 
-/** A field longer than this (a plugin's reply text) is cut. */
-const MAX_FIELD = 1000;
-
 export class ReceiveLog {
   private readonly out: AppendLog;
 
-  constructor(dataDir: string, node: string, log: Logger) {
+  /** `maxField`: a field longer than this (a plugin's reply text) is cut (`smtp.receiveLogFieldMax`). */
+  constructor(dataDir: string, node: string, log: Logger, private readonly maxField = 1000) {
     this.out = new AppendLog(path.join(nodeLogDir(dataDir, node), RECEIVE_LOG), log, 'SMTP receive log');
   }
 
   accepted(conn: ReceiveEvent, id: string, from: string, recipients: number, bytes: number): void {
-    this.out.record([conn.remoteAddress, conn.id, 'accepted', id, `<${from}>`, recipients, bytes], MAX_FIELD);
+    this.out.record([conn.remoteAddress, conn.id, 'accepted', id, `<${from}>`, recipients, bytes], this.maxField);
   }
 
   refused(conn: ReceiveEvent, stage: 'mail' | 'rcpt' | 'data', address: string, reply: { code: number; enhanced?: string; message: string }): void {
-    this.out.record([conn.remoteAddress, conn.id, 'refused', stage, `<${address}>`, reply.code, reply.enhanced ?? '-', reply.message], MAX_FIELD);
+    this.out.record([conn.remoteAddress, conn.id, 'refused', stage, `<${address}>`, reply.code, reply.enhanced ?? '-', reply.message], this.maxField);
   }
 
   close(): Promise<void> {

@@ -13,4 +13,10 @@ export const ConsoleConfig = Type.Object({
   maxSessions: Type.Integer({ minimum: 10, maximum: 100_000, default: 1000 }),
   /** Largest form body accepted (the config editor's file is the big one). */
   maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 16 << 20, default: 1 << 20 }),
+  /**
+   * The dashboard's activity reads each node's receive and delivery log from its end back to the
+   * window's start, at most this many bytes a file; a busier window is undercounted in its oldest
+   * minutes (the page says so). Bounds the time and memory of one dashboard view.
+   */
+  activityScanBytes: Type.Integer({ minimum: 64 << 10, maximum: 1 << 30, default: 64 << 20 }),
 }, { default: {} });

@@ -58,6 +58,8 @@ export const SmtpConfig = Type.Object({
    * (the console's dashboard counts and lists them). Off: no file.
    */
   receiveLog: Type.Boolean({ default: true }),
+  /** Characters kept of each field of a receive-log line (a long address, a plugin's reply text); longer ones are cut. */
+  receiveLogFieldMax: Type.Integer({ minimum: 64, maximum: 65_536, default: 1000 }),
   /** RX-2: answer VRFY/EXPN (true) or refuse them with 502. */
   vrfy: Type.Boolean({ default: true }),
   /** RX-3: the Received: header template; see policies/received-template.ts for the fields. */

@@ -10,10 +10,9 @@ import Encoding from 'encoding-japanese';
 import libmime from 'libmime';
 import type { ResolvedReply } from '../../policies/ims-ctl.ts';
 import { header, splitMessage, withoutFields } from './message.ts';
+import { isAscii } from '../../core/ascii.ts';
 
 type Charset = ResolvedReply['charset'];
-
-const isAscii = (s: string) => /^[\x00-\x7f]*$/.test(s);
 
 function jis(text: string): Buffer {
   return Buffer.from(Encoding.convert(Encoding.stringToCode(text), { to: 'JIS', from: 'UNICODE' }));

@@ -22,7 +22,8 @@ export interface ConsoleAppliance {
   stop(): Promise<void>;
 }
 
-export function consoleConfig(ports: { smtp: number; pop3: number; http: number; https: number }, maxRecipients = 100): string {
+/** `settings`: `admin.console.*` settings beyond the defaults. */
+export function consoleConfig(ports: { smtp: number; pop3: number; http: number; https: number }, maxRecipients = 100, settings: Record<string, unknown> = {}): string {
   return `import { defineConfig } from ${JSON.stringify(path.join(REPO_ROOT, 'core', 'index.ts'))};
 export default defineConfig({
   hostname: 'console.test',
@@ -32,19 +33,19 @@ export default defineConfig({
   http: { listen: ['127.0.0.1:${ports.http}', '127.0.0.1:${ports.https}*'] },
   delivery: { enabled: false },
   auth: { penalty: { initialDelayMs: 300, maxDelayMs: 600 } },
-  admin: { users: [${JSON.stringify(ADMIN)}] },
+  admin: { users: [${JSON.stringify(ADMIN)}], console: ${JSON.stringify(settings)} },
   node: { workers: 1 },
   log: { level: 'info' },
 });
 `;
 }
 
-export async function startConsoleAppliance(prefix: string): Promise<ConsoleAppliance> {
+export async function startConsoleAppliance(prefix: string, settings: Record<string, unknown> = {}): Promise<ConsoleAppliance> {
   const dir = tempDir(prefix);
   const dataDir = path.join(dir, 'data');
   const [smtp, pop3, http, httpsPort] = (await freePorts(4)) as [number, number, number, number];
   const configFile = path.join(dir, 'mailserver.config.ts');
-  fs.writeFileSync(configFile, consoleConfig({ smtp, pop3, http, https: httpsPort }));
+  fs.writeFileSync(configFile, consoleConfig({ smtp, pop3, http, https: httpsPort }, 100, settings));
   await seedStore(dataDir, ['console.test'], { [ADMIN]: PASSWORD, 'user@console.test': 'pw-user' });
   const app = spawnAppliance(configFile, dataDir);
   await app.waitForLog('ready', 60_000);

@@ -43,7 +43,7 @@ export function dashboardRoutes(): Hono<Env> {
     const depth = { new: 0, deferred: 0, sent: 0, failed: 0 };
     for (const e of await stores.queue.list()) for (const r of e.recipients) depth[recipientState(r)]++;
     const hours = WINDOWS.find((h) => String(h) === c.req.query('hours')) ?? 3;
-    const activity = await recentActivity(dataDir, { hours, now });
+    const activity = await recentActivity(dataDir, { hours, now, maxBytesPerFile: running().admin.console.activityScanBytes });
     const label = { accepted: t('dash.accepted'), refused: t('dash.refused'), delivered: t('dash.delivered'), deferred: t('dash.deferred') };
     const chart = lineChart({
       start: activity.start, minutes: activity.minutes, title: t('dash.activity'), unit: t('dash.perBucket'),

@@ -8,7 +8,7 @@ import { dateTime, join, type Chunk } from '../wire.ts';
 import { binaryBytes, binaryLiteral } from '../message/binary.ts';
 import { cachedMime, partAt, type MimePart } from '../message/mime.ts';
 import { bodyStructure, envelope } from '../message/structure.ts';
-import { emailId, threadId } from '../message/object-ids.ts';
+import { threadId } from '../message/object-ids.ts';
 import { U } from '../untagged.ts';
 
 export interface Section {
@@ -184,8 +184,8 @@ export function renderFetch(items: FetchItem[], ctx: RenderContext): Buffer {
       case 'RFC822.SIZE': out.push(`RFC822.SIZE ${msg.size}`); break;
       case 'MODSEQ': out.push(`MODSEQ (${msg.modseq})`); break;
       // RFC 8474 §5.1, §5.2: EMAILID (M...) and THREADID (T...), each a parenthesised objectid
-      case 'EMAILID': out.push(`EMAILID (${emailId(msg.blobId)})`); break;
-      case 'THREADID': out.push(`THREADID (${threadId(root, msg.blobId)})`); break;
+      case 'EMAILID': out.push(`EMAILID (${msg.emailId})`); break;
+      case 'THREADID': out.push(`THREADID (${threadId(root, msg.emailId)})`); break;
       case 'ENVELOPE': out.push(join(['ENVELOPE', envelope(root!, ctx.utf8)])); break;
       case 'BODYSTRUCTURE': out.push(join(['BODYSTRUCTURE', bodyStructure(content!, root!, true, ctx.utf8)])); break;
       case 'BODY': out.push(join(['BODY', bodyStructure(content!, root!, false, ctx.utf8)])); break;

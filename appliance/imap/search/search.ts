@@ -10,7 +10,7 @@ import { addressText, parseAddressList } from '../message/addresses.ts';
 import { parseSentDate } from '../message/sent-date.ts';
 import { parseSequenceSet, inSet, type Range } from '../mailbox/sequence.ts';
 import { bodyText, contains, decodeHeaderValue } from '../message/text.ts';
-import { emailId, isObjectId, threadId } from '../message/object-ids.ts';
+import { isObjectId } from '../message/object-ids.ts';
 
 export type Criterion =
   | { k: 'all' }
@@ -120,7 +120,7 @@ export function parseSearch(tokens: Token[], depth = 0): Criterion {
 
 export function needsContent(c: Criterion): boolean {
   switch (c.k) {
-    case 'header': case 'body': case 'text': case 'threadid': return true;
+    case 'header': case 'body': case 'text': return true;
     case 'date': return !c.internal;
     case 'not': return needsContent(c.c);
     case 'or': return needsContent(c.a) || needsContent(c.b);
@@ -163,8 +163,9 @@ export function matches(c: Criterion, x: MatchContext): boolean {
     case 'modseq': return x.msg.modseq >= c.n;
     case 'saved': return x.saved?.has(x.msg.uid) ?? false;
     // objectids are compared as they are, byte for byte
-    case 'emailid': return emailId(x.msg.blobId) === c.id;
-    case 'threadid': return x.content !== null && threadId(x.content.root, x.msg.blobId) === c.id;
+    case 'emailid': return x.msg.emailId === c.id;
+    // the thread is stored with the message (MessageMeta.threadId): no message is read for it
+    case 'threadid': return x.msg.threadId === c.id;
     case 'not': return !matches(c.c, x);
     case 'or': return matches(c.a, x) || matches(c.b, x);
     case 'and': return c.cs.every((y) => matches(y, x));

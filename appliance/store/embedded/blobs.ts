@@ -8,6 +8,7 @@ import path from 'node:path';
 import { randomHex } from '../../../core/random-hex.ts';
 import type { Db } from './database.ts';
 import { MessageContent } from '../../../core/store/content.ts';
+import { threadRootOf } from '../../imap/message/object-ids.ts';
 import { MessageGoneError } from '../../../core/errors.ts';
 
 /** Messages up to this size are stored inline in the database. */
@@ -18,6 +19,8 @@ export interface PreparedBlob {
   size: number;
   data: Buffer | null;
   path: string | null;
+  /** The thread root of its header (THREADID, imap/message/object-ids.ts threadRootOf). */
+  threadRoot: string;
 }
 
 export function newBlobId(): string {
@@ -40,7 +43,8 @@ async function fsyncDir(dir: string): Promise<void> {
 export async function prepareBlob(blobDir: string, input: Buffer | MessageContent): Promise<PreparedBlob> {
   const id = newBlobId();
   const content = MessageContent.from(input);
-  if (content.size <= INLINE_LIMIT) return { id, size: content.size, data: await content.toBuffer(), path: null };
+  const threadRoot = threadRootOf(await content.header());
+  if (content.size <= INLINE_LIMIT) return { id, size: content.size, data: await content.toBuffer(), path: null, threadRoot };
   const rel = path.join(id.slice(0, 2), id);
   const file = path.join(blobDir, rel);
   await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -56,7 +60,7 @@ export async function prepareBlob(blobDir: string, input: Buffer | MessageConten
     await fh.close().catch(() => undefined);
   }
   await fsyncDir(path.dirname(file));
-  return { id, size: content.size, data: null, path: rel };
+  return { id, size: content.size, data: null, path: rel, threadRoot };
 }
 
 export class BlobTable {
@@ -66,7 +70,7 @@ export class BlobTable {
   private readonly dropRef;
   private readonly remove;
   constructor(private readonly db: Db, private readonly blobDir: string) {
-    this.insert = db.prepare('INSERT INTO blobs (id, size, data, path, refs) VALUES (?, ?, ?, ?, ?)');
+    this.insert = db.prepare('INSERT INTO blobs (id, size, data, path, refs, thread_root) VALUES (?, ?, ?, ?, ?, ?)');
     this.get = db.prepare<[string], { data: Buffer | null; path: string | null }>('SELECT data, path FROM blobs WHERE id = ?');
     this.addRef = db.prepare('UPDATE blobs SET refs = refs + ? WHERE id = ?');
     this.dropRef = db.prepare<[string], { refs: number; path: string | null }>('UPDATE blobs SET refs = refs - 1 WHERE id = ? RETURNING refs, path');
@@ -75,7 +79,7 @@ export class BlobTable {
 
   /** Inside a transaction. */
   add(blob: PreparedBlob, refs: number): void {
-    this.insert.run(blob.id, blob.size, blob.data, blob.path, refs);
+    this.insert.run(blob.id, blob.size, blob.data, blob.path, refs, blob.threadRoot);
   }
 
   ref(id: string, n = 1): void {

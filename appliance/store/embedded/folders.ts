@@ -11,7 +11,8 @@ import type { ChangeNotifier } from '../../../core/store/notifications.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
-import { createMailbox, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
+import { createMailbox, fillThreadRoots, MESSAGE_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
+import type { EmailIds } from '../shared/object-ids.ts';
 import { applyFlags } from '../shared/flags.ts';
 import { decideFlagChange } from '../shared/conditional-store.ts';
 import type { MessageContent } from '../../../core/store/content.ts';
@@ -22,7 +23,7 @@ export class EmbeddedFolders implements FolderStore {
   private readonly commits: GroupCommit;
   private readonly blobs: BlobTable;
 
-  constructor(private readonly db: Db, private readonly blobDir: string, private readonly changes: ChangeNotifier) {
+  constructor(private readonly db: Db, private readonly blobDir: string, private readonly changes: ChangeNotifier, private readonly ids: EmailIds) {
     this.commits = GroupCommit.of(db);
     this.blobs = new BlobTable(db, blobDir);
   }
@@ -127,8 +128,13 @@ export class EmbeddedFolders implements FolderStore {
   }
 
   async changedSince(mailboxId: number, modseq: number) {
-    return sql<[number, number], MessageRow>(this.db, 'SELECT * FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid')
-      .all(mailboxId, modseq).map(toMessage);
+    const rows = sql<[number, number], MessageRow>(this.db, `SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? AND m.modseq > ? ORDER BY m.uid`)
+      .all(mailboxId, modseq);
+    await fillThreadRoots(rows, async (id) => (await this.blobs.content(id)).header(), (roots) =>
+      this.commits.run(() => {
+        for (const [id, root] of roots) sql(this.db, 'UPDATE blobs SET thread_root = ? WHERE id = ?').run(root, id);
+      }));
+    return rows.map((r) => toMessage(r, this.ids));
   }
 
   async uids(mailboxId: number) {

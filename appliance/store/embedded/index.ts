@@ -5,6 +5,7 @@ import type { Stores } from '../../../core/store/ports.ts';
 import { openDatabase } from './database.ts';
 import { EmbeddedAccounts, EmbeddedAliases, EmbeddedDomains } from './directory.ts';
 import { EmbeddedMail } from './mail.ts';
+import { embeddedEmailIds } from './mailboxes.ts';
 import type { EmbeddedQueue } from './queue.ts';
 import { EmbeddedFolders } from './folders.ts';
 import { EmbeddedRefusedIps } from './refused-ips.ts';
@@ -30,14 +31,15 @@ export function openEmbeddedStore(dataDir: string, opts: EmbeddedOptions = {}): 
   const db = openDatabase(dataDir, opts);
   const blobDir = path.join(dataDir, 'blobs');
   const changes = opts.changes ?? new LocalChangeNotifier();
-  const mail = new EmbeddedMail(db, blobDir, changes);
+  const ids = embeddedEmailIds(db);
+  const mail = new EmbeddedMail(db, blobDir, ids, changes);
   return {
     accounts: new EmbeddedAccounts(db, blobDir),
     domains: new EmbeddedDomains(db, blobDir),
     aliases: new EmbeddedAliases(db),
     mail,
     queue: mail.queue,
-    folders: new EmbeddedFolders(db, blobDir, changes),
+    folders: new EmbeddedFolders(db, blobDir, changes, ids),
     lists: new EmbeddedLists(db),
     changes,
     sessionLocks: opts.sessionLocks,

@@ -5,9 +5,10 @@ import { sql, type Db } from './database.ts';
 import type { Delivery, MailboxInfo, MailStore, MessageMeta, OutboundItem } from '../../../core/store/ports.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
-import { createMailbox, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
+import { createMailbox, fillThreadRoots, MESSAGE_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
 import { EmbeddedQueue } from './queue.ts';
 import type { ChangeNotifier } from '../../../core/store/notifications.ts';
+import type { EmailIds } from '../shared/object-ids.ts';
 
 
 export class EmbeddedMail implements MailStore {
@@ -17,7 +18,7 @@ export class EmbeddedMail implements MailStore {
   private readonly q;
 
   /** `changes` (IMAP IDLE) hears of every delivery and expunge once it is committed. */
-  constructor(private readonly db: Db, private readonly blobDir: string, private readonly changes?: ChangeNotifier) {
+  constructor(private readonly db: Db, private readonly blobDir: string, private readonly ids: EmailIds, private readonly changes?: ChangeNotifier) {
     this.commits = GroupCommit.of(db);
     this.blobs = new BlobTable(db, blobDir);
     this.queue = new EmbeddedQueue(db, blobDir, this.commits, this.blobs);
@@ -29,7 +30,7 @@ export class EmbeddedMail implements MailStore {
       addUsage: db.prepare('UPDATE accounts SET usage = usage + ? WHERE id = ?'),
       usage: db.prepare<[number], { usage: number }>('SELECT usage FROM accounts WHERE id = ?'),
       quota: db.prepare<[number], { quota: number; usage: number }>('SELECT quota, usage FROM accounts WHERE id = ?'),
-      messages: db.prepare<[number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? ORDER BY uid'),
+      messages: db.prepare<[number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? ORDER BY m.uid`),
       message: db.prepare<[number, number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?'),
       deleteMessage: db.prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?'),
       bumpModseq: db.prepare('UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?'),
@@ -81,7 +82,11 @@ export class EmbeddedMail implements MailStore {
   }
 
   async messages(mailboxId: number) {
-    return this.q.messages.all(mailboxId).map(toMessage);
+    const rows = await fillThreadRoots(this.q.messages.all(mailboxId), async (id) => (await this.blobs.content(id)).header(), (roots) =>
+      this.commits.run(() => {
+        for (const [id, root] of roots) sql(this.db, 'UPDATE blobs SET thread_root = ? WHERE id = ?').run(root, id);
+      }));
+    return rows.map((r) => toMessage(r, this.ids));
   }
 
   async usage(accountId: number) {

@@ -174,4 +174,12 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE mailboxes ADD COLUMN object_id TEXT;
   UPDATE mailboxes SET object_id = 'F' || lower(hex(randomblob(12)));
   `,
+  // Installation secrets (the EMAILID key of RFC 8474 §5.1, store/shared/object-ids.ts): made
+  // by the store when it opens, not here, so that they come from the OS's random source; and
+  // each blob's thread root (THREADID, §5.2), from its header: filled in when a blob is made,
+  // and for the blobs before this when their mailbox is first listed
+  `
+  CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  ALTER TABLE blobs ADD COLUMN thread_root TEXT;
+  `,
 ];

@@ -5,9 +5,10 @@
  */
 import type { FlagMode, FlagUpdate, FolderStore, MailboxCounts, MessageMeta } from '../../../core/store/ports.ts';
 import { UsageError } from '../../../core/errors.ts';
-import { toMailbox, toMessage, type MailboxRow, type MessageRow } from '../embedded/mailboxes.ts';
+import { fillThreadRoots, MESSAGE_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from '../embedded/mailboxes.ts';
+import type { EmailIds } from '../shared/object-ids.ts';
 import type { PgDb, Sql } from './database.ts';
-import { countBlobs, insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
+import { countBlobs, insertBlob, newBlobId, pgHeader, saveThreadRoots, unrefBlobs } from './blobs.ts';
 import { allocate, bump, createMailbox } from './mailboxes.ts';
 import { applyFlags } from '../shared/flags.ts';
 import { decideFlagChange } from '../shared/conditional-store.ts';
@@ -15,7 +16,7 @@ import { MAILBOX_CHANNEL, type PgNotifier } from './notifier.ts';
 import { MessageContent } from '../../../core/store/content.ts';
 
 export class PgFolders implements FolderStore {
-  constructor(private readonly db: PgDb, private readonly changes: PgNotifier) {}
+  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, private readonly ids: EmailIds) {}
 
   private async row(id: number): Promise<MailboxRow | undefined> {
     return (await this.db.q<MailboxRow>('SELECT * FROM mailboxes WHERE id = $1', [id]))[0];
@@ -109,7 +110,9 @@ export class PgFolders implements FolderStore {
   }
 
   async changedSince(mailboxId: number, modseq: number): Promise<MessageMeta[]> {
-    return (await this.db.q<MessageRow>('SELECT * FROM messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid', [mailboxId, modseq])).map(toMessage);
+    const rows = await this.db.q<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = $1 AND m.modseq > $2 ORDER BY m.uid`, [mailboxId, modseq]);
+    await fillThreadRoots(rows, (id) => pgHeader(this.db, id), (roots) => saveThreadRoots(this.db, roots));
+    return rows.map((r) => toMessage(r, this.ids));
   }
 
   async uids(mailboxId: number) {

@@ -15,6 +15,14 @@ import { PgAutoreplyState } from './autoreply-state.ts';
 import { PgRefusedIps } from './refused-ips.ts';
 import { PgNotifier } from './notifier.ts';
 import { PgSessionLocks } from './session-locks.ts';
+import { EmailIds, newObjectIdSecret, OBJECTID_SECRET } from '../shared/object-ids.ts';
+
+/** The installation's EMAILID key: the first node to open the store makes it (RFC 8474 §5.1, §7). */
+async function pgEmailIds(db: PgDb): Promise<EmailIds> {
+  await db.q('INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [OBJECTID_SECRET, newObjectIdSecret()]);
+  const [row] = await db.q<{ value: string }>('SELECT value FROM secrets WHERE name = $1', [OBJECTID_SECRET]);
+  return new EmailIds(Buffer.from(row!.value, 'hex'));
+}
 
 export interface PostgresStoreOptions {
   url: string;
@@ -43,7 +51,8 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
   // LISTEN is in place before the store is used (a change committed after open is heard)
   await Promise.race([changes.ready, new Promise((r) => setTimeout(r, 5000))]);
   const queue = new PgQueue(db, changes, node);
-  const mail = new PgMail(db, changes, queue);
+  const ids = await pgEmailIds(db);
+  const mail = new PgMail(db, changes, queue, ids);
   const sessionLocks = new PgSessionLocks(db, opts.log);
   return {
     db,
@@ -52,7 +61,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
     aliases: new PgAliases(db),
     mail,
     queue,
-    folders: new PgFolders(db, changes),
+    folders: new PgFolders(db, changes, ids),
     lists: new PgLists(db),
     changes,
     autoreply: new PgAutoreplyState(db),

@@ -1,19 +1,20 @@
 /** Mailboxes and messages in the cluster store (MailStore: SMTP delivery, POP3, quota). */
 import type { Delivery, MailboxInfo, MailStore, MessageMeta, OutboundItem } from '../../../core/store/ports.ts';
-import { toMailbox, toMessage, type MailboxRow, type MessageRow } from '../embedded/mailboxes.ts';
+import { fillThreadRoots, MESSAGE_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from '../embedded/mailboxes.ts';
 import type { PgDb, Sql } from './database.ts';
-import { countBlobs, newBlobId, unrefBlobs } from './blobs.ts';
+import { countBlobs, newBlobId, pgHeader, saveThreadRoots, unrefBlobs } from './blobs.ts';
 import { bump } from './mailboxes.ts';
 import type { PgNotifier } from './notifier.ts';
 import { DeliveryBatch } from './delivery-batch.ts';
 import type { PgQueue } from './queue.ts';
+import type { EmailIds } from '../shared/object-ids.ts';
 import { MessageContent } from '../../../core/store/content.ts';
 import { MessageGoneError } from '../../../core/errors.ts';
 
 export class PgMail implements MailStore {
   /** Deliveries that arrive together commit together (one WAL flush for many messages). */
   private readonly batch: DeliveryBatch;
-  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, readonly queue: PgQueue) {
+  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, readonly queue: PgQueue, private readonly ids: EmailIds) {
     this.batch = new DeliveryBatch(db, changes.sender);
   }
 
@@ -43,7 +44,9 @@ export class PgMail implements MailStore {
   }
 
   async messages(mailboxId: number): Promise<MessageMeta[]> {
-    return (await this.db.q<MessageRow>('SELECT * FROM messages WHERE mailbox_id = $1 ORDER BY uid', [mailboxId])).map(toMessage);
+    const rows = await this.db.q<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = $1 ORDER BY m.uid`, [mailboxId]);
+    await fillThreadRoots(rows, (id) => pgHeader(this.db, id), (roots) => saveThreadRoots(this.db, roots));
+    return rows.map((r) => toMessage(r, this.ids));
   }
 
   async usage(accountId: number) {

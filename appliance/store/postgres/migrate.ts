@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../../core/errors.ts';
 import { openDatabase, type Db } from '../embedded/database.ts';
+import { embeddedEmailIds } from '../embedded/mailboxes.ts';
 import { PgDb, redactUrl, type Sql } from './database.ts';
 
 interface TableSpec {
@@ -31,7 +32,7 @@ const TABLES: TableSpec[] = [
   },
   { name: 'aliases', columns: ['alias', 'target', 'rewrite'], booleans: ['rewrite'] },
   { name: 'mailboxes', identity: 'id', columns: ['id', 'account_id', 'name', 'uid_validity', 'uid_next', 'highest_modseq', 'special_use', 'first_recent_uid', 'object_id'] },
-  { name: 'blobs', columns: ['id', 'size', 'data', 'refs'] },
+  { name: 'blobs', columns: ['id', 'size', 'data', 'refs', 'thread_root'] },
   { name: 'messages', columns: ['mailbox_id', 'uid', 'modseq', 'flags', 'internal_date', 'size', 'blob_id'] },
   { name: 'subscriptions', columns: ['account_id', 'name'] },
   { name: 'expunged', columns: ['mailbox_id', 'uid', 'modseq'] },
@@ -47,6 +48,8 @@ const TABLES: TableSpec[] = [
   { name: 'list_keys', columns: ['list', 'key', 'expires'] },
   { name: 'list_pending', columns: ['token', 'list', 'action', 'address', 'stage', 'expires'] },
   { name: 'refused_ips', columns: ['ip', 'reason', 'added'] },
+  // the EMAILID key: the same ids after the move (RFC 8474 §5.1)
+  { name: 'secrets', columns: ['name', 'value'] },
 ];
 
 export interface MigrationReport {
@@ -92,6 +95,8 @@ export async function migrateEmbeddedToPostgres(dataDir: string, url: string, pr
   if (!fs.existsSync(path.join(dataDir, 'mailserver.db'))) throw new UsageError(`no embedded store in ${dataDir} (no mailserver.db there)`);
   const started = Date.now();
   const src = openDatabase(dataDir);
+  // an install last opened by an older build has no EMAILID key yet: make it, so it is copied
+  embeddedEmailIds(src);
   const blobDir = path.join(dataDir, 'blobs');
   const pg = new PgDb(url, { poolSize: 2, applicationName: 'mailserver migrate' });
   try {
@@ -101,12 +106,14 @@ export async function migrateEmbeddedToPostgres(dataDir: string, url: string, pr
       throw new UsageError(`cannot use the PostgreSQL database ${redactUrl(url)}: ${(err as Error).message}`);
     }
     const nonEmpty: string[] = [];
-    for (const t of TABLES) if ((await pg.q<{ n: number }>(`SELECT count(*) AS n FROM ${t.name}`))[0].n > 0) nonEmpty.push(t.name);
+    // the secrets a store makes when it opens are replaced by the embedded install's below
+    for (const t of TABLES) if (t.name !== 'secrets' && (await pg.q<{ n: number }>(`SELECT count(*) AS n FROM ${t.name}`))[0].n > 0) nonEmpty.push(t.name);
     if (nonEmpty.length) throw new UsageError(`the PostgreSQL database ${redactUrl(url)} is not empty (${nonEmpty.join(', ')}): migrate needs an empty database`);
     const known = new Set(TABLES.map((t) => t.name));
     const skipped = sourceTables(src).filter((t) => !known.has(t));
     const report: MigrationReport = { tables: [], blobBytes: 0, skipped, ms: 0 };
     await pg.tx(async (c) => {
+      await c.query('DELETE FROM secrets');
       for (const table of TABLES) {
         let batch: unknown[][] = [];
         let bytes = 0;

@@ -204,4 +204,11 @@ export const MIGRATIONS: string[] = [
     END LOOP;
   END $$;
   `,
+  // 5: installation secrets (the EMAILID key, store/shared/object-ids.ts), as in the embedded
+  // store; the first node to open the store makes the key, the others read it. Each blob's
+  // thread root (THREADID), as in the embedded store
+  `
+  CREATE TABLE secrets (name text PRIMARY KEY, value text NOT NULL);
+  ALTER TABLE blobs ADD COLUMN thread_root text;
+  `,
 ];

@@ -21,6 +21,10 @@ export interface MessageMeta {
   internalDate: Date;
   size: number;
   blobId: string;
+  /** EMAILID of RFC 8474 §5.1: the same for every copy of the blob, and not the blob id (the store derives it). */
+  emailId: string;
+  /** THREADID of RFC 8474 §5.2, from the thread data the store keeps with the blob (its header's thread root). */
+  threadId: string;
 }
 
 /** One message for one or more local mailboxes (the INBOX of each account by default). */
