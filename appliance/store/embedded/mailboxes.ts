@@ -28,14 +28,44 @@ export const toMailbox = (r: MailboxRow): MailboxInfo => ({
   id: r.id, accountId: r.account_id, name: r.name, uidValidity: r.uid_validity, uidNext: r.uid_next,
   highestModseq: r.highest_modseq, specialUse: r.special_use, objectId: r.object_id,
 });
-/** A message row as MessageMeta, its EMAILID from the installation's key (store/shared/object-ids.ts). */
-export function toMessage(r: MessageRow, ids: EmailIds): MessageMeta {
-  const emailId = ids.of(r.blob_id);
-  return {
-    mailboxId: r.mailbox_id, uid: r.uid, modseq: r.modseq, flags: r.flags ? r.flags.split(' ') : [],
-    internalDate: new Date(r.internal_date), size: r.size, blobId: r.blob_id, emailId, threadId: threadIdOf(r.thread_root ?? '', emailId),
-  };
+/**
+ * A message row as MessageMeta. Its EMAILID (a keyed hash, store/shared/object-ids.ts) and
+ * THREADID are worked out when first read, not for every row listed: a SELECT of a mailbox of
+ * 100,000 messages reads neither, and one HMAC a row would hold the event loop for seconds there.
+ */
+class StoredMessage implements MessageMeta {
+  readonly mailboxId: number;
+  readonly uid: number;
+  readonly modseq: number;
+  readonly flags: string[];
+  readonly internalDate: Date;
+  readonly size: number;
+  readonly blobId: string;
+  readonly #ids: EmailIds;
+  readonly #threadRoot: string;
+
+  constructor(r: MessageRow, ids: EmailIds) {
+    this.mailboxId = r.mailbox_id;
+    this.uid = r.uid;
+    this.modseq = r.modseq;
+    this.flags = r.flags ? r.flags.split(' ') : [];
+    this.internalDate = new Date(r.internal_date);
+    this.size = r.size;
+    this.blobId = r.blob_id;
+    this.#ids = ids;
+    this.#threadRoot = r.thread_root ?? '';
+  }
+
+  get emailId(): string {
+    return this.#ids.of(this.blobId);
+  }
+
+  get threadId(): string {
+    return threadIdOf(this.#threadRoot, this.emailId);
+  }
 }
+
+export const toMessage = (r: MessageRow, ids: EmailIds): MessageMeta => new StoredMessage(r, ids);
 
 /** The messages of a listing joined with their blob's thread root (`m` = messages, `b` = blobs). */
 export const MESSAGE_COLUMNS = 'm.*, b.thread_root';
