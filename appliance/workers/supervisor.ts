@@ -85,6 +85,9 @@ export class Supervisor {
     slot.worker = worker;
     worker.on('message', (m: unknown) => isMessage(m) && this.onMessage(slot, worker, m as ToSupervisor));
     worker.on('exit', (code, signal) => this.onExit(slot, worker, code, signal));
+    // a send to a worker that is exiting fails with EPIPE on its channel: the worker is gone or going
+    // ('exit' follows and restarts it), so this is logged, never thrown into the supervisor
+    worker.on('error', (err) => this.o.log.warn({ worker: slot.id, err }, `worker ${slot.id}: channel error: ${err.message}`));
     this.writeStatus();
   }
 
