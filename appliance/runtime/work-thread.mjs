@@ -12,14 +12,15 @@ const modules = new Map();
 
 /**
  * One task: `{ id, module, name, input }` (core/work.ts WorkTask plus its input). The pool is
- * told when it starts: its deadline counts from here, not from the submission (a thread's first
- * task waits for tsx and the imports, a queued one for the tasks before it).
+ * told when the function starts: its deadline counts from there, not from the submission (a
+ * thread's first task waits for tsx and the imports, a queued one for the tasks before it).
  */
 export default async function runTask({ id, module, name, input }) {
-  parentPort?.postMessage({ workStarted: id });
   let loading = modules.get(module);
   if (!loading) modules.set(module, (loading = import(module)));
   const fn = (await loading)[name];
   if (typeof fn !== 'function') throw new Error(`${module}#${name} is not a function`);
+  // after the import: a new thread's first task of a module does not pay for loading it
+  parentPort?.postMessage({ workStarted: id });
   return fn(input);
 }

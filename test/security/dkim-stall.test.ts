@@ -77,3 +77,33 @@ t.test('signing a 6 MB message does not stall the other sessions, and its signat
     t.ok(r[proto].worst! < WORST_MS, `${proto}: worst NOOP delay ${r[proto].worst!.toFixed(0)} ms < ${WORST_MS} ms (longest: ${JSON.stringify(r[proto].top)})`);
   }
 });
+
+t.test('signing past node.threadTimeoutMs defers the delivery (not sent unsigned); a small message still leaves signed', async (t) => {
+  const dir = tempDir();
+  const keygen = await runCli(['dkim', 'keygen', D, '--data', dir]);
+  t.equal(keygen.code, 0, keygen.stderr);
+  const port = await commonPort(['127.0.0.65']);
+  const sink = await startPeer('127.0.0.65', port);
+  const short = await startTestAppliance({
+    smtp: { auth: { allowInsecure: true } },
+    // 6 MB takes the signer over a second; 300 ms is past a small message's few
+    node: { threads: 1, threadTimeoutMs: 300 },
+    delivery: { pollMs: 100, gateway: `127.0.0.65:${port}`, retry: { intervalSeconds: 3600 } },
+  }, dir);
+  t.teardown(async () => {
+    await short.close();
+    await sink.close();
+  });
+  await seedAccounts(short, D, ['alice']);
+  await submit(short.smtpPort, { user: `alice@${D}`, pw: 'pw-alice', from: `alice@${D}`, to: ['bob@remote.test'], subject: 'small first' });
+  const small = await waitFor('the small delivery', () => sink.messages.find((m) => m.content.toString().includes('Subject: small first')), 60_000);
+  t.match(small.content.toString('latin1'), /^DKIM-Signature: /, 'a small message is signed in time');
+  const body = `From: <alice@${D}>\r\nTo: <carol@remote.test>\r\nSubject: too big to sign in time\r\n\r\n` + 'a  b \t c   d    e\r\n'.repeat(600_000);
+  await submit(short.smtpPort, { user: `alice@${D}`, pw: 'pw-alice', from: `alice@${D}`, to: ['carol@remote.test'], body });
+  const deferred = await waitFor('the deferral', async () => (await short.store.queue.list()).flatMap((e) => e.recipients).find((r) => r.recipient === 'carol@remote.test' && r.attempts >= 1), 60_000);
+  t.match(deferred.lastError, /4\.3\.0 DKIM signing: .*node\.threadTimeoutMs/, 'deferred as a local problem');
+  t.notOk(sink.messages.some((m) => m.content.toString('latin1', 0, 4096).includes('too big to sign')), 'not sent unsigned');
+  await submit(short.smtpPort, { user: `alice@${D}`, pw: 'pw-alice', from: `alice@${D}`, to: ['bob@remote.test'], subject: 'small after' });
+  const after = await waitFor('the next delivery', () => sink.messages.find((m) => m.content.toString().includes('Subject: small after')), 60_000);
+  t.match(after.content.toString('latin1'), /^DKIM-Signature: /, 'the next message is signed by a new thread');
+});
