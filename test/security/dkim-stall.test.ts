@@ -14,7 +14,7 @@ import { startStallProbe } from '../helpers/stall-probe.ts';
 
 /** As in work-stall.test.ts: bounds for a shared, loaded test machine; the stall is > 1 s. */
 const WORST_MS = 500;
-const LOOP_MS = 250;
+const LOOP_MS = 500;
 const D = 'sign.test';
 
 let app: TestAppliance;

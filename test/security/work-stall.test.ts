@@ -12,12 +12,13 @@ import { RawClient } from '../helpers/raw-client.ts';
 import { startStallProbe, type ProbeResult } from '../helpers/stall-probe.ts';
 
 /**
- * The bounds are for a shared test machine (2 cores, load ~18: scheduling alone delays a NOOP
- * by 100–250 ms there); the matching on the loop stalls it for the whole matching (> 1 s).
+ * The bounds are for a shared test machine (2 cores, load 10–18: scheduling alone delays a
+ * NOOP or a timer by 100–300 ms there; 30–100 ms when it is quieter); the matching on the loop
+ * stalls it for the whole matching (1.7 s and more before the work threads).
  */
 const WORST_MS = 500;
 /** This process's event loop (the appliance's), measured without the probe's own scheduling. */
-const LOOP_MS = 250;
+const LOOP_MS = 500;
 
 let app: TestAppliance;
 t.before(async () => {
@@ -75,7 +76,7 @@ function noStall(t: Test, r: ProbeResult): void {
 t.test('a message that costs the filter seconds of CPU does not stall the other sessions', async (t) => {
   // the thread's start-up (tsx, the decoder's imports) is not what this measures
   t.match(await send('Subject: warm\r\n\r\nbuy now\r\n'), /^550 5\.7\.1/);
-  const message = heavyMessage(4_000_000, true);
+  const message = heavyMessage(3_000_000, true);
   const p = await probe();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -85,7 +86,8 @@ t.test('a message that costs the filter seconds of CPU does not stall the other 
   loop.disable();
   const r = await p.stop();
   t.match(reply, /^550 5\.7\.1 .*spam words/, 'the rule matched after the decoding');
-  t.ok(took > 1000, `the matching took ${took} ms (heavy enough to show a stall)`);
+  // on the loop, the whole matching is one stall, past both bounds below
+  t.ok(took > 700, `the matching took ${took} ms (heavy enough to show a stall)`);
   const loopMax = loop.max / 1e6;
   t.ok(loopMax < LOOP_MS, `the event loop's longest delay ${loopMax.toFixed(0)} ms < ${LOOP_MS} ms`);
   noStall(t, r);
