@@ -7,5 +7,6 @@ export type { Verdict } from './verdict.ts';
 export { next, accept, reject, tempfail, disconnect } from './verdict.ts';
 export type { Connection, Transaction, Recipient, SessionState } from './session.ts';
 export { ReplyError, ENHANCED } from './errors.ts';
+export { WorkBusyError, WorkTimeoutError, type WorkPort, type WorkTask, type WorkOptions } from './work.ts';
 export { MessageContent, wholeMessage, messageHeader } from './store/content.ts';
 export { definePolicyTests, type PolicyTests, type PolicyCase, type PolicyExpectation } from './policy-tests.ts';

@@ -12,6 +12,7 @@ import { ConfigError } from './errors.ts';
 import type { HttpRoutes } from './http.ts';
 import type { ClusterRolePort } from './cluster.ts';
 import type { Submit } from './submit.ts';
+import { inlineWork, type WorkPort } from './work.ts';
 
 /** The store ports a plugin can ask for (`definePlugin({ uses: [...] })`). */
 export type StorePort = 'accounts' | 'domains' | 'aliases' | 'lists' | 'autoreply' | 'refusedIps';
@@ -59,6 +60,12 @@ export interface PluginApi<O, U extends StorePort = never> {
    * once per node (taking a virtual IP, a timer that sends mail) runs only where it is true.
    */
   readonly lead: boolean;
+  /**
+   * Runs CPU-heavy work (decoding, matching, hashing a message) on the process's work threads
+   * (core/work.ts), so it cannot stall the other sessions. Errors: WorkBusyError (the queue is
+   * full) and WorkTimeoutError (the task ran too long): give the message a temporary failure.
+   */
+  readonly work: WorkPort;
   /** Release resources on shutdown. */
   onClose(fn: () => void | Promise<void>): void;
   /**
@@ -127,6 +134,8 @@ export interface LoadContext {
   lead?: boolean;
   /** Default `serve`; `check` for a config check or policy tests (see PluginApi.mode). */
   mode?: PluginMode;
+  /** Given to plugins as api.work (default: tasks run inline, in this thread). */
+  work?: WorkPort;
 }
 
 /**
@@ -179,6 +188,7 @@ export async function loadPlugins(
       cluster: ctx.cluster,
       lead: ctx.lead ?? true,
       submit: ctx.submit,
+      work: ctx.work ?? inlineWork,
       hook: (hook, handler, opts) => ctx.hooks.register(hook, def.name, handler, opts?.priority ?? 0),
       onClose: (fn) => closers.push(fn),
       mode: ctx.mode ?? 'serve',

@@ -6,7 +6,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { dkimSign } from 'mailauth/lib/dkim/sign.js';
+import { inlineWork, type WorkPort } from '../../core/work.ts';
+import { SIGN_TASK, type SignInput } from './dkim-task.ts';
 import { defaultDKIMFieldNames } from 'mailauth/lib/tools.js';
 
 /**
@@ -61,7 +62,8 @@ export class DkimSigner {
   private readonly cache = new Map<string, { mtimeMs: number; key: string } | null>();
   private checkedAt = new Map<string, number>();
 
-  constructor(private readonly dir: string, private readonly selector: string) {}
+  /** `work`: where the hashing and signing run (the process's work threads; inline by default). */
+  constructor(private readonly dir: string, private readonly selector: string, private readonly work: WorkPort = inlineWork) {}
 
   key(domain: string): DkimKey | null {
     const file = keyFile(this.dir, domain, this.selector);
@@ -85,7 +87,8 @@ export class DkimSigner {
 
   /**
    * Prepends a DKIM-Signature for the domain of the From: header (or else of the envelope
-   * sender) when this node holds a key for it; otherwise returns the message unchanged.
+   * sender) when this node holds a key for it; otherwise returns the message unchanged. The
+   * work runs on a work thread: WorkBusyError and WorkTimeoutError (core/work.ts) mean try later.
    */
   async sign(message: Buffer, envelopeFrom: string): Promise<{ message: Buffer; domain: string | null }> {
     const candidates = [fromDomain(message), envelopeFrom.includes('@') ? envelopeFrom.slice(envelopeFrom.lastIndexOf('@') + 1).toLowerCase() : null];
@@ -93,13 +96,12 @@ export class DkimSigner {
       if (!domain) continue;
       const key = this.key(domain);
       if (!key) continue;
-      const result = await dkimSign(message, {
-        canonicalization: 'relaxed/relaxed',
-        headerList: SIGNED_FIELDS,
-        signatureData: [{ signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey }],
-      } as never);
-      if (!result.signatures) return { message, domain: null };
-      return { message: Buffer.concat([Buffer.from(result.signatures), message]), domain: key.domain };
+      // a copy of exactly the message, moved to the thread (the caller keeps its own bytes)
+      const bytes = new Uint8Array(message);
+      const input: SignInput = { message: bytes, signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey, headerList: SIGNED_FIELDS };
+      const signature = await this.work.run<string | null>(SIGN_TASK, input, { transfer: [bytes.buffer as ArrayBuffer] });
+      if (!signature) return { message, domain: null };
+      return { message: Buffer.concat([Buffer.from(signature), message]), domain: key.domain };
     }
     return { message, domain: null };
   }

@@ -4,6 +4,7 @@
  * batch's outcome together with the bounces it causes. New mail queued in this process is picked
  * up at once; the queue is also scanned every `pollMs` (retries, the CLI's `queue retry`).
  */
+import { WorkBusyError, WorkTimeoutError, type WorkPort } from '../../core/work.ts';
 import { metrics } from '../metrics/index.ts';
 import path from 'node:path';
 import type { AppConfig } from '../../core/config/schema.ts';
@@ -37,6 +38,8 @@ export interface DeliveryDeps {
    * mail does (a forward to a local account gets that account's forward and auto-reply too).
    */
   hooks?: HookRunner;
+  /** The process's work threads: DKIM signing runs there (none: in this thread). */
+  work?: WorkPort;
 }
 
 const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
@@ -82,7 +85,7 @@ export class DeliveryService {
       router: createRouter(cfg, loadGatewayRules(cfg, deps.configDir ?? process.cwd())),
       resolver: new MxResolver(cfg.dnsServers, cfg.mxCacheSeconds),
       logs: new DeliveryLogs(cfg.logs.enabled ? nodeLogDir(deps.dataDir, cfg.logs.node ?? deps.config.node.name) : null, deps.log),
-      dkim: cfg.dkim.enabled ? new DkimSigner(path.resolve(deps.dataDir, cfg.dkim.keysDir), cfg.dkim.selector) : null,
+      dkim: cfg.dkim.enabled ? new DkimSigner(path.resolve(deps.dataDir, cfg.dkim.keysDir), cfg.dkim.selector, deps.work) : null,
     };
   }
 
@@ -213,7 +216,17 @@ export class DeliveryService {
     }
     // RFC 5321 §4.4: Return-Path is added at final delivery only; a relay sends none on
     let content = removeHeaders(await this.content(batch), ['Return-Path']);
-    if (this.dkim) content = (await this.dkim.sign(content, batch.mailFrom)).message;
+    if (this.dkim) {
+      try {
+        content = (await this.dkim.sign(content, batch.mailFrom)).message;
+      } catch (err) {
+        if (!(err instanceof WorkBusyError || err instanceof WorkTimeoutError)) throw err;
+        // not sent unsigned (DMARC would fail it): the attempt is deferred as a local problem
+        this.deps.log.warn({ queueId: batch.queueId, err: err.message }, 'delivery: DKIM signing failed; deferred');
+        const failure = { kind: 'unreachable' as const, error: `4.3.0 DKIM signing: ${err.message}`, permanent: false };
+        return batch.recipients.map((r) => schedule(r, failure, this.cfg.retry));
+      }
+    }
     const result: TransactionResult = await deliverTransaction(resolved.targets, batch.mailFrom, batch.recipients.map((r) => r.recipient), content, {
       heloName: this.cfg.heloName ?? this.deps.config.hostname,
       timeouts: this.cfg.timeouts,

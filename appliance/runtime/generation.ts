@@ -4,6 +4,7 @@
  * the generation that accepted them; the store, the delivery queue and the change notifier
  * are shared by every generation (never reopened).
  */
+import type { WorkPort } from '../../core/work.ts';
 import { metrics } from '../metrics/index.ts';
 import path from 'node:path';
 import type { AppConfig } from '../../core/config/schema.ts';
@@ -47,6 +48,8 @@ export interface SharedParts {
   lead: boolean;
   /** This process is one of the workers of a supervisor (appliance/workers/). */
   supervised: boolean;
+  /** The process's work-thread pool (appliance/runtime/work-pool.ts); none: tasks run inline. */
+  work?: WorkPort;
 }
 
 export interface Generation {
@@ -123,7 +126,7 @@ export async function buildGeneration(o: BuildOptions): Promise<Generation> {
     const hooks = new HookRunner({ timeoutMs: config.hookTimeoutMs, log, metrics });
     await step('plugins', async () => {
       // (when a plugin's setup throws, loadPlugins closes the ones set up before it)
-      closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir, configDir: o.configDir, http: o.routes, cluster: clusterRole(dataDir), lead: shared.lead, submit: createSubmit({ config, hooks, stores, directory, log }) })));
+      closers.push(...(await loadPlugins(config.plugins, resolvePlugin, { hooks, config, stores, log, dataDir, configDir: o.configDir, http: o.routes, cluster: clusterRole(dataDir), lead: shared.lead, work: shared.work, submit: createSubmit({ config, hooks, stores, directory, log }) })));
     });
     if (config.haraka.plugins.length) {
       await step('haraka.plugins', async () => {

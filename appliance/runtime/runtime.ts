@@ -107,7 +107,7 @@ export class ConfigRuntime implements ConfigApplier {
 
   private deliverySettings(config: AppConfig, configDir: string, gen: Generation): DeliverySettings {
     const { stores, directory, log, dataDir } = this.shared;
-    return DeliveryService.prepare({ config, stores, directory, log, dataDir, configDir, hooks: gen.hooks });
+    return DeliveryService.prepare({ config, stores, directory, log, dataDir, configDir, hooks: gen.hooks, work: this.shared.work });
   }
 
   /** Applies are taken one at a time, in the order asked. */

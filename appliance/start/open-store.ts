@@ -13,6 +13,7 @@ import { DirectoryCache } from '../recipients/directory-cache.ts';
 import { AuthGuard } from '../auth/guard.ts';
 import { ConnectionGate } from '../net/connection-gate.ts';
 import type { SharedParts } from '../runtime/generation.ts';
+import { WorkPool, workPoolSettings } from '../runtime/work-pool.ts';
 import type { LoadedConfig } from './load-config.ts';
 import type { Closers } from './closers.ts';
 
@@ -52,6 +53,10 @@ export async function openStartStore(loaded: LoadedConfig, opened: Closers): Pro
     // one connection gate (per-IP counts, fd reserve) for every listener
     gate: new ConnectionGate(() => serving().connections, undefined, worker && workerCounts(worker)),
   };
+  // the work threads start at the first task; closed after the runtime (its plugins and delivery use them)
+  const work = new WorkPool(workPoolSettings(config.node), log);
+  shared.work = work;
+  opened.push(() => work.close());
   if (worker) shareWithWorkers(worker, shared, refusedHistory);
   return { shared, serveFrom: (c) => (serving = c) };
 }

@@ -254,6 +254,22 @@ export const AppConfigSchema = Type.Object({
      * config repository, HTTP, delivery and the cluster duties. A live apply can change it.
      */
     workers: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 256 })], { default: 'auto' }),
+    /**
+     * Worker threads per worker process for the CPU-heavy work of a message (appliance/runtime/
+     * work-pool.ts): DKIM signing, the mailfilter's decoding and matching. They start at the
+     * first such task. 'auto' = the cores divided by the worker processes, at least 1.
+     */
+    threads: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 64 })], { default: 'auto' }),
+    /**
+     * Tasks that may wait for a free thread; one more gets a temporary failure (SMTP 451 4.3.2,
+     * a delivery attempt is deferred) instead of a growing backlog. 0 = none waits.
+     */
+    threadQueue: Type.Integer({ minimum: 0, maximum: 10_000, default: 64 }),
+    /**
+     * Time a task may run on its thread (from when a thread takes it); then the thread is stopped
+     * and replaced, and the message gets a temporary failure (451 4.3.0, or a deferred delivery).
+     */
+    threadTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000 }),
   }, { default: {} }),
   /** A hook that runs longer yields a temporary failure. */
   hookTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),

@@ -15,8 +15,10 @@
 import { wholeMessage } from '../../core/store/content.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import { PRIORITY, type LocalDeliveryPlan } from '../../core/hooks.ts';
-import { firstMatch, formatLevel, type FilterRule } from '../../policies/mail-dat.ts';
-import { decodeMessage, needsOf } from '../../policies/mail-dat-decode.ts';
+import { formatLevel, type FilterRule } from '../../policies/mail-dat.ts';
+import { needsOf } from '../../policies/mail-dat-decode.ts';
+import { WorkBusyError, WorkTimeoutError } from '../../core/work.ts';
+import { firstMatchOffLoop } from './match.ts';
 import { addHeader, headerOfTag, prependWarning, tagSubject } from '../../policies/mail-dat-edit.ts';
 import { MailfilterOptions } from './options.ts';
 import { loadTable } from './load.ts';
@@ -67,11 +69,19 @@ export default definePlugin({
     };
 
     if (global.length) {
-      api.hook('data_post', async ({ conn, tx }) => {
+      api.hook('data_post', async ({ conn, tx }, signal) => {
         if (!(tx.message || tx.content) || exempt(conn.remoteAddress)) return;
         // body rules need the whole message: a spooled one is loaded (bounded by smtp.maxMessageSize)
         const message = (await wholeMessage(tx))!;
-        const rule = await firstMatch(global, await decodeMessage(message, globalNeeds), listed);
+        let rule: FilterRule | null;
+        try {
+          rule = await firstMatchOffLoop(api.work, global, globalNeeds, message, listed, signal);
+        } catch (err) {
+          const busy = workFailure(err);
+          if (!busy) throw err;
+          conn.log.warn({ err: (err as Error).message }, 'mail filter could not match the message');
+          return busy;
+        }
         if (!rule) return;
         conn.log.info({ rule: rule.name, level: formatLevel(rule.level) }, 'mail filter rule matched');
         // a config check writes no copies (its folders may be outside the check's scratch directory)
@@ -96,12 +106,20 @@ export default definePlugin({
     }
 
     if (tables.size) {
-      api.hook('local_delivery', async ({ conn, tx, accountId, plan }) => {
+      api.hook('local_delivery', async ({ conn, tx, accountId, plan }, signal) => {
         if (conn && exempt(conn.remoteAddress)) return;
         const account = await api.stores.accounts.getById(accountId);
         const table = account && tables.get(`${account.name}@${account.domain}`.toLowerCase());
         if (!table?.rules.length) return;
-        const rule = await firstMatch(table.rules, await decodeMessage(await plan.bytes(), table.needs), listed);
+        let rule: FilterRule | null;
+        try {
+          rule = await firstMatchOffLoop(api.work, table.rules, table.needs, await plan.bytes(), listed, signal);
+        } catch (err) {
+          if (!workFailure(err)) throw err;
+          // local_delivery cannot refuse an accepted message: this copy is stored unfiltered
+          (conn?.log ?? api.log).warn({ account: `${account!.name}@${account!.domain}`, err: (err as Error).message }, 'account filter could not match the message; stored unfiltered');
+          return;
+        }
         if (!rule) return;
         (conn?.log ?? api.log).info({ account: `${account!.name}@${account!.domain}`, rule: rule.name, level: formatLevel(rule.level) }, 'account filter rule matched');
         applyToPlan(rule, plan, await plan.bytes(), tx.mailFrom.address);
@@ -110,6 +128,13 @@ export default definePlugin({
     }
   },
 });
+
+/** The temporary failure for a message the work threads could not take or finish, else null. */
+function workFailure(err: unknown) {
+  if (err instanceof WorkBusyError) return R.busy();
+  if (err instanceof WorkTimeoutError) return R.timedOut();
+  return null;
+}
 
 /** `content` is the plan's content, loaded (plan.bytes()). */
 function applyToPlan(rule: FilterRule, plan: LocalDeliveryPlan, content: Buffer, mailFrom: string): void {
