@@ -17,6 +17,8 @@ import { commitMessage } from '../submit/commit.ts';
 import { isDiskFull } from '../store/disk-space.ts';
 import type { Connection, Transaction } from '../../core/session.ts';
 import { metrics } from '../metrics/index.ts';
+import type { DirectorySnapshot } from '../recipients/directory-cache.ts';
+import type { Account } from '../../core/store/ports.ts';
 
 const PRODUCT = 'mailserver';
 
@@ -39,14 +41,28 @@ function traceHeaders(ctx: SmtpContext, conn: Connection, tx: Transaction, sessi
   ];
 }
 
-/** At DATA end the size is known: refuse when it would take a mailbox over its limit. */
+/** The accounts of a directory snapshot by id, made once per snapshot (it lives ttlMs). */
+const byId = new WeakMap<DirectorySnapshot, Map<number, Account>>();
+function accountsById(dir: DirectorySnapshot): Map<number, Account> {
+  let m = byId.get(dir);
+  if (!m) byId.set(dir, (m = new Map([...dir.accounts.values()].map((a) => [a.id, a]))));
+  return m;
+}
+
+/**
+ * At DATA end the size is known: refuse when it would take a mailbox over its limit. The quota
+ * is read from the directory snapshot RCPT resolved against (as fresh as the recipient itself,
+ * without a query per message); the usage from the store.
+ */
 async function checkQuotas(ctx: SmtpContext, tx: Transaction, size: number): Promise<void> {
   let over = 0;
   let local = 0;
+  let accounts: Map<number, Account> | undefined;
   for (const r of tx.rcptTo) {
     if (!r.local || r.accountId === undefined) continue;
     local++;
-    const acct = await ctx.stores.accounts.getById(r.accountId);
+    accounts ??= accountsById(await ctx.directory.get());
+    const acct = accounts.get(r.accountId);
     if (acct?.quota && (await ctx.stores.mail.usage(acct.id)) + size > acct.quota) over++;
   }
   if (!over) return;
