@@ -122,3 +122,15 @@ t.test('receivedProtocol follows RFC 3848', async (t) => {
   t.equal(receivedProtocol({ esmtp: true, tls: true, auth: true, utf8: true }), 'UTF8SMTPSA');
   t.equal(receivedProtocol({ esmtp: true, tls: false, auth: false, utf8: true }), 'UTF8SMTP');
 });
+
+t.test('a template rendered again with other fields: nothing of the first render is kept', async (t) => {
+  const template = 'from {helo} ([{remoteIp}])\r\n\tby {hostname} with {protocol} id {id}\r\n\t(using {tls})\r\n\tfor <{recipient}>; {date}';
+  const base = { remoteIp: '192.0.2.1', hostname: 'mx.test', product: 'p', protocol: 'ESMTP', date: new Date(0) };
+  const one = renderReceived(template, { ...base, helo: 'one.test', id: 'A1', recipient: 'a@x.test', tlsCipher: 'TLSv1.3' });
+  const two = renderReceived(template, { ...base, helo: 'two.test', id: 'B2' });
+  t.match(one, /from one\.test .*id A1\r\n\t\(using TLSv1\.3\)\r\n\tfor <a@x\.test>; /s);
+  t.match(two, /^from two\.test \(\[192\.0\.2\.1\]\)\r\n\tby mx\.test with ESMTP id B2;\r\n\t\S/, 'absent {tls} and {recipient}: their lines go, the date stays');
+  t.notMatch(two, /one\.test|A1|using|a@x\.test/);
+  t.throws(() => renderReceived('{nope}', { ...base, id: 'x' }), /unknown placeholder/, 'an unknown placeholder still throws, every time');
+  t.throws(() => renderReceived('{nope}', { ...base, id: 'x' }), /unknown placeholder/);
+});

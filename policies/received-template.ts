@@ -121,20 +121,17 @@ function fieldValues(fields: ReceivedFields): Record<ReceivedPlaceholder, string
  * @throws UsageError naming the unknown placeholders.
  */
 export function renderReceived(template: string, fields: ReceivedFields): string {
-  const unknown = validateReceivedTemplate(template);
-  if (unknown.length > 0) {
-    throw new UsageError(`Received: template: unknown placeholder(s) ${unknown.join(', ')} (known: ${RECEIVED_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`);
-  }
+  const lines = compiled(template);
   const values = fieldValues(fields);
-  const fill = (text: string) => text.replace(PLACEHOLDER_RE, (_, name: ReceivedPlaceholder) => values[name] ?? '');
+  const fill = (parts: Part[]) => parts.map((p) => (typeof p === 'string' ? p : values[p.name] ?? '')).join('');
   const out: string[] = [];
-  for (const line of template.split(/\r\n|\r|\n/)) {
+  for (const { line, parts, placeholders } of lines) {
     let lastAbsentEnd = -1;
-    for (const match of line.matchAll(PLACEHOLDER_RE)) {
-      if (values[match[1] as ReceivedPlaceholder] === undefined) lastAbsentEnd = match.index! + match[0].length;
+    for (const { name, end } of placeholders) {
+      if (values[name] === undefined) lastAbsentEnd = end;
     }
     if (lastAbsentEnd < 0) {
-      out.push(fill(line));
+      out.push(fill(parts));
       continue;
     }
     const semicolon = line.indexOf(';', lastAbsentEnd);
@@ -143,12 +140,55 @@ export function renderReceived(template: string, fields: ReceivedFields): string
     if (out.length > 0) out[out.length - 1] = out[out.length - 1].trimEnd() + ';';
     else out.push(';');
     const indent = /^[ \t]*/.exec(line)![0] || '\t';
-    out.push(indent + fill(line.slice(semicolon + 1)).trimStart());
+    out.push(indent + fill(splitLine(line.slice(semicolon + 1))).trimStart());
   }
-  const lines = out.filter((l) => l.trim() !== '');
-  return lines
+  const kept = out.filter((l) => l.trim() !== '');
+  return kept
     .map((l, i) => (i === 0 ? l.trimStart() : /^[ \t]/.test(l) ? l : '\t' + l))
     .join('\r\n');
+}
+
+/** A template line's text between placeholders, and its placeholders. */
+type Part = string | { name: ReceivedPlaceholder };
+
+interface TemplateLine {
+  line: string;
+  parts: Part[];
+  /** Each placeholder with where it ends in the line. */
+  placeholders: { name: ReceivedPlaceholder; end: number }[];
+}
+
+function splitLine(line: string): Part[] {
+  const parts: Part[] = [];
+  let at = 0;
+  for (const match of line.matchAll(PLACEHOLDER_RE)) {
+    if (match.index! > at) parts.push(line.slice(at, match.index));
+    parts.push({ name: match[1] as ReceivedPlaceholder });
+    at = match.index! + match[0].length;
+  }
+  if (at < line.length) parts.push(line.slice(at));
+  return parts;
+}
+
+/** Templates come from the config (one or two at a time): each is checked and split once, not per message. */
+const COMPILED_MAX = 8;
+const compiledTemplates = new Map<string, TemplateLine[]>();
+
+function compiled(template: string): TemplateLine[] {
+  const hit = compiledTemplates.get(template);
+  if (hit) return hit;
+  const unknown = validateReceivedTemplate(template);
+  if (unknown.length > 0) {
+    throw new UsageError(`Received: template: unknown placeholder(s) ${unknown.join(', ')} (known: ${RECEIVED_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`);
+  }
+  const lines = template.split(/\r\n|\r|\n/).map((line) => ({
+    line,
+    parts: splitLine(line),
+    placeholders: [...line.matchAll(PLACEHOLDER_RE)].map((m) => ({ name: m[1] as ReceivedPlaceholder, end: m.index! + m[0].length })),
+  }));
+  if (compiledTemplates.size >= COMPILED_MAX) compiledTemplates.clear();
+  compiledTemplates.set(template, lines);
+  return lines;
 }
 
 /**

@@ -6,6 +6,7 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { startTestAppliance, seedAccounts, inbox, type TestAppliance } from './helpers/appliance.ts';
 import { python } from './helpers/python.ts';
+import { smtpSteps } from './helpers/smtp-script.ts';
 
 let app: TestAppliance;
 t.before(async () => {
@@ -130,6 +131,15 @@ t.test('limits: recipients, size, quota', async (t) => {
   const over = await send({ to: ['tiny@example.test'], body: 'Subject: q\r\n\r\n' + 'y'.repeat(900).concat('\r\n').repeat(3) });
   // smtplib declares SIZE (RFC 1870), so the refusal comes at RCPT already
   t.match(JSON.stringify(over.refused), /552.*5\.2\.2/, 'a message that would exceed the quota');
+  // without SIZE the size is known only at the end of DATA: refused there, the mailbox unchanged
+  const before = (await inbox(app, 'tiny@example.test')).length;
+  const steps = await smtpSteps(app.smtpPort, [['cmd', 'MAIL FROM:<x@client.test>'], ['cmd', 'RCPT TO:<tiny@example.test>'],
+    ['data', 'Subject: q\r\n\r\n' + 'y'.repeat(900).concat('\r\n').repeat(3)], ['rset'], ['cmd', 'MAIL FROM:<x@client.test>'],
+    ['cmd', 'RCPT TO:<tiny@example.test>'], ['data', 'Subject: small\r\n\r\nz\r\n']]);
+  t.equal(steps[1][0], 250, 'RCPT accepted: nothing declared');
+  t.match(steps[2], [552, /5\.2\.2/], 'refused at the end of DATA: over the quota');
+  t.equal(steps[6][0], 250, 'a message that fits is still accepted');
+  t.equal((await inbox(app, 'tiny@example.test')).length, before + 1, 'only the one that fits was stored');
 });
 
 t.test('swaks delivers, and VRFY answers', async (t) => {

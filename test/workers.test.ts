@@ -5,7 +5,8 @@
  * process that owns each socket), so every check below is made with sessions on two workers:
  *   - IMAP IDLE in both workers is woken by one delivery;
  *   - the POP3 maildrop lock holds on the other worker, and is freed when its holder is killed;
- *   - the per-IP connection limit counts the connections of both workers;
+ *   - the per-IP connection limit counts the connections of both workers, and a place freed
+ *     by QUIT is free on both as soon as the client reads 221;
  *   - a worker killed with SIGKILL is restarted by the supervisor while the other one serves;
  *   - an IP the mail filter refuses on either worker is committed to the config history (MF-2),
  *     which only the lead writes;
@@ -152,6 +153,31 @@ print(json.dumps({'first': first, 'again': again}))
   t.same(first.slice(PER_IP).map((c) => c.greeting), ['421', '421'], 'the ones over the limit get 421');
   t.equal(new Set(accepted.map((c) => c.pid)).size, 2, 'the greeted connections were on both workers');
   t.same((out.again as { greeting: string }[]).map((c) => c.greeting), Array(PER_IP).fill('220'), 'after they quit, the places are free on every worker');
+});
+
+t.test('a place freed by QUIT is free on every worker as soon as 221 is read', async (t) => {
+  // the limit full across both workers; each round quits the oldest session and reconnects at
+  // once, without waiting for the server to see the old socket close (smtp-source does this)
+  const out = await py(`
+import sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+socks, pids, greetings = [], set(), []
+for _ in range(n):
+    x = socket.create_connection(('127.0.0.1', port)); x.settimeout(10)
+    assert x.recv(200).decode()[:3] == '220'
+    pids.add(owner(x, port)); socks.append(x)
+for _ in range(20):
+    old = socks.pop(0)
+    old.sendall(b'QUIT\\r\\n'); bye = old.recv(200).decode()[:3]
+    x = socket.create_connection(('127.0.0.1', port)); x.settimeout(10)
+    greetings.append(bye + ' ' + x.recv(200).decode()[:3])
+    pids.add(owner(x, port)); socks.append(x)
+    old.close()
+for x in socks: x.close()
+print(json.dumps({'greetings': greetings, 'workers': len(pids)}))
+`, [ports.smtp, PER_IP]);
+  t.same(out.greetings, Array(20).fill('221 220'), 'every reconnect after 221 is greeted');
+  t.equal(out.workers, 2, 'the sessions were on both workers');
 });
 
 t.test('a worker killed with SIGKILL is restarted while the other serves; its POP3 lock is freed', async (t) => {

@@ -51,6 +51,8 @@ export interface CountShare {
   moved(map: CountMap, key: string, delta: number): void;
   /** What the other workers count under `key` now. */
   others(map: CountMap, key: string): number;
+  /** Resolves once the moves made so far are told to the other workers. */
+  told(): Promise<void>;
 }
 
 export class ConnectionGate {
@@ -128,6 +130,15 @@ export class ConnectionGate {
     metrics.sessionClosed(ticket.service);
     if (ticket.user) this.bump('userip', ticket.user, -1);
     else this.bump('ip', `${ticket.service}\0${ticket.ip}`, -1);
+  }
+
+  /**
+   * Resolves once the other workers are told of every move so far: a session that ends with
+   * a reply (SMTP 221) waits for this after its release, so a client reconnecting on that
+   * reply finds the place free on every worker (appliance/workers/shared-counts.ts).
+   */
+  told(): Promise<void> {
+    return this.share?.told() ?? Promise.resolve();
   }
 
   /** Connections counted now (tests, status). */

@@ -111,7 +111,10 @@ export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listen
   const simple = bridge.simple.bind(bridge);
   bridge.simple = async (session, hook) => {
     const reply = await simple(session, hook);
-    if (hook === 'quit') slots.get(peer(session.remoteAddress as string | undefined, session.remotePort as number | undefined))?.release();
+    if (hook === 'quit') {
+      slots.get(peer(session.remoteAddress as string | undefined, session.remotePort as number | undefined))?.release();
+      await gate.told();
+    }
     return reply;
   };
   /** Per-IP limit and fd reserve before smtp-server sees the socket: a refusal is 421 4.7.0 and close. */

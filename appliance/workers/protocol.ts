@@ -18,12 +18,12 @@ export const WORKER_ENV = {
 
 /** Topics a worker broadcasts to the others. */
 export interface Broadcasts {
-  /** A committed mailbox change (IMAP IDLE and unsolicited responses in other workers). */
-  change: { accountId: number; mailboxId: number };
+  /** Committed mailbox changes (IMAP IDLE and unsolicited responses in other workers), each once. */
+  change: { changes: { accountId: number; mailboxId: number }[] };
   /** Messages were queued for delivery (wakes the delivery engine in the lead). */
   queued: Record<string, never>;
-  /** One of a worker's connection counts moved (appliance/net/connection-gate.ts). */
-  counts: { map: string; key: string; delta: number };
+  /** How a worker's connection counts moved since its last message (appliance/net/connection-gate.ts): [map, key, delta]. */
+  counts: { moves: [string, string, number][] };
   /** A login failed or succeeded for an (IP, login) pair (appliance/auth/penalty.ts). */
   penalty: { outcome: 'fail' | 'succeed'; ip: string; login: string };
   /** A worker other than the lead refused or unrefused a client IP at runtime: the lead commits it to the config history. */
@@ -32,12 +32,17 @@ export interface Broadcasts {
   apply: { configFile: string; label?: string; workers: number };
 }
 export type Topic = keyof Broadcasts;
+export interface BroadcastItem {
+  topic: Topic;
+  data: unknown;
+}
 
 /** Worker → supervisor. */
 export type ToSupervisor =
   /** The worker serves; the lead says which config it runs and how many workers that config asks for. */
   | { t: 'ready'; configFile: string | null; workers: number }
-  | { t: 'broadcast'; topic: Topic; data: unknown }
+  /** The broadcasts of one event-loop turn of the worker, in order (worker-bus.ts). */
+  | { t: 'broadcast'; items: BroadcastItem[] }
   | { t: 'lock'; req: number; key: string; op: 'try' | 'unlock' }
   /** The lead asks for every worker's metrics (a scrape of /metrics); answered within timeoutMs with what came. */
   | { t: 'metrics'; req: number; timeoutMs: number }
@@ -46,7 +51,7 @@ export type ToSupervisor =
 
 /** Supervisor → worker. */
 export type ToWorker =
-  | { t: 'broadcast'; topic: Topic; data: unknown; from: number }
+  | { t: 'broadcast'; items: BroadcastItem[]; from: number }
   | { t: 'lock-reply'; req: number; ok: boolean }
   /** A worker is gone (died or stopped): what it counted is forgotten. */
   | { t: 'gone'; worker: number }

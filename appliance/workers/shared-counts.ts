@@ -1,13 +1,15 @@
 /**
  * The connection gate's counts across the workers of a node (appliance/net/connection-gate.ts):
- * each worker tells the others every move of its counts at once, and keeps what every other
- * worker counts, forgetting a worker's counts when it is gone.
+ * each worker tells the others how its counts moved, and keeps what every other worker counts,
+ * forgetting a worker's counts when it is gone.
  *
- * A move is sent before the reply that ends the session is written (SMTP releases its place at
- * QUIT), and the supervisor hands new connections to a worker over the same ordered channel it
- * relays the moves on: a client that reconnects after 221 finds its old place free wherever it
- * lands. Connections opened at the same instant on two workers can both take the last free
- * place (one IPC hop apart), never more than that.
+ * The moves of an event-loop turn are summed per key and told in the turn's one bus message
+ * (worker-bus.ts): a connection opened and closed within the turn is never told at all.
+ * A release that ends a session with a reply (SMTP's 221 to QUIT) waits for `told()` before
+ * the reply is written, and the supervisor hands new connections to a worker over the same
+ * ordered channel it relays the moves on: a client that reconnects after 221 finds its old
+ * place free wherever it lands. Connections opened at the same instant on two workers can both
+ * take the last free place (one turn and one IPC hop apart), never more than that.
  */
 import type { CountMap, CountShare } from '../net/connection-gate.ts';
 import type { WorkerBus } from './worker-bus.ts';
@@ -16,18 +18,39 @@ export class WorkerCounts implements CountShare {
   /** worker → "map\0key" → count */
   private readonly byWorker = new Map<number, Map<string, number>>();
   private readonly totals = new Map<string, number>();
+  /** This turn's moves not told yet: "map\0key" → delta (0: they cancelled out). */
+  private pending = new Map<string, number>();
 
   constructor(private readonly bus: WorkerBus) {
-    bus.on('counts', ({ map, key, delta }, from) => this.add(from, `${map}\0${key}`, delta));
+    bus.on('counts', ({ moves }, from) => {
+      for (const [map, key, delta] of moves) this.add(from, `${map}\0${key}`, delta);
+    });
     bus.onGone((worker) => this.forget(worker));
   }
 
   moved(map: CountMap, key: string, delta: number): void {
-    this.bus.broadcast('counts', { map, key, delta });
+    if (!this.pending.size) this.bus.broadcastAtFlush('counts', () => this.take());
+    const k = `${map}\0${key}`;
+    this.pending.set(k, (this.pending.get(k) ?? 0) + delta);
+  }
+
+  told(): Promise<void> {
+    return this.bus.flushed();
   }
 
   others(map: CountMap, key: string): number {
     return this.totals.get(`${map}\0${key}`) ?? 0;
+  }
+
+  private take(): { moves: [string, string, number][] } | null {
+    const moves: [string, string, number][] = [];
+    for (const [k, delta] of this.pending) {
+      if (!delta) continue;
+      const at = k.indexOf('\0');
+      moves.push([k.slice(0, at), k.slice(at + 1), delta]);
+    }
+    this.pending = new Map();
+    return moves.length ? { moves } : null;
   }
 
   private add(worker: number, k: string, delta: number): void {

@@ -104,12 +104,14 @@ export class Supervisor {
       const ok = m.op === 'try' ? this.locks.take(m.key, slot.id) : (this.locks.release(m.key, slot.id), true);
       this.send(from, { t: 'lock-reply', req: m.req, ok });
     } else if (m.t === 'broadcast') {
-      if (m.topic === 'apply' && slot.id === 1) {
-        const applied = m.data as { configFile: string; workers: number };
+      for (const item of m.items) {
+        if (item.topic !== 'apply' || slot.id !== 1) continue;
+        const applied = item.data as { configFile: string; workers: number };
         this.configFile = applied.configFile;
         this.resize(applied.workers);
       }
-      this.broadcast({ t: 'broadcast', topic: m.topic, data: m.data, from: slot.id }, slot.id);
+      // relayed at once, before any connection handed out later (shared-counts.ts)
+      this.broadcast({ t: 'broadcast', items: m.items, from: slot.id }, slot.id);
     } else if (m.t === 'metrics') {
       this.scrapes.start(slot.id, m.req, m.timeoutMs, [...this.slots.values()].filter((s) => s.worker).map((s) => s.id));
     } else if (m.t === 'metrics-data') {

@@ -1,11 +1,20 @@
 /**
  * A worker's end of the IPC channel to the supervisor (protocol.ts): broadcasts to the other
  * workers, requests the supervisor answers, and the news that a worker is gone.
+ *
+ * The broadcasts of an event-loop turn go in one IPC message, sent at the end of the turn
+ * (setImmediate) or before any other message this worker sends, so the order of what a worker
+ * says is kept: an IPC message costs a serialisation and a write here, a read and a relay in
+ * the supervisor and a read in every other worker, whatever it carries. `flushed()` waits for
+ * the message that carries what is queued now (a reply that must follow it, as SMTP's 221).
  */
 import type { Broadcasts, MetricsOfWorker, ToSupervisor, ToWorker, Topic } from './protocol.ts';
 import { isMessage } from './protocol.ts';
 
 type Handler<K extends Topic> = (data: Broadcasts[K], from: number) => void;
+
+/** A queued broadcast: its data, or what gives it when the message is sent (null: nothing to say any more). */
+type Queued = { topic: Topic; data: unknown } | { topic: Topic; take: () => unknown };
 
 export class WorkerBus {
   private readonly handlers = new Map<Topic, Set<Handler<Topic>>>();
@@ -14,6 +23,9 @@ export class WorkerBus {
   private readonly scrapes = new Map<number, (r: { workers: MetricsOfWorker[]; missing: number[] }) => void>();
   private metricsSource: (() => Promise<unknown>) | null = null;
   private nextReq = 1;
+  private queued: Queued[] = [];
+  private scheduled = false;
+  private waiting: (() => void)[] = [];
 
   constructor(private readonly channel: Pick<NodeJS.Process, 'send' | 'on' | 'off'> = process) {
     channel.on('message', this.onMessage);
@@ -23,7 +35,7 @@ export class WorkerBus {
     if (!isMessage(m)) return;
     const msg = m as ToWorker;
     if (msg.t === 'broadcast') {
-      for (const h of this.handlers.get(msg.topic) ?? []) h(msg.data as never, msg.from);
+      for (const item of msg.items) for (const h of this.handlers.get(item.topic) ?? []) h(item.data as never, msg.from);
     } else if (msg.t === 'lock-reply') {
       const done = this.pending.get(msg.req);
       this.pending.delete(msg.req);
@@ -41,13 +53,59 @@ export class WorkerBus {
     }
   };
 
-  send(msg: ToSupervisor): void {
+  /** Sends a message to the supervisor, after the broadcasts queued before it. */
+  send(msg: Exclude<ToSupervisor, { t: 'broadcast' }>): void {
+    this.flush();
+    this.post(msg);
+  }
+
+  private post(msg: ToSupervisor): void {
     // the supervisor is gone: the cluster module ends this worker on the disconnect
     if (process.connected !== false) this.channel.send?.(msg);
   }
 
+  /** Tells the other workers, at the end of this turn. */
   broadcast<K extends Topic>(topic: K, data: Broadcasts[K]): void {
-    this.send({ t: 'broadcast', topic, data });
+    this.queued.push({ topic, data });
+    this.schedule();
+  }
+
+  /**
+   * Tells the other workers what `take` gives when the turn's message is sent (null: nothing):
+   * for a state that moves many times in a turn and is sent once, as it then is.
+   */
+  broadcastAtFlush<K extends Topic>(topic: K, take: () => Broadcasts[K] | null): void {
+    this.queued.push({ topic, take });
+    this.schedule();
+  }
+
+  /** Resolves once what is queued now is sent (at once when nothing is). */
+  flushed(): Promise<void> {
+    if (!this.queued.length) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Sends the queued broadcasts now, in one message. */
+  flush(): void {
+    this.scheduled = false;
+    const queued = this.queued;
+    const waiting = this.waiting;
+    if (!queued.length) return;
+    this.queued = [];
+    this.waiting = [];
+    const items: { topic: Topic; data: unknown }[] = [];
+    for (const q of queued) {
+      const data = 'take' in q ? q.take() : q.data;
+      if (data !== null) items.push({ topic: q.topic, data });
+    }
+    if (items.length) this.post({ t: 'broadcast', items });
+    for (const done of waiting) done();
   }
 
   on<K extends Topic>(topic: K, handler: Handler<K>): () => void {
@@ -86,6 +144,7 @@ export class WorkerBus {
   }
 
   close(): void {
+    this.flush();
     this.channel.off('message', this.onMessage);
     for (const done of this.pending.values()) done(false);
     this.pending.clear();
