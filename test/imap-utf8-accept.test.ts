@@ -14,6 +14,17 @@ const app = await startImapAppliance({}, ['alice']);
 t.teardown(() => app.close());
 
 const SUBJECT = 'Grüße aus Köln 日本語';
+/** Python: sends one raw command line and returns every line up to its tagged completion. */
+const RAW = `
+def raw(c, line):
+    tag = c._new_tag()
+    c.send(tag + b' ' + line + b'\\r\\n')
+    lines = []
+    while True:
+        l = c.readline()
+        lines.append(l.decode('utf-8', 'replace'))
+        if l.startswith(tag): return lines
+`;
 
 t.test('a message delivered over SMTPUTF8, read with UTF8=ACCEPT and without', async (t) => {
   const r = await imaplib(app, `
@@ -24,15 +35,7 @@ s.ehlo('client.test')
 out['smtp'] = s.sendmail('jöran@example.test', ['alice@example.test'], msg, mail_options=['SMTPUTF8'])
 s.quit()
 
-def raw(c, line):
-    tag = c._new_tag()
-    c.send(tag + b' ' + line + b'\\r\\n')
-    lines = []
-    while True:
-        l = c.readline()
-        lines.append(l.decode('utf-8', 'replace'))
-        if l.startswith(tag): return lines
-
+${RAW}
 c = login('alice')
 out['caps'] = 'UTF8=ACCEPT' in c.capabilities
 out['enable'] = c.enable('UTF8=ACCEPT')[0]
@@ -91,15 +94,7 @@ msg = ('From: Alice <alice@example.test>\\r\\nSubject: forwarded\\r\\nMIME-Versi
        'Content-Type: multipart/mixed; boundary="b1"\\r\\n\\r\\n--b1\\r\\nContent-Type: text/plain\\r\\n\\r\\nsee attached\\r\\n'
        '--b1\\r\\nContent-Type: message/rfc822\\r\\n\\r\\n' + inner + '--b1--\\r\\n').encode('utf-8')
 
-def raw(c, line):
-    tag = c._new_tag()
-    c.send(tag + b' ' + line + b'\\r\\n')
-    lines = []
-    while True:
-        l = c.readline()
-        lines.append(l.decode('utf-8', 'replace'))
-        if l.startswith(tag): return lines
-
+${RAW}
 c = login('alice')
 c.enable('UTF8=ACCEPT')
 out['create'] = c.create('Nested')[0]
