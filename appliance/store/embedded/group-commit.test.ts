@@ -56,3 +56,19 @@ t.test('a failing write fails alone; the batch commits the rest', async (t) => {
   t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
   t.same(db.prepare('SELECT v FROM t ORDER BY v').all(), [{ v: 1 }, { v: 2 }]);
 });
+
+t.test('writes still waiting when the database is closed fail, without an exception out of the timer', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'group-commit-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const durable of [true, false]) {
+    const db = open(path.join(dir, `closed-${durable}.sqlite`));
+    // synchronous = FULL: the durable path (commit, then the WAL's fsync off the loop) is taken
+    if (durable) db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const commits = new GroupCommit(db);
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const write = commits.run(() => insert.run(1));
+    db.close(); // in the same turn: the batch's flush comes after
+    await t.rejects(write, /the store is closed/, `${durable ? 'durable' : 'plain'} connection: the write is refused`);
+  }
+});

@@ -91,6 +91,16 @@ export class GroupCommit {
   }
 
   private flush(): void {
+    if (!this.db.open) {
+      // the store was closed (shutdown) with writes still waiting for their turn: they fail,
+      // answered as any failed write (451 / NO), instead of an exception out of the timer
+      const batch = this.pending;
+      this.pending = [];
+      this.scheduled = false;
+      this.waitingSince = 0;
+      for (const p of batch) p.reject(new Error('the store is closed'));
+      return;
+    }
     if (!this.wal) return this.flushBatch();
     // SQLite writes the commit's frames without its fsync, which follows off the event loop
     // (wal.sync in flushBatch); the level cannot change inside a transaction, so it is set
