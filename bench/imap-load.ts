@@ -4,8 +4,8 @@
  * messages), one after the other in the same run. Each client loops: LOGIN, SELECT,
  * UID FETCH 1:* (FLAGS), then 5 rounds of FETCH BODY.PEEK[] of a random message, STORE \Seen,
  * APPEND, IDLE/DONE, UID STORE \Deleted of the appended message and EXPUNGE; LOGOUT.
- * Every command is one operation; the report gives operations/second, p50/p99 latency, and the
- * appliance/Dovecot throughput ratio.
+ * Every command is one operation; the report gives operations/second, p50/p99 latency, the CPU
+ * each server's processes spent per operation, and the appliance/Dovecot throughput ratio.
  *
  *   bash bench/imap-load.sh      (or npx tsx bench/imap-load.ts; needs root for Dovecot)
  * Env: BENCH_CLIENTS (50), BENCH_SECONDS (15), BENCH_MESSAGES (100 a mailbox), BENCH_ONLY (appliance|dovecot),
@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePorts, seedStore, spawnAppliance, writeConfig, type ApplianceProcess } from '../test/helpers/process.ts';
+import { freePorts, processTreeCpuSeconds, seedStore, spawnAppliance, writeConfig, type ApplianceProcess } from '../test/helpers/process.ts';
 import { BenchImap } from './imap-client.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
@@ -60,9 +60,14 @@ async function seed(port: number): Promise<void> {
   }));
 }
 
-interface Result { ops: number; seconds: number; p50: number; p99: number; errors: number; compressed: number; sessions: number }
+interface Result { ops: number; seconds: number; p50: number; p99: number; errors: number; compressed: number; sessions: number; cpuPerOp: number }
 
-async function load(port: number): Promise<Result> {
+
+/**
+ * The server's CPU ms per operation: its process tree (processTreeCpuSeconds, which counts
+ * Dovecot's short-lived imap processes too). Steadier than the throughput on a shared machine.
+ */
+async function load(port: number, server: number): Promise<Result> {
   const lat: number[] = [];
   let errors = 0;
   let compressed = 0;
@@ -75,6 +80,7 @@ async function load(port: number): Promise<Result> {
     return r;
   };
   const start = performance.now();
+  const cpu0 = processTreeCpuSeconds(server);
   await Promise.all(users.map(async (u, n) => {
     while (performance.now() < deadline) {
       let c: BenchImap | null = null;
@@ -114,9 +120,10 @@ async function load(port: number): Promise<Result> {
     }
   }));
   const seconds = (performance.now() - start) / 1000;
+  const cpuPerOp = Math.round(((processTreeCpuSeconds(server) - cpu0) * 1e6) / lat.length) / 1000;
   lat.sort((a, b) => a - b);
   const pct = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] * 10) / 10;
-  return { ops: Math.round(lat.length / seconds), seconds: Math.round(seconds * 10) / 10, p50: pct(0.5), p99: pct(0.99), errors, compressed, sessions };
+  return { ops: Math.round(lat.length / seconds), seconds: Math.round(seconds * 10) / 10, p50: pct(0.5), p99: pct(0.99), errors, compressed, sessions, cpuPerOp };
 }
 
 async function runAppliance(): Promise<Result> {
@@ -130,7 +137,7 @@ async function runAppliance(): Promise<Result> {
   await appliance.waitForSmtp(smtp);
   try {
     await seed(imap);
-    return await load(imap);
+    return await load(imap, appliance.pid);
   } finally {
     await appliance.stop();
   }
@@ -186,7 +193,7 @@ service imap-login {
   }
   try {
     await seed(port);
-    return await load(port);
+    return await load(port, child.pid!);
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -198,10 +205,10 @@ try {
   console.log(`IMAP load: ${CLIENTS} clients, ${SECONDS} s, ${MESSAGES} messages a mailbox${COMPRESS ? ', COMPRESS=DEFLATE' : ''}`);
   const deflated = (r: Result) => (COMPRESS ? `, compressed sessions ${r.compressed}/${r.sessions}` : '');
   const a = ONLY === 'dovecot' ? null : await runAppliance();
-  if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, errors ${a.errors}${deflated(a)}`);
+  if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, CPU ${a.cpuPerOp} ms/op, errors ${a.errors}${deflated(a)}`);
   const d = ONLY === 'appliance' ? null : await runDovecot();
-  if (d) console.log(`dovecot:   ${d.ops} ops/s, p50 ${d.p50} ms, p99 ${d.p99} ms, errors ${d.errors}${deflated(d)}`);
-  if (a && d) console.log(`ratio appliance/dovecot: ${(a.ops / d.ops).toFixed(2)}x throughput, p99 ${(a.p99 / d.p99).toFixed(2)}x`);
+  if (d) console.log(`dovecot:   ${d.ops} ops/s, p50 ${d.p50} ms, p99 ${d.p99} ms, CPU ${d.cpuPerOp} ms/op, errors ${d.errors}${deflated(d)}`);
+  if (a && d) console.log(`ratio appliance/dovecot: ${(a.ops / d.ops).toFixed(2)}x throughput, p99 ${(a.p99 / d.p99).toFixed(2)}x, CPU per op ${(a.cpuPerOp / d.cpuPerOp).toFixed(2)}x`);
 } finally {
   cleanup();
 }

@@ -57,6 +57,28 @@ t.test('a failing write fails alone; the batch commits the rest', async (t) => {
   t.same(db.prepare('SELECT v FROM t ORDER BY v').all(), [{ v: 1 }, { v: 2 }]);
 });
 
+t.test('a write that fails half way leaves none of its changes, alone in its batch or among others', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'group-commit-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const db = open(path.join(dir, 'db.sqlite'));
+  t.teardown(() => db.close());
+  db.exec('CREATE TABLE t (v INTEGER)');
+  const commits = new GroupCommit(db);
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const halfway = (v: number) => () => {
+    insert.run(v);
+    throw new Error(`failed after inserting ${v}`);
+  };
+  await t.rejects(commits.run(halfway(1)), /after inserting 1/, 'alone: rejected');
+  t.same(db.prepare('SELECT v FROM t').all(), [], 'alone: its insert was taken back');
+  t.notOk(db.inTransaction, 'alone: no transaction left open');
+  const results = await Promise.allSettled([commits.run(() => insert.run(2)), commits.run(halfway(3)), commits.run(() => insert.run(4))]);
+  t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  t.same(db.prepare('SELECT v FROM t ORDER BY v').all(), [{ v: 2 }, { v: 4 }], 'among others: only its insert was taken back');
+  await commits.run(() => insert.run(5));
+  t.same(db.prepare('SELECT count(*) AS n FROM t').get(), { n: 3 }, 'the next batch commits as usual');
+});
+
 t.test('writes still waiting when the database is closed fail, without an exception out of the timer', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'group-commit-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

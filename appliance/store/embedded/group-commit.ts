@@ -54,12 +54,15 @@ export class GroupCommit {
   /** When the batch waiting now first found the lock taken (0: not waiting). */
   private waitingSince = 0;
   private readonly wal: WalSync | null;
-  private readonly sql: Record<'begin' | 'commit' | 'rollback', { run(): unknown }>;
+  private readonly sql: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', { run(): unknown }>;
   constructor(private readonly db: Db) {
     this.wal = walSyncOf(db);
     // prepared once (db.exec parses its SQL on every call). Not the PRAGMAs: SQLite applies
     // busy_timeout and synchronous while preparing them, so a prepared one would not act again
-    this.sql = { begin: db.prepare('BEGIN IMMEDIATE'), commit: db.prepare('COMMIT'), rollback: db.prepare('ROLLBACK') };
+    this.sql = {
+      begin: db.prepare('BEGIN IMMEDIATE'), commit: db.prepare('COMMIT'), rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT batch_write'), release: db.prepare('RELEASE batch_write'), rollbackTo: db.prepare('ROLLBACK TO batch_write'),
+    };
   }
 
   run<T>(work: () => T, opts: WriteOptions = {}): Promise<T> {
@@ -113,6 +116,27 @@ export class GroupCommit {
     }
   }
 
+  /**
+   * One write of a batch in its own savepoint, so that its failure takes back only its changes.
+   * Prepared statements rather than better-sqlite3's db.transaction(), which builds its wrapper
+   * functions anew on every call.
+   */
+  private inSavepoint(work: () => unknown): { ok: boolean; value: unknown } {
+    this.sql.savepoint.run();
+    try {
+      const value = work();
+      this.sql.release.run();
+      return { ok: true, value };
+    } catch (err) {
+      // a failure may have ended the transaction itself (SQLITE_FULL, I/O errors): then none of
+      // the batch is kept, and the rest must not run outside it
+      if (!this.db.inTransaction) throw err;
+      this.sql.rollbackTo.run();
+      this.sql.release.run();
+      return { ok: false, value: err };
+    }
+  }
+
   private flushBatch(): void {
     const batch = this.pending;
     this.pending = [];
@@ -137,13 +161,17 @@ export class GroupCommit {
     const started = performance.now();
     const results: { ok: boolean; value: unknown }[] = [];
     try {
-      // inside an open transaction, better-sqlite3 runs each write as a savepoint
-      for (const p of batch) {
+      if (batch.length === 1) {
+        // alone in its batch, a write needs no savepoint: if it fails, the whole transaction goes
         try {
-          results.push({ ok: true, value: this.db.transaction(p.work)() });
+          results.push({ ok: true, value: batch[0].work() });
         } catch (err) {
-          results.push({ ok: false, value: err });
+          if (this.db.inTransaction) this.sql.rollback.run();
+          batch[0].reject(err);
+          return;
         }
+      } else {
+        for (const p of batch) results.push(this.inSavepoint(p.work));
       }
       this.sql.commit.run();
     } catch (err) {
