@@ -195,3 +195,28 @@ out['whole_len'] = len(c.fetch('1', '(BODY.PEEK[])')[1][0][1])
   t.match(r.past, /BODY\[\]<\d+> ""|BODY\[\]<\d+> \{0\}/);
   t.equal(r.whole_len, r.size);
 });
+
+t.test('an expunge by another session is reported even when a later flag change holds the newest MODSEQ', async (t) => {
+  // the view learns of expunges from the MODSEQ they were given (the `expunged` records), not
+  // from whether the newest change is a message row: here it is, and the expunge came before it
+  const r = await imaplib(app, `
+a = login('alice')
+a.create('Both')
+for i in range(3):
+    a.append('Both', None, None, ('Subject: both %d\\r\\n\\r\\nbody\\r\\n' % i).encode())
+a.select('Both')
+b = login('alice')
+b.select('Both')
+b.store('1', '+FLAGS.SILENT', '(\\\\Deleted)')
+b.expunge()
+b.store('2', '+FLAGS.SILENT', '(\\\\Flagged)')
+a.untagged_responses.clear()
+a.noop()
+out['expunge'] = a.untagged_responses.pop('EXPUNGE', None)
+out['fetch'] = a.untagged_responses.pop('FETCH', None)
+out['left'] = a.fetch('1:*', '(FLAGS)')[1]
+`);
+  t.same(r.expunge, ['1'], '* 1 EXPUNGE reaches the other session');
+  t.match(r.fetch?.join(' ') ?? '', /\\Flagged/, 'and the flag change after it');
+  t.equal(r.left.length, 2, 'two messages left in its view');
+});

@@ -141,10 +141,10 @@ export class SelectedMailbox {
     if (box.highestModseq === this.info.highestModseq && box.uidNext === this.info.uidNext) return;
     const changed = await this.folders.changedSince(this.info.id, this.info.highestModseq);
     const last = this.messages.length ? this.messages[this.messages.length - 1].uid : 0;
-    let sawTop = false;
+    const modseqs = new Set<number>();
     const arrived: number[] = [];
     for (const m of changed) {
-      if (m.modseq === box.highestModseq) sawTop = true;
+      modseqs.add(m.modseq);
       this.noteKeywords(m.flags);
       if (m.uid > last) {
         this.messages.push(m);
@@ -157,10 +157,10 @@ export class SelectedMailbox {
       if (!sameFlags(cur.flags, m.flags) || (this.condstore && cur.modseq !== m.modseq)) this.flagChanged.add(m.uid);
       this.messages[i] = m;
     }
-    if (!sawTop) {
-      // the newest change is not a message row: something was expunged (or moved away)
-      const live = new Set(await this.folders.uids(this.info.id));
-      for (const m of this.messages) if (!live.has(m.uid)) this.expunged.add(m.uid);
+    if (modseqs.size < box.highestModseq - this.info.highestModseq) {
+      // a MODSEQ of the range is no message's now: an expunge (or a move away) took it, or a
+      // later change of the same message. The expunge records say which
+      for (const uid of await this.folders.vanished(this.info.id, this.info.highestModseq)) if (this.indexOf(uid) >= 0) this.expunged.add(uid);
     }
     if (arrived.length && !this.readOnly && !this.rev2) {
       // new mail is \Recent in the session that claims it first, and in no other

@@ -137,10 +137,6 @@ export class EmbeddedFolders implements FolderStore {
     return rows.map((r) => toMessage(r, this.ids));
   }
 
-  async uids(mailboxId: number) {
-    return sql<[number], { uid: number }>(this.db, 'SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid').all(mailboxId).map((r) => r.uid);
-  }
-
   async readRange(blobId: string, start: number, length: number): Promise<Buffer> {
     const row = sql<[number, number, string], { data: Buffer | null; path: string | null }>(this.db,
       'SELECT substr(data, ?, ?) AS data, path FROM blobs WHERE id = ?').get(start + 1, length, blobId);

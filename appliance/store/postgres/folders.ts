@@ -115,10 +115,6 @@ export class PgFolders implements FolderStore {
     return rows.map((r) => toMessage(r, this.ids));
   }
 
-  async uids(mailboxId: number) {
-    return (await this.db.q<{ uid: number }>('SELECT uid FROM messages WHERE mailbox_id = $1 ORDER BY uid', [mailboxId])).map((r) => r.uid);
-  }
-
   async readRange(blobId: string, start: number, length: number): Promise<Buffer> {
     // bytea stored EXTERNAL (uncompressed): substring reads only the TOAST chunks it covers
     const [r] = await this.db.q<{ data: Buffer }>('SELECT substring(data FROM $1::int FOR $2::int) AS data FROM blobs WHERE id = $3', [start + 1, length, blobId]);

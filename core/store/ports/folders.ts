@@ -38,8 +38,6 @@ export interface FolderStore {
   counts(mailboxId: number): Promise<MailboxCounts>;
   /** Messages whose MODSEQ is above `modseq` (new or changed), by UID. */
   changedSince(mailboxId: number, modseq: number): Promise<MessageMeta[]>;
-  /** Every UID of the mailbox, ascending. */
-  uids(mailboxId: number): Promise<number[]>;
   /** `length` bytes of a message from `start`, without reading the rest (partial FETCH). */
   readRange(blobId: string, start: number, length: number): Promise<Buffer>;
   /** UIDs expunged after MODSEQ `modseq`, ascending (RFC 7162 §3.2.5 VANISHED). */
