@@ -123,6 +123,9 @@ async function suite(t: Test, overrides: UserConfig) {
   t.not(ids.get(4)!.thread, thread, 'an unrelated message is another thread');
   t.match(await cmd(c, 'FETCH 2 (EMAILID BODY.PEEK[HEADER.FIELDS (SUBJECT)] THREADID)'), `EMAILID (${ids.get(2)!.email}) BODY[HEADER.FIELDS (SUBJECT)]`, 'EMAILID alongside a body section');
   t.match(await cmd(c, 'FETCH 2 (THREADID BODY.PEEK[])'), `THREADID (${thread}) BODY[]`, 'THREADID alongside a streamed body');
+  // the session's own STORE replaces its view of the message: the ids must survive it
+  await cmd(c, 'STORE 2 +FLAGS.SILENT (\\Flagged)');
+  t.same(objectIds(await cmd(c, 'UID FETCH 2 (EMAILID THREADID)')).get(2), ids.get(2), 'EMAILID and THREADID after this session\'s STORE');
 
   // SEARCH EMAILID / THREADID (§6)
   t.match(await cmd(c, `UID SEARCH EMAILID ${ids.get(2)!.email}`), '* SEARCH 2\r\n', 'SEARCH EMAILID');

@@ -56,7 +56,7 @@ export async function dispatch(s: ImapSession & Counters, ev: ReaderEvent): Prom
       // first would claim new mail as \Recent for a view about to be dropped, and the new view
       // of the same mailbox would then see it as not recent (RFC 3501 §2.3.2)
       if (s.selected && cmd.verb !== 'SELECT' && cmd.verb !== 'EXAMINE') {
-        await s.selected.refresh();
+        await s.refreshSelected();
         const flags = s.selected.newFlagLines();
         if (flags.length) await s.send(flags.join(''));
       }
@@ -74,7 +74,7 @@ export async function dispatch(s: ImapSession & Counters, ev: ReaderEvent): Prom
   for (const lit of cmd.spooled ?? []) await lit.dispose();
   if (!result || s.closed) return;
   if (result.status === 'BAD') s.badCommands++;
-  if (s.selected && result.status !== 'BAD') await s.flushUpdates(!(spec.holdExpunge && !cmd.uid));
+  if (s.selected && result.status !== 'BAD') await s.flushUpdates(!(spec.holdExpunge && !cmd.uid), spec.readsView);
   if (s.selected && !s.selected.condstore && s.enabled.has('CONDSTORE') && !s.closed) {
     // RFC 7162 §3.1: the first CONDSTORE-enabling command with a mailbox selected (FETCH or
     // SEARCH MODSEQ, ENABLE) announces its HIGHESTMODSEQ; from then on FETCH carries MODSEQ

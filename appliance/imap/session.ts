@@ -212,11 +212,15 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
     }
   }
 
-  async flushUpdates(allowExpunge: boolean): Promise<void> {
+  async refreshSelected(): Promise<void> {
+    this.dirty = false;
+    await this.selected?.refresh();
+  }
+
+  async flushUpdates(allowExpunge: boolean, unlessQuiet = false): Promise<void> {
     const sel = this.selected;
     if (!sel) return;
-    this.dirty = false;
-    await sel.refresh();
+    if (!unlessQuiet || this.dirty) await this.refreshSelected();
     if (sel.gone) {
       // RFC 3501 does not cover a selected mailbox deleted by another session; Dovecot and
       // others end the session, which every client survives

@@ -86,8 +86,13 @@ export interface ImapSession {
   login(account: Account, user: AuthUser): void;
   /** Enters the selected state (or leaves it with null). */
   select(mailbox: SelectedMailbox | null): void;
-  /** Sends pending EXISTS/EXPUNGE/FETCH of the selected mailbox. */
-  flushUpdates(allowExpunge: boolean): Promise<void>;
+  /**
+   * Sends pending EXISTS/EXPUNGE/FETCH of the selected mailbox, refreshed first (with
+   * `unlessQuiet`: only if a change was heard since the last refresh).
+   */
+  flushUpdates(allowExpunge: boolean, unlessQuiet?: boolean): Promise<void>;
+  /** Brings the selected view up to date before a command. */
+  refreshSelected(): Promise<void>;
   startTls(): Promise<void>;
   /** COMPRESS=DEFLATE is on (RFC 4978). */
   readonly compressed: boolean;
@@ -126,6 +131,14 @@ export interface CommandSpec<A = unknown> {
    * UID forms excepted), so the sequence numbers the client holds stay valid.
    */
   holdExpunge?: boolean;
+  /**
+   * The command changes the selected mailbox at most through the view's own updates (FETCH's
+   * implicit \Seen): the refresh before it leaves the view current, so the one after it is left
+   * out unless a change was heard meanwhile. A change no notification has told of yet is
+   * announced by the next command, which RFC 3501 §7 allows (only what the server has seen
+   * during a command must be sent, §5.2).
+   */
+  readsView?: boolean;
   /** The arguments (after the verb) as this command's typed value; throws BadArgument. */
   parse(args: Token[], ctx: ParseContext): A;
   /** The tagged completion; null when the handler answered the tag itself (LOGOUT, STARTTLS). */

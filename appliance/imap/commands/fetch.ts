@@ -60,6 +60,7 @@ export const FETCH = command({
   args: [2, 3],
   uid: true,
   holdExpunge: true,
+  readsView: true,
   parse: parseFetch,
   async run(s, a, cmd) {
     const sel = selected(s);

@@ -8,6 +8,8 @@ export const NOOP: CommandSpec = {
   syntax: 'NOOP',
   states: ['notauth', 'auth', 'selected'],
   args: [0, 0],
+  // the refresh before the command is the poll
+  readsView: true,
   parse: noArgs,
   async run() {
     return R.done('NOOP');
@@ -19,6 +21,7 @@ export const CHECK: CommandSpec = {
   syntax: 'CHECK',
   states: ['selected'],
   args: [0, 0],
+  readsView: true,
   parse: noArgs,
   async run() {
     return R.done('CHECK');

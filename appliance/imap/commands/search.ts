@@ -64,6 +64,7 @@ export const SEARCH = command({
   args: [1, 200],
   uid: true,
   holdExpunge: true,
+  readsView: true,
   parse: parseSearchArgs,
   async run(s, a, cmd) {
     const sel = selected(s);

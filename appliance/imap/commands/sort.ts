@@ -64,6 +64,7 @@ export const SORT = command({
   args: [3, 200],
   uid: true,
   holdExpunge: true,
+  readsView: true,
   parse: parseSortArgs,
   async run(s, a, cmd) {
     if ('unsupportedCharset' in a.keys) return R.badCharset();
@@ -80,6 +81,7 @@ export const THREAD = command({
   args: [3, 200],
   uid: true,
   holdExpunge: true,
+  readsView: true,
   parse: parseThreadArgs,
   async run(s, a, cmd) {
     if ('unsupportedCharset' in a.keys) return R.badCharset();

@@ -172,13 +172,20 @@ export class SelectedMailbox {
 
   /** Applies this session's own flag changes (their FETCH responses are sent by STORE). */
   applyOwn(updates: FlagUpdate[]): void {
+    let top = 0;
     for (const u of updates) {
       const i = this.indexOf(u.uid);
       if (i < 0) continue;
       this.noteKeywords(u.flags);
-      this.messages[i] = { ...this.messages[i], flags: u.flags, modseq: u.modseq };
+      const m = this.messages[i];
+      if (u.modseq > m.modseq) top = Math.max(top, u.modseq);
+      m.flags = u.flags;
+      m.modseq = u.modseq;
       this.flagChanged.delete(u.uid);
     }
+    // the store gives one STORE one MODSEQ: the next after the view's means no other change came
+    // in between, so the view is current and the next refresh need not read the changes back
+    if (top === this.info.highestModseq + 1) this.info = { ...this.info, highestModseq: top };
   }
 
   /** Marks UIDs this session removed (EXPUNGE, MOVE); their EXPUNGE responses follow at once. */

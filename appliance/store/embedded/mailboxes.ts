@@ -36,8 +36,10 @@ export const toMailbox = (r: MailboxRow): MailboxInfo => ({
 class StoredMessage implements MessageMeta {
   readonly mailboxId: number;
   readonly uid: number;
-  readonly modseq: number;
-  readonly flags: string[];
+  // not readonly: an IMAP session's view sets them when its own STORE changes them (a copy of
+  // the object would lose the derived ids below)
+  modseq: number;
+  flags: string[];
   readonly internalDate: Date;
   readonly size: number;
   readonly blobId: string;
