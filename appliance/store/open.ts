@@ -34,7 +34,7 @@ export async function openStore(store: StoreConfig, dataDir: string, opts: OpenO
     return stores;
   }
   removeStorePointer(dataDir);
-  const stores = openEmbeddedStore(dataDir, opts.embedded);
+  const stores = openEmbeddedStore(dataDir, { ...opts.embedded, checkpointThread: true, warn: (msg, err) => log?.warn({ err }, msg) });
   const orphans = stores.mail.sweepOrphans(opts.orphanMinAgeMs);
   if (orphans) log?.warn({ orphans }, 'removed message files left by an interrupted commit');
   return stores;

@@ -1,5 +1,6 @@
 /** The embedded store: SQLite + message files under one data directory. */
 import { closeWalSync } from './wal-sync.ts';
+import { Checkpointer } from './checkpointer.ts';
 import path from 'node:path';
 import type { Stores } from '../../../core/store/ports.ts';
 import { openDatabase } from './database.ts';
@@ -25,6 +26,10 @@ export interface EmbeddedOptions {
   changes?: ChangeNotifier;
   /** Session locks held across the processes on this data directory (default: none beyond this process's own). */
   sessionLocks?: SessionLocks;
+  /** WAL checkpoints on a thread (checkpointer.ts: the appliance) rather than in the commits (SQLite's default: the CLI, tools). */
+  checkpointThread?: boolean;
+  /** Where the store reports a failure it survives (the checkpoint thread's). */
+  warn?: (msg: string, err?: unknown) => void;
 }
 
 export function openEmbeddedStore(dataDir: string, opts: EmbeddedOptions = {}): EmbeddedStores {
@@ -32,6 +37,7 @@ export function openEmbeddedStore(dataDir: string, opts: EmbeddedOptions = {}): 
   const blobDir = path.join(dataDir, 'blobs');
   const changes = opts.changes ?? new LocalChangeNotifier();
   const ids = embeddedEmailIds(db);
+  const checkpointer = opts.checkpointThread ? new Checkpointer(db, opts.warn) : null;
   const mail = new EmbeddedMail(db, blobDir, ids, changes);
   return {
     accounts: new EmbeddedAccounts(db, blobDir),
@@ -46,6 +52,7 @@ export function openEmbeddedStore(dataDir: string, opts: EmbeddedOptions = {}): 
     autoreply: new EmbeddedAutoreplyState(db),
     refusedIps: new EmbeddedRefusedIps(db),
     async close() {
+      await checkpointer?.close();
       closeWalSync(db);
       db.close();
     },
