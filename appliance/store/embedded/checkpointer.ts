@@ -2,7 +2,8 @@
  * WAL checkpoints off the event loop. By default SQLite checkpoints inside the commit that takes
  * the WAL past 1,000 pages: that COMMIT copies the pages into the database and fsyncs it twice,
  * holding the event loop of every session of the process and the write lock of every worker
- * (measured under IMAP load: about 15% of a worker's CPU). A Checkpointer runs PASSIVE
+ * (under the IMAP load bench the commits' own time fell from about 8% of a worker's CPU to 3.5%
+ * with the checkpoints moved here). A Checkpointer runs PASSIVE
  * checkpoints on a thread of its own with its own connection, every INTERVAL_MS, and the
  * process's connection checkpoints itself only past FALLBACK_PAGES — the WAL stays bounded if
  * the thread is gone (and it is, between a crash and the next start: SQLite replays the WAL).
