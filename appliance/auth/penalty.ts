@@ -58,8 +58,11 @@ export class AuthPenalty {
   }
 
   succeed(ip: string, login: string, fromPeer = false): void {
-    if (!fromPeer) this.share?.('succeed', ip, login);
-    this.entries.delete(AuthPenalty.key(ip, login));
+    // every failure is told to every worker, so a pair none of them penalizes has no entry here
+    // either: its success is not worth a message to each (the common login). A failure still in
+    // flight from another worker can then outlive the success there: one delayed attempt at most
+    const known = this.entries.delete(AuthPenalty.key(ip, login));
+    if (!fromPeer && known) this.share?.('succeed', ip, login);
   }
 
   get size(): number {
