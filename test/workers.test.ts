@@ -94,16 +94,21 @@ for _ in range(8):
 for c in sessions.values():
     c.send(c._new_tag() + b' IDLE\\r\\n'); assert c.readline().startswith(b'+')
 s = smtplib.SMTP('127.0.0.1', smtp); s.sendmail('a@x.test', [sys.argv[3]], 'Subject: idle\\r\\n\\r\\nwake up\\r\\n'); s.quit()
+sent = time.monotonic()
 woken = {}
+after = []
 for pid, c in sessions.items():
     c.sock.settimeout(10)
     woken[pid] = c.readline().decode().strip()
-print(json.dumps({'pids': list(sessions), 'woken': list(woken.values())}))
+    after.append(round((time.monotonic() - sent) * 1000))
+print(json.dumps({'pids': list(sessions), 'woken': list(woken.values()), 'after': after}))
 `, [ports.imap, ports.smtp, USER, PASS]);
   const workers = app.workers().map((w) => w.pid);
   t.equal((out.pids as number[]).length, 2, 'IDLE sessions on two processes');
   t.ok((out.pids as number[]).every((p) => workers.includes(p)), 'both are workers of this appliance');
   t.same(out.woken, ['* 1 EXISTS', '* 1 EXISTS'], 'both were told of the new message');
+  // by the notification, not IDLE's poll (every 5 s): the other worker heard this account is listened to
+  t.ok((out.after as number[]).every((ms) => ms < 1500), `both woken within 1.5 s of the 250 (${(out.after as number[]).join(', ')} ms)`);
 });
 
 t.test('the POP3 maildrop lock holds on the other worker', async (t) => {

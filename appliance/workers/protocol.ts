@@ -20,6 +20,10 @@ export const WORKER_ENV = {
 export interface Broadcasts {
   /** Committed mailbox changes (IMAP IDLE and unsolicited responses in other workers), each once. */
   change: { changes: { accountId: number; mailboxId: number }[] };
+  /** The accounts a worker's sessions started (on) or stopped (off) listening to for changes (shared-changes.ts). */
+  listening: { on: number[]; off: number[] };
+  /** A worker (re)started: the others tell it every account they listen to. */
+  listeningQuery: Record<string, never>;
   /** Messages were queued for delivery (wakes the delivery engine in the lead). */
   queued: Record<string, never>;
   /** How a worker's connection counts moved since its last message (appliance/net/connection-gate.ts): [map, key, delta]. */

@@ -1,4 +1,7 @@
-/** Mailbox changes across two workers: every change reaches the other worker, each once per turn. */
+/**
+ * Mailbox changes across two workers: every change reaches the other worker that listens to its
+ * account, each once per turn, and no message goes where nobody listens.
+ */
 import t from 'tap';
 import { EventEmitter } from 'node:events';
 import { WorkerBus } from './worker-bus.ts';
@@ -18,13 +21,19 @@ function pair() {
   return { notifiers: buses.map((bus) => new WorkerChangeNotifier(bus)), buses, sent };
 }
 
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+const changeMessages = (sent: ToSupervisor[]) => sent.filter((m) => m.t === 'broadcast' && m.items.some((i) => i.topic === 'change')).length;
+
 t.test('the changes of a turn reach the other worker once each, in one message', async (t) => {
-  const { notifiers: [a, b], buses: [busA], sent } = pair();
+  const { notifiers: [a, b], buses: [busA, busB], sent } = pair();
   const seen: string[] = [];
   const all = new Promise<void>((resolve) => b.subscribe(7, (c) => {
     seen.push(`${c.accountId}:${c.mailboxId}`);
     if (seen.length === 2) resolve();
   }));
+  await busB.flushed(); // worker a hears that b listens to account 7
+  await busA.flushed();
+  sent[0].length = 0;
   const local: string[] = [];
   a.subscribe(7, (c) => local.push(`${c.accountId}:${c.mailboxId}`));
   for (let i = 0; i < 5; i++) a.publish({ accountId: 7, mailboxId: 1 });
@@ -33,6 +42,54 @@ t.test('the changes of a turn reach the other worker once each, in one message',
   await all;
   t.equal(sent[0].length, 1, 'one IPC message');
   t.same(seen.sort(), ['7:1', '7:2'], 'each changed mailbox once on the other worker');
-  await new Promise((resolve) => setImmediate(resolve));
+  await turn();
   t.equal(local.length, 6, 'every change published in this worker, as before');
+});
+
+t.test('a change of an account no other worker listens to is told to no one', async (t) => {
+  const { notifiers: [a, b], buses: [busA, busB], sent } = pair();
+  const local: number[] = [];
+  a.subscribe(8, (c) => local.push(c.mailboxId));
+  a.publish({ accountId: 8, mailboxId: 1 });
+  await busA.flushed();
+  await turn();
+  t.equal(changeMessages(sent[0]), 0, 'no change message while only this worker listens');
+  t.same(local, [1], 'the local session still hears it');
+  const heard: number[] = [];
+  const stop = b.subscribe(8, (c) => heard.push(c.mailboxId));
+  await busB.flushed();
+  a.publish({ accountId: 8, mailboxId: 2 });
+  await busA.flushed();
+  await turn();
+  t.same(heard, [2], 'once the other worker listens, it hears the change');
+  stop();
+  await busB.flushed();
+  a.publish({ accountId: 8, mailboxId: 3 });
+  await busA.flushed();
+  await turn();
+  t.same(heard, [2], 'and not after its session stopped listening');
+  t.equal(changeMessages(sent[0]), 1, 'one change message in all');
+});
+
+t.test('a worker that starts asks what the others listen to', async (t) => {
+  const channels = [new EventEmitter(), new EventEmitter()];
+  const relay = (i: number) => (m: ToSupervisor) => {
+    if (m.t === 'broadcast') channels[1 - i].emit('message', { t: 'broadcast', items: m.items, from: i + 1 } satisfies ToWorker);
+    return true;
+  };
+  const busA = new WorkerBus(Object.assign(channels[0], { send: relay(0) }) as never);
+  const a = new WorkerChangeNotifier(busA);
+  const heard: number[] = [];
+  a.subscribe(9, (c) => heard.push(c.mailboxId));
+  await busA.flushed();
+  // worker b (re)starts after a's session began listening: a's set reaches it only by the query
+  const busB = new WorkerBus(Object.assign(channels[1], { send: relay(1) }) as never);
+  const b = new WorkerChangeNotifier(busB);
+  await busB.flushed();
+  await busA.flushed();
+  await turn();
+  b.publish({ accountId: 9, mailboxId: 4 });
+  await busB.flushed();
+  await turn();
+  t.same(heard, [4], 'the new worker tells the old one of a change it listens to');
 });
