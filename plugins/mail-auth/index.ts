@@ -5,14 +5,19 @@
  * `p=reject` → 550 5.7.1, `p=quarantine` → accepted with X-Spam-Flag: YES and a reason header
  * (the store delivers to INBOX; a filter may file it). Forged Authentication-Results fields
  * that claim this server's authserv-id are removed first (RFC 8601 §5).
+ *
+ * The verification runs on the process's work threads (verify-task.ts), so the DKIM body hash
+ * of a big message does not hold the other sessions; a full queue or a task past its deadline
+ * gives the message a temporary failure (451 4.3.x), never an unverified acceptance.
  */
-import { promises as dns } from 'node:dns';
 import { Type } from '@sinclair/typebox';
 import { wholeMessage } from '../../core/store/content.ts';
 import { definePlugin } from '../../core/plugin.ts';
-import { reject } from '../../core/verdict.ts';
+import { WorkBusyError, WorkTimeoutError } from '../../core/work.ts';
 import { dropOwnResults } from './headers.ts';
-import { checkMessage } from './check.ts';
+import type { MailAuthResult } from './check.ts';
+import { VERIFY_TASK, type VerifyInput } from './verify-task.ts';
+import { MAIL_AUTH_REPLIES as R } from './replies.ts';
 
 export default definePlugin({
   name: 'mail-auth',
@@ -28,30 +33,41 @@ export default definePlugin({
   }),
   setup(api) {
     const o = api.options;
-    const resolver = new dns.Resolver({ timeout: o.timeoutMs, tries: 2 });
-    if (o.servers?.length) resolver.setServers(o.servers);
-    const resolve = (name: string, rr: string) => resolver.resolve(name, rr as 'TXT');
+    // the thread builds its resolver from these (a resolver cannot be cloned to it)
+    const dnsOptions = { servers: o.servers, timeoutMs: o.timeoutMs };
     const mta = o.authservId ?? api.settings.hostname;
 
-    api.hook('data_post', async ({ conn, tx }) => {
+    api.hook('data_post', async ({ conn, tx }, signal) => {
       // mail from authenticated clients is submission: it is checked at its destination
       if (conn.user || !(tx.message || tx.content)) return;
       // DKIM needs the whole message: a spooled one is loaded (bounded by smtp.maxMessageSize)
       tx.message = dropOwnResults((await wholeMessage(tx))!, mta);
-      const result = await checkMessage(tx.message, {
+      // a copy of exactly the message, moved to the thread (tx.message stays the stored copy)
+      const bytes = new Uint8Array(tx.message);
+      const input: VerifyInput = {
+        message: bytes,
         ip: conn.remoteAddress.replace(/^::ffff:/, ''),
         helo: conn.helo?.host ?? '',
         sender: tx.mailFrom.address,
         mta,
-        resolver: resolve,
-      });
+        dns: dnsOptions,
+      };
+      let result: MailAuthResult;
+      try {
+        result = await api.work.run<MailAuthResult>(VERIFY_TASK, input, { transfer: [bytes.buffer as ArrayBuffer], signal });
+      } catch (err) {
+        const failure = workFailure(err);
+        if (!failure) throw err;
+        conn.log.warn({ err: (err as Error).message }, 'mail authentication could not verify the message');
+        return failure;
+      }
       tx.addedHeaders.push(...result.headers);
       const dmarc = result.dmarc;
       tx.authentication = { spf: result.spf, dmarc: dmarc ? dmarc.status.result : null };
       conn.log.info({ spf: result.spf, dmarc: dmarc && dmarc.status.result, policy: dmarc && dmarc.policy }, 'mail authentication');
       if (!o.enforceDmarc || !dmarc || dmarc.status.result !== 'fail') return;
       if (dmarc.policy === 'reject') {
-        return reject(`Message refused: DMARC policy of ${dmarc.domain} (p=reject) failed`, { code: 550, enhanced: '5.7.1' });
+        return R.dmarcReject(dmarc.domain);
       }
       if (dmarc.policy === 'quarantine') {
         tx.addedHeaders.push({ name: 'X-Spam-Flag', value: 'YES' }, { name: 'X-Quarantine-Reason', value: `DMARC policy of ${dmarc.domain} (p=quarantine) failed` });
@@ -59,3 +75,10 @@ export default definePlugin({
     });
   },
 });
+
+/** The temporary failure for a message the work threads could not take or finish, else null. */
+function workFailure(err: unknown) {
+  if (err instanceof WorkBusyError) return R.busy();
+  if (err instanceof WorkTimeoutError) return R.timedOut();
+  return null;
+}
