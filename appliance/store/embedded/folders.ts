@@ -47,7 +47,13 @@ export class EmbeddedFolders implements FolderStore {
   }
 
   private bump(mailboxId: number): number {
-    return sql<[number], { m: number }>(this.db, 'UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS m').get(mailboxId)!.m;
+    return this.bumpOf(mailboxId).m;
+  }
+
+  /** The next MODSEQ of a mailbox and its account (for the notification), in one statement. */
+  private bumpOf(mailboxId: number): { m: number; account_id: number; id: number } {
+    return sql<[number], { m: number; account_id: number; id: number }>(this.db,
+      'UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS m, account_id, id').get(mailboxId)!;
   }
 
   async byId(mailboxId: number) {
@@ -173,11 +179,11 @@ export class EmbeddedFolders implements FolderStore {
   }
 
   async setFlags(mailboxId: number, uids: number[], mode: FlagMode, flags: string[], unchangedSince?: number) {
-    const box = this.row(mailboxId);
     const result = await this.commits.run(() => {
       const updated: FlagUpdate[] = [];
       const failed: number[] = [];
       let modseq = 0;
+      let box: { account_id: number; id: number } | undefined;
       const get = sql<[number, number], MessageRow>(this.db, 'SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?');
       const put = sql(this.db, 'UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?');
       for (const uid of uids) {
@@ -188,15 +194,15 @@ export class EmbeddedFolders implements FolderStore {
         else if (d.kind === 'same') {
           if (d.report) updated.push({ uid, flags: d.flags, modseq: m.modseq });
         } else {
-          if (!modseq) modseq = this.bump(mailboxId);
+          if (!modseq) ({ m: modseq, ...box } = this.bumpOf(mailboxId));
           put.run(d.flags.join(' '), modseq, mailboxId, uid);
           updated.push({ uid, flags: d.flags, modseq });
         }
       }
-      return { updated, failed, changed: modseq > 0 };
+      return { updated, failed, box };
       // flags are answered after their commit, not its fsync (see group-commit.ts)
     }, { durable: false });
-    if (result.changed) this.notify(box);
+    this.notify(result.box);
     return { updated: result.updated, failed: result.failed };
   }
 
