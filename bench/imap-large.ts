@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from '../appliance/store/embedded/sqlite-driver.ts';
-import { freePorts, seedStore, spawnAppliance, writeConfig } from '../test/helpers/process.ts';
+import { freePorts, spawnAppliance, writeConfig } from '../test/helpers/process.ts';
+import { seedBigMailbox } from '../test/helpers/big-mailbox.ts';
 import { BenchImap } from './imap-client.ts';
 
 const N = Number(process.env.BENCH_LARGE ?? 100_000);
@@ -22,18 +22,7 @@ function vmHwm(pid: number): number {
 }
 
 async function main() {
-  await seedStore(data, ['big.test'], { 'big@big.test': 'pw' });
-  const db = new Database(path.join(data, 'mailserver.db'));
-  const box = db.prepare("SELECT m.id FROM mailboxes m JOIN accounts a ON a.id = m.account_id WHERE a.name = 'big' AND m.name = 'INBOX'").get() as { id: number };
-  const msg = Buffer.from('From: a@b.test\r\nSubject: bulk\r\n\r\nbody\r\n');
-  db.transaction(() => {
-    db.prepare('INSERT INTO blobs (id, size, data, path, refs) VALUES (?, ?, ?, NULL, ?)').run('bulkblob', msg.length, msg, N);
-    const ins = db.prepare('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    const now = Date.now();
-    for (let uid = 1; uid <= N; uid++) ins.run(box.id, uid, uid + 1, uid % 3 ? '\\Seen' : '', now, msg.length, 'bulkblob');
-    db.prepare('UPDATE mailboxes SET uid_next = ?, highest_modseq = ? WHERE id = ?').run(N + 1, N + 1, box.id);
-  })();
-  db.close();
+  await seedBigMailbox(data, 'big@big.test', 'pw', N);
   const [smtp, pop3, imap] = await freePorts(3);
   const config = writeConfig(work, { smtpPort: smtp, pop3Port: pop3, imapPort: imap, imapInsecureAuth: true, logLevel: 'warn' });
   const app = spawnAppliance(config, data);

@@ -12,6 +12,7 @@ import { U } from '../untagged.ts';
 import { messageSetArg, selected, setRanges, type MessageSet } from './args.ts';
 import { utf8Accepted } from '../utf8-accept.ts';
 import { inSet } from '../mailbox/sequence.ts';
+import { LoopSlice } from '../../runtime/loop-slice.ts';
 
 /** Responses are written in batches of about this many bytes (fewer syscalls, bounded memory). */
 const BATCH = 64 * 1024;
@@ -109,7 +110,15 @@ export const FETCH = command({
     }
     let batch: Buffer[] = [];
     let size = 0;
+    // a socket write the kernel takes at once calls back before any other I/O, so a client that
+    // reads fast never makes this loop wait: it yields on its own every slice (`UID FETCH 1:*
+    // (FLAGS)` of 100,000 messages held the loop 700–980 ms in one piece)
+    const slice = new LoopSlice();
     for (const t of targets) {
+      if (slice.due()) {
+        await slice.next();
+        if (s.closed) return null;
+      }
       const whole = streamed ? await s.env.stores.mail.content(t.msg.blobId).catch(() => null) : null;
       if (streamed && !whole) continue;
       const bytes = content ? await messageBytes(s, t.msg.blobId, headerOnly && t.msg.size > HEADER_ONLY_ABOVE) : null;

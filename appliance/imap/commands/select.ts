@@ -13,6 +13,7 @@ import { command, type ImapSession, type ParseContext } from '../types.ts';
 import { U } from '../untagged.ts';
 import { DELIMITER, mailboxName, resolve, wireName } from './args.ts';
 import { listAttributes } from './list.ts';
+import { LoopSlice } from '../../runtime/loop-slice.ts';
 
 /** `(uidvalidity mod-sequence [known-uids ...])` of RFC 7162 §3.2.5. */
 export interface Resync {
@@ -92,9 +93,13 @@ async function open(s: ImapSession, a: SelectArgs, readOnly: boolean) {
     const known = (uid: number) => !resync.known || inSet(resync.known, uid, sel.info.uidNext);
     const vanished = (await s.env.stores.folders.vanished(sel.info.id, resync.modseq)).filter(known);
     if (vanished.length) lines.push(U.vanished(vanished, true));
-    sel.messages.forEach((m, i) => {
+    // in time slices: a client resyncing from an old MODSEQ may be owed a line a message
+    const slice = new LoopSlice();
+    for (let i = 0; i < sel.messages.length; i++) {
+      const m = sel.messages[i];
       if (m.modseq > resync.modseq && known(m.uid)) lines.push(U.flagFetch(i + 1, { uid: m.uid, flags: sel.flagsOf(m), modseq: m.modseq }));
-    });
+      if (slice.due()) await slice.next();
+    }
   }
   await s.send(lines.join(''));
   if (rev2) await s.send(U.list('LIST', await listAttributes(s, name), DELIMITER, wireName(s, name)));

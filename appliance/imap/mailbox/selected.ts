@@ -5,10 +5,22 @@
  * forbids them runs, so sequence numbers never shift under the client.
  */
 import type { FlagUpdate, FolderStore, MailboxInfo, MailStore, MessageMeta } from '../../../core/store/ports.ts';
-import { inSet, type Range } from './sequence.ts';
+import type { Range } from './sequence.ts';
 import { U } from '../untagged.ts';
+import { LoopSlice } from '../../runtime/loop-slice.ts';
 
 const sameFlags = (a: string[], b: string[]) => a.length === b.length && a.every((f, i) => f === b[i]);
+
+/** The keywords in use, for `* FLAGS`: a pass over every message, in time slices (13 ms for 100,000). */
+async function keywordsOf(messages: MessageMeta[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  const slice = new LoopSlice();
+  for (const m of messages) {
+    for (const f of m.flags) if (!f.startsWith('\\')) out.add(f);
+    if (slice.due()) await slice.next();
+  }
+  return out;
+}
 
 export class SelectedMailbox {
   /** Gone: the mailbox was deleted or renamed by another session. */
@@ -23,7 +35,7 @@ export class SelectedMailbox {
   private readonly expunged = new Set<number>();
   private readonly flagChanged = new Set<number>();
   /** Keywords announced in `* FLAGS`; a new one is announced before it is used (RFC 3501 §7.2.6). */
-  private readonly keywords = new Set<string>();
+  private readonly keywords: Set<string>;
   private keywordsChanged = false;
   /** Messages that arrived while selected and that this session claimed as \Recent. */
   private readonly recentLater = new Set<number>();
@@ -37,10 +49,11 @@ export class SelectedMailbox {
     private recentRange: { first: number; next: number },
     /** CONDSTORE enabled: flag updates carry MODSEQ. */
     public condstore: boolean,
+    keywords: Set<string>,
   ) {
     // QRESYNC (RFC 7162 §3.2.10) is switched on by the session after open()
     this.announced = messages.length;
-    for (const m of messages) for (const f of m.flags) if (!f.startsWith('\\')) this.keywords.add(f);
+    this.keywords = keywords;
   }
 
   /** The `* FLAGS` and PERMANENTFLAGS lines for the keywords in use. */
@@ -68,21 +81,27 @@ export class SelectedMailbox {
   /** `rev2`: an IMAP4rev2 session has no \Recent, so it leaves new mail \Recent for others. */
   static async open(mail: MailStore, folders: FolderStore, info: MailboxInfo, readOnly: boolean, condstore: boolean, rev2 = false): Promise<SelectedMailbox> {
     // the mailbox state is read before the messages: whatever commits in between shows up
-    // as a change on the first refresh, never goes unannounced
+    // as a change on the first refresh, never goes unannounced. The listing is read in pages
+    // with the event loop given back between them (a 100,000-message mailbox would hold it
+    // ~500 ms in one read), so it is no snapshot either: a change committed during the paging
+    // has a MODSEQ above `before`'s, and the first refresh reads it again or finds it gone
+    // (appliance/store/shared/pages.ts)
     const before = (await folders.byId(info.id)) ?? info;
     const messages = await mail.messages(info.id);
     const recent = readOnly || rev2 ? { first: 0, next: 0 } : await folders.claimRecent(info.id);
     const last = messages.length ? messages[messages.length - 1].uid : 0;
-    return new SelectedMailbox(folders, { ...before, uidNext: Math.max(before.uidNext, last + 1) }, readOnly, messages, recent, condstore);
+    return new SelectedMailbox(folders, { ...before, uidNext: Math.max(before.uidNext, last + 1) }, readOnly, messages, recent, condstore, await keywordsOf(messages));
   }
 
   get exists(): number {
     return this.messages.length;
   }
 
+  /** Counted by binary search, not by a pass over every message (SELECT of 100,000 messages). */
   get recent(): number {
-    let n = 0;
-    for (const m of this.messages) if (this.isRecent(m)) n++;
+    const { first, next } = this.recentRange;
+    let n = Math.max(0, this.lowerBound(next) - this.lowerBound(first));
+    for (const uid of this.recentLater) if ((uid < first || uid >= next) && this.indexOf(uid) >= 0) n++;
     return n;
   }
 
@@ -97,36 +116,47 @@ export class SelectedMailbox {
 
   /** 0-based index of a UID in the view, or -1. */
   indexOf(uid: number): number {
+    const i = this.lowerBound(uid);
+    return i < this.messages.length && this.messages[i].uid === uid ? i : -1;
+  }
+
+  /** 0-based index of the first message whose UID is `uid` or above (the length if none). */
+  private lowerBound(uid: number): number {
     let lo = 0;
-    let hi = this.messages.length - 1;
-    while (lo <= hi) {
+    let hi = this.messages.length;
+    while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const u = this.messages[mid].uid;
-      if (u === uid) return mid;
-      if (u < uid) lo = mid + 1;
-      else hi = mid - 1;
+      if (this.messages[mid].uid < uid) lo = mid + 1;
+      else hi = mid;
     }
-    return -1;
+    return lo;
   }
 
   /** Messages of a sequence set (by number or by UID), in mailbox order, with their sequence numbers. */
   resolve(ranges: Range[], byUid: boolean): { seq: number; msg: MessageMeta }[] {
-    const out: { seq: number; msg: MessageMeta }[] = [];
     const n = this.messages.length;
-    if (!n) return out;
+    if (!n) return [];
     const max = byUid ? this.messages[n - 1].uid : n;
-    if (!byUid) {
-      for (const [a0, b0] of ranges) {
-        const a = Math.min(a0 === Infinity ? max : a0, b0 === Infinity ? max : b0);
-        const b = Math.max(a0 === Infinity ? max : a0, b0 === Infinity ? max : b0);
-        for (let s = Math.max(1, a); s <= Math.min(n, b); s++) out.push({ seq: s, msg: this.messages[s - 1] });
-      }
-      out.sort((x, y) => x.seq - y.seq);
-      return out.filter((x, i) => i === 0 || out[i - 1].seq !== x.seq);
+    // each range as the 0-based index span [from, to) it covers; `*` is the largest number in
+    // use and a range may be given either way round (RFC 3501 §9 seq-range)
+    const spans: [number, number][] = [];
+    for (const [a0, b0] of ranges) {
+      const a = a0 === Infinity ? max : a0;
+      const b = b0 === Infinity ? max : b0;
+      const lo = Math.min(a, b);
+      const hi = Math.max(a, b);
+      const span: [number, number] = byUid ? [this.lowerBound(lo), this.lowerBound(hi + 1)] : [Math.max(1, lo) - 1, Math.min(n, hi)];
+      if (span[0] < span[1]) spans.push(span);
     }
-    this.messages.forEach((msg, i) => {
-      if (inSet(ranges, msg.uid, max)) out.push({ seq: i + 1, msg });
-    });
+    // by index span, not by testing every message against every range: UID FETCH 1:* of
+    // 100,000 messages took 50 ms that way
+    spans.sort((x, y) => x[0] - y[0]);
+    const out: { seq: number; msg: MessageMeta }[] = [];
+    let done = 0;
+    for (const [from, to] of spans) {
+      for (let i = Math.max(from, done); i < to; i++) out.push({ seq: i + 1, msg: this.messages[i] });
+      done = Math.max(done, to);
+    }
     return out;
   }
 

@@ -16,6 +16,7 @@ import type { EmailIds } from '../shared/object-ids.ts';
 import { applyFlags } from '../shared/flags.ts';
 import { decideFlagChange } from '../shared/conditional-store.ts';
 import type { MessageContent } from '../../../core/store/content.ts';
+import { latestByUid, PAGE_ROWS, readPages, UID_PAGE_ROWS } from '../shared/pages.ts';
 
 
 
@@ -133,14 +134,24 @@ export class EmbeddedFolders implements FolderStore {
     return { messages: r.messages, unseen: r.messages - r.seen, size: r.size, recent: r.recent };
   }
 
+  /**
+   * In pages by (MODSEQ, UID), the order of the messages_modseq index (which ends in the
+   * primary key), so a few changes in a large mailbox cost a few index entries, and a STORE on
+   * all of it is read a page at a time; then by UID, as the port promises (../shared/pages.ts).
+   */
   async changedSince(mailboxId: number, modseq: number) {
-    const rows = sql<[number, number], MessageRow>(this.db, `SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? AND m.modseq > ? ORDER BY m.uid`)
-      .all(mailboxId, modseq);
-    await fillThreadRoots(rows, async (id) => (await this.blobs.content(id)).header(), (roots) =>
-      this.commits.run(() => {
-        for (const [id, root] of roots) sql(this.db, 'UPDATE blobs SET thread_root = ? WHERE id = ?').run(root, id);
-      }));
-    return rows.map((r) => toMessage(r, this.ids));
+    const out: MessageMeta[] = [];
+    const page = sql<[number, number, number, number], MessageRow>(this.db, `SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id
+      WHERE m.mailbox_id = ? AND (m.modseq, m.uid) > (?, ?) ORDER BY m.modseq, m.uid LIMIT ?`);
+    // the first page starts after (modseq, any UID): every row of a higher MODSEQ
+    await readPages<MessageRow>((after) => page.all(mailboxId, after?.modseq ?? modseq, after?.uid ?? Number.MAX_SAFE_INTEGER, PAGE_ROWS), async (rows) => {
+      await fillThreadRoots(rows, async (id) => (await this.blobs.content(id)).header(), (roots) =>
+        this.commits.run(() => {
+          for (const [id, root] of roots) sql(this.db, 'UPDATE blobs SET thread_root = ? WHERE id = ?').run(root, id);
+        }));
+      for (const r of rows) out.push(toMessage(r, this.ids));
+    });
+    return latestByUid(out);
   }
 
   async readRange(blobId: string, start: number, length: number): Promise<Buffer> {
@@ -158,9 +169,14 @@ export class EmbeddedFolders implements FolderStore {
     }
   }
 
+  /** Expunge records are kept forever: read in pages like changedSince. */
   async vanished(mailboxId: number, modseq: number) {
-    return sql<[number, number], { uid: number }>(this.db, 'SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid')
-      .all(mailboxId, modseq).map((r) => r.uid);
+    const out: { uid: number; modseq: number }[] = [];
+    const page = sql<[number, number, number, number], { uid: number; modseq: number }>(this.db,
+      'SELECT uid, modseq FROM expunged WHERE mailbox_id = ? AND (modseq, uid) > (?, ?) ORDER BY modseq, uid LIMIT ?');
+    await readPages<{ uid: number; modseq: number }>((after) => page.all(mailboxId, after?.modseq ?? modseq, after?.uid ?? Number.MAX_SAFE_INTEGER, UID_PAGE_ROWS),
+      (rows) => void out.push(...rows), UID_PAGE_ROWS);
+    return latestByUid(out).map((r) => r.uid);
   }
 
   async claimRecent(mailboxId: number) {

@@ -9,6 +9,7 @@ import { createMailbox, fillThreadRoots, MESSAGE_COLUMNS, toMailbox, toMessage, 
 import { EmbeddedQueue } from './queue.ts';
 import type { ChangeNotifier } from '../../../core/store/notifications.ts';
 import type { EmailIds } from '../shared/object-ids.ts';
+import { PAGE_ROWS, readPages } from '../shared/pages.ts';
 
 
 export class EmbeddedMail implements MailStore {
@@ -30,7 +31,8 @@ export class EmbeddedMail implements MailStore {
       addUsage: db.prepare('UPDATE accounts SET usage = usage + ? WHERE id = ?'),
       usage: db.prepare<[number], { usage: number }>('SELECT usage FROM accounts WHERE id = ?'),
       quota: db.prepare<[number], { quota: number; usage: number }>('SELECT quota, usage FROM accounts WHERE id = ?'),
-      messages: db.prepare<[number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? ORDER BY m.uid`),
+      messages: db.prepare<[number, number, number], MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid LIMIT ?`),
       message: db.prepare<[number, number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?'),
       deleteMessage: db.prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?'),
       bumpModseq: db.prepare('UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?'),
@@ -81,12 +83,17 @@ export class EmbeddedMail implements MailStore {
     return sql<[number], MailboxRow>(this.db, 'SELECT * FROM mailboxes WHERE account_id = ? ORDER BY name').all(accountId).map(toMailbox);
   }
 
+  /** In pages, yielding between them: not one snapshot (see ../shared/pages.ts for why that is safe). */
   async messages(mailboxId: number) {
-    const rows = await fillThreadRoots(this.q.messages.all(mailboxId), async (id) => (await this.blobs.content(id)).header(), (roots) =>
-      this.commits.run(() => {
-        for (const [id, root] of roots) sql(this.db, 'UPDATE blobs SET thread_root = ? WHERE id = ?').run(root, id);
-      }));
-    return rows.map((r) => toMessage(r, this.ids));
+    const out: MessageMeta[] = [];
+    await readPages<MessageRow>((after) => this.q.messages.all(mailboxId, after?.uid ?? 0, PAGE_ROWS), async (page) => {
+      const rows = await fillThreadRoots(page, async (id) => (await this.blobs.content(id)).header(), (roots) =>
+        this.commits.run(() => {
+          for (const [id, root] of roots) sql(this.db, 'UPDATE blobs SET thread_root = ? WHERE id = ?').run(root, id);
+        }));
+      for (const r of rows) out.push(toMessage(r, this.ids));
+    });
+    return out;
   }
 
   async usage(accountId: number) {
