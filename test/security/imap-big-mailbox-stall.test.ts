@@ -47,7 +47,7 @@ t.teardown(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-t.test('SELECT and UID FETCH 1:* (FLAGS) of 100,000 messages leave the other sessions answered', async (t) => {
+t.test('SELECT, UID FETCH 1:* (FLAGS) and UID SEARCH UNSEEN of 100,000 messages leave the other sessions answered', async (t) => {
   const c = await BenchImap.connect(ports.imap);
   t.teardown(() => c.close());
   await c.cmd('LOGIN big@big.test pw');
@@ -58,6 +58,9 @@ t.test('SELECT and UID FETCH 1:* (FLAGS) of 100,000 messages leave the other ses
   t0 = performance.now();
   const fetched = await c.cmd('UID FETCH 1:* (FLAGS)');
   const fetchMs = performance.now() - t0;
+  t0 = performance.now();
+  const searched = await c.cmd('UID SEARCH UNSEEN');
+  const searchMs = performance.now() - t0;
   const r = await probe.stop();
 
   t.match(selected, new RegExp(`\\* ${N} EXISTS\r\n`), 'SELECT lists every message');
@@ -68,7 +71,9 @@ t.test('SELECT and UID FETCH 1:* (FLAGS) of 100,000 messages leave the other ses
   t.equal(lines.length, N, 'one FETCH response a message');
   // this session claimed them all as \Recent at SELECT (RFC 3501 §2.3.2)
   t.equal(lines[N - 1], `* ${N} FETCH (UID ${N} FLAGS (\\Seen \\Recent))`, 'the last in order, with its flags');
-  t.comment(`SELECT ${selectMs.toFixed(0)} ms, UID FETCH ${fetchMs.toFixed(0)} ms; probe: ${JSON.stringify(r)}`);
+  const hits = /^\* SEARCH ([\d ]*)\r\n/m.exec(searched)?.[1].split(' ') ?? [];
+  t.equal(hits.length, Math.floor(N / 3), 'SEARCH finds every third message unseen');
+  t.comment(`SELECT ${selectMs.toFixed(0)} ms, UID FETCH ${fetchMs.toFixed(0)} ms, UID SEARCH UNSEEN ${searchMs.toFixed(0)} ms; probe: ${JSON.stringify(r)}`);
   // the work is heavy enough that holding the loop through either command would break the bound
   t.ok(selectMs > WORST_MS && fetchMs > WORST_MS, `SELECT ${selectMs.toFixed(0)} ms and FETCH ${fetchMs.toFixed(0)} ms both take longer than ${WORST_MS} ms`);
   t.same(r.errors, [], 'the probe kept its connections');

@@ -13,6 +13,7 @@ import { U } from '../untagged.ts';
 import { selected } from './args.ts';
 import { charsetArg, searchKeys, type SearchKeys } from './search-keys.ts';
 import { utf8Accepted } from '../utf8-accept.ts';
+import { LoopSlice } from '../../runtime/loop-slice.ts';
 
 const usesModseq = (c: Criterion): boolean =>
   c.k === 'modseq' || (c.k === 'not' && usesModseq(c.c)) || (c.k === 'or' && (usesModseq(c.a) || usesModseq(c.b))) || (c.k === 'and' && c.cs.some(usesModseq));
@@ -86,7 +87,14 @@ export const SEARCH = command({
     const uids: number[] = [];
     const modseqs: number[] = [];
     const list = sel.messages.slice();
+    // in time slices: flags alone are a synchronous pass over every message, and a body kept in
+    // SQLite is read without giving the loop back either
+    const slice = new LoopSlice();
     for (let i = 0; i < list.length; i++) {
+      if (slice.due()) {
+        await slice.next();
+        if (s.closed) return null;
+      }
       const msg = list[i];
       if (sel.isExpunged(msg.uid)) continue;
       let loaded = null;

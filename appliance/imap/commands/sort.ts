@@ -12,6 +12,7 @@ import { command, type ImapSession } from '../types.ts';
 import { U } from '../untagged.ts';
 import { selected } from './args.ts';
 import { charsetArg, searchKeys, type SearchKeys } from './search-keys.ts';
+import { LoopSlice } from '../../runtime/loop-slice.ts';
 
 export interface SortArgs {
   sort: SortCriterion[];
@@ -46,7 +47,10 @@ async function candidates(s: ImapSession, criteria: Criterion): Promise<SortItem
   const maxUid = maxSeq ? sel.messages[maxSeq - 1].uid : 0;
   const out: SortItem[] = [];
   const saved = new Set(sel.saved);
+  // in time slices: a message kept in SQLite is read without giving the loop back
+  const slice = new LoopSlice();
   for (let i = 0; i < sel.messages.length; i++) {
+    if (slice.due()) await slice.next();
     const msg = sel.messages[i];
     if (sel.isExpunged(msg.uid)) continue;
     // sort keys and threading read headers, so every candidate is parsed anyway
