@@ -41,3 +41,14 @@ export class LoopSlice {
     this.started = performance.now();
   }
 }
+
+/** `items.map(fn)` in time slices (100,000 rows made into messages take 50–100 ms). */
+export async function mapInSlices<T, U>(items: T[], fn: (item: T) => U): Promise<U[]> {
+  const out: U[] = new Array(items.length);
+  const slice = new LoopSlice();
+  for (let i = 0; i < items.length; i++) {
+    out[i] = fn(items[i]);
+    if (slice.due()) await slice.next();
+  }
+  return out;
+}

@@ -14,6 +14,7 @@ import { applyFlags } from '../shared/flags.ts';
 import { decideFlagChange } from '../shared/conditional-store.ts';
 import { MAILBOX_CHANNEL, type PgNotifier } from './notifier.ts';
 import { MessageContent } from '../../../core/store/content.ts';
+import { mapInSlices } from '../../runtime/loop-slice.ts';
 
 export class PgFolders implements FolderStore {
   constructor(private readonly db: PgDb, private readonly changes: PgNotifier, private readonly ids: EmailIds) {}
@@ -112,7 +113,7 @@ export class PgFolders implements FolderStore {
   async changedSince(mailboxId: number, modseq: number): Promise<MessageMeta[]> {
     const rows = await this.db.q<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = $1 AND m.modseq > $2 ORDER BY m.uid`, [mailboxId, modseq]);
     await fillThreadRoots(rows, (id) => pgHeader(this.db, id), (roots) => saveThreadRoots(this.db, roots));
-    return rows.map((r) => toMessage(r, this.ids));
+    return mapInSlices(rows, (r) => toMessage(r, this.ids));
   }
 
   async readRange(blobId: string, start: number, length: number): Promise<Buffer> {

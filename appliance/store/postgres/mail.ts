@@ -10,6 +10,7 @@ import type { PgQueue } from './queue.ts';
 import type { EmailIds } from '../shared/object-ids.ts';
 import { MessageContent } from '../../../core/store/content.ts';
 import { MessageGoneError } from '../../../core/errors.ts';
+import { mapInSlices } from '../../runtime/loop-slice.ts';
 
 export class PgMail implements MailStore {
   /** Deliveries that arrive together commit together (one WAL flush for many messages). */
@@ -46,7 +47,9 @@ export class PgMail implements MailStore {
   async messages(mailboxId: number): Promise<MessageMeta[]> {
     const rows = await this.db.q<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = $1 ORDER BY m.uid`, [mailboxId]);
     await fillThreadRoots(rows, (id) => pgHeader(this.db, id), (roots) => saveThreadRoots(this.db, roots));
-    return rows.map((r) => toMessage(r, this.ids));
+    // one query (pg parses the rows as they arrive, between reads of the socket), then the rows
+    // made into messages in time slices: a 100,000-message mailbox is 50–100 ms of that
+    return mapInSlices(rows, (r) => toMessage(r, this.ids));
   }
 
   async usage(accountId: number) {
