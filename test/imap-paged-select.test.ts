@@ -42,7 +42,7 @@ t.test('changes committed during the paging of SELECT reach the view on the firs
   const shown = sel.exists;
 
   await sel.refresh();
-  const lines = sel.updates(true);
+  const lines = await sel.updates(true);
   t.same(sel.messages.map((m) => m.uid), (await stores.mail.messages(info.id)).map((m) => m.uid), 'the view has the store\'s messages');
   t.equal(sel.exists, N - 2 + 1);
   const flags = (uid: number) => sel.messages[sel.indexOf(uid)].flags;
@@ -61,7 +61,7 @@ t.test('changes committed during the paging of SELECT reach the view on the firs
   t.equal(count, N - 1, `the client ends with the store's count (SELECT said ${shown}; then ${JSON.stringify(lines)})`);
 
   await sel.refresh();
-  t.same(sel.updates(true), [], 'nothing more to tell');
+  t.same(await sel.updates(true), [], 'nothing more to tell');
 });
 
 t.test('an expunge followed by an APPEND before the next refresh is still announced', async (t) => {
@@ -77,6 +77,6 @@ t.test('an expunge followed by an APPEND before the next refresh is still announ
   await stores.mail.expunge(info.id, [3]);
   await stores.folders.append(info.id, Buffer.from('Subject: new\r\n\r\nnew\r\n'), [], new Date());
   await sel.refresh();
-  t.same(sel.updates(true), ['* 3 EXPUNGE\r\n', '* 5 EXISTS\r\n', '* 5 RECENT\r\n']);
+  t.same(await sel.updates(true), ['* 3 EXPUNGE\r\n', '* 5 EXISTS\r\n', '* 5 RECENT\r\n']);
   t.same(sel.messages.map((m) => m.uid), [1, 2, 4, 5, 6]);
 });

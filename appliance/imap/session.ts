@@ -227,7 +227,7 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
       await this.end(R.mailboxGone());
       return;
     }
-    const lines = sel.updates(allowExpunge);
+    const lines = await sel.updates(allowExpunge);
     if (lines.length) await this.send(lines.join(''));
   }
 

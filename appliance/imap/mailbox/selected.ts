@@ -173,7 +173,9 @@ export class SelectedMailbox {
     const last = this.messages.length ? this.messages[this.messages.length - 1].uid : 0;
     const modseqs = new Set<number>();
     const arrived: number[] = [];
+    const slice = new LoopSlice();
     for (const m of changed) {
+      if (slice.due()) await slice.next();
       modseqs.add(m.modseq);
       this.noteKeywords(m.flags);
       if (m.uid > last) {
@@ -223,8 +225,11 @@ export class SelectedMailbox {
     for (const u of uids) if (this.indexOf(u) >= 0) this.expunged.add(u);
   }
 
-  /** The untagged responses owed to the client, in the order RFC 3501 §7.4.1 needs. */
-  updates(allowExpunge: boolean): string[] {
+  /**
+   * The untagged responses owed to the client, in the order RFC 3501 §7.4.1 needs. Made in time
+   * slices: another session's STORE on a whole 100,000-message mailbox owes a FETCH line each.
+   */
+  async updates(allowExpunge: boolean): Promise<string[]> {
     const out: string[] = this.newFlagLines();
     if (allowExpunge && this.expunged.size) {
       const keep: MessageMeta[] = [];
@@ -249,7 +254,9 @@ export class SelectedMailbox {
       out.push(U.exists(this.messages.length));
       if (!this.rev2) out.push(U.recent(this.recent));
     }
+    const slice = new LoopSlice();
     for (const uid of [...this.flagChanged].sort((a, b) => a - b)) {
+      if (slice.due()) await slice.next();
       const i = this.indexOf(uid);
       if (i < 0 || this.expunged.has(uid)) continue;
       const m = this.messages[i];
