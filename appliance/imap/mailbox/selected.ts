@@ -176,7 +176,8 @@ export class SelectedMailbox {
     const slice = new LoopSlice();
     for (const m of changed) {
       if (slice.due()) await slice.next();
-      modseqs.add(m.modseq);
+      // a change committed after `box` was read is applied too, but does not count for its range
+      if (m.modseq <= box.highestModseq) modseqs.add(m.modseq);
       this.noteKeywords(m.flags);
       if (m.uid > last) {
         this.messages.push(m);
