@@ -8,16 +8,21 @@ import { WorkerBus } from './worker-bus.ts';
 import { WorkerChangeNotifier } from './shared-changes.ts';
 import type { ToSupervisor, ToWorker } from './protocol.ts';
 
-function pair() {
-  const channels = [new EventEmitter(), new EventEmitter()];
-  const sent: ToSupervisor[][] = [[], []];
-  const buses = channels.map((ch, i) => new WorkerBus(Object.assign(ch, {
+/** Worker i's bus, its broadcasts relayed to the other channel as the supervisor would, and kept in `sent`. */
+function busOf(channels: EventEmitter[], i: number, sent: ToSupervisor[] = []): WorkerBus {
+  return new WorkerBus(Object.assign(channels[i], {
     send: (m: ToSupervisor) => {
-      sent[i].push(m);
+      sent.push(m);
       if (m.t === 'broadcast') channels[1 - i].emit('message', { t: 'broadcast', items: m.items, from: i + 1 } satisfies ToWorker);
       return true;
     },
-  }) as never));
+  }) as never);
+}
+
+function pair() {
+  const channels = [new EventEmitter(), new EventEmitter()];
+  const sent: ToSupervisor[][] = [[], []];
+  const buses = [busOf(channels, 0, sent[0]), busOf(channels, 1, sent[1])];
   return { notifiers: buses.map((bus) => new WorkerChangeNotifier(bus)), buses, sent };
 }
 
@@ -73,17 +78,13 @@ t.test('a change of an account no other worker listens to is told to no one', as
 
 t.test('a worker that starts asks what the others listen to', async (t) => {
   const channels = [new EventEmitter(), new EventEmitter()];
-  const relay = (i: number) => (m: ToSupervisor) => {
-    if (m.t === 'broadcast') channels[1 - i].emit('message', { t: 'broadcast', items: m.items, from: i + 1 } satisfies ToWorker);
-    return true;
-  };
-  const busA = new WorkerBus(Object.assign(channels[0], { send: relay(0) }) as never);
+  const busA = busOf(channels, 0);
   const a = new WorkerChangeNotifier(busA);
   const heard: number[] = [];
   a.subscribe(9, (c) => heard.push(c.mailboxId));
   await busA.flushed();
   // worker b (re)starts after a's session began listening: a's set reaches it only by the query
-  const busB = new WorkerBus(Object.assign(channels[1], { send: relay(1) }) as never);
+  const busB = busOf(channels, 1);
   const b = new WorkerChangeNotifier(busB);
   await busB.flushed();
   await busA.flushed();

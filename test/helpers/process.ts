@@ -245,12 +245,17 @@ export function spawnAppliance(configFile: string, dataDir: string, opts: SpawnO
 
 /** CPU seconds (user + system) one process has used, from /proc (0 when it is gone). */
 export function processCpuSeconds(pid: number): number {
+  const f = statFields(pid);
+  return f ? (Number(f[11]) + Number(f[12])) / 100 : 0; // utime, stime in clock ticks (USER_HZ=100)
+}
+
+/** The fields of /proc/PID/stat after the command name (f[1] is the ppid, f[11] utime); null when it is gone. */
+function statFields(pid: number | string): string[] | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ=100)
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 0;
+    return null;
   }
 }
 
@@ -261,14 +266,9 @@ export function processCpuSeconds(pid: number): number {
 export function processTreeCpuSeconds(root: number): number {
   const stats = new Map<number, { ppid: number; ticks: number }>();
   for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
-    } catch {
-      // gone meanwhile
-    }
+    const f = /^\d+$/.test(name) ? statFields(name) : null;
+    // utime, stime and the reaped children's cutime, cstime
+    if (f) stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
   }
   let ticks = 0;
   const inTree = (pid: number): boolean => {

@@ -16,8 +16,7 @@ db.pragma('wal_autocheckpoint = 0');
 
 function checkpoint() {
   try {
-    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ t: 'done', frames: r.log, copied: r.checkpointed });
+    db.pragma('wal_checkpoint(PASSIVE)');
   } catch (err) {
     parentPort.postMessage({ t: 'failed', message: String(err && err.message) });
   }

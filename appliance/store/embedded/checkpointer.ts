@@ -24,7 +24,7 @@ export class Checkpointer {
   private readonly thread: Worker;
   private readonly exited: Promise<void>;
 
-  constructor(private readonly db: Db, warn: (msg: string, err?: unknown) => void = () => {}) {
+  constructor(db: Db, warn: (msg: string, err?: unknown) => void = () => {}) {
     db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
     this.thread = new Worker(new URL('./checkpoint-thread.mjs', import.meta.url), {
       workerData: { file: db.name, driver: sqliteDriverPackage, intervalMs: INTERVAL_MS },
