@@ -10,7 +10,11 @@
  *   bash bench/imap-load.sh      (or npx tsx bench/imap-load.ts; needs root for Dovecot)
  * Env: BENCH_CLIENTS (50), BENCH_SECONDS (15), BENCH_MESSAGES (100 a mailbox), BENCH_ONLY (appliance|dovecot),
  * BENCH_NODE_WORKERS (node.workers; default 'auto'), BENCH_IMAP_COMPRESS=1 (each session turns on
- * COMPRESS=DEFLATE, RFC 4978, right after LOGIN; Dovecot gets its imap_zlib plugin for it)
+ * COMPRESS=DEFLATE, RFC 4978, right after LOGIN; Dovecot gets its imap_zlib plugin for it),
+ * BENCH_WARMUP (5): seconds of the same mix run against each server before the measured ones and
+ * not counted, so the figures are a running server's — not the appliance's JIT compiling its
+ * code (in the first seconds V8's compiler threads took about 15% of a worker's CPU), nor
+ * Dovecot's first imap processes and index files
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +25,7 @@ import { BenchImap } from './imap-client.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100);
 const ONLY = process.env.BENCH_ONLY ?? '';
 /** node.workers of the appliance (default 'auto': one per core). */
@@ -67,12 +72,12 @@ interface Result { ops: number; seconds: number; p50: number; p99: number; error
  * The server's CPU ms per operation: its process tree (processTreeCpuSeconds, which counts
  * Dovecot's short-lived imap processes too). Steadier than the throughput on a shared machine.
  */
-async function load(port: number, server: number): Promise<Result> {
+async function load(port: number, server: number, runFor = SECONDS): Promise<Result> {
   const lat: number[] = [];
   let errors = 0;
   let compressed = 0;
   let sessions = 0;
-  const deadline = performance.now() + SECONDS * 1000;
+  const deadline = performance.now() + runFor * 1000;
   const timed = async <T>(f: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     const r = await f();
@@ -137,6 +142,7 @@ async function runAppliance(): Promise<Result> {
   await appliance.waitForSmtp(smtp);
   try {
     await seed(imap);
+    await load(imap, appliance.pid, WARMUP);
     return await load(imap, appliance.pid);
   } finally {
     await appliance.stop();
@@ -193,6 +199,7 @@ service imap-login {
   }
   try {
     await seed(port);
+    await load(port, child.pid!, WARMUP);
     return await load(port, child.pid!);
   } finally {
     child.kill('SIGTERM');
@@ -202,7 +209,7 @@ service imap-login {
 }
 
 try {
-  console.log(`IMAP load: ${CLIENTS} clients, ${SECONDS} s, ${MESSAGES} messages a mailbox${COMPRESS ? ', COMPRESS=DEFLATE' : ''}`);
+  console.log(`IMAP load: ${CLIENTS} clients, ${SECONDS} s after ${WARMUP} s of warm-up, ${MESSAGES} messages a mailbox${COMPRESS ? ', COMPRESS=DEFLATE' : ''}`);
   const deflated = (r: Result) => (COMPRESS ? `, compressed sessions ${r.compressed}/${r.sessions}` : '');
   const a = ONLY === 'dovecot' ? null : await runAppliance();
   if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, CPU ${a.cpuPerOp} ms/op, errors ${a.errors}${deflated(a)}`);
