@@ -48,9 +48,13 @@ export class Session extends LineSession<ReaderEvent> implements ImapSession {
   private holding = false;
   private held: Buffer[] = [];
   private heldBytes = 0;
-  /** A committed change to one of the account's mailboxes: refresh if it is the selected one. */
+  /**
+   * A committed change to one of the account's mailboxes: refresh if it is the selected one,
+   * unless the view holds its MODSEQ already (this session's own change, applied in place).
+   */
   private readonly onChange = (change: MailboxChange) => {
-    if (this.selected && change.mailboxId === this.selected.info.id) {
+    const sel = this.selected;
+    if (sel && change.mailboxId === sel.info.id && !(change.modseq !== undefined && change.modseq <= sel.info.highestModseq)) {
       this.dirty = true;
       this.poke();
     }

@@ -132,11 +132,11 @@ export interface CommandSpec<A = unknown> {
    */
   holdExpunge?: boolean;
   /**
-   * The command changes the selected mailbox at most through the view's own updates (FETCH's
-   * implicit \Seen): the refresh before it leaves the view current, so the one after it is left
-   * out unless a change was heard meanwhile. A change no notification has told of yet is
-   * announced by the next command, which RFC 3501 §7 allows (only what the server has seen
-   * during a command must be sent, §5.2).
+   * The command changes the selected mailbox at most through the view's own updates (STORE,
+   * FETCH's implicit \Seen; IDLE sends what it hears as it comes): the refresh before it leaves
+   * the view current, so the one after it is left out unless a change was heard meanwhile. A
+   * change no notification has told of yet is announced by the next command, which RFC 3501 §7
+   * allows (only what the server has seen during a command must be sent, §5.2).
    */
   readsView?: boolean;
   /** The arguments (after the verb) as this command's typed value; throws BadArgument. */

@@ -3,6 +3,7 @@
  * never talks to another one directly: it sends to the supervisor, which answers requests
  * itself (the lock table) and relays broadcasts to every other worker, stamped with the sender.
  */
+import type { MailboxChange } from '../../core/store/notifications.ts';
 
 /** The environment a worker is forked with. */
 export const WORKER_ENV = {
@@ -19,7 +20,7 @@ export const WORKER_ENV = {
 /** Topics a worker broadcasts to the others. */
 export interface Broadcasts {
   /** Committed mailbox changes (IMAP IDLE and unsolicited responses in other workers), each once. */
-  change: { changes: { accountId: number; mailboxId: number }[] };
+  change: { changes: MailboxChange[] };
   /** The accounts a worker's sessions started (on) or stopped (off) listening to for changes (shared-changes.ts). */
   listening: { on: number[]; off: number[] };
   /** A worker (re)started: the others tell it every account they listen to. */

@@ -94,3 +94,23 @@ t.test('a worker that starts asks what the others listen to', async (t) => {
   await turn();
   t.same(heard, [4], 'the new worker tells the old one of a change it listens to');
 });
+
+t.test('a mailbox told once a turn carries the highest MODSEQ of its changes, or none if one had none', async (t) => {
+  const { notifiers: [a, b], buses: [busA, busB] } = pair();
+  const seen = new Map<number, number | undefined>();
+  const both = new Promise<void>((resolve) => b.subscribe(9, (c) => {
+    seen.set(c.mailboxId, c.modseq);
+    if (seen.size === 2) resolve();
+  }));
+  await busB.flushed();
+  await busA.flushed();
+  a.publish({ accountId: 9, mailboxId: 1, modseq: 12 });
+  a.publish({ accountId: 9, mailboxId: 1, modseq: 14 });
+  a.publish({ accountId: 9, mailboxId: 1, modseq: 13 });
+  a.publish({ accountId: 9, mailboxId: 2, modseq: 5 });
+  a.publish({ accountId: 9, mailboxId: 2 });
+  await busA.flushed();
+  await both;
+  t.equal(seen.get(1), 14, 'the highest MODSEQ of mailbox 1');
+  t.equal(seen.get(2), undefined, 'mailbox 2 had a change without a MODSEQ: none told (a full re-read)');
+});

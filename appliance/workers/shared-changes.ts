@@ -10,8 +10,8 @@ import type { WorkerBus } from './worker-bus.ts';
 
 export class WorkerChangeNotifier implements ChangeNotifier {
   private readonly local = new LocalChangeNotifier();
-  /** This turn's changes not told yet: "accountId:mailboxId" → change. */
-  private pending = new Map<string, { accountId: number; mailboxId: number }>();
+  /** This turn's changes not told yet: "accountId:mailboxId" → change (its latest MODSEQ). */
+  private pending = new Map<string, MailboxChange>();
   /** This worker's listeners per account. */
   private readonly listeners = new Map<number, number>();
   /** The accounts the other workers were last told this worker listens to. */
@@ -22,7 +22,7 @@ export class WorkerChangeNotifier implements ChangeNotifier {
 
   constructor(private readonly bus: WorkerBus) {
     bus.on('change', ({ changes }) => {
-      for (const c of changes) this.local.publish({ accountId: c.accountId, mailboxId: c.mailboxId });
+      for (const c of changes) this.local.publish({ accountId: c.accountId, mailboxId: c.mailboxId, modseq: c.modseq });
     });
     bus.on('listening', ({ on, off }, from) => {
       let set = this.others.get(from);
@@ -40,7 +40,12 @@ export class WorkerChangeNotifier implements ChangeNotifier {
     this.local.publish(change);
     if (!this.listenedElsewhere(change.accountId)) return;
     if (!this.pending.size) this.bus.broadcastAtFlush('change', () => this.take());
-    this.pending.set(`${change.accountId}:${change.mailboxId}`, { accountId: change.accountId, mailboxId: change.mailboxId });
+    const key = `${change.accountId}:${change.mailboxId}`;
+    const before = this.pending.get(key);
+    // one item a turn per mailbox, with the highest MODSEQ told; a change without one leaves it out
+    const modseq = !before ? change.modseq
+      : before.modseq === undefined || change.modseq === undefined ? undefined : Math.max(before.modseq, change.modseq);
+    this.pending.set(key, { accountId: change.accountId, mailboxId: change.mailboxId, modseq });
   }
 
   subscribe(accountId: number, listener: (change: MailboxChange) => void): () => void {
@@ -60,7 +65,7 @@ export class WorkerChangeNotifier implements ChangeNotifier {
     return false;
   }
 
-  private take(): { changes: { accountId: number; mailboxId: number }[] } {
+  private take(): { changes: MailboxChange[] } {
     const changes = [...this.pending.values()];
     this.pending = new Map();
     return { changes };

@@ -11,6 +11,12 @@ import { EventEmitter } from 'node:events';
 export interface MailboxChange {
   accountId: number;
   mailboxId: number;
+  /**
+   * The mailbox's HIGHESTMODSEQ after the change, where the publisher has it at hand. A view
+   * that already holds that MODSEQ (an IMAP session's own change, applied in place) need not
+   * re-read; without it a listener re-reads as always.
+   */
+  modseq?: number;
 }
 
 export interface ChangeNotifier {

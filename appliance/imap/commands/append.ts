@@ -66,6 +66,8 @@ export const APPEND = command({
   syntax: 'APPEND mailbox [(flags)] [date-time] literal',
   states: ['auth', 'selected'],
   args: [2, 5],
+  // an APPEND to the selected mailbox is taken into the view below
+  readsView: true,
   parse: parseAppend,
   async run(s, a, cmd) {
     if (a.utf8 && !utf8Accepted(s)) return R.utf8AppendNotEnabled();
@@ -91,6 +93,9 @@ export const APPEND = command({
       s.conn.log.warn({ err }, 'imap APPEND not stored: disk full');
       return R.diskFull();
     }
+    // RFC 3501 §6.3.11: appended to the selected mailbox, it is announced (EXISTS) at once
+    const sel = s.selected;
+    if (sel?.info.id === box.id && !(res.message && (await sel.applyOwnAppend(res.message)))) await s.refreshSelected();
     return ok('APPEND completed', `APPENDUID ${res.uidValidity} ${res.uid}`);
   },
 });

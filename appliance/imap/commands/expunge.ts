@@ -30,7 +30,7 @@ export const EXPUNGE = command({
     const sel = selected(s);
     if (sel.readOnly) return R.readOnly();
     const set = a.set ? setRanges(sel, a.set).ranges : null;
-    await sel.refresh();
+    // the view is current: the dispatcher refreshed it just before this command
     const maxUid = sel.messages.length ? sel.messages[sel.messages.length - 1].uid : 0;
     const uids = sel.messages
       .filter((m) => m.flags.includes('\\Deleted') && !sel.isExpunged(m.uid) && (!set || inSet(set, m.uid, maxUid)))

@@ -10,6 +10,9 @@ export const IDLE = command({
   syntax: 'IDLE',
   states: ['auth', 'selected'],
   args: [0, 0],
+  // what was heard while idling is sent as it comes (the loop below): after DONE only a change
+  // heard since needs the view re-read
+  readsView: true,
   parse: noArgs,
   async run(s) {
     await s.send(R.idling());

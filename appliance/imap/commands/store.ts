@@ -41,6 +41,8 @@ export const STORE = command({
   args: [3, 100],
   uid: true,
   holdExpunge: true,
+  // its own changes are applied to the view in place (applyOwn)
+  readsView: true,
   parse: parseStore,
   async run(s, a, cmd) {
     const sel = selected(s);

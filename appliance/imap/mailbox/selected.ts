@@ -195,12 +195,30 @@ export class SelectedMailbox {
       // later change of the same message. The expunge records say which
       for (const uid of await this.folders.vanished(this.info.id, this.info.highestModseq)) if (this.indexOf(uid) >= 0) this.expunged.add(uid);
     }
-    if (arrived.length && !this.readOnly && !this.rev2) {
-      // new mail is \Recent in the session that claims it first, and in no other
-      const claim = await this.folders.claimRecent(this.info.id);
-      for (const uid of arrived) if (uid >= claim.first && uid < claim.next) this.recentLater.add(uid);
-    }
+    await this.claimRecent(arrived);
     this.info = box;
+  }
+
+  /** New mail is \Recent in the session that claims it first, and in no other (RFC 3501 §2.3.2). */
+  private async claimRecent(arrived: number[]): Promise<void> {
+    if (!arrived.length || this.readOnly || this.rev2) return;
+    const claim = await this.folders.claimRecent(this.info.id);
+    for (const uid of arrived) if (uid >= claim.first && uid < claim.next) this.recentLater.add(uid);
+  }
+
+  /**
+   * Takes in a message this session appended to the mailbox (RFC 3501 §6.3.11: the normal new
+   * message actions), without reading it back: only when nothing else changed the mailbox since
+   * the view's last look, its MODSEQ the next one. False when the view must be refreshed instead.
+   */
+  async applyOwnAppend(m: MessageMeta): Promise<boolean> {
+    const last = this.messages.length ? this.messages[this.messages.length - 1].uid : 0;
+    if (this.gone || m.mailboxId !== this.info.id || m.modseq !== this.info.highestModseq + 1 || m.uid < this.info.uidNext || m.uid <= last) return false;
+    this.noteKeywords(m.flags);
+    this.messages.push(m);
+    this.info = { ...this.info, highestModseq: m.modseq, uidNext: m.uid + 1 };
+    await this.claimRecent([m.uid]);
+    return true;
   }
 
   /** Applies this session's own flag changes (their FETCH responses are sent by STORE). */

@@ -37,8 +37,8 @@ export class EmbeddedFolders implements FolderStore {
     return sql<[number, string], MailboxRow>(this.db, 'SELECT * FROM mailboxes WHERE account_id = ? AND name = ?').get(accountId, name);
   }
 
-  private notify(row: { account_id: number; id: number } | undefined): void {
-    if (row) this.changes.publish({ accountId: row.account_id, mailboxId: row.id });
+  private notify(row: { account_id: number; id: number } | undefined, modseq?: number): void {
+    if (row) this.changes.publish({ accountId: row.account_id, mailboxId: row.id, modseq });
   }
 
   /** Allocates the next UID and MODSEQ of a mailbox (inside a transaction). */
@@ -215,10 +215,10 @@ export class EmbeddedFolders implements FolderStore {
           updated.push({ uid, flags: d.flags, modseq });
         }
       }
-      return { updated, failed, box };
+      return { updated, failed, box, modseq };
       // flags are answered after their commit, not its fsync (see group-commit.ts)
     }, { durable: false });
-    this.notify(result.box);
+    this.notify(result.box, result.modseq);
     return { updated: result.updated, failed: result.failed };
   }
 
@@ -226,16 +226,18 @@ export class EmbeddedFolders implements FolderStore {
     const box = this.row(mailboxId);
     if (!box) throw new UsageError('no such mailbox');
     const blob = await prepareBlob(this.blobDir, content);
-    const uid = await this.commits.run(() => {
+    const stored = applyFlags([], 'set', flags).join(' ');
+    const { uid, modseq } = await this.commits.run(() => {
       this.blobs.add(blob, 1);
       const a = this.allocate(mailboxId);
       sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?,?,?,?,?,?,?)')
-        .run(mailboxId, a.uid, a.modseq, applyFlags([], 'set', flags).join(' '), internalDate.getTime(), blob.size, blob.id);
+        .run(mailboxId, a.uid, a.modseq, stored, internalDate.getTime(), blob.size, blob.id);
       sql(this.db, 'UPDATE accounts SET usage = usage + ? WHERE id = ?').run(blob.size, box.account_id);
-      return a.uid;
+      return a;
     });
-    this.notify(box);
-    return { uid, uidValidity: box.uid_validity };
+    this.notify(box, modseq);
+    const message = toMessage({ mailbox_id: mailboxId, uid, modseq, flags: stored, internal_date: internalDate.getTime(), size: blob.size, blob_id: blob.id, thread_root: blob.threadRoot }, this.ids);
+    return { uid, uidValidity: box.uid_validity, message };
   }
 
   async copy(fromMailboxId: number, uids: number[], toMailboxId: number) {

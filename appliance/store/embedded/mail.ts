@@ -35,7 +35,7 @@ export class EmbeddedMail implements MailStore {
         `SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid LIMIT ?`),
       message: db.prepare<[number, number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?'),
       deleteMessage: db.prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?'),
-      bumpModseq: db.prepare('UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?'),
+      bumpModseq: db.prepare('UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS modseq'),
       mailboxById: db.prepare<[number], MailboxRow>('SELECT * FROM mailboxes WHERE id = ?'),
     };
   }
@@ -55,13 +55,13 @@ export class EmbeddedMail implements MailStore {
     if (!d.accountIds.length) return;
     const blob = await prepareBlob(this.blobDir, d.content);
     const flags = (d.flags ?? []).join(' ');
-    const touched: { accountId: number; mailboxId: number }[] = [];
+    const touched: { accountId: number; mailboxId: number; modseq: number }[] = [];
     await this.commits.run(() => {
       this.blobs.add(blob, d.accountIds.length);
       for (const accountId of d.accountIds) {
         const mbox = this.mailboxFor(accountId, d.mailbox ?? 'INBOX');
-        touched.push({ accountId, mailboxId: mbox.id });
         const { uid, modseq } = this.q.allocate.get(mbox.id)!;
+        touched.push({ accountId, mailboxId: mbox.id, modseq });
         this.q.insertMessage.run(mbox.id, uid, modseq, flags, d.internalDate.getTime(), blob.size, blob.id);
         this.q.addUsage.run(blob.size, accountId);
       }
@@ -132,8 +132,10 @@ export class EmbeddedMail implements MailStore {
         if (file) files.push(file);
         done.push(uid);
       }
-      if (done.length) this.q.bumpModseq.run(mailboxId);
-      if (done.length) this.changes?.publish({ accountId: mbox.account_id, mailboxId });
+      if (done.length) {
+        const { modseq } = this.q.bumpModseq.get(mailboxId) as { modseq: number };
+        this.changes?.publish({ accountId: mbox.account_id, mailboxId, modseq });
+      }
       return done;
     });
     for (const f of files) await fs.promises.unlink(f).catch(() => undefined);

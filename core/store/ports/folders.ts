@@ -52,7 +52,11 @@ export interface FolderStore {
    * caller, so later sessions do not see them as recent. An empty claim has first = next.
    */
   claimRecent(mailboxId: number): Promise<{ first: number; next: number }>;
-  append(mailboxId: number, content: Buffer | MessageContent, flags: string[], internalDate: Date): Promise<{ uid: number; uidValidity: number }>;
+  /**
+   * `message`: the message as stored, where the store has it at hand (its MODSEQ the one the
+   * append took), so the appending session's view takes it in without reading it back.
+   */
+  append(mailboxId: number, content: Buffer | MessageContent, flags: string[], internalDate: Date): Promise<{ uid: number; uidValidity: number; message?: MessageMeta }>;
   /** Copies messages (sharing their blobs); returns [sourceUid, newUid] pairs. */
   copy(fromMailboxId: number, uids: number[], toMailboxId: number): Promise<{ uidValidity: number; pairs: [number, number][] }>;
   /** Moves messages atomically (RFC 6851). */
