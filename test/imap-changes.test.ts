@@ -220,3 +220,42 @@ out['left'] = a.fetch('1:*', '(FLAGS)')[1]
   t.match(r.fetch?.join(' ') ?? '', /\\Flagged/, 'and the flag change after it');
   t.equal(r.left.length, 2, 'two messages left in its view');
 });
+
+t.test("a session's own APPEND and STORE go into its view at once; another session's changes in between are all announced", async (t) => {
+  // the appending/storing session takes its own change in without reading it back only while
+  // nothing else changed the mailbox; here session b changes it between a's commands
+  const r = await imaplib(app, `
+a = login('alice')
+a.create('Own')
+a.select('Own')
+a.untagged_responses.clear()
+out['append1'] = a.append('Own', '(\\\\Flagged)', None, b'Subject: own 1\\r\\n\\r\\nbody\\r\\n')
+out['exists1'] = a.untagged_responses.pop('EXISTS', None)
+out['recent1'] = a.untagged_responses.pop('RECENT', None)
+out['fetch1'] = a.fetch('1', '(UID FLAGS EMAILID)')[1]
+b = login('alice')
+b.append('Own', None, None, b'Subject: from b\\r\\n\\r\\nbody\\r\\n')
+b.select('Own')
+b.store('1', '+FLAGS.SILENT', '(\\\\Answered)')
+a.untagged_responses.clear()
+out['append3'] = a.append('Own', None, None, b'Subject: own 3\\r\\n\\r\\nbody\\r\\n')
+out['exists3'] = a.untagged_responses.pop('EXISTS', None)
+out['fetch_b'] = a.untagged_responses.pop('FETCH', None)
+out['store'] = a.store('3', '+FLAGS', '(\\\\Seen)')
+b.store('2', '+FLAGS.SILENT', '(\\\\Draft)')
+a.untagged_responses.clear()
+a.noop()
+out['noop_fetch'] = a.untagged_responses.pop('FETCH', None)
+out['all'] = a.fetch('1:*', '(UID FLAGS)')[1]
+`);
+  t.equal(r.append1[0], 'OK');
+  t.same(r.exists1, ['1'], 'its own APPEND announced in the APPEND response');
+  t.same(r.recent1, ['1'], 'and \\Recent for the session that appended it');
+  t.match(r.fetch1[0], /^1 \(UID 1 FLAGS \(\\Flagged \\Recent\) EMAILID \(M[^)]+\)\)$/, 'flags and EMAILID as stored');
+  t.same(r.exists3, ['3'], "after another session's APPEND in between, both new messages announced");
+  t.match(r.fetch_b?.join(' ') ?? '', /^1 \((UID 1 )?FLAGS \(\\Flagged \\Answered \\Recent\)\)$/, "and the other session's flag change");
+  t.match(r.store[1][0], /^3 \(FLAGS \(\\Seen \\Recent\)\)$/);
+  t.match(r.noop_fetch?.join(' ') ?? '', /^2 \((UID 2 )?FLAGS \(\\Draft\)\)$/, "a change by another session after its own STORE reaches it");
+  t.equal(r.all.length, 3);
+  t.match(r.all.join(' '), /UID 1 FLAGS \(\\Flagged \\Answered \\Recent\).*UID 2 FLAGS \(\\Draft\).*UID 3 FLAGS \(\\Seen \\Recent\)/);
+});

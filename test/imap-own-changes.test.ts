@@ -1,0 +1,57 @@
+/**
+ * A session's own APPEND and STORE go into its view without a read back only while nothing else
+ * changed the mailbox (their MODSEQ is the view's next); otherwise the view refreshes and misses
+ * nothing. Checked on the real embedded store, with a change committed between the view's last
+ * look and the session's own write, the window the wire cannot aim at.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { openEmbeddedStore } from '../appliance/store/embedded/index.ts';
+import { SelectedMailbox } from '../appliance/imap/mailbox/selected.ts';
+
+const msg = (s: string) => Buffer.from(`Subject: ${s}\r\n\r\n${s}\r\n`);
+
+t.test('own APPEND and STORE applied in place only when their MODSEQ follows the view', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'own-changes-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const stores = openEmbeddedStore(dir, { durable: false });
+  t.teardown(() => stores.close());
+  await stores.domains.create({ name: 'own.test' });
+  const account = await stores.accounts.create({
+    name: 'own', domain: 'own.test', fullName: '', home: '', quota: 0, smtpAuth: false, apop: false,
+    pop3Disabled: false, imapDisabled: false, sharedPath: '', sharedWrite: false, password: 'pw',
+  });
+  const info = (await stores.mail.mailbox(account.id, 'INBOX'))!;
+  const sel = await SelectedMailbox.open(stores.mail, stores.folders, info, false, false);
+  const { folders } = stores;
+
+  const first = await folders.append(info.id, msg('one'), ['\\Flagged'], new Date());
+  t.ok(first.message, 'the store hands back the message it stored');
+  t.ok(await sel.applyOwnAppend(first.message!), 'nothing in between: taken in place');
+  t.equal(sel.exists, 1);
+  t.equal(sel.info.highestModseq, first.message!.modseq, "the view's HIGHESTMODSEQ is the append's");
+  t.ok(sel.isRecent(sel.messages[0]), '\\Recent for the appending session');
+
+  // another session's append and flag change commit before this session's next append
+  await folders.append(info.id, msg('two'), [], new Date());
+  await folders.setFlags(info.id, [first.uid], 'add', ['\\Answered']);
+  const third = await folders.append(info.id, msg('three'), [], new Date());
+  t.notOk(await sel.applyOwnAppend(third.message!), 'a change in between: not taken in place');
+  t.equal(sel.exists, 1, 'the view left as it was, for the refresh');
+  await sel.refresh();
+  t.same(sel.messages.map((m) => m.uid), [1, 2, 3], 'the refresh brings all three');
+  t.same(sel.messages[0].flags, ['\\Flagged', '\\Answered'], "and the other session's flag change");
+
+  const own = await folders.setFlags(info.id, [3], 'add', ['\\Seen']);
+  sel.applyOwn(own.updated);
+  t.equal(sel.info.highestModseq, own.updated[0].modseq, 'own STORE next in line: the view is current');
+  await folders.setFlags(info.id, [2], 'add', ['\\Draft']);
+  const later = await folders.setFlags(info.id, [3], 'add', ['$Later']);
+  sel.applyOwn(later.updated);
+  t.ok(sel.info.highestModseq < later.updated[0].modseq, 'a change in between: the view waits for its refresh');
+  await sel.refresh();
+  t.same(sel.messages[1].flags, ['\\Draft'], "the refresh brings the other session's change");
+  t.equal(sel.info.highestModseq, later.updated[0].modseq);
+});
