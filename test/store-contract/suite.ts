@@ -6,7 +6,7 @@
  * Cluster-only checks (notifications and leases across nodes) run when `cluster` is set.
  */
 import type { Test } from 'tap';
-import type { AccountInput, Stores } from '../../core/store/ports.ts';
+import type { AccountInput, MessageMeta, Stores } from '../../core/store/ports.ts';
 import { UsageError } from '../../core/errors.ts';
 
 export interface Backend {
@@ -368,11 +368,15 @@ export function storeContract(t: Test, opts: ContractOptions): void {
     const other = (await stores.mail.mailbox(b.id, 'INBOX'))!;
     const date = new Date(1_650_000_000_000);
     const ap = await stores.folders.append(inbox.id, msg('a1'), ['\\Seen', '\\seen'], date);
-    t.same(ap, { uid: 1, uidValidity: inbox.uidValidity });
+    t.equal(ap.uid, 1);
+    t.equal(ap.uidValidity, inbox.uidValidity);
     await stores.folders.append(inbox.id, msg('a2'), [], date);
     await stores.folders.append(inbox.id, msg('a3'), [], date);
     const [m1] = await stores.mail.messages(inbox.id);
     t.same(m1.flags, ['\\Seen']);
+    // where the store hands back the appended message, it is the message as stored
+    const meta = (m: MessageMeta) => ({ mailboxId: m.mailboxId, uid: m.uid, modseq: m.modseq, flags: m.flags, internalDate: m.internalDate, size: m.size, blobId: m.blobId, emailId: m.emailId, threadId: m.threadId });
+    if (ap.message) t.same(meta(ap.message), meta(m1), 'the appended message as the store lists it');
     t.same(m1.internalDate, date);
     await t.rejects(stores.folders.append(999_999, msg(), [], date), /no such mailbox/);
     const cp = await stores.folders.copy(inbox.id, [3, 1, 42], trash.id);

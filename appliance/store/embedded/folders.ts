@@ -18,7 +18,8 @@ import { decideFlagChange } from '../shared/conditional-store.ts';
 import type { MessageContent } from '../../../core/store/content.ts';
 import { latestByUid, PAGE_ROWS, readPages, UID_PAGE_ROWS } from '../shared/pages.ts';
 
-
+/** A UID and MODSEQ taken from a mailbox, with what an append answers and notifies. */
+interface Allocation { uid: number; modseq: number; account_id: number; uid_validity: number }
 
 export class EmbeddedFolders implements FolderStore {
   private readonly commits: GroupCommit;
@@ -41,10 +42,10 @@ export class EmbeddedFolders implements FolderStore {
     if (row) this.changes.publish({ accountId: row.account_id, mailboxId: row.id, modseq });
   }
 
-  /** Allocates the next UID and MODSEQ of a mailbox (inside a transaction). */
-  private allocate(mailboxId: number): { uid: number; modseq: number } {
-    return sql<[number], { uid: number; modseq: number }>(this.db,
-      'UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING uid_next - 1 AS uid, highest_modseq AS modseq').get(mailboxId)!;
+  /** Allocates the next UID and MODSEQ of a mailbox (inside a transaction); undefined: no such mailbox. */
+  private allocate(mailboxId: number): Allocation | undefined {
+    return sql<[number], Allocation>(this.db,
+      'UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING uid_next - 1 AS uid, highest_modseq AS modseq, account_id, uid_validity').get(mailboxId);
   }
 
   private bump(mailboxId: number): number {
@@ -80,7 +81,7 @@ export class EmbeddedFolders implements FolderStore {
         const dst = createMailbox(this.db, accountId, to, null);
         const rows = sql<[number], MessageRow>(this.db, 'SELECT * FROM messages WHERE mailbox_id = ? ORDER BY uid').all(src.id);
         for (const m of rows) {
-          const { uid, modseq } = this.allocate(dst);
+          const { uid, modseq } = this.allocate(dst)!;
           sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?,?,?,?,?,?,?)')
             .run(dst, uid, modseq, m.flags, m.internal_date, m.size, m.blob_id);
         }
@@ -223,21 +224,28 @@ export class EmbeddedFolders implements FolderStore {
   }
 
   async append(mailboxId: number, content: Buffer | MessageContent, flags: string[], internalDate: Date) {
-    const box = this.row(mailboxId);
-    if (!box) throw new UsageError('no such mailbox');
     const blob = await prepareBlob(this.blobDir, content);
     const stored = applyFlags([], 'set', flags).join(' ');
-    const { uid, modseq } = await this.commits.run(() => {
-      this.blobs.add(blob, 1);
-      const a = this.allocate(mailboxId);
-      sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?,?,?,?,?,?,?)')
-        .run(mailboxId, a.uid, a.modseq, stored, internalDate.getTime(), blob.size, blob.id);
-      sql(this.db, 'UPDATE accounts SET usage = usage + ? WHERE id = ?').run(blob.size, box.account_id);
-      return a;
-    });
-    this.notify(box, modseq);
-    const message = toMessage({ mailbox_id: mailboxId, uid, modseq, flags: stored, internal_date: internalDate.getTime(), size: blob.size, blob_id: blob.id, thread_root: blob.threadRoot }, this.ids);
-    return { uid, uidValidity: box.uid_validity, message };
+    let a: Allocation;
+    try {
+      a = await this.commits.run(() => {
+        // the mailbox is looked up by the UID allocation itself: no row, no such mailbox
+        const a = this.allocate(mailboxId);
+        if (!a) throw new UsageError('no such mailbox');
+        this.blobs.add(blob, 1);
+        sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?,?,?,?,?,?,?)')
+          .run(mailboxId, a.uid, a.modseq, stored, internalDate.getTime(), blob.size, blob.id);
+        sql(this.db, 'UPDATE accounts SET usage = usage + ? WHERE id = ?').run(blob.size, a.account_id);
+        return a;
+      });
+    } catch (err) {
+      // a large message's file was written before the commit: not kept for a write that failed
+      if (blob.path) await fs.promises.unlink(path.join(this.blobDir, blob.path)).catch(() => undefined);
+      throw err;
+    }
+    this.notify({ account_id: a.account_id, id: mailboxId }, a.modseq);
+    const message = toMessage({ mailbox_id: mailboxId, uid: a.uid, modseq: a.modseq, flags: stored, internal_date: internalDate.getTime(), size: blob.size, blob_id: blob.id, thread_root: blob.threadRoot }, this.ids);
+    return { uid: a.uid, uidValidity: a.uid_validity, message };
   }
 
   async copy(fromMailboxId: number, uids: number[], toMailboxId: number) {
@@ -259,7 +267,7 @@ export class EmbeddedFolders implements FolderStore {
       for (const uid of uids) {
         const m = get.get(fromId, uid);
         if (!m) continue;
-        const a = this.allocate(toId);
+        const a = this.allocate(toId)!;
         sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?,?,?,?,?,?,?)')
           .run(toId, a.uid, a.modseq, m.flags, m.internal_date, m.size, m.blob_id);
         if (remove) sql(this.db, 'DELETE FROM messages WHERE mailbox_id = ? AND uid = ?').run(fromId, uid);
