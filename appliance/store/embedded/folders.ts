@@ -11,7 +11,7 @@ import type { ChangeNotifier } from '../../../core/store/notifications.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
-import { createMailbox, fillThreadRoots, MESSAGE_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
+import { createMailbox, fillThreadRoots, MESSAGE_COLUMNS, MESSAGES_WITH_ROOTS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
 import type { EmailIds } from '../shared/object-ids.ts';
 import { applyFlags } from '../shared/flags.ts';
 import { decideFlagChange } from '../shared/conditional-store.ts';
@@ -142,7 +142,7 @@ export class EmbeddedFolders implements FolderStore {
    */
   async changedSince(mailboxId: number, modseq: number) {
     const out: MessageMeta[] = [];
-    const page = sql<[number, number, number, number], MessageRow>(this.db, `SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id
+    const page = sql<[number, number, number, number], MessageRow>(this.db, `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_WITH_ROOTS}
       WHERE m.mailbox_id = ? AND (m.modseq, m.uid) > (?, ?) ORDER BY m.modseq, m.uid LIMIT ?`);
     // the first page starts after (modseq, any UID): every row of a higher MODSEQ
     await readPages<MessageRow>((after) => page.all(mailboxId, after?.modseq ?? modseq, after?.uid ?? Number.MAX_SAFE_INTEGER, PAGE_ROWS), async (rows) => {

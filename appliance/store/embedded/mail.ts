@@ -5,7 +5,7 @@ import { sql, type Db } from './database.ts';
 import type { Delivery, MailboxInfo, MailStore, MessageMeta, OutboundItem } from '../../../core/store/ports.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
-import { createMailbox, fillThreadRoots, MESSAGE_COLUMNS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
+import { createMailbox, fillThreadRoots, MESSAGE_COLUMNS, MESSAGES_WITH_ROOTS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
 import { EmbeddedQueue } from './queue.ts';
 import type { ChangeNotifier } from '../../../core/store/notifications.ts';
 import type { EmailIds } from '../shared/object-ids.ts';
@@ -32,7 +32,7 @@ export class EmbeddedMail implements MailStore {
       usage: db.prepare<[number], { usage: number }>('SELECT usage FROM accounts WHERE id = ?'),
       quota: db.prepare<[number], { quota: number; usage: number }>('SELECT quota, usage FROM accounts WHERE id = ?'),
       messages: db.prepare<[number, number, number], MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid LIMIT ?`),
+        `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_WITH_ROOTS} WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid LIMIT ?`),
       message: db.prepare<[number, number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?'),
       deleteMessage: db.prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?'),
       bumpModseq: db.prepare('UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS modseq'),

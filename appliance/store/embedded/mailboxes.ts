@@ -73,6 +73,13 @@ export const toMessage = (r: MessageRow, ids: EmailIds): MessageMeta => new Stor
 export const MESSAGE_COLUMNS = 'm.*, b.thread_root';
 
 /**
+ * SQLite: the tables of such a listing, the thread root read from the covering index
+ * (migration 'blobs_thread_root'). Left to itself the planner takes the unique index on the id
+ * and then reads each blob's row, a table page or more apiece for a small message held inline.
+ */
+export const MESSAGES_WITH_ROOTS = 'messages m LEFT JOIN blobs b INDEXED BY blobs_thread_root ON b.id = m.blob_id';
+
+/**
  * Rows whose blob has no thread root yet (a blob stored before the column): computed from the
  * header (`head`), stored with the blob (`save`), and set on the rows. Once per old blob.
  */
