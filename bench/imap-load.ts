@@ -65,7 +65,8 @@ async function seed(port: number): Promise<void> {
   }));
 }
 
-interface Result { ops: number; seconds: number; p50: number; p99: number; errors: number; compressed: number; sessions: number; cpuPerOp: number }
+/** cpuPerOp: the server's CPU ms an operation; clientCpuPerOp: this benchmark's own, on the same cores. */
+interface Result { ops: number; seconds: number; p50: number; p99: number; errors: number; compressed: number; sessions: number; cpuPerOp: number; clientCpuPerOp: number }
 
 
 /**
@@ -86,6 +87,7 @@ async function load(port: number, server: number, runFor = SECONDS): Promise<Res
   };
   const start = performance.now();
   const cpu0 = processTreeCpuSeconds(server);
+  const client0 = process.cpuUsage();
   await Promise.all(users.map(async (u, n) => {
     while (performance.now() < deadline) {
       let c: BenchImap | null = null;
@@ -126,9 +128,11 @@ async function load(port: number, server: number, runFor = SECONDS): Promise<Res
   }));
   const seconds = (performance.now() - start) / 1000;
   const cpuPerOp = Math.round(((processTreeCpuSeconds(server) - cpu0) * 1e6) / lat.length) / 1000;
+  const client = process.cpuUsage(client0);
+  const clientCpuPerOp = Math.round((client.user + client.system) / lat.length) / 1000;
   lat.sort((a, b) => a - b);
   const pct = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] * 10) / 10;
-  return { ops: Math.round(lat.length / seconds), seconds: Math.round(seconds * 10) / 10, p50: pct(0.5), p99: pct(0.99), errors, compressed, sessions, cpuPerOp };
+  return { ops: Math.round(lat.length / seconds), seconds: Math.round(seconds * 10) / 10, p50: pct(0.5), p99: pct(0.99), errors, compressed, sessions, cpuPerOp, clientCpuPerOp };
 }
 
 async function runAppliance(): Promise<Result> {
@@ -212,9 +216,9 @@ try {
   console.log(`IMAP load: ${CLIENTS} clients, ${SECONDS} s after ${WARMUP} s of warm-up, ${MESSAGES} messages a mailbox${COMPRESS ? ', COMPRESS=DEFLATE' : ''}`);
   const deflated = (r: Result) => (COMPRESS ? `, compressed sessions ${r.compressed}/${r.sessions}` : '');
   const a = ONLY === 'dovecot' ? null : await runAppliance();
-  if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, CPU ${a.cpuPerOp} ms/op, errors ${a.errors}${deflated(a)}`);
+  if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, CPU ${a.cpuPerOp} ms/op (client ${a.clientCpuPerOp}), errors ${a.errors}${deflated(a)}`);
   const d = ONLY === 'appliance' ? null : await runDovecot();
-  if (d) console.log(`dovecot:   ${d.ops} ops/s, p50 ${d.p50} ms, p99 ${d.p99} ms, CPU ${d.cpuPerOp} ms/op, errors ${d.errors}${deflated(d)}`);
+  if (d) console.log(`dovecot:   ${d.ops} ops/s, p50 ${d.p50} ms, p99 ${d.p99} ms, CPU ${d.cpuPerOp} ms/op (client ${d.clientCpuPerOp}), errors ${d.errors}${deflated(d)}`);
   if (a && d) console.log(`ratio appliance/dovecot: ${(a.ops / d.ops).toFixed(2)}x throughput, p99 ${(a.p99 / d.p99).toFixed(2)}x, CPU per op ${(a.cpuPerOp / d.cpuPerOp).toFixed(2)}x`);
 } finally {
   cleanup();
