@@ -1,5 +1,5 @@
 /**
- * A session's own APPEND and STORE go into its view without a read back only while nothing else
+ * A session's own APPEND, STORE and EXPUNGE go into its view without a read back only while nothing else
  * changed the mailbox (their MODSEQ is the view's next); otherwise the view refreshes and misses
  * nothing. Checked on the real embedded store, with a change committed between the view's last
  * look and the session's own write, the window the wire cannot aim at.
@@ -13,7 +13,7 @@ import { SelectedMailbox } from '../appliance/imap/mailbox/selected.ts';
 
 const msg = (s: string) => Buffer.from(`Subject: ${s}\r\n\r\n${s}\r\n`);
 
-t.test('own APPEND and STORE applied in place only when their MODSEQ follows the view', async (t) => {
+t.test('own APPEND, STORE and EXPUNGE applied in place only when their MODSEQ follows the view', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'own-changes-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const stores = openEmbeddedStore(dir, { durable: false });
@@ -54,4 +54,16 @@ t.test('own APPEND and STORE applied in place only when their MODSEQ follows the
   await sel.refresh();
   t.same(sel.messages[1].flags, ['\\Draft'], "the refresh brings the other session's change");
   t.equal(sel.info.highestModseq, later.updated[0].modseq);
+
+  const gone = await stores.mail.expunge(info.id, [1]);
+  t.ok(sel.applyOwnExpunge(gone.removed, gone.modseq), 'own expunge next in line: applied in place');
+  t.ok(sel.isExpunged(1));
+  t.equal(sel.info.highestModseq, gone.modseq);
+  await folders.setFlags(info.id, [2], 'add', ['\\Flagged']);
+  const again = await stores.mail.expunge(info.id, [3]);
+  t.notOk(sel.applyOwnExpunge(again.removed, again.modseq), 'a change in between: not in place');
+  t.ok(sel.isExpunged(3), 'though marked for its EXPUNGE response');
+  await sel.refresh();
+  t.same(sel.messages[1].flags, ['\\Draft', '\\Flagged'], 'the refresh brings the change in between');
+  t.equal(sel.info.highestModseq, again.modseq);
 });

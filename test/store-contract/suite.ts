@@ -154,8 +154,8 @@ export function storeContract(t: Test, opts: ContractOptions): void {
     t.equal(list[0].size, msg().length);
     t.equal(await stores.mail.usage(a.id), msg().length * 3);
     t.same(await stores.mail.read(list[0].blobId), msg());
-    t.same(await stores.mail.expunge(inbox.id, [1, 3, 99]), [1, 3]);
-    t.same(await stores.mail.expunge(inbox.id, [1]), [], 'expunged twice: nothing');
+    t.same((await stores.mail.expunge(inbox.id, [1, 3, 99])).removed, [1, 3]);
+    t.same(await stores.mail.expunge(inbox.id, [1]), { removed: [], modseq: null }, 'expunged twice: nothing');
     t.equal(await stores.mail.usage(a.id), msg().length);
     t.equal((await stores.mail.mailbox(a.id, 'INBOX'))!.uidNext, 4, 'UIDs never reused');
     t.same(await stores.mail.read(list[0].blobId), msg(), 'the blob is shared with b: still readable');
@@ -350,8 +350,11 @@ export function storeContract(t: Test, opts: ContractOptions): void {
     t.same(claims.map((c) => c.next - c.first).sort(), [0, 1], 'two sessions at once: one gets the new message as recent');
     // VANISHED (RFC 7162 §3.2.5)
     const mark = (await stores.folders.byId(box.id))!.highestModseq;
-    t.same(await stores.mail.expunge(box.id, [2, 3]), [2, 3]);
+    const expunged = await stores.mail.expunge(box.id, [2, 3]);
+    t.same(expunged.removed, [2, 3]);
     const after = (await stores.folders.byId(box.id))!.highestModseq;
+    // where the store tells the expunge's MODSEQ, it is the mailbox's MODSEQ after it
+    if (expunged.modseq !== null) t.equal(expunged.modseq, after, "the expunge's MODSEQ");
     t.ok(after > mark);
     t.same(await stores.folders.vanished(box.id, mark), [2, 3]);
     t.same(await stores.folders.vanished(box.id, after), []);

@@ -25,6 +25,8 @@ export const EXPUNGE = command({
   states: ['selected'],
   args: [0, 1],
   uid: true,
+  // its own expunge is applied to the view in place (below)
+  readsView: true,
   parse: parseExpunge,
   async run(s, a) {
     const sel = selected(s);
@@ -35,13 +37,15 @@ export const EXPUNGE = command({
     const uids = sel.messages
       .filter((m) => m.flags.includes('\\Deleted') && !sel.isExpunged(m.uid) && (!set || inSet(set, m.uid, maxUid)))
       .map((m) => m.uid);
-    if (uids.length) sel.markExpunged(await s.env.stores.mail.expunge(sel.info.id, uids));
-    if (s.enabled.has('CONDSTORE')) {
-      // RFC 7162 §3.2.10 (and Dovecot for CONDSTORE too): the tagged OK carries the mailbox's
-      // HIGHESTMODSEQ after the expunge; every change up to it is announced before the tag
-      const box = await s.env.stores.folders.byId(sel.info.id);
-      if (box) return ok('Expunge completed', `HIGHESTMODSEQ ${box.highestModseq}`);
+    if (uids.length) {
+      const { removed, modseq } = await s.env.stores.mail.expunge(sel.info.id, uids);
+      // another change came in between: the view reads it (and the expunge) now, so that what
+      // the tag reports below has all been announced before it
+      if (!sel.applyOwnExpunge(removed, modseq)) await s.refreshSelected();
     }
+    // RFC 7162 §3.2.10 (and Dovecot for CONDSTORE too): the tagged OK carries the mailbox's
+    // HIGHESTMODSEQ after the expunge; every change up to it is announced before the tag
+    if (s.enabled.has('CONDSTORE')) return ok('Expunge completed', `HIGHESTMODSEQ ${sel.info.highestModseq}`);
     return R.done('EXPUNGE');
   },
 });

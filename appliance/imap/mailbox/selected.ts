@@ -245,6 +245,18 @@ export class SelectedMailbox {
   }
 
   /**
+   * This session's own expunge: marked as by markExpunged, and when its MODSEQ is the view's next
+   * (nothing else changed the mailbox meanwhile) the view is current without reading it back.
+   * False when it must be refreshed.
+   */
+  applyOwnExpunge(removed: number[], modseq: number | null): boolean {
+    this.markExpunged(removed);
+    if (modseq === null || modseq !== this.info.highestModseq + 1) return false;
+    this.info = { ...this.info, highestModseq: modseq };
+    return true;
+  }
+
+  /**
    * The untagged responses owed to the client, in the order RFC 3501 §7.4.1 needs. Made in time
    * slices: another session's STORE on a whole 100,000-message mailbox owes a FETCH line each.
    */

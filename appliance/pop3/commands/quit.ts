@@ -16,7 +16,7 @@ export const QUIT: CommandSpec = {
     const uids = drop.deletedUids();
     if (!uids.length || !drop.mailbox) return s.end(R.bye(host));
     try {
-      const removed = await s.env.stores.mail.expunge(drop.mailbox.id, uids);
+      const { removed } = await s.env.stores.mail.expunge(drop.mailbox.id, uids);
       s.conn.log.info({ user: s.conn.user?.address, removed: removed.length }, 'pop3 update');
       await s.end(R.byeUpdated(host, removed.length));
     } catch (err) {

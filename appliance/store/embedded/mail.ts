@@ -117,12 +117,13 @@ export class EmbeddedMail implements MailStore {
     return this.blobs.content(blobId);
   }
 
-  async expunge(mailboxId: number, uids: number[]): Promise<number[]> {
+  async expunge(mailboxId: number, uids: number[]) {
     const files: string[] = [];
-    const removed = await this.commits.run(() => {
+    const result = await this.commits.run(() => {
       const mbox = this.q.mailboxById.get(mailboxId);
-      if (!mbox) return [];
+      if (!mbox) return { removed: [], modseq: null };
       const done: number[] = [];
+      let modseq: number | null = null;
       for (const uid of uids) {
         const m = this.q.message.get(mailboxId, uid);
         if (!m) continue;
@@ -133,12 +134,12 @@ export class EmbeddedMail implements MailStore {
         done.push(uid);
       }
       if (done.length) {
-        const { modseq } = this.q.bumpModseq.get(mailboxId) as { modseq: number };
+        ({ modseq } = this.q.bumpModseq.get(mailboxId) as { modseq: number });
         this.changes?.publish({ accountId: mbox.account_id, mailboxId, modseq });
       }
-      return done;
+      return { removed: done, modseq };
     });
     for (const f of files) await fs.promises.unlink(f).catch(() => undefined);
-    return removed;
+    return result;
   }
 }

@@ -73,11 +73,11 @@ export class PgMail implements MailStore {
     return MessageContent.of(await this.read(blobId));
   }
 
-  async expunge(mailboxId: number, uids: number[]): Promise<number[]> {
-    if (!uids.length) return [];
+  async expunge(mailboxId: number, uids: number[]) {
+    if (!uids.length) return { removed: [], modseq: null };
     const result = await this.db.tx(async (c) => expungeUids(c, mailboxId, uids, this.changes), 'expunge');
     if (result.removed.length) this.changes.publish({ accountId: result.accountId, mailboxId });
-    return result.removed;
+    return { removed: result.removed, modseq: null };
   }
 }
 

@@ -71,6 +71,10 @@ export interface MailStore {
    * with `stream()` (FETCH BODY[], RETR), take its header with `header()`.
    */
   content(blobId: string): Promise<MessageContent>;
-  /** Removes messages by UID; returns the removed UIDs. */
-  expunge(mailboxId: number, uids: number[]): Promise<number[]>;
+  /**
+   * Removes messages by UID: the removed UIDs, and the mailbox's MODSEQ the expunge took where
+   * the store has it at hand (null otherwise, and when nothing was removed), so the expunging
+   * IMAP session's view need not read its own expunge back.
+   */
+  expunge(mailboxId: number, uids: number[]): Promise<{ removed: number[]; modseq: number | null }>;
 }
