@@ -54,8 +54,9 @@ export async function dispatch(s: ImapSession & Counters, ev: ReaderEvent): Prom
       // (RFC 3501 §7.2.6)
       // SELECT and EXAMINE replace the view and read the mailbox whole: refreshing the old view
       // first would claim new mail as \Recent for a view about to be dropped, and the new view
-      // of the same mailbox would then see it as not recent (RFC 3501 §2.3.2)
-      if (s.selected && cmd.verb !== 'SELECT' && cmd.verb !== 'EXAMINE') {
+      // of the same mailbox would then see it as not recent (RFC 3501 §2.3.2). LOGOUT ends the
+      // session with BYE: there is nothing to announce to (§6.1.3)
+      if (s.selected && cmd.verb !== 'SELECT' && cmd.verb !== 'EXAMINE' && cmd.verb !== 'LOGOUT') {
         await s.refreshSelected();
         const flags = s.selected.newFlagLines();
         if (flags.length) await s.send(flags.join(''));

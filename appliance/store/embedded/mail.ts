@@ -121,7 +121,7 @@ export class EmbeddedMail implements MailStore {
     const files: string[] = [];
     const result = await this.commits.run(() => {
       const mbox = this.q.mailboxById.get(mailboxId);
-      if (!mbox) return { removed: [], modseq: null };
+      if (!mbox) return { removed: [], modseq: null, accountId: 0 };
       const done: number[] = [];
       let modseq: number | null = null;
       for (const uid of uids) {
@@ -133,13 +133,13 @@ export class EmbeddedMail implements MailStore {
         if (file) files.push(file);
         done.push(uid);
       }
-      if (done.length) {
-        ({ modseq } = this.q.bumpModseq.get(mailboxId) as { modseq: number });
-        this.changes?.publish({ accountId: mbox.account_id, mailboxId, modseq });
-      }
-      return { removed: done, modseq };
+      if (done.length) ({ modseq } = this.q.bumpModseq.get(mailboxId) as { modseq: number });
+      return { removed: done, modseq, accountId: mbox.account_id };
     });
+    // after the commit (core/store/notifications.ts), and so after the expunging session's view
+    // could take it in: told before, that view would count its own expunge as another's
+    if (result.modseq !== null) this.changes?.publish({ accountId: result.accountId, mailboxId, modseq: result.modseq });
     for (const f of files) await fs.promises.unlink(f).catch(() => undefined);
-    return result;
+    return { removed: result.removed, modseq: result.modseq };
   }
 }
