@@ -25,6 +25,12 @@ const ENQUEUE: NamedStatement = {
     SELECT pg_notify($9, $10) FROM b`,
 };
 
+/** See PgQueue.claim and schema migration 6 (queue_claim). */
+const CLAIM: NamedStatement = {
+  name: 'queue_claim',
+  text: 'SELECT * FROM queue_claim($1, $2::text[], $3, $4, $5, $6)',
+};
+
 export class PgQueue implements QueueStore {
   constructor(private readonly db: PgDb, private readonly changes: PgNotifier, private readonly node: string) {}
 
@@ -60,29 +66,21 @@ export class PgQueue implements QueueStore {
   }
 
   /**
-   * One statement (one round trip, one commit): the due recipients nobody holds (rows another
-   * claim is taking right now are skipped, not waited for), grouped by (entry, domain) in due
-   * order, the first `limit` groups leased whole (a row leased meanwhile fails the re-checked
-   * lease_until), returned with their entry's columns and, on each group's first row, the
-   * message bytes (the delivery needs them next: one round trip fewer).
+   * One statement (one round trip, one commit; schema migration 6, queue_claim): the due
+   * recipients nobody holds (rows another claim is taking right now are skipped, not waited
+   * for), grouped by (entry, domain) in due order, the first `limit` groups leased whole (a row
+   * leased meanwhile fails the re-checked lease_until), returned with their entry's columns and,
+   * on each group's first row, the message bytes (the delivery needs them next: one round trip
+   * fewer). Not run again after a lost connection (it writes leases): the batch is claimed again
+   * when its lease runs out.
    */
   async claim(limit: number, leaseMs: number, opts: { skipDomains?: string[] } = {}): Promise<ClaimedBatch[]> {
     if (limit <= 0) return [];
     const now = Date.now();
     const lease = `${this.node}:${crypto.randomBytes(6).toString('hex')}`;
     const leaseUntil = now + leaseMs;
-    const rows = await this.db.q<RcptRow & { mail_from: string; blob_id: string; created: number; data: Buffer | null }>(`WITH due AS (
-        SELECT queue_id, domain, next_attempt FROM queue_recipients
-        WHERE status = 'pending' AND next_attempt <= $1 AND lease_until <= $1 AND NOT (domain = ANY($2::text[]))
-        ORDER BY next_attempt LIMIT $3 FOR UPDATE SKIP LOCKED),
-      groups AS (SELECT queue_id, domain, min(next_attempt) AS first FROM due GROUP BY queue_id, domain ORDER BY first LIMIT $4),
-      leased AS (UPDATE queue_recipients r SET lease_until = $5, lease = $6 FROM groups g
-        WHERE r.queue_id = g.queue_id AND r.domain = g.domain AND r.status = 'pending' AND r.next_attempt <= $1 AND r.lease_until <= $1
-        RETURNING r.*, g.first AS grp)
-      SELECT l.*, q.mail_from, q.blob_id, q.created,
-        CASE WHEN row_number() OVER (PARTITION BY l.queue_id, l.domain) = 1 THEN b.data END AS data
-      FROM leased l JOIN queue q ON q.id = l.queue_id LEFT JOIN blobs b ON b.id = q.blob_id ORDER BY l.grp, l.queue_id, l.domain`,
-    [now, opts.skipDomains ?? [], limit * 8 + 32, limit, leaseUntil, lease]);
+    const rows = await this.db.q<RcptRow & { mail_from: string; blob_id: string; created: number; data: Buffer | null }>(CLAIM,
+      [now, opts.skipDomains ?? [], limit * 8 + 32, limit, leaseUntil, lease]);
     const batches = new Map<string, ClaimedBatch>();
     for (const r of rows) {
       const key = `${r.queue_id}\u0000${r.domain}`;
