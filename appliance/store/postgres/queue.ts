@@ -13,6 +13,7 @@ import { domainOf, toRecipient, type QueueRow, type RcptRow } from '../shared/qu
 import type { NamedStatement, PgDb, Sql } from './database.ts';
 import { insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
 import { QUEUE_CHANNEL, type PgNotifier } from './notifier.ts';
+import { CompletionBatch } from './queue-complete-batch.ts';
 import { MessageContent } from '../../../core/store/content.ts';
 
 /** See PgQueue.enqueue. The recipients' foreign key is checked at the end of the statement, after the entry's insert. */
@@ -32,7 +33,11 @@ const CLAIM: NamedStatement = {
 };
 
 export class PgQueue implements QueueStore {
-  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, private readonly node: string) {}
+  private readonly completions: CompletionBatch;
+
+  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, private readonly node: string) {
+    this.completions = new CompletionBatch(db);
+  }
 
   private async insert(c: Sql, item: OutboundItem, id: string, now: number): Promise<void> {
     const blobId = newBlobId();
@@ -98,7 +103,8 @@ export class PgQueue implements QueueStore {
   }
 
   async complete(batch: ClaimedBatch, outcomes: RecipientOutcome[], bounces: OutboundItem[] = []): Promise<void> {
-    if (!bounces.length) return this.completeAlone(batch, outcomes);
+    // no bounce: group-committed with the other attempts that finish meanwhile (queue-complete-batch.ts)
+    if (!bounces.length) return this.completions.complete(batch, outcomes);
     await this.db.tx(async (c) => {
       const now = Date.now();
       // the entry row lock: batches of one entry (other domains, other nodes) complete one at a time,
@@ -129,20 +135,6 @@ export class PgQueue implements QueueStore {
       }
     }, 'queue outcome');
     if (bounces.length) this.changes.queueChanged();
-  }
-
-  /**
-   * The outcomes of an attempt that queues no bounce: one statement (schema migration 2,
-   * queue_complete), so one round trip and one commit, where the transaction above takes six.
-   * Safe to run twice (q() retries a SELECT after a lost connection): the rows are matched by
-   * the lease, which the first run cleared, and a removed entry is not found again.
-   */
-  private async completeAlone(batch: ClaimedBatch, outcomes: RecipientOutcome[]): Promise<void> {
-    const text = (o: RecipientOutcome) => (o.result === 'sent' ? o.response : o.error);
-    await this.db.q('SELECT queue_complete($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[])', [
-      batch.queueId, batch.lease, Date.now(), outcomes.map((o) => o.recipient), outcomes.map((o) => o.result), outcomes.map(text),
-      outcomes.map((o) => (o.result === 'deferred' ? o.nextAttempt.getTime() : 0)), outcomes.map((o) => (o.result === 'deferred' && o.refusal ? 1 : 0)),
-    ]);
   }
 
   async release(batch: ClaimedBatch): Promise<void> {
