@@ -76,3 +76,26 @@ t.test('a group larger than the scan window is leased whole', async (t) => {
   const next = await stores.queue.claim(5, 60_000);
   t.same(next.map((b) => [b.queueId, b.recipients.length]), [[other, 1]], 'then the other entry, nothing of the leased one');
 });
+
+t.test('claims racing for the rows of one group neither deadlock nor share a recipient', async (t) => {
+  const { stores } = await fresh();
+  const url = stores.db.url;
+  const node2 = await openPostgresStore({ url, nodeName: 'n2' });
+  t.teardown(() => node2.close());
+  // three recipients of one domain per entry: a claim that has read one row of a group while
+  // another claim reads the next one both want the group's other rows
+  for (let i = 0; i < 80; i++) {
+    await stores.queue.enqueue({ mailFrom: 'a@x.test', recipients: [`a${i}@d${i % 2}.test`, `b${i}@d${i % 2}.test`, `c${i}@d${i % 2}.test`], content: Buffer.from(`Subject: ${i}\r\n\r\nx\r\n`) });
+  }
+  const claimed: string[] = [];
+  const worker = async (s: PostgresStores) => {
+    for (;;) {
+      const got = await s.queue.claim(1, 60_000);
+      if (!got.length) return;
+      for (const b of got) for (const r of b.recipients) claimed.push(`${b.queueId}/${r.recipient}`);
+    }
+  };
+  await Promise.all([stores, node2, stores, node2, stores, node2, stores, node2].map(worker));
+  t.equal(claimed.length, 240, 'every recipient claimed');
+  t.equal(new Set(claimed).size, 240, 'none twice');
+});

@@ -216,8 +216,10 @@ export const MIGRATIONS: string[] = [
   // empty (a fresh or fast-growing queue: autovacuum has not analyzed it yet), so every claim
   // read and sorted all pending rows twice, O(queue) per claim: 2 ms a claim at 1,500 pending
   // rows, 0.2 ms once analyzed. Here, with bitmap scans off for the call, the due rows come
-  // from the partial index in next_attempt order, as far as LIMIT p_scan, and each group is
-  // leased by an UPDATE on its entry's primary-key prefix (queue_id equality).
+  // from the partial index in next_attempt order, one at a time, and each group is leased by an
+  // UPDATE on its entry's primary-key prefix (queue_id equality). It also locks only the rows it
+  // reads until it has p_limit groups (the statement locked p_scan rows whatever the limit: 40
+  // row locks, 40 WAL records, to lease one single-recipient message)
   `
   CREATE FUNCTION queue_claim(p_now bigint, p_skip text[], p_scan integer, p_limit integer, p_lease_until bigint, p_lease text)
     RETURNS TABLE (queue_id text, recipient text, domain text, status text, attempts integer, refusals integer, next_attempt bigint,
@@ -225,29 +227,49 @@ export const MIGRATIONS: string[] = [
     LANGUAGE plpgsql SET enable_bitmapscan = off AS $$
   #variable_conflict use_column
   DECLARE
-    v_queue text[];
-    v_domain text[];
+    -- the due recipients nobody holds, in due order; a row another claim is taking right now is
+    -- skipped, not waited for. FOR UPDATE in a cursor locks each row as it is fetched
+    due CURSOR FOR SELECT r.queue_id, r.domain FROM queue_recipients r
+      WHERE r.status = 'pending' AND r.next_attempt <= p_now AND r.lease_until <= p_now AND NOT (r.domain = ANY(p_skip))
+      ORDER BY r.next_attempt FOR UPDATE SKIP LOCKED;
+    v_row record;
+    v_read integer := 0;
+    v_queue text[] := '{}';
+    v_domain text[] := '{}';
+    -- queue_id || ' ' || domain: neither has a space
+    v_keys text[] := '{}';
     i integer;
   BEGIN
-    -- the due recipients nobody holds (rows another claim is taking right now are skipped, not
-    -- waited for), grouped by (entry, domain) in due order; the first p_limit groups are leased
-    SELECT array_agg(g.queue_id ORDER BY g.first, g.queue_id, g.domain), array_agg(g.domain ORDER BY g.first, g.queue_id, g.domain)
-      INTO v_queue, v_domain
-      FROM (SELECT d.queue_id, d.domain, min(d.next_attempt) AS first
-        FROM (SELECT r.queue_id, r.domain, r.next_attempt FROM queue_recipients r
-          WHERE r.status = 'pending' AND r.next_attempt <= p_now AND r.lease_until <= p_now AND NOT (r.domain = ANY(p_skip))
-          ORDER BY r.next_attempt LIMIT p_scan FOR UPDATE SKIP LOCKED) d
-        GROUP BY d.queue_id, d.domain ORDER BY first, d.queue_id, d.domain LIMIT p_limit) g;
+    -- the groups (entry, domain) in the order their first due row comes, until p_limit of them
+    -- or p_scan rows read
+    OPEN due;
+    WHILE coalesce(array_length(v_keys, 1), 0) < p_limit AND v_read < p_scan LOOP
+      FETCH due INTO v_row;
+      EXIT WHEN NOT FOUND;
+      v_read := v_read + 1;
+      IF NOT (v_row.queue_id || ' ' || v_row.domain = ANY(v_keys)) THEN
+        v_keys := v_keys || (v_row.queue_id || ' ' || v_row.domain);
+        v_queue := v_queue || v_row.queue_id;
+        v_domain := v_domain || v_row.domain;
+      END IF;
+    END LOOP;
+    CLOSE due;
     FOR i IN 1 .. coalesce(array_length(v_queue, 1), 0) LOOP
-      -- the whole group, also its rows past p_scan; a row leased meanwhile fails the re-checked
-      -- lease_until. The message bytes on the group's first row (the delivery needs them next).
-      -- "status NOT IN ('sent', 'failed')" is status = 'pending' (the only other values), written
-      -- so that it does not match queue_recipients_due's predicate: the planner, misled by the
-      -- missing statistics, would scan that index's every pending row instead of the entry's
-      RETURN QUERY WITH l AS (
-          UPDATE queue_recipients r SET lease_until = p_lease_until, lease = p_lease
+      -- the whole group, also its rows not read above, except rows another claim holds (it
+      -- found the group too, and leases them: never waited for, so two claims cannot deadlock
+      -- on one group's rows). The message bytes on the group's first row (the delivery needs
+      -- them next). "status NOT IN ('sent', 'failed')" is status = 'pending' (the only other
+      -- values), written so that it does not match queue_recipients_due's predicate: the
+      -- planner, misled by the missing statistics, would scan that index's every pending row
+      -- instead of the entry's
+      RETURN QUERY WITH g AS (
+          SELECT r.recipient FROM queue_recipients r
           WHERE r.queue_id = v_queue[i] AND r.domain = v_domain[i] AND r.status NOT IN ('sent', 'failed')
             AND r.next_attempt <= p_now AND r.lease_until <= p_now
+          FOR UPDATE SKIP LOCKED),
+        l AS (
+          UPDATE queue_recipients r SET lease_until = p_lease_until, lease = p_lease FROM g
+          WHERE r.queue_id = v_queue[i] AND r.recipient = g.recipient
           RETURNING r.*)
         SELECT l.queue_id, l.recipient, l.domain, l.status, l.attempts, l.refusals, l.next_attempt, l.first_failure, l.last_error,
           l.lease_until, l.lease, q.mail_from, q.blob_id, q.created, CASE WHEN row_number() OVER () = 1 THEN b.data END
