@@ -105,3 +105,14 @@ t.test('an outcome that cannot be written fails alone', async (t) => {
   t.same((await s.queue.list()).map((e) => e.id), [bad.queueId], 'the others were written');
   t.equal((await s.queue.get(bad.queueId))!.recipients[0].attempts, 0, 'nothing of the bad one');
 });
+
+t.test('a blob another row still refers to loses one reference and stays', async (t) => {
+  const s = await fresh();
+  const id = await s.queue.enqueue({ mailFrom: 'a@x.test', recipients: ['x@one.test'], content: Buffer.from('Subject: shared\r\n\r\nx\r\n') });
+  const entry = (await s.queue.get(id))!;
+  await s.db.q('UPDATE blobs SET refs = 2 WHERE id = $1', [entry.blobId]);
+  const [b] = await s.queue.claim(1, 60_000);
+  await s.queue.complete(b, sent(b));
+  t.equal(await s.queue.get(id), null, 'the entry is gone');
+  t.same(await s.db.q('SELECT refs FROM blobs WHERE id = $1', [entry.blobId]), [{ refs: 1 }], 'its blob kept, one reference fewer');
+});

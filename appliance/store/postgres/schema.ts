@@ -277,4 +277,54 @@ export const MIGRATIONS: string[] = [
     END LOOP;
   END $$;
   `,
+  // 7: queue_complete() (migration 2) doing less for the common outcome, the last recipients of
+  // an entry sent or failed: the entry (and with it its recipients) is deleted without updating
+  // those rows first, and a blob with no other reference is deleted without being updated
+  // first. What is left in the tables afterwards is the same.
+  `
+  CREATE OR REPLACE FUNCTION queue_complete(p_queue_id text, p_lease text, p_now bigint, p_recipients text[], p_results text[],
+    p_texts text[], p_next bigint[], p_refusals integer[]) RETURNS boolean LANGUAGE plpgsql AS $$
+  BEGIN
+    -- the entry row lock: batches of one entry (other domains, other nodes) complete one at a
+    -- time, so exactly one of them sees no pending recipient left and removes the entry
+    PERFORM 1 FROM queue WHERE id = p_queue_id FOR UPDATE;
+    IF NOT FOUND THEN
+      RETURN false;
+    END IF;
+    -- every outcome final, and every pending recipient of the entry one of them under this
+    -- lease (the rows the UPDATE below would write: lease = p_lease, never true for NULL):
+    -- nothing would be left pending, so the UPDATE would be of rows deleted next.
+    -- "status NOT IN ('sent', 'failed')": status = 'pending' without matching the partial
+    -- index's predicate (see queue_claim, migration 6)
+    IF NOT (p_results <@ ARRAY['sent', 'failed']) OR EXISTS (SELECT 1 FROM queue_recipients r
+        WHERE r.queue_id = p_queue_id AND r.status NOT IN ('sent', 'failed')
+          AND NOT coalesce(r.lease = p_lease AND r.recipient = ANY(p_recipients), false)) THEN
+      UPDATE queue_recipients r SET
+        status = CASE o.result WHEN 'sent' THEN 'sent' WHEN 'failed' THEN 'failed' ELSE r.status END,
+        attempts = r.attempts + 1, last_error = o.text, lease_until = 0, lease = NULL,
+        first_failure = CASE WHEN o.result = 'sent' THEN r.first_failure ELSE coalesce(r.first_failure, p_now) END,
+        next_attempt = CASE WHEN o.result = 'deferred' THEN o.next ELSE r.next_attempt END,
+        refusals = r.refusals + CASE WHEN o.result = 'deferred' THEN o.refusal ELSE 0 END
+      FROM unnest(p_recipients, p_results, p_texts, p_next, p_refusals) AS o(recipient, result, text, next, refusal)
+      WHERE r.queue_id = p_queue_id AND r.recipient = o.recipient AND r.lease = p_lease;
+      IF EXISTS (SELECT 1 FROM queue_recipients WHERE queue_id = p_queue_id AND status NOT IN ('sent', 'failed')) THEN
+        RETURN false;
+      END IF;
+    END IF;
+    -- a finished message leaves the queue (its history is in the delivery and failure logs)
+    PERFORM queue_remove(p_queue_id);
+    RETURN true;
+  END $$;
+  -- an entry and, when nothing else refers to it, its blob (the recipients go by the foreign key)
+  CREATE FUNCTION queue_remove(p_queue_id text) RETURNS void LANGUAGE plpgsql AS $$
+  DECLARE
+    v_blob text;
+  BEGIN
+    DELETE FROM queue WHERE id = p_queue_id RETURNING blob_id INTO v_blob;
+    DELETE FROM blobs WHERE id = v_blob AND refs <= 1;
+    IF NOT FOUND THEN
+      UPDATE blobs SET refs = refs - 1 WHERE id = v_blob;
+    END IF;
+  END $$;
+  `,
 ];
