@@ -116,3 +116,28 @@ t.test('a blob another row still refers to loses one reference and stays', async
   t.equal(await s.queue.get(id), null, 'the entry is gone');
   t.same(await s.db.q('SELECT refs FROM blobs WHERE id = $1', [entry.blobId]), [{ refs: 1 }], 'its blob kept, one reference fewer');
 });
+
+t.test('an outcome with a bounce: BEGIN, the outcome, the report, COMMIT', async (t) => {
+  const s = await fresh();
+  const id = await s.queue.enqueue({ mailFrom: 'a@x.test', recipients: ['x@one.test', 'y@one.test'], content: Buffer.from('Subject: b\r\n\r\nx\r\n') });
+  const [b] = await s.queue.claim(1, 60_000);
+  let woke = 0;
+  const off = s.queue.onEnqueue(() => woke++);
+  seen.length = 0;
+  on = true;
+  await s.queue.complete(b, [{ recipient: 'x@one.test', result: 'failed', error: '550 gone' }, { recipient: 'y@one.test', result: 'sent', response: '250 ok' }],
+    [{ mailFrom: '', recipients: ['a@x.test'], content: Buffer.from('Subject: report\r\n\r\nx@one.test failed\r\n') }]);
+  on = false;
+  off();
+  // was 12: BEGIN, the entry lock, one UPDATE per outcome, blob, entry, recipients, NOTIFY, the count, DELETE, blob refs, COMMIT
+  t.equal(seen.length, 4, `${seen.length} statements: ${seen.map((x) => x.trim().split(/\s+/).slice(0, 2).join(' ')).join(', ')}`);
+  t.equal(await s.queue.get(id), null, 'the finished entry is removed');
+  const left = await s.queue.list();
+  t.equal(left.length, 1, 'one entry left');
+  const [report] = left;
+  t.match(report.id, new RegExp(`^${id}\\.[0-9A-F]{6}$`, 'i'), 'the report, under an id derived from the message');
+  t.same([report.mailFrom, report.recipients.map((r) => r.recipient)], ['', ['a@x.test']]);
+  t.match((await s.queue.read(report.blobId)).toString(), /x@one.test failed/);
+  t.ok(woke > 0, 'the delivery service is woken for the report');
+  t.equal(await blobCount(s), 1, "only the report's blob is left");
+});

@@ -27,13 +27,8 @@ const COMPLETE: NamedStatement = {
     FROM unnest($1::text[], $2::text[], $9::integer[], $10::integer[]) WITH ORDINALITY AS a(queue_id, lease, first, last, n) ORDER BY a.n`,
 };
 
-/**
- * Writes the attempts' outcomes in one statement. The attempts go in entry order, so two
- * statements in flight at once (this node's or another's) take the entries' row locks in the
- * same order. Safe to run twice (q() runs a SELECT again after a lost connection): the rows are
- * matched by the lease, which the first run cleared, and a removed entry is not found again.
- */
-export async function writeCompletions(db: PgDb, items: Completion[], what = 'queue outcome'): Promise<void> {
+/** The statement and parameters of writeCompletions, for running it inside a transaction too. */
+export function completionStatement(items: Completion[]): { name: string; text: string; values: unknown[] } {
   const sorted = [...items].sort((a, b) => (a.batch.queueId < b.batch.queueId ? -1 : a.batch.queueId > b.batch.queueId ? 1 : 0));
   const outcomes = sorted.flatMap((c) => c.outcomes);
   const first: number[] = [];
@@ -45,12 +40,26 @@ export async function writeCompletions(db: PgDb, items: Completion[], what = 'qu
     last.push(at - 1);
   }
   const text = (o: RecipientOutcome) => (o.result === 'sent' ? o.response : o.error);
-  await db.q(COMPLETE, [
-    sorted.map((c) => c.batch.queueId), sorted.map((c) => c.batch.lease), Date.now(),
-    outcomes.map((o) => o.recipient), outcomes.map((o) => o.result), outcomes.map(text),
-    outcomes.map((o) => (o.result === 'deferred' ? o.nextAttempt.getTime() : 0)), outcomes.map((o) => (o.result === 'deferred' && o.refusal ? 1 : 0)),
-    first, last,
-  ], { idempotent: true, what });
+  return {
+    ...COMPLETE,
+    values: [
+      sorted.map((c) => c.batch.queueId), sorted.map((c) => c.batch.lease), Date.now(),
+      outcomes.map((o) => o.recipient), outcomes.map((o) => o.result), outcomes.map(text),
+      outcomes.map((o) => (o.result === 'deferred' ? o.nextAttempt.getTime() : 0)), outcomes.map((o) => (o.result === 'deferred' && o.refusal ? 1 : 0)),
+      first, last,
+    ],
+  };
+}
+
+/**
+ * Writes the attempts' outcomes in one statement. The attempts go in entry order, so two
+ * statements in flight at once (this node's or another's) take the entries' row locks in the
+ * same order. Safe to run twice (q() runs a SELECT again after a lost connection): the rows are
+ * matched by the lease, which the first run cleared, and a removed entry is not found again.
+ */
+export async function writeCompletions(db: PgDb, items: Completion[], what = 'queue outcome'): Promise<void> {
+  const { values, ...statement } = completionStatement(items);
+  await db.q(statement, values, { idempotent: true, what });
 }
 
 interface Pending {
