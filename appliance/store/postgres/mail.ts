@@ -6,6 +6,7 @@ import { countBlobs, newBlobId, pgHeader, saveThreadRoots, unrefBlobs } from './
 import { bump } from './mailboxes.ts';
 import type { PgNotifier } from './notifier.ts';
 import { DeliveryBatch } from './delivery-batch.ts';
+import { QuotaReads } from './quota-batch.ts';
 import type { PgQueue } from './queue.ts';
 import type { EmailIds } from '../shared/object-ids.ts';
 import { MessageContent } from '../../../core/store/content.ts';
@@ -15,8 +16,10 @@ import { mapInSlices } from '../../runtime/loop-slice.ts';
 export class PgMail implements MailStore {
   /** Deliveries that arrive together commit together (one WAL flush for many messages). */
   private readonly batch: DeliveryBatch;
+  private readonly quotaReads: QuotaReads;
   constructor(private readonly db: PgDb, private readonly changes: PgNotifier, readonly queue: PgQueue, private readonly ids: EmailIds) {
     this.batch = new DeliveryBatch(db, changes.sender);
+    this.quotaReads = new QuotaReads(db);
   }
 
   async deliver(d: Delivery): Promise<void> {
@@ -56,11 +59,9 @@ export class PgMail implements MailStore {
     return (await this.db.q<{ usage: number }>('SELECT usage FROM accounts WHERE id = $1', [accountId]))[0]?.usage ?? 0;
   }
 
-  /** One round trip for every recipient of a message (a named statement: parsed once per connection). */
-  async quotas(accountIds: number[]) {
-    const rows = await this.db.q<{ id: number; quota: number; usage: number }>(
-      { name: 'account_quotas', text: 'SELECT id, quota, usage FROM accounts WHERE id = ANY($1::bigint[])' }, [[...new Set(accountIds)]]);
-    return new Map(rows.map((r) => [r.id, { quota: r.quota, usage: r.usage }]));
+  /** One round trip for every recipient of a message, shared with the messages asking at the same time (quota-batch.ts). */
+  quotas(accountIds: number[]) {
+    return this.quotaReads.read(accountIds);
   }
 
   async read(blobId: string): Promise<Buffer> {

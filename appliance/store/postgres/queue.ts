@@ -10,9 +10,10 @@ import crypto from 'node:crypto';
 import { derivedTransactionId, newTransactionId } from '../../../core/session.ts';
 import type { ClaimedBatch, OutboundItem, QueueEntry, QueueRecipient, QueueStore, RecipientOutcome } from '../../../core/store/ports.ts';
 import { domainOf, toRecipient, type QueueRow, type RcptRow } from '../shared/queue-rows.ts';
-import type { NamedStatement, PgDb, Sql } from './database.ts';
-import { insertBlob, newBlobId, unrefBlobs } from './blobs.ts';
+import type { NamedStatement, PgDb } from './database.ts';
+import { newBlobId, unrefBlobs } from './blobs.ts';
 import { QUEUE_CHANNEL, type PgNotifier } from './notifier.ts';
+import { CompletionBatch, completionStatement } from './queue-complete-batch.ts';
 import { MessageContent } from '../../../core/store/content.ts';
 
 /** See PgQueue.enqueue. The recipients' foreign key is checked at the end of the statement, after the entry's insert. */
@@ -25,18 +26,17 @@ const ENQUEUE: NamedStatement = {
     SELECT pg_notify($9, $10) FROM b`,
 };
 
-export class PgQueue implements QueueStore {
-  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, private readonly node: string) {}
+/** See PgQueue.claim and schema migration 6 (queue_claim). */
+const CLAIM: NamedStatement = {
+  name: 'queue_claim',
+  text: 'SELECT * FROM queue_claim($1, $2::text[], $3, $4, $5, $6)',
+};
 
-  private async insert(c: Sql, item: OutboundItem, id: string, now: number): Promise<void> {
-    const blobId = newBlobId();
-    // bytea: a spooled message is loaded here (see PgMail.deliver)
-    const content = await MessageContent.from(item.content).toBuffer();
-    await insertBlob(c, blobId, content, 1);
-    await c.query('INSERT INTO queue (id, mail_from, blob_id, created, size) VALUES ($1, $2, $3, $4, $5)', [id, item.mailFrom, blobId, now, content.length]);
-    await c.query(`INSERT INTO queue_recipients (queue_id, recipient, domain, next_attempt)
-      SELECT $1, r, d, $4 FROM unnest($2::text[], $3::text[]) AS v(r, d) ON CONFLICT DO NOTHING`,
-    [id, item.recipients, item.recipients.map(domainOf), now]);
+export class PgQueue implements QueueStore {
+  private readonly completions: CompletionBatch;
+
+  constructor(private readonly db: PgDb, private readonly changes: PgNotifier, private readonly node: string) {
+    this.completions = new CompletionBatch(db);
   }
 
   /**
@@ -60,29 +60,21 @@ export class PgQueue implements QueueStore {
   }
 
   /**
-   * One statement (one round trip, one commit): the due recipients nobody holds (rows another
-   * claim is taking right now are skipped, not waited for), grouped by (entry, domain) in due
-   * order, the first `limit` groups leased whole (a row leased meanwhile fails the re-checked
-   * lease_until), returned with their entry's columns and, on each group's first row, the
-   * message bytes (the delivery needs them next: one round trip fewer).
+   * One statement (one round trip, one commit; schema migration 6, queue_claim): the due
+   * recipients nobody holds (rows another claim is taking right now are skipped, not waited
+   * for), grouped by (entry, domain) in due order, the first `limit` groups leased whole (a row
+   * leased meanwhile fails the re-checked lease_until), returned with their entry's columns and,
+   * on each group's first row, the message bytes (the delivery needs them next: one round trip
+   * fewer). Not run again after a lost connection (it writes leases): the batch is claimed again
+   * when its lease runs out.
    */
   async claim(limit: number, leaseMs: number, opts: { skipDomains?: string[] } = {}): Promise<ClaimedBatch[]> {
     if (limit <= 0) return [];
     const now = Date.now();
     const lease = `${this.node}:${crypto.randomBytes(6).toString('hex')}`;
     const leaseUntil = now + leaseMs;
-    const rows = await this.db.q<RcptRow & { mail_from: string; blob_id: string; created: number; data: Buffer | null }>(`WITH due AS (
-        SELECT queue_id, domain, next_attempt FROM queue_recipients
-        WHERE status = 'pending' AND next_attempt <= $1 AND lease_until <= $1 AND NOT (domain = ANY($2::text[]))
-        ORDER BY next_attempt LIMIT $3 FOR UPDATE SKIP LOCKED),
-      groups AS (SELECT queue_id, domain, min(next_attempt) AS first FROM due GROUP BY queue_id, domain ORDER BY first LIMIT $4),
-      leased AS (UPDATE queue_recipients r SET lease_until = $5, lease = $6 FROM groups g
-        WHERE r.queue_id = g.queue_id AND r.domain = g.domain AND r.status = 'pending' AND r.next_attempt <= $1 AND r.lease_until <= $1
-        RETURNING r.*, g.first AS grp)
-      SELECT l.*, q.mail_from, q.blob_id, q.created,
-        CASE WHEN row_number() OVER (PARTITION BY l.queue_id, l.domain) = 1 THEN b.data END AS data
-      FROM leased l JOIN queue q ON q.id = l.queue_id LEFT JOIN blobs b ON b.id = q.blob_id ORDER BY l.grp, l.queue_id, l.domain`,
-    [now, opts.skipDomains ?? [], limit * 8 + 32, limit, leaseUntil, lease]);
+    const rows = await this.db.q<RcptRow & { mail_from: string; blob_id: string; created: number; data: Buffer | null }>(CLAIM,
+      [now, opts.skipDomains ?? [], limit * 8 + 32, limit, leaseUntil, lease]);
     const batches = new Map<string, ClaimedBatch>();
     for (const r of rows) {
       const key = `${r.queue_id}\u0000${r.domain}`;
@@ -100,51 +92,21 @@ export class PgQueue implements QueueStore {
   }
 
   async complete(batch: ClaimedBatch, outcomes: RecipientOutcome[], bounces: OutboundItem[] = []): Promise<void> {
-    if (!bounces.length) return this.completeAlone(batch, outcomes);
+    // no bounce: group-committed with the other attempts that finish meanwhile (queue-complete-batch.ts)
+    if (!bounces.length) return this.completions.complete(batch, outcomes);
+    // with bounces (RFC 3464 reports): one transaction, the outcomes as above (queue_complete():
+    // the entry row lock, a finished entry removed) and each report queued in one statement, so
+    // the reports are queued exactly when the outcomes that caused them are stored
+    const contents = await Promise.all(bounces.map((b) => MessageContent.from(b.content).toBuffer()));
     await this.db.tx(async (c) => {
+      await c.query(completionStatement([{ batch, outcomes }]));
       const now = Date.now();
-      // the entry row lock: batches of one entry (other domains, other nodes) complete one at a time,
-      // so exactly one of them sees no pending recipient left and removes the entry
-      const entry = (await c.query<QueueRow>('SELECT * FROM queue WHERE id = $1 FOR UPDATE', [batch.queueId])).rows[0];
-      for (const o of outcomes) {
-        if (o.result === 'sent') {
-          await c.query(`UPDATE queue_recipients SET status = 'sent', attempts = attempts + 1, last_error = $1, lease_until = 0, lease = NULL
-            WHERE queue_id = $2 AND recipient = $3 AND lease = $4`, [o.response, batch.queueId, o.recipient, batch.lease]);
-        } else if (o.result === 'failed') {
-          await c.query(`UPDATE queue_recipients SET status = 'failed', attempts = attempts + 1, last_error = $1, lease_until = 0, lease = NULL,
-            first_failure = coalesce(first_failure, $2) WHERE queue_id = $3 AND recipient = $4 AND lease = $5`, [o.error, now, batch.queueId, o.recipient, batch.lease]);
-        } else {
-          await c.query(`UPDATE queue_recipients SET attempts = attempts + 1, refusals = refusals + $1, last_error = $2, next_attempt = $3,
-            first_failure = coalesce(first_failure, $4), lease_until = 0, lease = NULL WHERE queue_id = $5 AND recipient = $6 AND lease = $7`,
-          [o.refusal ? 1 : 0, o.error, o.nextAttempt.getTime(), now, batch.queueId, o.recipient, batch.lease]);
-        }
-      }
-      for (const b of bounces) await this.insert(c, b, b.id ?? derivedTransactionId(batch.queueId), now);
-      if (bounces.length) await this.changes.notifyQueue(c);
-      // a finished message leaves the queue (its history is in the delivery and failure logs)
-      if (entry) {
-        const left = (await c.query<{ n: number }>(`SELECT count(*) AS n FROM queue_recipients WHERE queue_id = $1 AND status = 'pending'`, [batch.queueId])).rows[0].n;
-        if (left === 0) {
-          await c.query('DELETE FROM queue WHERE id = $1', [batch.queueId]);
-          await unrefBlobs(c, new Map([[entry.blob_id, 1]]));
-        }
+      for (const [i, b] of bounces.entries()) {
+        const id = b.id ?? derivedTransactionId(batch.queueId);
+        await c.query({ ...ENQUEUE, values: [newBlobId(), contents[i].length, contents[i], id, b.mailFrom, now, b.recipients, b.recipients.map(domainOf), QUEUE_CHANNEL, `${this.changes.sender}:`] });
       }
     }, 'queue outcome');
-    if (bounces.length) this.changes.queueChanged();
-  }
-
-  /**
-   * The outcomes of an attempt that queues no bounce: one statement (schema migration 2,
-   * queue_complete), so one round trip and one commit, where the transaction above takes six.
-   * Safe to run twice (q() retries a SELECT after a lost connection): the rows are matched by
-   * the lease, which the first run cleared, and a removed entry is not found again.
-   */
-  private async completeAlone(batch: ClaimedBatch, outcomes: RecipientOutcome[]): Promise<void> {
-    const text = (o: RecipientOutcome) => (o.result === 'sent' ? o.response : o.error);
-    await this.db.q('SELECT queue_complete($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[])', [
-      batch.queueId, batch.lease, Date.now(), outcomes.map((o) => o.recipient), outcomes.map((o) => o.result), outcomes.map(text),
-      outcomes.map((o) => (o.result === 'deferred' ? o.nextAttempt.getTime() : 0)), outcomes.map((o) => (o.result === 'deferred' && o.refusal ? 1 : 0)),
-    ]);
+    this.changes.queueChanged();
   }
 
   async release(batch: ClaimedBatch): Promise<void> {

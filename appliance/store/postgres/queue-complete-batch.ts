@@ -1,0 +1,120 @@
+/**
+ * Group commit for the outcomes of delivery attempts that queue no bounce: the outcomes that
+ * arrive while the statements in flight are being written wait and then go into one statement
+ * together (one round trip, one COMMIT, one WAL flush for many messages). Under light load an
+ * outcome is written alone, one event-loop turn after it was given.
+ *
+ * Every caller still learns its own result: when a batch fails (a deadlock with another node's
+ * claim of a recipient whose lease ran out, say), each outcome of it is written again on its
+ * own, so one cannot fail the others. The lease semantics are queue_complete()'s (schema
+ * migration 2): a row is written only under the lease it was claimed with.
+ */
+import { isConnectionError, type NamedStatement, type PgDb } from './database.ts';
+import type { ClaimedBatch, RecipientOutcome } from '../../../core/store/ports.ts';
+
+export interface Completion { batch: ClaimedBatch; outcomes: RecipientOutcome[] }
+
+/**
+ * queue_complete() once per attempt, in the order of the arrays, in one statement: the outcomes
+ * of all attempts are flat arrays, attempt i owns elements first[i] .. last[i]. The function is
+ * VOLATILE, so each call sees what the calls before it in the statement wrote (two batches of
+ * one entry, other domains: the second finds no pending recipient left and removes the entry).
+ */
+const COMPLETE: NamedStatement = {
+  name: 'queue_complete_batch',
+  text: `SELECT queue_complete(a.queue_id, a.lease, $3, ($4::text[])[a.first:a.last], ($5::text[])[a.first:a.last],
+      ($6::text[])[a.first:a.last], ($7::bigint[])[a.first:a.last], ($8::integer[])[a.first:a.last])
+    FROM unnest($1::text[], $2::text[], $9::integer[], $10::integer[]) WITH ORDINALITY AS a(queue_id, lease, first, last, n) ORDER BY a.n`,
+};
+
+/** The statement and parameters of writeCompletions, for running it inside a transaction too. */
+export function completionStatement(items: Completion[]): { name: string; text: string; values: unknown[] } {
+  const sorted = [...items].sort((a, b) => (a.batch.queueId < b.batch.queueId ? -1 : a.batch.queueId > b.batch.queueId ? 1 : 0));
+  const outcomes = sorted.flatMap((c) => c.outcomes);
+  const first: number[] = [];
+  const last: number[] = [];
+  let at = 1;
+  for (const c of sorted) {
+    first.push(at);
+    at += c.outcomes.length;
+    last.push(at - 1);
+  }
+  const text = (o: RecipientOutcome) => (o.result === 'sent' ? o.response : o.error);
+  return {
+    ...COMPLETE,
+    values: [
+      sorted.map((c) => c.batch.queueId), sorted.map((c) => c.batch.lease), Date.now(),
+      outcomes.map((o) => o.recipient), outcomes.map((o) => o.result), outcomes.map(text),
+      outcomes.map((o) => (o.result === 'deferred' ? o.nextAttempt.getTime() : 0)), outcomes.map((o) => (o.result === 'deferred' && o.refusal ? 1 : 0)),
+      first, last,
+    ],
+  };
+}
+
+/**
+ * Writes the attempts' outcomes in one statement. The attempts go in entry order, so two
+ * statements in flight at once (this node's or another's) take the entries' row locks in the
+ * same order. Safe to run twice (q() runs a SELECT again after a lost connection): the rows are
+ * matched by the lease, which the first run cleared, and a removed entry is not found again.
+ */
+export async function writeCompletions(db: PgDb, items: Completion[], what = 'queue outcome'): Promise<void> {
+  const { values, ...statement } = completionStatement(items);
+  await db.q(statement, values, { idempotent: true, what });
+}
+
+interface Pending {
+  item: Completion;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export interface CompletionBatchOptions {
+  /** Statements written at once (each holds a pool connection until it returns). */
+  inFlight?: number;
+  /** Attempts in one statement at most: bounds how long its row locks are held. */
+  maxBatch?: number;
+}
+
+export class CompletionBatch {
+  private pending: Pending[] = [];
+  private running = 0;
+  private scheduled = false;
+  private readonly inFlight: number;
+  private readonly maxBatch: number;
+
+  constructor(private readonly db: PgDb, opts: CompletionBatchOptions = {}) {
+    this.inFlight = Math.max(1, opts.inFlight ?? 2);
+    this.maxBatch = Math.max(1, opts.maxBatch ?? 64);
+  }
+
+  /** Resolves after the COMMIT that stored the outcomes (durable: the attempt is not made again). */
+  complete(batch: ClaimedBatch, outcomes: RecipientOutcome[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ item: { batch, outcomes }, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running >= this.inFlight || !this.pending.length) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.running < this.inFlight && this.pending.length) void this.flush(this.pending.splice(0, this.maxBatch));
+    });
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    this.running++;
+    try {
+      await writeCompletions(this.db, batch.map((p) => p.item), batch.length > 1 ? `queue outcome of ${batch.length}` : 'queue outcome');
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      if (batch.length === 1 || isConnectionError(err)) for (const p of batch) p.reject(err);
+      else await Promise.all(batch.map((p) => writeCompletions(this.db, [p.item]).then(p.resolve, p.reject)));
+    } finally {
+      this.running--;
+      this.schedule();
+    }
+  }
+}
