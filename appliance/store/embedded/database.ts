@@ -36,12 +36,26 @@ export function openDatabase(dataDir: string, opts: { durable?: boolean } = {}):
 }
 
 const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+const rawStatements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+function cached(all: WeakMap<Db, Map<string, Database.Statement>>, db: Db, text: string, raw: boolean): Database.Statement {
+  let cache = all.get(db);
+  if (!cache) all.set(db, (cache = new Map()));
+  let stmt = cache.get(text);
+  if (!stmt) cache.set(text, (stmt = raw ? db.prepare(text).raw(true) : db.prepare(text)));
+  return stmt;
+}
 
 /** A prepared statement, prepared once per database (preparing costs more than running). */
 export function sql<P extends unknown[] = unknown[], R = unknown>(db: Db, text: string): Database.Statement<P, R> {
-  let cache = statements.get(db);
-  if (!cache) statements.set(db, (cache = new Map()));
-  let stmt = cache.get(text);
-  if (!stmt) cache.set(text, (stmt = db.prepare(text)));
-  return stmt as Database.Statement<P, R>;
+  return cached(statements, db, text, false) as Database.Statement<P, R>;
+}
+
+/**
+ * The same in better-sqlite3's raw mode: each row an array of its columns in the statement's
+ * order. The driver builds a row object property by property, through V8's slow path; for the
+ * hot listings a literal built from the array costs about a third less (mailboxes.ts).
+ */
+export function rawSql<P extends unknown[] = unknown[]>(db: Db, text: string): Database.Statement<P, unknown[]> {
+  return cached(rawStatements, db, text, true) as Database.Statement<P, unknown[]>;
 }

@@ -5,13 +5,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { sql, type Db } from './database.ts';
+import { rawSql, sql, type Db } from './database.ts';
 import type { FlagMode, FlagUpdate, FolderStore, MailboxCounts, MailboxInfo, MessageMeta } from '../../../core/store/ports.ts';
 import type { ChangeNotifier } from '../../../core/store/notifications.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
-import { createMailbox, fillThreadRoots, MESSAGE_COLUMNS, MESSAGES_WITH_ROOTS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
+import { createMailbox, fillThreadRoots, MAILBOX_FIELDS, mailboxRow, MESSAGE_FIELDS, MESSAGES_WITH_ROOTS, messageRow, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
 import type { EmailIds } from '../shared/object-ids.ts';
 import { applyFlags } from '../shared/flags.ts';
 import { decideFlagChange } from '../shared/conditional-store.ts';
@@ -31,7 +31,9 @@ export class EmbeddedFolders implements FolderStore {
   }
 
   private row(id: number): MailboxRow | undefined {
-    return sql<[number], MailboxRow>(this.db, 'SELECT * FROM mailboxes WHERE id = ?').get(id);
+    // raw (database.ts rawSql): read before every IMAP command
+    const r = rawSql<[number]>(this.db, `SELECT ${MAILBOX_FIELDS} FROM mailboxes WHERE id = ?`).get(id);
+    return r && mailboxRow(r);
   }
 
   private named(accountId: number, name: string): MailboxRow | undefined {
@@ -142,10 +144,10 @@ export class EmbeddedFolders implements FolderStore {
    */
   async changedSince(mailboxId: number, modseq: number) {
     const out: MessageMeta[] = [];
-    const page = sql<[number, number, number, number], MessageRow>(this.db, `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_WITH_ROOTS}
+    const page = rawSql<[number, number, number, number]>(this.db, `SELECT ${MESSAGE_FIELDS} FROM ${MESSAGES_WITH_ROOTS}
       WHERE m.mailbox_id = ? AND (m.modseq, m.uid) > (?, ?) ORDER BY m.modseq, m.uid LIMIT ?`);
     // the first page starts after (modseq, any UID): every row of a higher MODSEQ
-    await readPages<MessageRow>((after) => page.all(mailboxId, after?.modseq ?? modseq, after?.uid ?? Number.MAX_SAFE_INTEGER, PAGE_ROWS), async (rows) => {
+    await readPages<MessageRow>((after) => page.all(mailboxId, after?.modseq ?? modseq, after?.uid ?? Number.MAX_SAFE_INTEGER, PAGE_ROWS).map(messageRow), async (rows) => {
       await fillThreadRoots(rows, async (id) => (await this.blobs.content(id)).header(), (roots) =>
         this.commits.run(() => {
           for (const [id, root] of roots) sql(this.db, 'UPDATE blobs SET thread_root = ? WHERE id = ?').run(root, id);

@@ -5,7 +5,7 @@ import { sql, type Db } from './database.ts';
 import type { Delivery, MailboxInfo, MailStore, MessageMeta, OutboundItem } from '../../../core/store/ports.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
-import { createMailbox, fillThreadRoots, MESSAGE_COLUMNS, MESSAGES_WITH_ROOTS, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
+import { createMailbox, fillThreadRoots, MESSAGE_FIELDS, MESSAGES_WITH_ROOTS, messageRow, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
 import { EmbeddedQueue } from './queue.ts';
 import type { ChangeNotifier } from '../../../core/store/notifications.ts';
 import type { EmailIds } from '../shared/object-ids.ts';
@@ -31,8 +31,9 @@ export class EmbeddedMail implements MailStore {
       addUsage: db.prepare('UPDATE accounts SET usage = usage + ? WHERE id = ?'),
       usage: db.prepare<[number], { usage: number }>('SELECT usage FROM accounts WHERE id = ?'),
       quota: db.prepare<[number], { quota: number; usage: number }>('SELECT quota, usage FROM accounts WHERE id = ?'),
-      messages: db.prepare<[number, number, number], MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGES_WITH_ROOTS} WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid LIMIT ?`),
+      // raw rows (database.ts rawSql): a SELECT lists the whole mailbox
+      messages: db.prepare<[number, number, number], unknown[]>(
+        `SELECT ${MESSAGE_FIELDS} FROM ${MESSAGES_WITH_ROOTS} WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid LIMIT ?`).raw(true),
       message: db.prepare<[number, number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?'),
       deleteMessage: db.prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?'),
       bumpModseq: db.prepare('UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS modseq'),
@@ -86,7 +87,7 @@ export class EmbeddedMail implements MailStore {
   /** In pages, yielding between them: not one snapshot (see ../shared/pages.ts for why that is safe). */
   async messages(mailboxId: number) {
     const out: MessageMeta[] = [];
-    await readPages<MessageRow>((after) => this.q.messages.all(mailboxId, after?.uid ?? 0, PAGE_ROWS), async (page) => {
+    await readPages<MessageRow>((after) => this.q.messages.all(mailboxId, after?.uid ?? 0, PAGE_ROWS).map(messageRow), async (page) => {
       const rows = await fillThreadRoots(page, async (id) => (await this.blobs.content(id)).header(), (roots) =>
         this.commits.run(() => {
           for (const [id, root] of roots) sql(this.db, 'UPDATE blobs SET thread_root = ? WHERE id = ?').run(root, id);

@@ -24,6 +24,20 @@ export interface MailboxRow { id: number; account_id: number; name: string; uid_
 /** A row of the messages table. */
 export interface MessageRow { mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number; size: number; blob_id: string; thread_root?: string | null }
 
+/** The columns of a mailbox row in the order `mailboxRow` reads them (a raw statement, database.ts rawSql). */
+export const MAILBOX_FIELDS = 'id, account_id, name, uid_validity, uid_next, highest_modseq, special_use, first_recent_uid, object_id';
+export const mailboxRow = (r: unknown[]): MailboxRow => ({
+  id: r[0] as number, account_id: r[1] as number, name: r[2] as string, uid_validity: r[3] as number, uid_next: r[4] as number,
+  highest_modseq: r[5] as number, special_use: r[6] as string | null, first_recent_uid: r[7] as number, object_id: r[8] as string,
+});
+
+/** The columns of a message listing in the order `messageRow` reads them (`m` = messages, `b` = blobs; a raw statement). */
+export const MESSAGE_FIELDS = 'm.mailbox_id, m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_id, b.thread_root';
+export const messageRow = (r: unknown[]): MessageRow => ({
+  mailbox_id: r[0] as number, uid: r[1] as number, modseq: r[2] as number, flags: r[3] as string, internal_date: r[4] as number,
+  size: r[5] as number, blob_id: r[6] as string, thread_root: r[7] as string | null,
+});
+
 export const toMailbox = (r: MailboxRow): MailboxInfo => ({
   id: r.id, accountId: r.account_id, name: r.name, uidValidity: r.uid_validity, uidNext: r.uid_next,
   highestModseq: r.highest_modseq, specialUse: r.special_use, objectId: r.object_id,
