@@ -54,22 +54,28 @@ class StoredMessage implements MessageMeta {
   // the object would lose the derived ids below)
   modseq: number;
   flags: string[];
-  readonly internalDate: Date;
   readonly size: number;
   readonly blobId: string;
   readonly #ids: EmailIds;
   readonly #threadRoot: string;
+  readonly #arrived: number;
+  #internalDate: Date | undefined;
 
   constructor(r: MessageRow, ids: EmailIds) {
     this.mailboxId = r.mailbox_id;
     this.uid = r.uid;
     this.modseq = r.modseq;
     this.flags = r.flags ? r.flags.split(' ') : [];
-    this.internalDate = new Date(r.internal_date);
+    this.#arrived = r.internal_date;
     this.size = r.size;
     this.blobId = r.blob_id;
     this.#ids = ids;
     this.#threadRoot = r.thread_root ?? '';
+  }
+
+  /** Made when first asked for (FETCH INTERNALDATE, SEARCH, SORT): a SELECT lists every message. */
+  get internalDate(): Date {
+    return (this.#internalDate ??= new Date(this.#arrived));
   }
 
   get emailId(): string {
