@@ -74,7 +74,7 @@ export class BlobTable {
     this.get = db.prepare<[string], { data: Buffer | null; path: string | null }>('SELECT data, path FROM blobs WHERE id = ?');
     this.addRef = db.prepare('UPDATE blobs SET refs = refs + ? WHERE id = ?');
     this.dropRef = db.prepare<[string], { refs: number; path: string | null }>('UPDATE blobs SET refs = refs - 1 WHERE id = ? RETURNING refs, path');
-    this.remove = db.prepare('DELETE FROM blobs WHERE id = ?');
+    this.remove = db.prepare<[string], { path: string | null }>('DELETE FROM blobs WHERE id = ? AND refs <= 1 RETURNING path');
   }
 
   /** Inside a transaction. */
@@ -88,10 +88,13 @@ export class BlobTable {
 
   /** Inside a transaction; returns a file to unlink after the commit, if any. */
   unref(id: string): string | null {
-    const row = this.dropRef.get(id);
-    if (!row || row.refs > 0) return null;
-    this.remove.run(id);
-    return row.path ? path.join(this.blobDir, row.path) : null;
+    // the last reference, the usual case, in one statement; a shared blob loses one reference
+    const gone = this.remove.get(id);
+    if (!gone) {
+      this.dropRef.run(id);
+      return null;
+    }
+    return gone.path ? path.join(this.blobDir, gone.path) : null;
   }
 
   /** The blob as content: a file range for a blob file (streamed by readers), else its bytes. */

@@ -34,10 +34,8 @@ export class EmbeddedMail implements MailStore {
       // raw rows (database.ts rawSql): a SELECT lists the whole mailbox
       messages: db.prepare<[number, number, number], unknown[]>(
         `SELECT ${MESSAGE_FIELDS} FROM ${MESSAGES_WITH_ROOTS} WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid LIMIT ?`).raw(true),
-      message: db.prepare<[number, number], MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?'),
-      deleteMessage: db.prepare('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?'),
-      bumpModseq: db.prepare('UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS modseq'),
-      mailboxById: db.prepare<[number], MailboxRow>('SELECT * FROM mailboxes WHERE id = ?'),
+      deleteMessage: db.prepare<[number, number], { size: number; blob_id: string }>('DELETE FROM messages WHERE mailbox_id = ? AND uid = ? RETURNING size, blob_id'),
+      bumpModseq: db.prepare<[number], { modseq: number; account_id: number }>('UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS modseq, account_id'),
     };
   }
 
@@ -121,21 +119,21 @@ export class EmbeddedMail implements MailStore {
   async expunge(mailboxId: number, uids: number[]) {
     const files: string[] = [];
     const result = await this.commits.run(() => {
-      const mbox = this.q.mailboxById.get(mailboxId);
-      if (!mbox) return { removed: [], modseq: null, accountId: 0 };
       const done: number[] = [];
-      let modseq: number | null = null;
+      let freed = 0;
       for (const uid of uids) {
-        const m = this.q.message.get(mailboxId, uid);
+        const m = this.q.deleteMessage.get(mailboxId, uid);
         if (!m) continue;
-        this.q.deleteMessage.run(mailboxId, uid);
-        this.q.addUsage.run(-m.size, mbox.account_id);
+        freed += m.size;
         const file = this.blobs.unref(m.blob_id);
         if (file) files.push(file);
         done.push(uid);
       }
-      if (done.length) ({ modseq } = this.q.bumpModseq.get(mailboxId) as { modseq: number });
-      return { removed: done, modseq, accountId: mbox.account_id };
+      if (!done.length) return { removed: done, modseq: null, accountId: 0 };
+      // one MODSEQ and one usage update for the whole expunge; the account from the mailbox row
+      const { modseq, account_id } = this.q.bumpModseq.get(mailboxId)!;
+      this.q.addUsage.run(-freed, account_id);
+      return { removed: done, modseq, accountId: account_id };
     });
     // after the commit (core/store/notifications.ts), and so after the expunging session's view
     // could take it in: told before, that view would count its own expunge as another's
