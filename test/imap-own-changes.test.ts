@@ -37,11 +37,22 @@ t.test('own APPEND, STORE and EXPUNGE applied in place only when their MODSEQ fo
   // another session's append and flag change commit before this session's next append
   await folders.append(info.id, msg('two'), [], new Date());
   await folders.setFlags(info.id, [first.uid], 'add', ['\\Answered']);
-  const third = await folders.append(info.id, msg('three'), [], new Date());
-  t.notOk(await sel.applyOwnAppend(third.message!), 'a change in between: not taken in place');
+  // this append claims \Recent in its own transaction, as the session's APPEND to its selected
+  // mailbox does: the other session's message 2 was claimed by no one, so it is this session's too
+  const third = await folders.append(info.id, msg('three'), [], new Date(), { claimRecent: true });
+  t.same(third.recent, { first: 2, next: 4 }, 'the claim made with the append');
+  t.notOk(await sel.applyOwnAppend(third.message!, third.recent), 'a change in between: not taken in place');
   t.equal(sel.exists, 1, 'the view left as it was, for the refresh');
   await sel.refresh();
   t.same(sel.messages.map((m) => m.uid), [1, 2, 3], 'the refresh brings all three');
+  t.ok(sel.isRecent(sel.messages[1]) && sel.isRecent(sel.messages[2]), 'both \\Recent for this session, from the claim the append made');
+  const fourth = await folders.append(info.id, msg('four'), [], new Date(), { claimRecent: true });
+  t.ok(await sel.applyOwnAppend(fourth.message!, fourth.recent), 'next in line again: in place');
+  t.ok(sel.isRecent(sel.messages[3]), 'and \\Recent from its own claim');
+  t.same(await folders.claimRecent(info.id), { first: 5, next: 5 }, 'nothing left to claim');
+  await stores.mail.expunge(info.id, [4]);
+  await sel.refresh();
+  await sel.updates(true);
   t.same(sel.messages[0].flags, ['\\Flagged', '\\Answered'], "and the other session's flag change");
 
   const own = await folders.setFlags(info.id, [3], 'add', ['\\Seen']);

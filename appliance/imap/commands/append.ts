@@ -87,7 +87,9 @@ export const APPEND = command({
     try {
       // the literal is a view of the command buffer: copy it so the stored blob owns its bytes; a
       // spooled one is copied from its spool file by the store, in pieces
-      res = await s.env.stores.folders.append(box.id, spooled ? await spooled.content : Buffer.from(a.message), a.flags, a.date ?? new Date());
+      // to the selected mailbox, the \Recent claim goes with the append (one commit, not two)
+      const claimRecent = s.selected?.info.id === box.id && s.selected.claimsRecent;
+      res = await s.env.stores.folders.append(box.id, spooled ? await spooled.content : Buffer.from(a.message), a.flags, a.date ?? new Date(), { claimRecent });
     } catch (err) {
       if (!isDiskFull(err)) throw err;
       s.conn.log.warn({ err }, 'imap APPEND not stored: disk full');
@@ -95,7 +97,7 @@ export const APPEND = command({
     }
     // RFC 3501 §6.3.11: appended to the selected mailbox, it is announced (EXISTS) at once
     const sel = s.selected;
-    if (sel?.info.id === box.id && !(res.message && (await sel.applyOwnAppend(res.message)))) await s.refreshSelected();
+    if (sel?.info.id === box.id && !(res.message && (await sel.applyOwnAppend(res.message, res.recent)))) await s.refreshSelected();
     return ok('APPEND completed', `APPENDUID ${res.uidValidity} ${res.uid}`);
   },
 });

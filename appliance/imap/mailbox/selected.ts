@@ -39,6 +39,8 @@ export class SelectedMailbox {
   private keywordsChanged = false;
   /** Messages that arrived while selected and that this session claimed as \Recent. */
   private readonly recentLater = new Set<number>();
+  /** \Recent claims this session made with its own APPEND, for the messages the next refresh brings. */
+  private heldClaims: { first: number; next: number }[] = [];
 
   private constructor(
     private readonly folders: FolderStore,
@@ -199,11 +201,17 @@ export class SelectedMailbox {
     this.info = box;
   }
 
+  /** Whether the session's view claims the \Recent of new mail (not read-only, not IMAP4rev2). */
+  get claimsRecent(): boolean {
+    return !this.readOnly && !this.rev2;
+  }
+
   /** New mail is \Recent in the session that claims it first, and in no other (RFC 3501 §2.3.2). */
   private async claimRecent(arrived: number[]): Promise<void> {
-    if (!arrived.length || this.readOnly || this.rev2) return;
-    const claim = await this.folders.claimRecent(this.info.id);
-    for (const uid of arrived) if (uid >= claim.first && uid < claim.next) this.recentLater.add(uid);
+    if (!arrived.length || !this.claimsRecent) return;
+    const claims = this.heldClaims.splice(0);
+    claims.push(await this.folders.claimRecent(this.info.id));
+    for (const uid of arrived) if (claims.some((c) => uid >= c.first && uid < c.next)) this.recentLater.add(uid);
   }
 
   /**
@@ -211,13 +219,20 @@ export class SelectedMailbox {
    * message actions), without reading it back: only when nothing else changed the mailbox since
    * the view's last look, its MODSEQ the next one. False when the view must be refreshed instead.
    */
-  async applyOwnAppend(m: MessageMeta): Promise<boolean> {
+  async applyOwnAppend(m: MessageMeta, claim?: { first: number; next: number }): Promise<boolean> {
+    // the \Recent claim the append made in its transaction (folders.append claimRecent) is this
+    // session's, whether the message goes in here or with the refresh that follows
+    const mine = claim && this.claimsRecent ? claim : undefined;
     const last = this.messages.length ? this.messages[this.messages.length - 1].uid : 0;
-    if (this.gone || m.mailboxId !== this.info.id || m.modseq !== this.info.highestModseq + 1 || m.uid < this.info.uidNext || m.uid <= last) return false;
+    if (this.gone || m.mailboxId !== this.info.id || m.modseq !== this.info.highestModseq + 1 || m.uid < this.info.uidNext || m.uid <= last) {
+      if (mine) this.heldClaims.push(mine);
+      return false;
+    }
     this.noteKeywords(m.flags);
     this.messages.push(m);
     this.info = { ...this.info, highestModseq: m.modseq, uidNext: m.uid + 1 };
-    await this.claimRecent([m.uid]);
+    if (!mine) await this.claimRecent([m.uid]);
+    else if (m.uid >= mine.first && m.uid < mine.next) this.recentLater.add(m.uid);
     return true;
   }
 

@@ -19,7 +19,7 @@ import type { MessageContent } from '../../../core/store/content.ts';
 import { latestByUid, PAGE_ROWS, readPages, UID_PAGE_ROWS } from '../shared/pages.ts';
 
 /** A UID and MODSEQ taken from a mailbox, with what an append answers and notifies. */
-interface Allocation { uid: number; modseq: number; account_id: number; uid_validity: number }
+interface Allocation { uid: number; modseq: number; account_id: number; uid_validity: number; first_recent_uid: number }
 
 export class EmbeddedFolders implements FolderStore {
   private readonly commits: GroupCommit;
@@ -47,7 +47,7 @@ export class EmbeddedFolders implements FolderStore {
   /** Allocates the next UID and MODSEQ of a mailbox (inside a transaction); undefined: no such mailbox. */
   private allocate(mailboxId: number): Allocation | undefined {
     return sql<[number], Allocation>(this.db,
-      'UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING uid_next - 1 AS uid, highest_modseq AS modseq, account_id, uid_validity').get(mailboxId);
+      'UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING uid_next - 1 AS uid, highest_modseq AS modseq, account_id, uid_validity, first_recent_uid').get(mailboxId);
   }
 
   private bump(mailboxId: number): number {
@@ -225,7 +225,7 @@ export class EmbeddedFolders implements FolderStore {
     return { updated: result.updated, failed: result.failed };
   }
 
-  async append(mailboxId: number, content: Buffer | MessageContent, flags: string[], internalDate: Date) {
+  async append(mailboxId: number, content: Buffer | MessageContent, flags: string[], internalDate: Date, opts: { claimRecent?: boolean } = {}) {
     const blob = await prepareBlob(this.blobDir, content);
     const stored = applyFlags([], 'set', flags).join(' ');
     let a: Allocation;
@@ -238,6 +238,8 @@ export class EmbeddedFolders implements FolderStore {
         sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?,?,?,?,?,?,?)')
           .run(mailboxId, a.uid, a.modseq, stored, internalDate.getTime(), blob.size, blob.id);
         sql(this.db, 'UPDATE accounts SET usage = usage + ? WHERE id = ?').run(blob.size, a.account_id);
+        // the claim as claimRecent makes it, in this transaction: [first unclaimed, the new UID_NEXT)
+        if (opts.claimRecent) sql(this.db, 'UPDATE mailboxes SET first_recent_uid = ? WHERE id = ?').run(a.uid + 1, mailboxId);
         return a;
       });
     } catch (err) {
@@ -247,7 +249,8 @@ export class EmbeddedFolders implements FolderStore {
     }
     this.notify({ account_id: a.account_id, id: mailboxId }, a.modseq);
     const message = toMessage({ mailbox_id: mailboxId, uid: a.uid, modseq: a.modseq, flags: stored, internal_date: internalDate.getTime(), size: blob.size, blob_id: blob.id, thread_root: blob.threadRoot }, this.ids);
-    return { uid: a.uid, uidValidity: a.uid_validity, message };
+    const recent = opts.claimRecent ? { first: Math.min(a.first_recent_uid, a.uid), next: a.uid + 1 } : undefined;
+    return { uid: a.uid, uidValidity: a.uid_validity, message, recent };
   }
 
   async copy(fromMailboxId: number, uids: number[], toMailboxId: number) {

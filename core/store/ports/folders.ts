@@ -55,8 +55,11 @@ export interface FolderStore {
   /**
    * `message`: the message as stored, where the store has it at hand (its MODSEQ the one the
    * append took), so the appending session's view takes it in without reading it back.
+   * `claimRecent`: the appending session wants the new mail's \Recent (see claimRecent); a store
+   * that makes the claim in the append's own transaction answers it as `recent`, and one that
+   * does not leaves it to the caller's claimRecent.
    */
-  append(mailboxId: number, content: Buffer | MessageContent, flags: string[], internalDate: Date): Promise<{ uid: number; uidValidity: number; message?: MessageMeta }>;
+  append(mailboxId: number, content: Buffer | MessageContent, flags: string[], internalDate: Date, opts?: { claimRecent?: boolean }): Promise<{ uid: number; uidValidity: number; message?: MessageMeta; recent?: { first: number; next: number } }>;
   /** Copies messages (sharing their blobs); returns [sourceUid, newUid] pairs. */
   copy(fromMailboxId: number, uids: number[], toMailboxId: number): Promise<{ uidValidity: number; pairs: [number, number][] }>;
   /** Moves messages atomically (RFC 6851). */
