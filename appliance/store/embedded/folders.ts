@@ -11,7 +11,7 @@ import type { ChangeNotifier } from '../../../core/store/notifications.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
-import { createMailbox, fillThreadRoots, MAILBOX_FIELDS, mailboxRow, MESSAGE_FIELDS, MESSAGES_WITH_ROOTS, messageRow, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
+import { createMailbox, fillThreadRoots, MAILBOX_FIELDS, mailboxRow, MESSAGE_FIELDS, messageRow, saveThreadRoots, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
 import type { EmailIds } from '../shared/object-ids.ts';
 import { applyFlags } from '../shared/flags.ts';
 import { decideFlagChange } from '../shared/conditional-store.ts';
@@ -84,8 +84,8 @@ export class EmbeddedFolders implements FolderStore {
         const rows = sql<[number], MessageRow>(this.db, 'SELECT * FROM messages WHERE mailbox_id = ? ORDER BY uid').all(src.id);
         for (const m of rows) {
           const { uid, modseq } = this.allocate(dst)!;
-          sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?,?,?,?,?,?,?)')
-            .run(dst, uid, modseq, m.flags, m.internal_date, m.size, m.blob_id);
+          sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id, thread_root) VALUES (?,?,?,?,?,?,?,?)')
+            .run(dst, uid, modseq, m.flags, m.internal_date, m.size, m.blob_id, m.thread_root ?? null);
         }
         sql(this.db, 'DELETE FROM messages WHERE mailbox_id = ?').run(src.id);
         if (rows.length) this.bump(src.id);
@@ -144,14 +144,11 @@ export class EmbeddedFolders implements FolderStore {
    */
   async changedSince(mailboxId: number, modseq: number) {
     const out: MessageMeta[] = [];
-    const page = rawSql<[number, number, number, number]>(this.db, `SELECT ${MESSAGE_FIELDS} FROM ${MESSAGES_WITH_ROOTS}
+    const page = rawSql<[number, number, number, number]>(this.db, `SELECT ${MESSAGE_FIELDS} FROM messages m
       WHERE m.mailbox_id = ? AND (m.modseq, m.uid) > (?, ?) ORDER BY m.modseq, m.uid LIMIT ?`);
     // the first page starts after (modseq, any UID): every row of a higher MODSEQ
     await readPages<MessageRow>((after) => page.all(mailboxId, after?.modseq ?? modseq, after?.uid ?? Number.MAX_SAFE_INTEGER, PAGE_ROWS).map(messageRow), async (rows) => {
-      await fillThreadRoots(rows, async (id) => (await this.blobs.content(id)).header(), (roots) =>
-        this.commits.run(() => {
-          for (const [id, root] of roots) sql(this.db, 'UPDATE blobs SET thread_root = ? WHERE id = ?').run(root, id);
-        }));
+      await fillThreadRoots(rows, async (id) => (await this.blobs.content(id)).header(), (roots) => saveThreadRoots(this.db, this.commits, rows, roots));
       for (const r of rows) out.push(toMessage(r, this.ids));
     });
     return latestByUid(out);
@@ -235,8 +232,8 @@ export class EmbeddedFolders implements FolderStore {
         const a = this.allocate(mailboxId);
         if (!a) throw new UsageError('no such mailbox');
         this.blobs.add(blob, 1);
-        sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?,?,?,?,?,?,?)')
-          .run(mailboxId, a.uid, a.modseq, stored, internalDate.getTime(), blob.size, blob.id);
+        sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id, thread_root) VALUES (?,?,?,?,?,?,?,?)')
+          .run(mailboxId, a.uid, a.modseq, stored, internalDate.getTime(), blob.size, blob.id, blob.threadRoot);
         sql(this.db, 'UPDATE accounts SET usage = usage + ? WHERE id = ?').run(blob.size, a.account_id);
         // the claim as claimRecent makes it, in this transaction: [first unclaimed, the new UID_NEXT)
         if (opts.claimRecent) sql(this.db, 'UPDATE mailboxes SET first_recent_uid = ? WHERE id = ?').run(a.uid + 1, mailboxId);
@@ -273,8 +270,8 @@ export class EmbeddedFolders implements FolderStore {
         const m = get.get(fromId, uid);
         if (!m) continue;
         const a = this.allocate(toId)!;
-        sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?,?,?,?,?,?,?)')
-          .run(toId, a.uid, a.modseq, m.flags, m.internal_date, m.size, m.blob_id);
+        sql(this.db, 'INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id, thread_root) VALUES (?,?,?,?,?,?,?,?)')
+          .run(toId, a.uid, a.modseq, m.flags, m.internal_date, m.size, m.blob_id, m.thread_root ?? null);
         if (remove) sql(this.db, 'DELETE FROM messages WHERE mailbox_id = ? AND uid = ?').run(fromId, uid);
         else this.blobs.ref(m.blob_id);
         size += m.size;

@@ -5,7 +5,7 @@ import { sql, type Db } from './database.ts';
 import type { Delivery, MailboxInfo, MailStore, MessageMeta, OutboundItem } from '../../../core/store/ports.ts';
 import { BlobTable, prepareBlob } from './blobs.ts';
 import { GroupCommit } from './group-commit.ts';
-import { createMailbox, fillThreadRoots, MESSAGE_FIELDS, MESSAGES_WITH_ROOTS, messageRow, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
+import { createMailbox, fillThreadRoots, MESSAGE_FIELDS, messageRow, saveThreadRoots, toMailbox, toMessage, type MailboxRow, type MessageRow } from './mailboxes.ts';
 import { EmbeddedQueue } from './queue.ts';
 import type { ChangeNotifier } from '../../../core/store/notifications.ts';
 import type { EmailIds } from '../shared/object-ids.ts';
@@ -27,13 +27,13 @@ export class EmbeddedMail implements MailStore {
       mailbox: db.prepare<[number, string], MailboxRow>('SELECT * FROM mailboxes WHERE account_id = ? AND name = ?'),
       allocate: db.prepare<[number], { uid: number; modseq: number }>(
         'UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING uid_next - 1 AS uid, highest_modseq AS modseq'),
-      insertMessage: db.prepare('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertMessage: db.prepare('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id, thread_root) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       addUsage: db.prepare('UPDATE accounts SET usage = usage + ? WHERE id = ?'),
       usage: db.prepare<[number], { usage: number }>('SELECT usage FROM accounts WHERE id = ?'),
       quota: db.prepare<[number], { quota: number; usage: number }>('SELECT quota, usage FROM accounts WHERE id = ?'),
       // raw rows (database.ts rawSql): a SELECT lists the whole mailbox
       messages: db.prepare<[number, number, number], unknown[]>(
-        `SELECT ${MESSAGE_FIELDS} FROM ${MESSAGES_WITH_ROOTS} WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid LIMIT ?`).raw(true),
+        `SELECT ${MESSAGE_FIELDS} FROM messages m WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid LIMIT ?`).raw(true),
       deleteMessage: db.prepare<[number, number], { size: number; blob_id: string }>('DELETE FROM messages WHERE mailbox_id = ? AND uid = ? RETURNING size, blob_id'),
       bumpModseq: db.prepare<[number], { modseq: number; account_id: number }>('UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS modseq, account_id'),
     };
@@ -61,7 +61,7 @@ export class EmbeddedMail implements MailStore {
         const mbox = this.mailboxFor(accountId, d.mailbox ?? 'INBOX');
         const { uid, modseq } = this.q.allocate.get(mbox.id)!;
         touched.push({ accountId, mailboxId: mbox.id, modseq });
-        this.q.insertMessage.run(mbox.id, uid, modseq, flags, d.internalDate.getTime(), blob.size, blob.id);
+        this.q.insertMessage.run(mbox.id, uid, modseq, flags, d.internalDate.getTime(), blob.size, blob.id, blob.threadRoot);
         this.q.addUsage.run(blob.size, accountId);
       }
     });
@@ -86,10 +86,7 @@ export class EmbeddedMail implements MailStore {
   async messages(mailboxId: number) {
     const out: MessageMeta[] = [];
     await readPages<MessageRow>((after) => this.q.messages.all(mailboxId, after?.uid ?? 0, PAGE_ROWS).map(messageRow), async (page) => {
-      const rows = await fillThreadRoots(page, async (id) => (await this.blobs.content(id)).header(), (roots) =>
-        this.commits.run(() => {
-          for (const [id, root] of roots) sql(this.db, 'UPDATE blobs SET thread_root = ? WHERE id = ?').run(root, id);
-        }));
+      const rows = await fillThreadRoots(page, async (id) => (await this.blobs.content(id)).header(), (roots) => saveThreadRoots(this.db, this.commits, page, roots));
       for (const r of rows) out.push(toMessage(r, this.ids));
     });
     return out;

@@ -1,5 +1,6 @@
 /** Mailbox rows: creation with a fresh UIDVALIDITY (RFC 3501 §2.3.1.1) and the special-use set. */
 import { sql, type Db } from './database.ts';
+import type { GroupCommit } from './group-commit.ts';
 import { nextUidValidity } from '../shared/uid-validity.ts';
 import { EmailIds, newMailboxObjectId, newObjectIdSecret, OBJECTID_SECRET } from '../shared/object-ids.ts';
 import type { MailboxInfo, MessageMeta } from '../../../core/store/ports.ts';
@@ -31,8 +32,8 @@ export const mailboxRow = (r: unknown[]): MailboxRow => ({
   highest_modseq: r[5] as number, special_use: r[6] as string | null, first_recent_uid: r[7] as number, object_id: r[8] as string,
 });
 
-/** The columns of a message listing in the order `messageRow` reads them (`m` = messages, `b` = blobs; a raw statement). */
-export const MESSAGE_FIELDS = 'm.mailbox_id, m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_id, b.thread_root';
+/** The columns of a message listing in the order `messageRow` reads them (`m` = messages; a raw statement). */
+export const MESSAGE_FIELDS = 'm.mailbox_id, m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob_id, m.thread_root';
 export const messageRow = (r: unknown[]): MessageRow => ({
   mailbox_id: r[0] as number, uid: r[1] as number, modseq: r[2] as number, flags: r[3] as string, internal_date: r[4] as number,
   size: r[5] as number, blob_id: r[6] as string, thread_root: r[7] as string | null,
@@ -93,11 +94,17 @@ export const toMessage = (r: MessageRow, ids: EmailIds): MessageMeta => new Stor
 export const MESSAGE_COLUMNS = 'm.*, b.thread_root';
 
 /**
- * SQLite: the tables of such a listing, the thread root read from the covering index
- * (migration 'blobs_thread_root'). Left to itself the planner takes the unique index on the id
- * and then reads each blob's row, a table page or more apiece for a small message held inline.
+ * Stores the thread roots fillThreadRoots worked out for listed rows: on their blobs (for the
+ * copies and appends to come) and on the rows themselves (the embedded store's listings read
+ * them from the messages table, schema.ts), in one write.
  */
-export const MESSAGES_WITH_ROOTS = 'messages m LEFT JOIN blobs b INDEXED BY blobs_thread_root ON b.id = m.blob_id';
+export function saveThreadRoots(db: Db, commits: GroupCommit, rows: MessageRow[], roots: Map<string, string>): Promise<void> {
+  return commits.run(() => {
+    for (const [id, root] of roots) sql(db, 'UPDATE blobs SET thread_root = ? WHERE id = ?').run(root, id);
+    const row = sql(db, 'UPDATE messages SET thread_root = ? WHERE mailbox_id = ? AND uid = ?');
+    for (const r of rows) if (roots.has(r.blob_id)) row.run(roots.get(r.blob_id)!, r.mailbox_id, r.uid);
+  });
+}
 
 /**
  * Rows whose blob has no thread root yet (a blob stored before the column): computed from the
