@@ -90,7 +90,7 @@ class StoredMessage implements MessageMeta {
 
 export const toMessage = (r: MessageRow, ids: EmailIds): MessageMeta => new StoredMessage(r, ids);
 
-/** The messages of a listing joined with their blob's thread root (`m` = messages, `b` = blobs). */
+/** The PostgreSQL store's message listings: each joined with its blob's thread root (`m` = messages, `b` = blobs). */
 export const MESSAGE_COLUMNS = 'm.*, b.thread_root';
 
 /**
