@@ -10,7 +10,8 @@
  * way is ridden out by running it again (it is idempotent, see writeDeliveries) for up to
  * RECONNECT_WINDOW_MS; after that the whole batch fails (the SMTP clients retry).
  */
-import { isConnectionError, type NamedStatement, type PgDb } from './database.ts';
+import type { NamedStatement, PgDb } from './database.ts';
+import { StatementBatch, type StatementBatchOptions } from './statement-batch.ts';
 import { MAILBOX_CHANNEL } from './notifier.ts';
 import { peekUidValidity } from '../shared/uid-validity.ts';
 import { newMailboxObjectId } from '../shared/object-ids.ts';
@@ -62,59 +63,18 @@ export async function writeDeliveries(db: PgDb, sender: string, items: BatchDeli
   return touched;
 }
 
-interface Pending {
-  item: BatchDelivery;
-  resolve: (v: Touched[]) => void;
-  reject: (err: unknown) => void;
-}
+export type DeliveryBatchOptions = Omit<StatementBatchOptions, 'alone'>;
 
-export interface DeliveryBatchOptions {
-  /** Transactions written at once (each holds a pool connection until COMMIT returns). */
-  inFlight?: number;
-  /** Deliveries in one transaction at most: bounds how long its row locks are held. */
-  maxBatch?: number;
-}
-
+/** The deliveries that arrive together, in one transaction (statement-batch.ts). */
 export class DeliveryBatch {
-  private pending: Pending[] = [];
-  private running = 0;
-  private scheduled = false;
-  private readonly inFlight: number;
-  private readonly maxBatch: number;
+  private readonly batch: StatementBatch<BatchDelivery, Touched[]>;
 
-  constructor(private readonly db: PgDb, private readonly sender: string, opts: DeliveryBatchOptions = {}) {
-    this.inFlight = Math.max(1, opts.inFlight ?? 2);
-    this.maxBatch = Math.max(1, opts.maxBatch ?? 64);
+  constructor(db: PgDb, sender: string, opts: DeliveryBatchOptions = {}) {
+    this.batch = new StatementBatch((items) => writeDeliveries(db, sender, items, items.length > 1 ? `delivery of ${items.length}` : 'delivery'), { ...opts, alone: true });
   }
 
   /** Resolves after the COMMIT that stored `item`, with the mailboxes it went into. */
   deliver(item: BatchDelivery): Promise<Touched[]> {
-    return new Promise<Touched[]>((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.running >= this.inFlight || !this.pending.length) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      while (this.running < this.inFlight && this.pending.length) void this.flush(this.pending.splice(0, this.maxBatch));
-    });
-  }
-
-  private async flush(batch: Pending[]): Promise<void> {
-    this.running++;
-    try {
-      const results = await writeDeliveries(this.db, this.sender, batch.map((p) => p.item), batch.length > 1 ? `delivery of ${batch.length}` : 'delivery');
-      batch.forEach((p, i) => p.resolve(results[i]));
-    } catch (err) {
-      if (batch.length === 1 || isConnectionError(err)) for (const p of batch) p.reject(err);
-      else await Promise.all(batch.map((p) => writeDeliveries(this.db, this.sender, [p.item]).then((r) => p.resolve(r[0]), p.reject)));
-    } finally {
-      this.running--;
-      this.schedule();
-    }
+    return this.batch.submit(item);
   }
 }

@@ -9,7 +9,8 @@
  * own, so one cannot fail the others. The lease semantics are queue_complete()'s (schema
  * migration 2): a row is written only under the lease it was claimed with.
  */
-import { isConnectionError, type NamedStatement, type PgDb } from './database.ts';
+import type { NamedStatement, PgDb } from './database.ts';
+import { StatementBatch, type StatementBatchOptions } from './statement-batch.ts';
 import type { ClaimedBatch, RecipientOutcome } from '../../../core/store/ports.ts';
 
 export interface Completion { batch: ClaimedBatch; outcomes: RecipientOutcome[] }
@@ -62,59 +63,21 @@ export async function writeCompletions(db: PgDb, items: Completion[], what = 'qu
   await db.q(statement, values, { idempotent: true, what });
 }
 
-interface Pending {
-  item: Completion;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
+export type CompletionBatchOptions = Omit<StatementBatchOptions, 'alone'>;
 
-export interface CompletionBatchOptions {
-  /** Statements written at once (each holds a pool connection until it returns). */
-  inFlight?: number;
-  /** Attempts in one statement at most: bounds how long its row locks are held. */
-  maxBatch?: number;
-}
-
+/** The outcomes of attempts that finish together, in one statement (statement-batch.ts). */
 export class CompletionBatch {
-  private pending: Pending[] = [];
-  private running = 0;
-  private scheduled = false;
-  private readonly inFlight: number;
-  private readonly maxBatch: number;
+  private readonly batch: StatementBatch<Completion, void>;
 
-  constructor(private readonly db: PgDb, opts: CompletionBatchOptions = {}) {
-    this.inFlight = Math.max(1, opts.inFlight ?? 2);
-    this.maxBatch = Math.max(1, opts.maxBatch ?? 64);
+  constructor(db: PgDb, opts: CompletionBatchOptions = {}) {
+    this.batch = new StatementBatch<Completion, void>(async (items) => {
+      await writeCompletions(db, items, items.length > 1 ? `queue outcome of ${items.length}` : 'queue outcome');
+      return items.map(() => undefined);
+    }, { ...opts, alone: true });
   }
 
   /** Resolves after the COMMIT that stored the outcomes (durable: the attempt is not made again). */
   complete(batch: ClaimedBatch, outcomes: RecipientOutcome[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ item: { batch, outcomes }, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.running >= this.inFlight || !this.pending.length) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      while (this.running < this.inFlight && this.pending.length) void this.flush(this.pending.splice(0, this.maxBatch));
-    });
-  }
-
-  private async flush(batch: Pending[]): Promise<void> {
-    this.running++;
-    try {
-      await writeCompletions(this.db, batch.map((p) => p.item), batch.length > 1 ? `queue outcome of ${batch.length}` : 'queue outcome');
-      for (const p of batch) p.resolve();
-    } catch (err) {
-      if (batch.length === 1 || isConnectionError(err)) for (const p of batch) p.reject(err);
-      else await Promise.all(batch.map((p) => writeCompletions(this.db, [p.item]).then(p.resolve, p.reject)));
-    } finally {
-      this.running--;
-      this.schedule();
-    }
+    return this.batch.submit({ batch, outcomes });
   }
 }
