@@ -182,18 +182,12 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   ALTER TABLE blobs ADD COLUMN thread_root TEXT;
   `,
-  // A message listing (IMAP SELECT, the refresh) joins each message's blob for its thread root:
-  // from this covering index, not from the blob rows, which hold small messages inline (one
-  // table page or more each: a SELECT of 100 messages read 100 pages for 100 short strings)
+  // Each message keeps its blob's thread root (copied with it), so a listing (IMAP SELECT, the
+  // refresh) reads the mailbox's own rows and nothing else: joined with the blobs, it read a
+  // blob row (small messages are held inline, a table page or more each) or, from an index, an
+  // entry under a random blob id, spread over the whole index. Roots still unknown (blobs older
+  // than their column) are filled in on both when first listed
   `
-  CREATE INDEX blobs_thread_root ON blobs (id, thread_root);
-  `,
-  // ... and better, no join at all: each message keeps its blob's thread root (copied with it),
-  // so a listing reads the mailbox's own rows and nothing else (a blob's id is random: the
-  // index lookups of one mailbox's blobs were spread over the whole index). Roots still
-  // unknown (blobs older than the column) are filled in on both when first listed
-  `
-  DROP INDEX blobs_thread_root;
   ALTER TABLE messages ADD COLUMN thread_root TEXT;
   UPDATE messages SET thread_root = (SELECT thread_root FROM blobs WHERE blobs.id = messages.blob_id);
   `,
