@@ -5,21 +5,13 @@
  * once, and one outcome that cannot be written fails alone.
  */
 import t from 'tap';
-import pg from 'pg';
 import { startPostgres } from './helpers/postgres.ts';
+import { pgStatements } from './helpers/pg-statements.ts';
 import { openPostgresStore, type PostgresStores } from '../appliance/store/postgres/index.ts';
 import type { ClaimedBatch, RecipientOutcome } from '../core/store/ports.ts';
 
-/** The statements any pg client of this process sends while `on` is set. */
-const seen: string[] = [];
-let on = false;
-const original = pg.Client.prototype.query;
-(pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
-  const q = args[0] as string | { text?: string };
-  if (on) seen.push(typeof q === 'string' ? q : q?.text ?? '?');
-  return (original as unknown as (...a: unknown[]) => unknown).apply(this, args);
-};
-t.teardown(() => void (pg.Client.prototype.query = original));
+const sql = pgStatements(t);
+const seen = sql.seen;
 
 const server = await startPostgres();
 t.teardown(() => server.stop());
@@ -38,10 +30,7 @@ t.test('outcomes given together go into one statement; every entry leaves with i
   for (let i = 0; i < 12; i++) await s.queue.enqueue({ mailFrom: 'a@x.test', recipients: [`r${i}@d${i % 3}.test`], content: Buffer.from(`Subject: ${i}\r\n\r\nx\r\n`) });
   const batches = await s.queue.claim(12, 60_000);
   t.equal(batches.length, 12);
-  seen.length = 0;
-  on = true;
-  await Promise.all(batches.map((b) => s.queue.complete(b, sent(b))));
-  on = false;
+  await sql.record(() => Promise.all(batches.map((b) => s.queue.complete(b, sent(b)))));
   const writes = seen.filter((x) => /queue_complete/.test(x));
   t.ok(writes.length >= 1 && writes.length <= 3, `12 outcomes in ${writes.length} statements (one each before)`);
   t.equal(seen.filter((x) => /^\s*BEGIN/i.test(x)).length, 0, 'no BEGIN/COMMIT around them');
@@ -57,14 +46,11 @@ t.test('two batches of one entry in one statement: the second removes the entry,
   const of = (d: string) => batches.find((b) => b.domain === d)!;
   t.same(batches.map((b) => b.domain).sort(), ['one.test', 'three.test', 'two.test']);
   const later = new Date(Date.now() + 3_600_000);
-  seen.length = 0;
-  on = true;
-  await Promise.all([
+  await sql.record(() => Promise.all([
     s.queue.complete(of('one.test'), [{ recipient: 'x@one.test', result: 'sent', response: '250 one' }]),
     s.queue.complete(of('two.test'), [{ recipient: 'y@two.test', result: 'failed', error: '550 two' }]),
     s.queue.complete(of('three.test'), [{ recipient: 'z@three.test', result: 'deferred', error: '451 three', nextAttempt: later, refusal: true }]),
-  ]);
-  on = false;
+  ]));
   t.equal(seen.filter((x) => /queue_complete/.test(x)).length, 1, 'the three outcomes in one statement');
   // each call of queue_complete() sees what the calls before it in the statement wrote
   t.equal(await s.queue.get(id), null, 'both batches finished: the entry is gone');
@@ -123,11 +109,8 @@ t.test('an outcome with a bounce: BEGIN, the outcome, the report, COMMIT', async
   const [b] = await s.queue.claim(1, 60_000);
   let woke = 0;
   const off = s.queue.onEnqueue(() => woke++);
-  seen.length = 0;
-  on = true;
-  await s.queue.complete(b, [{ recipient: 'x@one.test', result: 'failed', error: '550 gone' }, { recipient: 'y@one.test', result: 'sent', response: '250 ok' }],
-    [{ mailFrom: '', recipients: ['a@x.test'], content: Buffer.from('Subject: report\r\n\r\nx@one.test failed\r\n') }]);
-  on = false;
+  await sql.record(() => s.queue.complete(b, [{ recipient: 'x@one.test', result: 'failed', error: '550 gone' }, { recipient: 'y@one.test', result: 'sent', response: '250 ok' }],
+    [{ mailFrom: '', recipients: ['a@x.test'], content: Buffer.from('Subject: report\r\n\r\nx@one.test failed\r\n') }]));
   off();
   // was 12: BEGIN, the entry lock, one UPDATE per outcome, blob, entry, recipients, NOTIFY, the count, DELETE, blob refs, COMMIT
   t.equal(seen.length, 4, `${seen.length} statements: ${seen.map((x) => x.trim().split(/\s+/).slice(0, 2).join(' ')).join(', ')}`);

@@ -4,20 +4,12 @@
  * accounts it asked for, and a read asked for after a change sees it.
  */
 import t from 'tap';
-import pg from 'pg';
 import { startPostgres } from './helpers/postgres.ts';
+import { pgStatements } from './helpers/pg-statements.ts';
 import { openPostgresStore } from '../appliance/store/postgres/index.ts';
 
-/** The statements any pg client of this process sends while `on` is set. */
-const seen: string[] = [];
-let on = false;
-const original = pg.Client.prototype.query;
-(pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
-  const q = args[0] as string | { text?: string };
-  if (on) seen.push(typeof q === 'string' ? q : q?.text ?? '?');
-  return (original as unknown as (...a: unknown[]) => unknown).apply(this, args);
-};
-t.teardown(() => void (pg.Client.prototype.query = original));
+const sql = pgStatements(t);
+const seen = sql.seen;
 
 const server = await startPostgres();
 t.teardown(() => server.stop());
@@ -32,11 +24,8 @@ for (const [i, quota] of [1000, 0, 5000, 7].entries()) {
 }
 
 t.test('reads asked for together: one statement, each its own accounts', async (t) => {
-  seen.length = 0;
-  on = true;
   const asks = [[ids[0]], [ids[1], ids[2]], [ids[2], ids[2]], [ids[3], 999_999], []];
-  const answers = await Promise.all(asks.map((a) => stores.mail.quotas(a)));
-  on = false;
+  const answers = await sql.record(() => Promise.all(asks.map((a) => stores.mail.quotas(a))));
   t.equal(seen.filter((x) => /FROM accounts/.test(x)).length, 1, `${asks.length} reads, one statement`);
   t.same([...answers[0]], [[ids[0], { quota: 1000, usage: 0 }]]);
   t.same([...answers[1]].sort((a, b) => a[0] - b[0]), [[ids[1], { quota: 0, usage: 0 }], [ids[2], { quota: 5000, usage: 0 }]]);

@@ -10,9 +10,9 @@
  * Set TEST_PG_TRACE=1 to print the statements.
  */
 import t from 'tap';
-import pg from 'pg';
 import { startTestAppliance, seedAccounts, inbox, type TestAppliance } from './helpers/appliance.ts';
 import { startPostgres } from './helpers/postgres.ts';
+import { pgStatements } from './helpers/pg-statements.ts';
 import { RawClient } from './helpers/raw-client.ts';
 import type { PostgresStores } from '../appliance/store/postgres/index.ts';
 import { writeDeliveries } from '../appliance/store/postgres/delivery-batch.ts';
@@ -20,16 +20,8 @@ import { newBlobId } from '../appliance/store/postgres/blobs.ts';
 import { startSmtpSink } from './helpers/sink.ts';
 import { freePorts } from './helpers/process.ts';
 
-/** Every statement sent by any pg client in this process while `on` is set. */
-const seen: string[] = [];
-let on = false;
-const original = pg.Client.prototype.query;
-(pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
-  const q = args[0] as string | { text?: string; name?: string };
-  if (on) seen.push(typeof q === 'string' ? q : q?.text ?? q?.name ?? '?');
-  return (original as unknown as (...a: unknown[]) => unknown).apply(this, args);
-};
-t.teardown(() => void (pg.Client.prototype.query = original));
+const sql = pgStatements(t);
+const seen = sql.seen;
 
 const pgServer = await startPostgres();
 const url = await pgServer.database();
@@ -41,16 +33,13 @@ t.teardown(async () => {
 await seedAccounts(app, 'example.test', ['alice', 'bob', 'carol']);
 
 async function counted<T>(fn: () => Promise<T>): Promise<{ statements: string[]; transactions: number; result: T }> {
-  seen.length = 0;
-  on = true;
-  try {
-    const result = await fn();
+  const result = await sql.record(async () => {
+    const r = await fn();
     // the 250 is sent after COMMIT returned; the local publish runs a turn later
-    await new Promise((r) => setImmediate(r));
-    return { statements: [...seen], transactions: seen.filter((s) => /^\s*BEGIN/i.test(s)).length, result };
-  } finally {
-    on = false;
-  }
+    await new Promise((done) => setImmediate(done));
+    return r;
+  });
+  return { statements: [...seen], transactions: seen.filter((s) => /^\s*BEGIN/i.test(s)).length, result };
 }
 
 const show = (s: string[]) => s.map((x) => x.replace(/\s+/g, ' ').slice(0, 90)).join('\n');
