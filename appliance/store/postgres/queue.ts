@@ -49,10 +49,14 @@ export class PgQueue implements QueueStore {
     const id = item.id ?? newTransactionId();
     const content = await MessageContent.from(item.content).toBuffer();
     const now = Date.now();
-    await this.db.q(ENQUEUE, [newBlobId(), content.length, content, id, item.mailFrom, now, item.recipients, item.recipients.map(domainOf), QUEUE_CHANNEL, `${this.changes.sender}:`],
-      { idempotent: true, what: 'enqueue' });
+    await this.db.q(ENQUEUE, this.enqueueValues(id, item, content, now), { idempotent: true, what: 'enqueue' });
     this.changes.queueChanged();
     return id;
+  }
+
+  /** ENQUEUE's parameters for one message (a new blob, the entry, its recipients, the NOTIFY). */
+  private enqueueValues(id: string, item: OutboundItem, content: Buffer, now: number): unknown[] {
+    return [newBlobId(), content.length, content, id, item.mailFrom, now, item.recipients, item.recipients.map(domainOf), QUEUE_CHANNEL, `${this.changes.sender}:`];
   }
 
   onEnqueue(listener: () => void): () => void {
@@ -103,7 +107,7 @@ export class PgQueue implements QueueStore {
       const now = Date.now();
       for (const [i, b] of bounces.entries()) {
         const id = b.id ?? derivedTransactionId(batch.queueId);
-        await c.query({ ...ENQUEUE, values: [newBlobId(), contents[i].length, contents[i], id, b.mailFrom, now, b.recipients, b.recipients.map(domainOf), QUEUE_CHANNEL, `${this.changes.sender}:`] });
+        await c.query({ ...ENQUEUE, values: this.enqueueValues(id, b, contents[i], now) });
       }
     }, 'queue outcome');
     this.changes.queueChanged();
