@@ -66,7 +66,10 @@ async function seed(port: number): Promise<void> {
 }
 
 /** cpuPerOp: the server's CPU ms an operation; clientCpuPerOp: this benchmark's own, on the same cores. */
-interface Result { ops: number; seconds: number; p50: number; p99: number; errors: number; compressed: number; sessions: number; cpuPerOp: number; clientCpuPerOp: number }
+interface Result {
+  /** each command's p50 (ms), in the order first timed */
+  commands: string;
+  ops: number; seconds: number; p50: number; p99: number; errors: number; compressed: number; sessions: number; cpuPerOp: number; clientCpuPerOp: number }
 
 
 /**
@@ -75,14 +78,20 @@ interface Result { ops: number; seconds: number; p50: number; p99: number; error
  */
 async function load(port: number, server: number, runFor = SECONDS): Promise<Result> {
   const lat: number[] = [];
+  /** the latencies of each command (the first word of what was sent, as `timed` is told) */
+  const byCommand = new Map<string, number[]>();
   let errors = 0;
   let compressed = 0;
   let sessions = 0;
   const deadline = performance.now() + runFor * 1000;
-  const timed = async <T>(f: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(command: string, f: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     const r = await f();
-    lat.push(performance.now() - t0);
+    const ms = performance.now() - t0;
+    lat.push(ms);
+    let list = byCommand.get(command);
+    if (!list) byCommand.set(command, (list = []));
+    list.push(ms);
     return r;
   };
   const start = performance.now();
@@ -92,32 +101,32 @@ async function load(port: number, server: number, runFor = SECONDS): Promise<Res
     while (performance.now() < deadline) {
       let c: BenchImap | null = null;
       try {
-        c = await timed(() => BenchImap.connect(port));
-        const login = await timed(() => c!.cmd(`LOGIN ${u} ${PASSWORD}`));
+        c = await timed('connect', () => BenchImap.connect(port));
+        const login = await timed('LOGIN', () => c!.cmd(`LOGIN ${u} ${PASSWORD}`));
         sessions++;
         if (COMPRESS) {
           const caps = /\[CAPABILITY [^\]]*\]/.test(login) ? login : await c.cmd('CAPABILITY');
-          if (await timed(() => c!.compress(caps))) compressed++;
+          if (await timed('COMPRESS', () => c!.compress(caps))) compressed++;
         }
-        const sel = await timed(() => c!.cmd('SELECT INBOX'));
+        const sel = await timed('SELECT', () => c!.cmd('SELECT INBOX'));
         let exists = Number(/\* (\d+) EXISTS/.exec(sel)?.[1] ?? 0);
-        await timed(() => c!.cmd('UID FETCH 1:* (FLAGS)'));
+        await timed('UID FETCH', () => c!.cmd('UID FETCH 1:* (FLAGS)'));
         for (let round = 0; round < 5 && performance.now() < deadline; round++) {
           const seq = 1 + Math.floor(Math.random() * Math.max(1, exists));
-          await timed(() => c!.cmd(`FETCH ${seq} (BODY.PEEK[])`));
-          await timed(() => c!.cmd(`STORE ${seq} +FLAGS (\\Seen)`));
-          const app = await timed(() => c!.cmd('APPEND INBOX', message(n * 1000 + round)));
-          await timed(() => c!.idle());
+          await timed('FETCH', () => c!.cmd(`FETCH ${seq} (BODY.PEEK[])`));
+          await timed('STORE', () => c!.cmd(`STORE ${seq} +FLAGS (\\Seen)`));
+          const app = await timed('APPEND', () => c!.cmd('APPEND INBOX', message(n * 1000 + round)));
+          await timed('IDLE', () => c!.idle());
           const uid = /APPENDUID \d+ (\d+)/.exec(app)?.[1];
           if (uid) {
-            await timed(() => c!.cmd(`UID STORE ${uid} +FLAGS.SILENT (\\Deleted)`));
+            await timed('UID STORE', () => c!.cmd(`UID STORE ${uid} +FLAGS.SILENT (\\Deleted)`));
           } else {
             exists++;
-            await timed(() => c!.cmd(`STORE ${exists} +FLAGS.SILENT (\\Deleted)`));
+            await timed('UID STORE', () => c!.cmd(`STORE ${exists} +FLAGS.SILENT (\\Deleted)`));
           }
-          await timed(() => c!.cmd('EXPUNGE'));
+          await timed('EXPUNGE', () => c!.cmd('EXPUNGE'));
         }
-        await timed(() => c!.cmd('LOGOUT'));
+        await timed('LOGOUT', () => c!.cmd('LOGOUT'));
       } catch (err) {
         errors++;
         if (errors < 5) console.error(`client ${n}: ${(err as Error).message}`);
@@ -130,9 +139,13 @@ async function load(port: number, server: number, runFor = SECONDS): Promise<Res
   const cpuPerOp = Math.round(((processTreeCpuSeconds(server) - cpu0) * 1e6) / lat.length) / 1000;
   const client = process.cpuUsage(client0);
   const clientCpuPerOp = Math.round((client.user + client.system) / lat.length) / 1000;
+  const pct = (list: number[], p: number) => Math.round(list[Math.min(list.length - 1, Math.floor(list.length * p))] * 10) / 10;
   lat.sort((a, b) => a - b);
-  const pct = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] * 10) / 10;
-  return { ops: Math.round(lat.length / seconds), seconds: Math.round(seconds * 10) / 10, p50: pct(0.5), p99: pct(0.99), errors, compressed, sessions, cpuPerOp, clientCpuPerOp };
+  const commands = [...byCommand].map(([command, list]) => {
+    list.sort((a, b) => a - b);
+    return `${command} ${pct(list, 0.5)}`;
+  }).join(', ');
+  return { commands, ops: Math.round(lat.length / seconds), seconds: Math.round(seconds * 10) / 10, p50: pct(lat, 0.5), p99: pct(lat, 0.99), errors, compressed, sessions, cpuPerOp, clientCpuPerOp };
 }
 
 async function runAppliance(): Promise<Result> {
@@ -216,9 +229,9 @@ try {
   console.log(`IMAP load: ${CLIENTS} clients, ${SECONDS} s after ${WARMUP} s of warm-up, ${MESSAGES} messages a mailbox${COMPRESS ? ', COMPRESS=DEFLATE' : ''}`);
   const deflated = (r: Result) => (COMPRESS ? `, compressed sessions ${r.compressed}/${r.sessions}` : '');
   const a = ONLY === 'dovecot' ? null : await runAppliance();
-  if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, CPU ${a.cpuPerOp} ms/op (client ${a.clientCpuPerOp}), errors ${a.errors}${deflated(a)}`);
+  if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, CPU ${a.cpuPerOp} ms/op (client ${a.clientCpuPerOp}), errors ${a.errors}${deflated(a)}\n  p50 by command: ${a.commands}`);
   const d = ONLY === 'appliance' ? null : await runDovecot();
-  if (d) console.log(`dovecot:   ${d.ops} ops/s, p50 ${d.p50} ms, p99 ${d.p99} ms, CPU ${d.cpuPerOp} ms/op (client ${d.clientCpuPerOp}), errors ${d.errors}${deflated(d)}`);
+  if (d) console.log(`dovecot:   ${d.ops} ops/s, p50 ${d.p50} ms, p99 ${d.p99} ms, CPU ${d.cpuPerOp} ms/op (client ${d.clientCpuPerOp}), errors ${d.errors}${deflated(d)}\n  p50 by command: ${d.commands}`);
   if (a && d) console.log(`ratio appliance/dovecot: ${(a.ops / d.ops).toFixed(2)}x throughput, p99 ${(a.p99 / d.p99).toFixed(2)}x, CPU per op ${(a.cpuPerOp / d.cpuPerOp).toFixed(2)}x`);
 } finally {
   cleanup();

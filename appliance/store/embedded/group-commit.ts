@@ -186,14 +186,26 @@ export class GroupCommit {
       for (const p of batch) p.reject(err);
       return;
     }
-    const settle = () => {
-      metrics.storeCommit((performance.now() - started) / 1000, batch.length);
-      batch.forEach((p, i) => (results[i].ok ? p.resolve(results[i].value) : p.reject(results[i].value)));
+    const settle = (which: (p: Pending) => boolean) => {
+      batch.forEach((p, i) => {
+        if (which(p)) (results[i].ok ? p.resolve(results[i].value) : p.reject(results[i].value));
+      });
     };
-    if (!this.wal || !batch.some((p) => p.durable)) return settle();
-    // nothing of the batch is answered before its commit is on disk; a failed fsync fails the batch
-    this.wal.sync().then(settle, (err: unknown) => {
-      for (const p of batch) p.reject(err);
+    const durable = this.wal ? batch.filter((p) => p.durable).length : 0;
+    if (!durable) {
+      metrics.storeCommit((performance.now() - started) / 1000, batch.length);
+      return settle(() => true);
+    }
+    // the writes not marked durable are answered now, at their commit, even when they share the
+    // batch with durable ones: a flag change does not wait for another session's APPEND to reach
+    // the disk (the fsync that follows covers it as well)
+    if (durable < batch.length) settle((p) => !p.durable);
+    // nothing durable is answered before its commit is on disk; a failed fsync fails those writes
+    this.wal!.sync().then(() => {
+      metrics.storeCommit((performance.now() - started) / 1000, batch.length);
+      settle((p) => p.durable);
+    }, (err: unknown) => {
+      for (const p of batch) if (p.durable) p.reject(err);
     });
   }
 }

@@ -91,21 +91,33 @@ t.test('a connection without durability (NORMAL) asks for no fsync', async (t) =
   t.equal(held.length, 0);
 });
 
-t.test('a write that is not durable is answered after its commit; a durable one in its batch waits for the fsync', async (t) => {
+t.test('a write that is not durable is answered after its commit, even beside a durable one, which waits for the fsync', async (t) => {
   held.length = 0;
   const { commits, insert, count } = setup(t, 'FULL');
   await commits.run(() => insert.run(1), { durable: false });
   t.equal(count(), 1, 'committed');
   t.equal(held.length, 0, 'and answered without an fsync');
-  let answered = 0;
-  const light = commits.run(() => insert.run(2), { durable: false }).then(() => answered++);
-  const durable = commits.run(() => insert.run(3)).then(() => answered++);
+  const answered: string[] = [];
+  const light = commits.run(() => insert.run(2), { durable: false }).then(() => answered.push('light'));
+  const durable = commits.run(() => insert.run(3)).then(() => answered.push('durable'));
   await until(() => held.length === 1);
   t.equal(count(), 3, 'one batch');
-  t.equal(answered, 0, 'a batch with a durable write is answered after its fsync, all of it');
+  await light;
+  t.same(answered, ['light'], 'the write not marked durable is answered while the fsync is still held');
   held.shift()!.done(null);
-  await Promise.all([light, durable]);
-  t.equal(answered, 2);
+  await durable;
+  t.same(answered, ['light', 'durable']);
+});
+
+t.test('a failed fsync fails the durable writes of its batch, not the one already answered', async (t) => {
+  held.length = 0;
+  const { commits, insert } = setup(t, 'FULL');
+  const light = commits.run(() => insert.run(1), { durable: false });
+  const durable = commits.run(() => insert.run(2));
+  await until(() => held.length === 1);
+  await light;
+  held.shift()!.done(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  await t.rejects(durable, { code: 'EIO' });
 });
 
 t.test('the stores of one database share its GroupCommit', async (t) => {
