@@ -42,7 +42,7 @@ export async function completeLogin(s: ImapSession, method: string, login: strin
     return null;
   }
   const address = `${account.name}@${account.domain}`;
-  if (s.ticket && !s.ticket.login(address, s.env.config.maxUserIpSessions)) {
+  if (s.ticket && !(await s.ticket.loginSettled(address, s.env.config.maxUserIpSessions))) {
     s.conn.log.warn({ method, user: address }, 'imap too many sessions for this user from this IP');
     return R.tooManyUserIp();
   }

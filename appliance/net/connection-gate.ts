@@ -53,6 +53,8 @@ export interface CountShare {
   others(map: CountMap, key: string): number;
   /** Resolves once the moves made so far are told to the other workers. */
   told(): Promise<void>;
+  /** Resolves once the other workers' moves sent so far are heard here (before a refusal). */
+  settled(): Promise<void>;
 }
 
 export class ConnectionGate {
@@ -99,11 +101,29 @@ export class ConnectionGate {
 
   /** A ticket for the connection, or why it is refused. `maxPerIp` 0 = no per-IP limit. */
   admit(service: string, ip: string, maxPerIp: number): Ticket | Refusal {
-    const refused = this.refusal(service, ip, maxPerIp);
-    if (refused) {
-      metrics.connectionRefused(service, refused);
-      return refused;
+    const ticket = this.tryAdmit(service, ip, maxPerIp);
+    if (typeof ticket === 'string') metrics.connectionRefused(service, ticket);
+    return ticket;
+  }
+
+  /**
+   * As admit, but with other workers sharing the counts a per-IP refusal is only made after
+   * their moves sent so far are heard (CountShare.settled): a client that reconnects on a 221
+   * from another worker may be here before that worker's release is. A promise only then.
+   */
+  admitSettled(service: string, ip: string, maxPerIp: number): Ticket | Refusal | Promise<Ticket | Refusal> {
+    const share = this.share;
+    const ticket = share ? this.tryAdmit(service, ip, maxPerIp) : this.admit(service, ip, maxPerIp);
+    if (ticket !== 'per-ip' || !share) {
+      if (ticket === 'fds') metrics.connectionRefused(service, ticket);
+      return ticket;
     }
+    return share.settled().then(() => this.admit(service, ip, maxPerIp));
+  }
+
+  private tryAdmit(service: string, ip: string, maxPerIp: number): Ticket | Refusal {
+    const refused = this.refusal(service, ip, maxPerIp);
+    if (refused) return refused;
     this.bump('ip', `${service}\0${ip}`, 1);
     this.sinceCount++;
     metrics.sessionOpened(service);
@@ -124,6 +144,11 @@ export class ConnectionGate {
     this.bump('userip', key, 1);
     ticket.user = key;
     return true;
+  }
+
+  /** Resolves once the other workers' moves sent so far are heard here; null without other workers. */
+  settled(): Promise<void> | null {
+    return this.share?.settled() ?? null;
   }
 
   release(ticket: Ticket): void {
@@ -159,6 +184,15 @@ export class Ticket {
   login(user: string, maxPerUserIp: number): boolean {
     if (this.released || this.user) return true;
     return this.gate.login(this, user, maxPerUserIp);
+  }
+
+  /** As login, but a refusal waits until the other workers' moves sent so far are heard (see admitSettled). */
+  async loginSettled(user: string, maxPerUserIp: number): Promise<boolean> {
+    if (this.login(user, maxPerUserIp)) return true;
+    const settled = this.gate.settled();
+    if (!settled) return false;
+    await settled;
+    return this.login(user, maxPerUserIp);
   }
 
   release(): void {

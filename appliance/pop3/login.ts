@@ -51,7 +51,7 @@ export async function completeLogin(s: Pop3Session, method: LoginMethod, login: 
   if (verdict.kind === 'disconnect') return s.end(R.authRefused(verdict));
 
   const address = `${account.name}@${account.domain}`;
-  if (s.ticket && !s.ticket.login(address, s.env.config.maxUserIpSessions)) {
+  if (s.ticket && !(await s.ticket.loginSettled(address, s.env.config.maxUserIpSessions))) {
     s.conn.log.warn({ method, user: address }, 'pop3 too many sessions for this user from this IP');
     return s.write(R.tooManyUserIp());
   }

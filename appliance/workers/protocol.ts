@@ -52,7 +52,9 @@ export type ToSupervisor =
   /** The lead asks for every worker's metrics (a scrape of /metrics); answered within timeoutMs with what came. */
   | { t: 'metrics'; req: number; timeoutMs: number }
   /** A worker's answer to metrics-collect: its registry as prom-client's JSON. */
-  | { t: 'metrics-data'; req: number; metrics: unknown };
+  | { t: 'metrics-data'; req: number; metrics: unknown }
+  /** Answer once everything the other workers had sent before this is relayed to me (sync-reply). */
+  | { t: 'sync'; req: number };
 
 /** Supervisor → worker. */
 export type ToWorker =
@@ -63,7 +65,8 @@ export type ToWorker =
   /** Send your metrics (metrics-data with this req). */
   | { t: 'metrics-collect'; req: number }
   /** To the lead: the workers' metrics, and the workers that did not answer in time. */
-  | { t: 'metrics-reply'; req: number; workers: MetricsOfWorker[]; missing: number[] };
+  | { t: 'metrics-reply'; req: number; workers: MetricsOfWorker[]; missing: number[] }
+  | { t: 'sync-reply'; req: number };
 
 export interface MetricsOfWorker {
   id: number;

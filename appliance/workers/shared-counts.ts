@@ -5,11 +5,13 @@
  *
  * The moves of an event-loop turn are summed per key and told in the turn's one bus message
  * (worker-bus.ts): a connection opened and closed within the turn is never told at all.
- * A release that ends a session with a reply (SMTP's 221 to QUIT) waits for `told()` before
- * the reply is written, and the supervisor hands new connections to a worker over the same
- * ordered channel it relays the moves on: a client that reconnects after 221 finds its old
- * place free wherever it lands. Connections opened at the same instant on two workers can both
- * take the last free place (one turn and one IPC hop apart), never more than that.
+ * A release that ends a session with a reply (SMTP's 221 to QUIT) waits for `told()` before the
+ * reply is written, so the move is on its way to the supervisor before the client can reconnect.
+ * Every worker accepts its own connections (supervisor.ts), so the reconnection may land on
+ * another worker before that worker has read the move: a worker about to refuse a connection
+ * or a login over a limit first waits for `settled()` (the supervisor's sync) and counts again.
+ * Connections opened at the same instant on two workers can both take the last free place
+ * (one turn and one IPC hop apart), never more than that.
  */
 import type { CountMap, CountShare } from '../net/connection-gate.ts';
 import type { WorkerBus } from './worker-bus.ts';
@@ -36,6 +38,10 @@ export class WorkerCounts implements CountShare {
 
   told(): Promise<void> {
     return this.bus.flushed();
+  }
+
+  settled(): Promise<void> {
+    return this.bus.sync();
   }
 
   others(map: CountMap, key: string): number {

@@ -36,10 +36,10 @@ export class WorkerBus {
     const msg = m as ToWorker;
     if (msg.t === 'broadcast') {
       for (const item of msg.items) for (const h of this.handlers.get(item.topic) ?? []) h(item.data as never, msg.from);
-    } else if (msg.t === 'lock-reply') {
+    } else if (msg.t === 'lock-reply' || msg.t === 'sync-reply') {
       const done = this.pending.get(msg.req);
       this.pending.delete(msg.req);
-      done?.(msg.ok);
+      done?.(msg.t === 'sync-reply' || msg.ok);
     } else if (msg.t === 'gone') {
       for (const h of this.goneHandlers) h(msg.worker);
     } else if (msg.t === 'metrics-collect') {
@@ -126,6 +126,20 @@ export class WorkerBus {
     return new Promise((resolve) => {
       this.pending.set(req, resolve);
       this.send({ t: 'lock', req, key, op });
+    });
+  }
+
+  /**
+   * Resolves once every broadcast the other workers sent before this call (and this worker's own
+   * queued ones) is relayed and heard here: the supervisor answers after its current poll phase,
+   * and the channel keeps the order of what it relays.
+   */
+  sync(): Promise<void> {
+    if (process.connected === false) return Promise.resolve();
+    const req = this.nextReq++;
+    return new Promise((resolve) => {
+      this.pending.set(req, () => resolve());
+      this.send({ t: 'sync', req });
     });
   }
 
