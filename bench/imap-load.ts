@@ -5,7 +5,12 @@
  * UID FETCH 1:* (FLAGS), then 5 rounds of FETCH BODY.PEEK[] of a random message, STORE \Seen,
  * APPEND, IDLE/DONE, UID STORE \Deleted of the appended message and EXPUNGE; LOGOUT.
  * Every command is one operation; the report gives operations/second, p50/p99 latency, the CPU
- * each server's processes spent per operation, and the appliance/Dovecot throughput ratio.
+ * each server's processes spent per operation, and the appliance/Dovecot throughput ratio; then
+ * each command's p50 and its share of the clients' time. The loop is closed (a client sends its
+ * next command when the last one is answered), so a saturated server's mean latency is
+ * clients / throughput (Little's law), and its p50 depends on where the clients wait: Dovecot
+ * holds most of them in connect (its login process), so the few in the other commands meet an
+ * almost idle server. BENCH_CLIENTS=5 compares the two below saturation.
  *
  *   bash bench/imap-load.sh      (or npx tsx bench/imap-load.ts; needs root for Dovecot)
  * Env: BENCH_CLIENTS (50), BENCH_SECONDS (15), BENCH_MESSAGES (100 a mailbox), BENCH_ONLY (appliance|dovecot),
@@ -67,7 +72,7 @@ async function seed(port: number): Promise<void> {
 
 /** cpuPerOp: the server's CPU ms an operation; clientCpuPerOp: this benchmark's own, on the same cores. */
 interface Result {
-  /** each command's p50 (ms), in the order first timed */
+  /** each command's p50 (ms) and its share of the clients' time, in the order first timed */
   commands: string;
   ops: number; seconds: number; p50: number; p99: number; errors: number; compressed: number; sessions: number; cpuPerOp: number; clientCpuPerOp: number }
 
@@ -141,9 +146,13 @@ async function load(port: number, server: number, runFor = SECONDS): Promise<Res
   const clientCpuPerOp = Math.round((client.user + client.system) / lat.length) / 1000;
   const pct = (list: number[], p: number) => Math.round(list[Math.min(list.length - 1, Math.floor(list.length * p))] * 10) / 10;
   lat.sort((a, b) => a - b);
+  // and the share of the clients' time each command took: in a closed loop a server that holds
+  // clients long in one step (Dovecot's connect) serves the others with fewer sessions competing
+  const total = lat.reduce((a, b) => a + b, 0);
   const commands = [...byCommand].map(([command, list]) => {
     list.sort((a, b) => a - b);
-    return `${command} ${pct(list, 0.5)}`;
+    const share = Math.round((100 * list.reduce((a, b) => a + b, 0)) / total);
+    return `${command} ${pct(list, 0.5)} (${share}%)`;
   }).join(', ');
   return { commands, ops: Math.round(lat.length / seconds), seconds: Math.round(seconds * 10) / 10, p50: pct(lat, 0.5), p99: pct(lat, 0.99), errors, compressed, sessions, cpuPerOp, clientCpuPerOp };
 }
@@ -229,9 +238,9 @@ try {
   console.log(`IMAP load: ${CLIENTS} clients, ${SECONDS} s after ${WARMUP} s of warm-up, ${MESSAGES} messages a mailbox${COMPRESS ? ', COMPRESS=DEFLATE' : ''}`);
   const deflated = (r: Result) => (COMPRESS ? `, compressed sessions ${r.compressed}/${r.sessions}` : '');
   const a = ONLY === 'dovecot' ? null : await runAppliance();
-  if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, CPU ${a.cpuPerOp} ms/op (client ${a.clientCpuPerOp}), errors ${a.errors}${deflated(a)}\n  p50 by command: ${a.commands}`);
+  if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, CPU ${a.cpuPerOp} ms/op (client ${a.clientCpuPerOp}), errors ${a.errors}${deflated(a)}\n  p50 by command (share of the clients' time): ${a.commands}`);
   const d = ONLY === 'appliance' ? null : await runDovecot();
-  if (d) console.log(`dovecot:   ${d.ops} ops/s, p50 ${d.p50} ms, p99 ${d.p99} ms, CPU ${d.cpuPerOp} ms/op (client ${d.clientCpuPerOp}), errors ${d.errors}${deflated(d)}\n  p50 by command: ${d.commands}`);
+  if (d) console.log(`dovecot:   ${d.ops} ops/s, p50 ${d.p50} ms, p99 ${d.p99} ms, CPU ${d.cpuPerOp} ms/op (client ${d.clientCpuPerOp}), errors ${d.errors}${deflated(d)}\n  p50 by command (share of the clients' time): ${d.commands}`);
   if (a && d) console.log(`ratio appliance/dovecot: ${(a.ops / d.ops).toFixed(2)}x throughput, p99 ${(a.p99 / d.p99).toFixed(2)}x, CPU per op ${(a.cpuPerOp / d.cpuPerOp).toFixed(2)}x`);
 } finally {
   cleanup();
