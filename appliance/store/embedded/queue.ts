@@ -43,6 +43,8 @@ export class EmbeddedQueue implements QueueStore {
       deferred: db.prepare(`UPDATE queue_recipients SET attempts = attempts + 1, refusals = refusals + ?, last_error = ?, next_attempt = ?,
         first_failure = coalesce(first_failure, ?), lease_until = 0, lease = NULL WHERE queue_id = ? AND recipient = ? AND lease = ?`),
       pendingLeft: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM queue_recipients WHERE queue_id = ? AND +status = 'pending'`),
+      pendingLeased: db.prepare<[string, string], { n: number; mine: number | null }>(
+        `SELECT count(*) AS n, sum(lease = ?) AS mine FROM queue_recipients WHERE queue_id = ? AND +status = 'pending'`),
       deleteEntry: db.prepare('DELETE FROM queue WHERE id = ?'),
       release: db.prepare('UPDATE queue_recipients SET lease_until = 0, lease = NULL WHERE queue_id = ? AND domain = ? AND lease = ?'),
       releaseAll: db.prepare('UPDATE queue_recipients SET lease_until = 0, lease = NULL WHERE lease IS NOT NULL'),
@@ -106,6 +108,15 @@ export class EmbeddedQueue implements QueueStore {
     const files: string[] = [];
     await this.commits.run(() => {
       const now = Date.now();
+      if (this.finishes(batch, outcomes)) {
+        // the batch ends its entry: it leaves the queue at once, its recipients not marked first
+        // (they go with it, ON DELETE CASCADE), as PostgreSQL's queue_complete does
+        for (const p of prepared) this.insertPrepared(p.blob, p.item, p.id, now);
+        const file = this.blobs.unref(batch.blobId);
+        if (file) files.push(file);
+        this.q.deleteEntry.run(batch.queueId);
+        return;
+      }
       for (const o of outcomes) {
         if (o.result === 'sent') this.q.sent.run(o.response, batch.queueId, o.recipient, batch.lease);
         else if (o.result === 'failed') this.q.failed.run(o.error, now, batch.queueId, o.recipient, batch.lease);
@@ -121,6 +132,16 @@ export class EmbeddedQueue implements QueueStore {
     });
     for (const f of files) await fs.promises.unlink(f).catch(() => undefined);
     if (prepared.length) this.notify();
+  }
+
+  /**
+   * True when every recipient of the entry still pending is leased by this batch and ends now
+   * (sent or failed): nothing of the entry is left to deliver. In the commit, so it holds.
+   */
+  private finishes(batch: ClaimedBatch, outcomes: RecipientOutcome[]): boolean {
+    if (!outcomes.every((o) => o.result !== 'deferred')) return false;
+    const { n, mine } = this.q.pendingLeased.get(batch.lease, batch.queueId)!;
+    return n === (mine ?? 0) && n === new Set(outcomes.map((o) => o.recipient)).size;
   }
 
   async release(batch: ClaimedBatch): Promise<void> {
