@@ -6,7 +6,8 @@
  *   - IMAP IDLE in both workers is woken by one delivery;
  *   - the POP3 maildrop lock holds on the other worker, and is freed when its holder is killed;
  *   - the per-IP connection limit counts the connections of both workers, and a place freed
- *     by QUIT is free on both as soon as the client reads 221;
+ *     by QUIT is free on both as soon as the client reads 221; the same for IMAP's (user, IP)
+ *     limit and LOGOUT's OK;
  *   - a worker killed with SIGKILL is restarted by the supervisor while the other one serves;
  *   - an IP the mail filter refuses on either worker is committed to the config history (MF-2),
  *     which only the lead writes;
@@ -25,6 +26,9 @@ import { smtpSteps } from './helpers/smtp-script.ts';
 const USER = 'bob@w.test';
 const PASS = 'pw-workers';
 const PER_IP = 3;
+/** imap.maxUserIpSessions (above the 8 logins of the IDLE test) and the user who fills it. */
+const PER_USER_IP = 9;
+const FILLER = 'carol@w.test';
 
 let app: ApplianceProcess;
 let dir: string;
@@ -38,7 +42,7 @@ export default defineConfig({
   hostname: 'workers.test',
   smtp: { listen: ['127.0.0.1:${ports.smtp}'], maxSessionsPerIp: ${PER_IP} },
   pop3: { listen: ['127.0.0.1:${ports.pop3}'], allowInsecureAuth: true },
-  imap: { listen: ['127.0.0.1:${ports.imap}'], allowInsecureAuth: true },
+  imap: { listen: ['127.0.0.1:${ports.imap}'], allowInsecureAuth: true, maxUserIpSessions: ${PER_USER_IP} },
   http: { listen: ['127.0.0.1:0'] },
   delivery: { dnsServers: ['127.0.0.1:9'] },
   node: { workers: ${workers} },
@@ -65,7 +69,7 @@ t.before(async () => {
   fs.writeFileSync(path.join(dir, 'mailserver.config.ts'), configText(2));
   // MF-2: Level 101 refuses the message and the client's IP
   fs.writeFileSync(path.join(dir, 'mail.dat'), "' seed format\r\nVirus:ban the sender\r\nSubject:banme\r\nLevel:101\r\nVirusEnd:\r\n");
-  await seedStore(dataDir, ['w.test'], { [USER]: PASS });
+  await seedStore(dataDir, ['w.test'], { [USER]: PASS, [FILLER]: PASS });
   app = spawnAppliance(path.join(dir, 'mailserver.config.ts'), dataDir);
   t.teardown(async () => {
     await app.stop();
@@ -196,6 +200,38 @@ print(json.dumps({'greetings': greetings, 'workers': len(pids)}))
   t.equal(out.workers, 2, 'the sessions were on both workers');
 });
 
+t.test("IMAP's (user, IP) limit counts both workers' sessions, and a LOGOUT frees its place on both as soon as its OK is read", async (t) => {
+  const out = await py(`
+import sys
+port, n, user, pw = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+def login():
+    c = imaplib.IMAP4('127.0.0.1', port)
+    try: c.login(user, pw); return c, 'OK'
+    except imaplib.IMAP4.error as e: return c, str(e)
+sessions, pids = [], set()
+# filled again until the sessions are on both workers (an idle node may give one several)
+for attempt in range(30):
+    for c in sessions: c.logout()
+    sessions, pids = [], set()
+    for _ in range(n):
+        c, r = login(); assert r == 'OK', r
+        pids.add(owner(c.sock, port)); sessions.append(c)
+    if len(pids) == 2: break
+extra, over = login()
+extra.logout()
+rounds = []
+for _ in range(20):
+    old = sessions.pop(0); old.logout()
+    c, r = login()
+    rounds.append(r); pids.add(owner(c.sock, port)); sessions.append(c)
+for c in sessions: c.logout()
+print(json.dumps({'over': over, 'rounds': rounds, 'workers': len(pids)}))
+`, [ports.imap, PER_USER_IP, FILLER, PASS]);
+  t.equal(out.workers, 2, 'the sessions were on both workers');
+  t.match(out.over, /LIMIT/, `login ${PER_USER_IP + 1} is refused [LIMIT], though neither worker holds the limit alone`);
+  t.same(out.rounds, Array(20).fill('OK'), 'every login right after a LOGOUT is accepted');
+});
+
 t.test('a worker killed with SIGKILL is restarted while the other serves; its POP3 lock is freed', async (t) => {
   const [, second] = app.workers();
   t.equal(second.lead, false, 'worker 2 is not the lead');
@@ -228,14 +264,18 @@ print(json.dumps({'replies': replies, 'relock': relock}))
 });
 
 t.test('IPs refused by the mail filter on both workers are committed by the lead', async (t) => {
-  const ips = ['127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'];
-  for (const ip of ips) {
+  // each worker accepts its own connections: an idle node may give one several in a row, so
+  // more clients (up to 30 addresses) come until both workers have refused one
+  const ips: string[] = [];
+  const refusedBy = () => new Set(app.logs().filter((l) => l.msg === 'client IP added to the refused IPs').map((l) => l.pid));
+  for (let n = 5; n < 35 && (ips.length < 4 || refusedBy().size < 2); n++) {
+    const ip = `127.0.0.${n}`;
+    ips.push(ip);
     const r = await smtpSteps(ports.smtp, [['cmd', 'MAIL FROM:<x@client.test>'], ['cmd', `RCPT TO:<${USER}>`],
       ['data', `From: x@client.test\r\nTo: ${USER}\r\nSubject: banme ${ip}\r\n\r\nhello\r\n`]], ip);
     t.match(r[r.length - 1], [550], `the message from ${ip} is refused`);
   }
-  const refusedBy = app.logs().filter((l) => l.msg === 'client IP added to the refused IPs').map((l) => l.pid);
-  t.equal(new Set(refusedBy).size, 2, 'both workers refused an IP');
+  t.equal(refusedBy().size, 2, 'both workers refused an IP');
   let log = '';
   for (let i = 0; i < 100 && !ips.every((ip) => log.includes(`refuse ${ip}`)); i++) {
     await new Promise((r) => setTimeout(r, 100));

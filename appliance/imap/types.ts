@@ -98,6 +98,8 @@ export interface ImapSession {
   readonly compressed: boolean;
   /** Sends the tagged `ok` of COMPRESS in the clear, then deflates both directions. */
   startCompression(ok: string): Promise<void>;
+  /** Gives the connection's place in the connection counts back, told to every worker (before the last reply). */
+  freeSlot(): Promise<void>;
   end(bye?: string): Promise<void>;
   readonly closed: boolean;
 }

@@ -200,4 +200,13 @@ export class Ticket {
     this.released = true;
     this.gate.release(this);
   }
+
+  /**
+   * Releases, and resolves once the other workers are told (ConnectionGate.told): a session's
+   * last reply waits for this, so a client that reconnects on it finds its place free anywhere.
+   */
+  releaseTold(): Promise<void> {
+    this.release();
+    return this.gate.told();
+  }
 }

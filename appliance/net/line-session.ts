@@ -179,10 +179,20 @@ export abstract class LineSession<E> {
     this.killTimer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
     this.killTimer.unref();
     if (socket.destroyed) return;
+    await this.freeSlot();
     await new Promise<void>((resolve) => {
       socket.once('close', resolve);
       socket.end(last ?? '', resolve);
     });
+  }
+
+  /**
+   * Gives the connection's place in the per-IP and (user, IP) counts back before the session's
+   * last reply (POP3's +OK to QUIT, IMAP's OK to LOGOUT), told to every worker: a client that
+   * reconnects on that reply is not refused for the session it just ended.
+   */
+  async freeSlot(): Promise<void> {
+    await this.ticket?.releaseTold();
   }
 
   /** Closes at once (service shutdown), after a last line when the socket takes it. */

@@ -11,6 +11,7 @@ export const LOGOUT = command({
   parse: noArgs,
   async run(s, _args, cmd) {
     await s.send(R.bye());
+    await s.freeSlot();
     await s.send(tagged(cmd.tag, R.done('LOGOUT')));
     await s.end();
     return null;
