@@ -112,13 +112,10 @@ export class ConnectionGate {
    * from another worker may be here before that worker's release is. A promise only then.
    */
   admitSettled(service: string, ip: string, maxPerIp: number): Ticket | Refusal | Promise<Ticket | Refusal> {
-    const share = this.share;
-    const ticket = share ? this.tryAdmit(service, ip, maxPerIp) : this.admit(service, ip, maxPerIp);
-    if (ticket !== 'per-ip' || !share) {
-      if (ticket === 'fds') metrics.connectionRefused(service, ticket);
-      return ticket;
-    }
-    return share.settled().then(() => this.admit(service, ip, maxPerIp));
+    const ticket = this.tryAdmit(service, ip, maxPerIp);
+    if (ticket === 'per-ip' && this.share) return this.share.settled().then(() => this.admit(service, ip, maxPerIp));
+    if (typeof ticket === 'string') metrics.connectionRefused(service, ticket);
+    return ticket;
   }
 
   private tryAdmit(service: string, ip: string, maxPerIp: number): Ticket | Refusal {

@@ -9,15 +9,29 @@ import { WorkerBus } from './worker-bus.ts';
 import { WorkerCounts } from './shared-counts.ts';
 import type { ToSupervisor, ToWorker } from './protocol.ts';
 
-function pair() {
+/**
+ * `slow`: the relay holds the broadcasts back (a move still on its way when the client
+ * reconnects elsewhere) until a sync, which it answers after relaying them, as the supervisor does.
+ */
+function pair(opts: { slow?: boolean } = {}) {
   const channels = [new EventEmitter(), new EventEmitter()];
   /** What each worker sent the supervisor. */
   const sent: ToSupervisor[][] = [[], []];
+  const held: (() => void)[] = [];
   const buses = channels.map((ch, i) => {
     const channel = Object.assign(ch, {
       send: (m: ToSupervisor) => {
         sent[i].push(m);
-        if (m.t === 'broadcast') channels[1 - i].emit('message', { t: 'broadcast', items: m.items, from: i + 1 } satisfies ToWorker);
+        if (m.t === 'broadcast') {
+          const relay = () => channels[1 - i].emit('message', { t: 'broadcast', items: m.items, from: i + 1 } satisfies ToWorker);
+          if (opts.slow) held.push(relay);
+          else relay();
+        } else if (m.t === 'sync') {
+          setImmediate(() => {
+            for (const r of held.splice(0)) r();
+            ch.emit('message', { t: 'sync-reply', req: m.req } satisfies ToWorker);
+          });
+        }
         return true;
       },
     });
@@ -26,7 +40,11 @@ function pair() {
   const gates = buses.map((bus) => new ConnectionGate(() => ({ fdReserve: 0 }), Infinity, new WorkerCounts(bus)));
   const gone = (worker: number) => channels[2 - worker].emit('message', { t: 'gone', worker } satisfies ToWorker);
   const told = () => Promise.all(gates.map((g) => g.told()));
-  return { gates, buses, gone, sent, told };
+  /** Relays what the slow relay holds. */
+  const deliver = () => {
+    for (const r of held.splice(0)) r();
+  };
+  return { gates, buses, gone, sent, told, deliver };
 }
 
 type Admitted = Exclude<ReturnType<ConnectionGate['admit']>, string>;
@@ -104,4 +122,46 @@ t.test('a request after a broadcast in the same turn goes after it', async (t) =
   t.same(sent[1].map((m) => m.t), ['broadcast', 'lock'], 'the turn\'s broadcasts are flushed first');
   await b.told();
   t.equal(sent[1].length, 2, 'nothing left to send');
+});
+
+t.test('a refusal waits for the other workers\' moves on their way: a place freed there is found free', async (t) => {
+  const { gates: [a, b], sent, deliver } = pair({ slow: true });
+  const tk = a.admit('smtp', '192.0.2.1', 1) as Admitted;
+  await a.told();
+  deliver();
+  t.equal(b.admit('smtp', '192.0.2.1', 1), 'per-ip', 'worker 2 counts worker 1\'s connection');
+  tk.release();
+  await a.told();
+  // the release is on its way (held): worker 2 still counts the connection
+  t.equal(b.admit('smtp', '192.0.2.1', 1), 'per-ip', 'a plain admit refuses on the stale count');
+  const settled = b.admitSettled('smtp', '192.0.2.1', 1);
+  t.type(settled, Promise, 'admitSettled waits for a sync before it refuses');
+  t.type(await settled, 'object', 'and finds the place freed on worker 1 free');
+  t.equal(sent[1].filter((m) => m.t === 'sync').length, 1, 'one sync');
+  t.type(b.admitSettled('smtp', '192.0.2.2', 1), 'object', 'under the limit: answered at once, no sync');
+  t.equal(sent[1].filter((m) => m.t === 'sync').length, 1);
+});
+
+t.test('refusals that come together share the syncs: at most one under way and one next', async (t) => {
+  const { gates: [a, b], sent, deliver } = pair({ slow: true });
+  a.admit('smtp', '192.0.2.1', 1);
+  await a.told();
+  deliver();
+  const all = await Promise.all(Array.from({ length: 50 }, () => b.admitSettled('smtp', '192.0.2.1', 1)));
+  t.same([...new Set(all)], ['per-ip'], 'all 50 refused');
+  t.equal(sent[1].filter((m) => m.t === 'sync').length, 2, '50 refusals in one turn: two syncs');
+});
+
+t.test('a login over the (user, IP) limit waits for the sync too', async (t) => {
+  const { gates: [a, b], deliver } = pair({ slow: true });
+  const t1 = a.admit('imap', '192.0.2.1', 0) as Admitted;
+  const t2 = b.admit('imap', '192.0.2.1', 0) as Admitted;
+  t.ok(t1.login('bob@x.test', 1));
+  await a.told();
+  deliver();
+  t.notOk(await t2.loginSettled('bob@x.test', 1), 'refused: worker 1 has the session');
+  t1.release();
+  await a.told();
+  t.notOk(t2.login('bob@x.test', 1), 'a plain login refuses on the stale count');
+  t.ok(await t2.loginSettled('bob@x.test', 1), 'loginSettled hears the logout first and accepts');
 });

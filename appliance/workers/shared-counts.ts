@@ -20,6 +20,9 @@ export class WorkerCounts implements CountShare {
   /** worker → "map\0key" → count */
   private readonly byWorker = new Map<number, Map<string, number>>();
   private readonly totals = new Map<string, number>();
+  /** The supervisor's sync under way, and the one that starts after it (settled). */
+  private syncing: Promise<void> | null = null;
+  private nextSync: Promise<void> | null = null;
   /** This turn's moves not told yet: "map\0key" → delta (0: they cancelled out). */
   private pending = new Map<string, number>();
 
@@ -40,8 +43,26 @@ export class WorkerCounts implements CountShare {
     return this.bus.flushed();
   }
 
+  /**
+   * One sync at a time: refusals that come while one is under way share the next, which starts
+   * after it (as they must: the one under way may have been asked before their connection came),
+   * so a flood over a limit costs the supervisor at most two syncs at once.
+   */
   settled(): Promise<void> {
-    return this.bus.sync();
+    if (!this.syncing) return this.startSync();
+    this.nextSync ??= this.syncing.then(() => {
+      this.nextSync = null;
+      return this.startSync();
+    });
+    return this.nextSync;
+  }
+
+  private startSync(): Promise<void> {
+    const sync = this.bus.sync().finally(() => {
+      if (this.syncing === sync) this.syncing = null;
+    });
+    this.syncing = sync;
+    return sync;
   }
 
   others(map: CountMap, key: string): number {

@@ -139,7 +139,7 @@ export class EmbeddedQueue implements QueueStore {
    * (sent or failed): nothing of the entry is left to deliver. In the commit, so it holds.
    */
   private finishes(batch: ClaimedBatch, outcomes: RecipientOutcome[]): boolean {
-    if (!outcomes.every((o) => o.result !== 'deferred')) return false;
+    if (outcomes.some((o) => o.result === 'deferred')) return false;
     const { n, mine } = this.q.pendingLeased.get(batch.lease, batch.queueId)!;
     return n === (mine ?? 0) && n === new Set(outcomes.map((o) => o.recipient)).size;
   }
