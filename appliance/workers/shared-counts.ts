@@ -15,18 +15,19 @@
  */
 import type { CountMap, CountShare } from '../net/connection-gate.ts';
 import type { WorkerBus } from './worker-bus.ts';
+import { FreshRun } from '../../core/fresh-run.ts';
 
 export class WorkerCounts implements CountShare {
   /** worker → "map\0key" → count */
   private readonly byWorker = new Map<number, Map<string, number>>();
   private readonly totals = new Map<string, number>();
-  /** The supervisor's sync under way, and the one that starts after it (settled). */
-  private syncing: Promise<void> | null = null;
-  private nextSync: Promise<void> | null = null;
+  /** The supervisor's syncs before a refusal (settled). */
+  private readonly syncs: FreshRun;
   /** This turn's moves not told yet: "map\0key" → delta (0: they cancelled out). */
   private pending = new Map<string, number>();
 
   constructor(private readonly bus: WorkerBus) {
+    this.syncs = new FreshRun(() => bus.sync());
     bus.on('counts', ({ moves }, from) => {
       for (const [map, key, delta] of moves) this.add(from, `${map}\0${key}`, delta);
     });
@@ -44,25 +45,12 @@ export class WorkerCounts implements CountShare {
   }
 
   /**
-   * One sync at a time: refusals that come while one is under way share the next, which starts
-   * after it (as they must: the one under way may have been asked before their connection came),
-   * so a flood over a limit costs the supervisor at most two syncs at once.
+   * One sync at a time (FreshRun): refusals that come while one is under way share the next, which
+   * starts after it (as they must: the one under way may have been asked before their connection
+   * came), so a flood over a limit costs the supervisor at most two syncs at once.
    */
   settled(): Promise<void> {
-    if (!this.syncing) return this.startSync();
-    this.nextSync ??= this.syncing.then(() => {
-      this.nextSync = null;
-      return this.startSync();
-    });
-    return this.nextSync;
-  }
-
-  private startSync(): Promise<void> {
-    const sync = this.bus.sync().finally(() => {
-      if (this.syncing === sync) this.syncing = null;
-    });
-    this.syncing = sync;
-    return sync;
+    return this.syncs.run();
   }
 
   others(map: CountMap, key: string): number {

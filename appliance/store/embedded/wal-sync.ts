@@ -16,6 +16,7 @@
  */
 import fs from 'node:fs';
 import type { Db } from './database.ts';
+import { FreshRun } from '../../../core/fresh-run.ts';
 
 const syncs = new WeakMap<Db, WalSync>();
 
@@ -38,9 +39,8 @@ export function closeWalSync(db: Db): void {
 
 export class WalSync {
   private fd: Promise<number> | null = null;
-  /** The fsync under way, and the one that will start after it (for commits made meanwhile). */
-  private running: Promise<void> | null = null;
-  private next: Promise<void> | null = null;
+  /** One fsync at a time; a commit made while one is under way waits for the next (FreshRun). */
+  private readonly syncs = new FreshRun(() => this.open().then((fd) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())))));
 
   constructor(private readonly walFile: string) {}
 
@@ -51,25 +51,9 @@ export class WalSync {
     return this.fd;
   }
 
-  private start(): Promise<void> {
-    const p = this.open().then((fd) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()))));
-    // `running` never rejects: a failed fsync fails the callers of that sync() only
-    const settled = p.then(() => undefined, () => undefined);
-    this.running = settled;
-    void settled.then(() => {
-      if (this.running === settled) this.running = null;
-    });
-    return p;
-  }
-
   /** Resolves once everything this process committed before the call is on disk. */
   sync(): Promise<void> {
-    if (!this.running) return this.start();
-    this.next ??= this.running.then(() => {
-      this.next = null;
-      return this.start();
-    });
-    return this.next;
+    return this.syncs.run();
   }
 
   close(): void {
