@@ -12,6 +12,7 @@
  * The fd reserve stays per process (each worker has its own descriptors).
  */
 import fs from 'node:fs';
+import type net from 'node:net';
 import { metrics } from '../metrics/index.ts';
 
 export type Refusal = 'per-ip' | 'fds';
@@ -206,4 +207,21 @@ export class Ticket {
     this.release();
     return this.gate.told();
   }
+}
+
+/**
+ * A new socket through the gate (admitSettled): `then` gets its ticket or refusal, at once or
+ * after the sync with the other workers. A client that went away meanwhile gets nothing, and the
+ * place it was given is given back; a reset while it waits is heard by a listener added here
+ * (an 'error' without one would be thrown).
+ */
+export function admitSocket(gate: ConnectionGate, raw: net.Socket, service: string, ip: string, maxPerIp: number, then: (ticket: Ticket | Refusal) => void): void {
+  const deliver = (ticket: Ticket | Refusal) => {
+    if (!raw.destroyed) return then(ticket);
+    if (typeof ticket !== 'string') ticket.release();
+  };
+  const ticket = gate.admitSettled(service, ip, maxPerIp);
+  if (!(ticket instanceof Promise)) return deliver(ticket);
+  raw.on('error', () => undefined);
+  void ticket.then(deliver);
 }

@@ -10,7 +10,7 @@ import type tls from 'node:tls';
 import type { Logger } from '../../core/log.ts';
 import { parseListener, type ListenerSpec } from './listener-spec.ts';
 import { upgradeToTls } from './tls-upgrade.ts';
-import type { ConnectionGate, Refusal, Ticket } from './connection-gate.ts';
+import { admitSocket, type ConnectionGate, type Refusal, type Ticket } from './connection-gate.ts';
 
 export interface PeerInfo {
   remoteAddress: string;
@@ -157,13 +157,9 @@ export async function startSessionListeners<S extends ListenedSession<Reply>, Re
       raw.destroy();
       return;
     }
-    const ticket = o.gate.admitSettled(service, peer.remoteAddress, o.maxSessionsPerIp());
-    if (ticket instanceof Promise) void ticket.then((t) => serve(raw, spec, peer, t));
-    else serve(raw, spec, peer, ticket);
+    admitSocket(o.gate, raw, service, peer.remoteAddress, o.maxSessionsPerIp(), (ticket) => serve(raw, spec, peer, ticket));
   };
   const serve = (raw: net.Socket, spec: ListenerSpec, peer: PeerInfo, ticket: Ticket | Refusal) => {
-    // the client went away while the other workers' counts were awaited
-    if (raw.destroyed) return void (typeof ticket !== 'string' && ticket.release());
     if (typeof ticket === 'string') {
       log.warn({ remote: peer.remoteAddress, reason: ticket }, `${service} connection refused: ${ticket === 'fds' ? 'near the file descriptor limit' : 'too many connections from this IP'}`);
       // on implicit TLS there is no plain text to send: the socket is just closed

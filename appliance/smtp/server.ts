@@ -4,7 +4,7 @@ import type { SMTPServer, SMTPServerOptions, SMTPServerSession } from 'smtp-serv
 import type { SmtpContext } from './context.ts';
 import { parseListener, type ListenerSpec } from '../net/listener-spec.ts';
 import { listenOwn, unmapped, type BoundSocket, type SocketSource } from '../net/session-listeners.ts';
-import { ConnectionGate, type Refusal, type Ticket } from '../net/connection-gate.ts';
+import { ConnectionGate, admitSocket, type Refusal, type Ticket } from '../net/connection-gate.ts';
 import { ApplianceSmtpServer } from './appliance-server.ts';
 import { commandBridge } from './bridge.ts';
 import { createConnection, connectionOf, sessionClosed } from './session.ts';
@@ -120,15 +120,9 @@ export async function startSmtp(ctx: SmtpContext, sockets: SocketSource = listen
   /** Per-IP limit and fd reserve before smtp-server sees the socket: a refusal is 421 4.7.0 and close. */
   const admit = (raw: net.Socket, spec: ListenerSpec, server: SMTPServer) => {
     const ip = unmapped(raw.remoteAddress);
-    const ticket = gate.admitSettled('smtp', ip, ctx.config.smtp.maxSessionsPerIp);
-    if (!(ticket instanceof Promise)) return serve(raw, spec, server, ip, ticket);
-    // a reset while waiting must not go unheard (an 'error' without a listener would be thrown)
-    raw.on('error', () => undefined);
-    void ticket.then((t) => serve(raw, spec, server, ip, t));
+    admitSocket(gate, raw, 'smtp', ip, ctx.config.smtp.maxSessionsPerIp, (ticket) => serve(raw, spec, server, ip, ticket));
   };
   const serve = (raw: net.Socket, spec: ListenerSpec, server: SMTPServer, ip: string, ticket: Ticket | Refusal) => {
-    // the client went away while the other workers' counts were awaited
-    if (raw.destroyed) return void (typeof ticket !== 'string' && ticket.release());
     if (typeof ticket === 'string') {
       ctx.log.warn({ remote: ip, reason: ticket }, `smtp connection refused: ${ticket === 'fds' ? 'near the file descriptor limit' : 'too many connections from this IP'}`);
       raw.on('error', () => undefined);

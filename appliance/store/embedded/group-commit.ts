@@ -191,8 +191,9 @@ export class GroupCommit {
         if (which(p)) (results[i].ok ? p.resolve(results[i].value) : p.reject(results[i].value));
       });
     };
-    const durable = this.wal ? batch.filter((p) => p.durable).length : 0;
-    if (!durable) {
+    const wal = this.wal;
+    const durable = wal ? batch.filter((p) => p.durable).length : 0;
+    if (!wal || !durable) {
       metrics.storeCommit((performance.now() - started) / 1000, batch.length);
       return settle(() => true);
     }
@@ -201,7 +202,7 @@ export class GroupCommit {
     // the disk (the fsync that follows covers it as well)
     if (durable < batch.length) settle((p) => !p.durable);
     // nothing durable is answered before its commit is on disk; a failed fsync fails those writes
-    this.wal!.sync().then(() => {
+    wal.sync().then(() => {
       metrics.storeCommit((performance.now() - started) / 1000, batch.length);
       settle((p) => p.durable);
     }, (err: unknown) => {

@@ -108,23 +108,19 @@ export class EmbeddedQueue implements QueueStore {
     const files: string[] = [];
     await this.commits.run(() => {
       const now = Date.now();
-      if (this.finishes(batch, outcomes)) {
-        // the batch ends its entry: it leaves the queue at once, its recipients not marked first
-        // (they go with it, ON DELETE CASCADE), as PostgreSQL's queue_complete does
-        for (const p of prepared) this.insertPrepared(p.blob, p.item, p.id, now);
-        const file = this.blobs.unref(batch.blobId);
-        if (file) files.push(file);
-        this.q.deleteEntry.run(batch.queueId);
-        return;
-      }
-      for (const o of outcomes) {
-        if (o.result === 'sent') this.q.sent.run(o.response, batch.queueId, o.recipient, batch.lease);
-        else if (o.result === 'failed') this.q.failed.run(o.error, now, batch.queueId, o.recipient, batch.lease);
-        else this.q.deferred.run(o.refusal ? 1 : 0, o.error, o.nextAttempt.getTime(), now, batch.queueId, o.recipient, batch.lease);
+      // a batch that ends its entry leaves its recipients unmarked: they go with the entry (ON
+      // DELETE CASCADE), as PostgreSQL's queue_complete does
+      const ends = this.finishes(batch, outcomes);
+      if (!ends) {
+        for (const o of outcomes) {
+          if (o.result === 'sent') this.q.sent.run(o.response, batch.queueId, o.recipient, batch.lease);
+          else if (o.result === 'failed') this.q.failed.run(o.error, now, batch.queueId, o.recipient, batch.lease);
+          else this.q.deferred.run(o.refusal ? 1 : 0, o.error, o.nextAttempt.getTime(), now, batch.queueId, o.recipient, batch.lease);
+        }
       }
       for (const p of prepared) this.insertPrepared(p.blob, p.item, p.id, now);
       // a finished message leaves the queue (its history is in the delivery and failure logs)
-      if (this.q.pendingLeft.get(batch.queueId)!.n === 0) {
+      if (ends || this.q.pendingLeft.get(batch.queueId)!.n === 0) {
         const file = this.blobs.unref(batch.blobId);
         if (file) files.push(file);
         this.q.deleteEntry.run(batch.queueId);
