@@ -9,6 +9,8 @@ import type { AliasRule } from '../../policies/alias.ts';
 export interface DirectorySnapshot {
   domains: Map<string, Domain>;
   accounts: Map<string, Account>;
+  /** The same accounts by id. */
+  accountsById: Map<number, Account>;
   aliases: AliasRule[];
 }
 
@@ -36,6 +38,7 @@ export class DirectoryCache {
     this.snapshot = {
       domains: new Map(domains.map((d) => [d.name, d])),
       accounts: new Map(accounts.map((a) => [`${a.name}@${a.domain}`, a])),
+      accountsById: new Map(accounts.map((a) => [a.id, a])),
       aliases,
     };
     this.loadedAt = Date.now();
