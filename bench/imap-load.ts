@@ -12,6 +12,13 @@
  * holds most of them in connect (its login process), so the few in the other commands meet an
  * almost idle server. BENCH_CLIENTS=5 compares the two below saturation.
  *
+ * Then both are measured again at one load they can both carry: the same clients and mix, each
+ * client's commands started on its own schedule (an open loop) so that together they offer
+ * BENCH_PACE (0.7) times the lower of the two closed-loop throughputs; a client behind its
+ * schedule sends at once. The p50 there is the latency of a server that is not saturated, the
+ * same work a second asked of both. (Order: appliance, Dovecot, Dovecot paced, the appliance
+ * started again on its data, warmed up and paced.)
+ *
  *   bash bench/imap-load.sh      (or npx tsx bench/imap-load.ts; needs root for Dovecot)
  * Env: BENCH_CLIENTS (50), BENCH_SECONDS (15), BENCH_MESSAGES (100 a mailbox), BENCH_ONLY (appliance|dovecot),
  * BENCH_NODE_WORKERS (node.workers; default 'auto'), BENCH_IMAP_COMPRESS=1 (each session turns on
@@ -19,7 +26,7 @@
  * BENCH_WARMUP (5): seconds of the same mix run against each server before the measured ones and
  * not counted, so the figures are a running server's — not the appliance's JIT compiling its
  * code (in the first seconds V8's compiler threads took about 15% of a worker's CPU), nor
- * Dovecot's first imap processes and index files
+ * Dovecot's first imap processes and index files; BENCH_PACE (0.7; 0: no paced runs)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,6 +45,8 @@ const WORKERS = process.env.BENCH_NODE_WORKERS ? Number(process.env.BENCH_NODE_W
 /** Sessions run under COMPRESS=DEFLATE (where the server offers it). */
 const COMPRESS = process.env.BENCH_IMAP_COMPRESS === '1';
 const PASSWORD = 'pw';
+/** The paced runs' offered load, a fraction of the lower closed-loop throughput (0: none). */
+const PACE = Number(process.env.BENCH_PACE ?? 0.7);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-imap-'));
 fs.chmodSync(work, 0o755);
@@ -78,10 +87,26 @@ interface Result {
 
 
 /**
+ * A client's schedule in a paced run: its commands start `CLIENTS / rate` seconds apart (the
+ * clients' first ones spread over that interval), so that all of them offer `rate` a second.
+ * A client behind its schedule sends at once and takes up the schedule from there (no burst).
+ */
+function pacer(rate: number, client: number): () => Promise<void> {
+  const interval = (CLIENTS / rate) * 1000;
+  let next = performance.now() + (client / CLIENTS) * interval;
+  return async () => {
+    const now = performance.now();
+    const wait = next - now;
+    next = Math.max(next, now) + interval;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  };
+}
+
+/**
  * The server's CPU ms per operation: its process tree (processTreeCpuSeconds, which counts
  * Dovecot's short-lived imap processes too). Steadier than the throughput on a shared machine.
  */
-async function load(port: number, server: number, runFor = SECONDS): Promise<Result> {
+async function load(port: number, server: number, runFor = SECONDS, rate = 0): Promise<Result> {
   const lat: number[] = [];
   /** the latencies of each command (the first word of what was sent, as `timed` is told) */
   const byCommand = new Map<string, number[]>();
@@ -89,7 +114,8 @@ async function load(port: number, server: number, runFor = SECONDS): Promise<Res
   let compressed = 0;
   let sessions = 0;
   const deadline = performance.now() + runFor * 1000;
-  const timed = async <T>(command: string, f: () => Promise<T>): Promise<T> => {
+  const timedBy = (turn: (() => Promise<void>) | null) => async <T>(command: string, f: () => Promise<T>): Promise<T> => {
+    if (turn) await turn();
     const t0 = performance.now();
     const r = await f();
     const ms = performance.now() - t0;
@@ -103,6 +129,7 @@ async function load(port: number, server: number, runFor = SECONDS): Promise<Res
   const cpu0 = processTreeCpuSeconds(server);
   const client0 = process.cpuUsage();
   await Promise.all(users.map(async (u, n) => {
+    const timed = timedBy(rate ? pacer(rate, n) : null);
     while (performance.now() < deadline) {
       let c: BenchImap | null = null;
       try {
@@ -157,25 +184,30 @@ async function load(port: number, server: number, runFor = SECONDS): Promise<Res
   return { commands, ops: Math.round(lat.length / seconds), seconds: Math.round(seconds * 10) / 10, p50: pct(lat, 0.5), p99: pct(lat, 0.99), errors, compressed, sessions, cpuPerOp, clientCpuPerOp };
 }
 
-async function runAppliance(): Promise<Result> {
-  const data = path.join(work, 'appliance');
-  await seedStore(data, ['bench.test'], Object.fromEntries(users.map((u) => [u, PASSWORD])));
-  const [smtp, pop3, imap] = await freePorts(3);
+const applianceData = path.join(work, 'appliance');
+/** The appliance's ports, the same when it is started again (its config repository keeps the first config). */
+let appliancePorts: number[] | null = null;
+
+/** The appliance's run: seeded on the first, warmed up, then closed-loop or paced at `rate`. */
+async function runAppliance(rate = 0): Promise<Result> {
+  if (!rate) await seedStore(applianceData, ['bench.test'], Object.fromEntries(users.map((u) => [u, PASSWORD])));
+  const [smtp, pop3, imap] = (appliancePorts ??= await freePorts(3));
   // every client comes from 127.0.0.1 and logs in at once: the per-IP limit on connections not
   // logged in yet (imap.maxSessionsPerIp, 20) would refuse most of them, as Dovecot's does not
   const config = writeConfig(work, { smtpPort: smtp, pop3Port: pop3, imapPort: imap, imapInsecureAuth: true, logLevel: 'warn', imapMaxSessionsPerIp: 0, workers: WORKERS });
-  appliance = spawnAppliance(config, data);
+  appliance = spawnAppliance(config, applianceData);
   await appliance.waitForSmtp(smtp);
   try {
-    await seed(imap);
+    if (!rate) await seed(imap);
     await load(imap, appliance.pid, WARMUP);
-    return await load(imap, appliance.pid);
+    return await load(imap, appliance.pid, SECONDS, rate);
   } finally {
     await appliance.stop();
   }
 }
 
-async function runDovecot(): Promise<Result> {
+/** Dovecot's run, closed-loop; then paced at the rate `pace` gives for the closed-loop result (0: not). */
+async function runDovecot(pace: (closed: Result) => number): Promise<{ closed: Result; paced: Result | null }> {
   const [port] = await freePorts(1);
   const dir = path.join(work, 'dovecot');
   const mail = path.join(dir, 'mail');
@@ -226,7 +258,9 @@ service imap-login {
   try {
     await seed(port);
     await load(port, child.pid!, WARMUP);
-    return await load(port, child.pid!);
+    const closed = await load(port, child.pid!);
+    const rate = pace(closed);
+    return { closed, paced: rate ? await load(port, child.pid!, SECONDS, rate) : null };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -237,11 +271,23 @@ service imap-login {
 try {
   console.log(`IMAP load: ${CLIENTS} clients, ${SECONDS} s after ${WARMUP} s of warm-up, ${MESSAGES} messages a mailbox${COMPRESS ? ', COMPRESS=DEFLATE' : ''}`);
   const deflated = (r: Result) => (COMPRESS ? `, compressed sessions ${r.compressed}/${r.sessions}` : '');
+  const report = (name: string, r: Result) => console.log(`${name} ${r.ops} ops/s, p50 ${r.p50} ms, p99 ${r.p99} ms, CPU ${r.cpuPerOp} ms/op (client ${r.clientCpuPerOp}), errors ${r.errors}${deflated(r)}\n  p50 by command (share of the clients' time): ${r.commands}`);
   const a = ONLY === 'dovecot' ? null : await runAppliance();
-  if (a) console.log(`appliance: ${a.ops} ops/s, p50 ${a.p50} ms, p99 ${a.p99} ms, CPU ${a.cpuPerOp} ms/op (client ${a.clientCpuPerOp}), errors ${a.errors}${deflated(a)}\n  p50 by command (share of the clients' time): ${a.commands}`);
-  const d = ONLY === 'appliance' ? null : await runDovecot();
-  if (d) console.log(`dovecot:   ${d.ops} ops/s, p50 ${d.p50} ms, p99 ${d.p99} ms, CPU ${d.cpuPerOp} ms/op (client ${d.clientCpuPerOp}), errors ${d.errors}${deflated(d)}\n  p50 by command (share of the clients' time): ${d.commands}`);
+  if (a) report('appliance:', a);
+  // the paced runs: both servers, so only when both are measured
+  const rateFor = (d: Result) => (a && PACE > 0 ? Math.round(PACE * Math.min(a.ops, d.ops)) : 0);
+  const dovecot = ONLY === 'appliance' ? null : await runDovecot(rateFor);
+  const d = dovecot?.closed ?? null;
+  if (d) report('dovecot:  ', d);
   if (a && d) console.log(`ratio appliance/dovecot: ${(a.ops / d.ops).toFixed(2)}x throughput, p99 ${(a.p99 / d.p99).toFixed(2)}x, CPU per op ${(a.cpuPerOp / d.cpuPerOp).toFixed(2)}x`);
+  if (a && d && dovecot?.paced) {
+    const rate = rateFor(d);
+    const ap = await runAppliance(rate);
+    console.log(`paced at ${rate} ops/s (${PACE} x the lower throughput), the same load on both:`);
+    report('appliance:', ap);
+    report('dovecot:  ', dovecot.paced);
+    console.log(`paced p50 appliance/dovecot: ${(ap.p50 / dovecot.paced.p50).toFixed(2)}x (${ap.p50} / ${dovecot.paced.p50} ms), p99 ${(ap.p99 / dovecot.paced.p99).toFixed(2)}x`);
+  }
 } finally {
   cleanup();
 }
