@@ -6,11 +6,14 @@
  * nodes and run against all of them at once; every message must be stored. (2) delivery rate —
  * BENCH_MESSAGES messages are queued before the nodes start and delivered to Postfix's smtp-sink
  * (exits after the last one) with BENCH_WORKERS (20) transactions per node; the clock runs from
- * the first node's `delivery started` to the sink's exit.
- * Prints msg/s per set-up and the ratios to A, plus the CPU each node process used.
+ * the first node's `delivery started` to the sink's exit (the lead delivers while the other
+ * workers start: at 2,000 messages nearly all of it). The accept clock starts once every worker
+ * of every node serves, so it does not count their start-up.
+ * BENCH_ROUNDS (3) rounds, each running A, B and C; prints each run's msg/s and the CPU each
+ * node process used, then per set-up the median msg/s and the median of the rounds' ratios to A.
  *
  *   npm run bench:cluster          BENCH_MESSAGES=500 npm run bench:cluster
- * Env: BENCH_MESSAGES, BENCH_SESSIONS, BENCH_SIZE, BENCH_WORKERS, BENCH_KEEP.
+ * Env: BENCH_MESSAGES, BENCH_SESSIONS, BENCH_SIZE, BENCH_WORKERS, BENCH_ROUNDS, BENCH_KEEP.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,11 +25,14 @@ import { openPostgresStore } from '../appliance/store/postgres/index.ts';
 import { REPO_ROOT, freePorts, processCpuSeconds, spawnAppliance, type ApplianceProcess } from '../test/helpers/process.ts';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres.ts';
 import { installCleanup, intEnv, runBench } from './run.ts';
+import { workerCount } from '../appliance/workers/count.ts';
 
 const MESSAGES = intEnv('BENCH_MESSAGES', 2000);
 const SESSIONS = intEnv('BENCH_SESSIONS', 20);
 const SIZE = intEnv('BENCH_SIZE', 4096);
 const WORKERS = intEnv('BENCH_WORKERS', 20);
+/** Every set-up is measured once a round; the report gives the medians. */
+const ROUNDS = intEnv('BENCH_ROUNDS', 3);
 const RECIPIENT = 'bench@y.test';
 const REMOTE = 'bench@sink.test';
 
@@ -109,7 +115,8 @@ function smtpSource(port: number, messages: number, sessions: number): Promise<v
   });
 }
 
-async function startNodes(s: Setup, base: string, url: string | null, gatewayPort: number | null): Promise<{ procs: ApplianceProcess[]; ports: number[] }> {
+/** Starts the nodes; with `allWorkers`, resolves only once every worker of every node serves. */
+async function startNodes(s: Setup, base: string, url: string | null, gatewayPort: number | null, allWorkers = false): Promise<{ procs: ApplianceProcess[]; ports: number[] }> {
   const ports = await freePorts(s.nodes);
   const procs: ApplianceProcess[] = [];
   for (let i = 0; i < s.nodes; i++) {
@@ -120,6 +127,9 @@ async function startNodes(s: Setup, base: string, url: string | null, gatewayPor
     procs.push(proc);
   }
   await Promise.all(procs.map((p, i) => p.waitForSmtp(ports[i], 60_000)));
+  // (node.workers 'auto': one per core) so that the accept clock does not count the later
+  // workers' start-up (module loading, compiling)
+  if (allWorkers) await Promise.all(procs.map((p) => p.waitForWorkers(workerCount('auto'), 60_000)));
   return { procs, ports };
 }
 
@@ -133,14 +143,14 @@ async function stopNodes(procs: ApplianceProcess[]): Promise<void> {
 interface Result { rate: number; cpu: number[]; pgCpu: number }
 const cpuText = (r: Result) => `node CPU ${r.cpu.map((c) => `${(100 * c).toFixed(0)}%`).join(' + ')}${Number.isNaN(r.pgCpu) ? '' : `, PostgreSQL CPU ${(100 * r.pgCpu).toFixed(0)}%`}`;
 
-async function accept(s: Setup, url: string | null): Promise<Result> {
-  const base = path.join(work, `${s.label.replace(/\W+/g, '-')}-accept`);
+async function accept(s: Setup, url: string | null, round: number): Promise<Result> {
+  const base = path.join(work, `${s.label.replace(/\W+/g, '-')}-accept-${round}`);
   const seedDir = path.join(base, 'node1');
   const seed = await openStores(s, seedDir, url);
   await seed.domains.create({ name: 'y.test' });
   await seed.accounts.create({ name: 'bench', domain: 'y.test', password: 'x', fullName: '', home: '', quota: 0, smtpAuth: false, apop: false, pop3Disabled: false, imapDisabled: false, sharedPath: '', sharedWrite: false });
   await seed.close();
-  const { procs, ports } = await startNodes(s, base, url, null);
+  const { procs, ports } = await startNodes(s, base, url, null, true);
   try {
     const cpu0 = procs.map((p) => p.cpuSeconds());
     const pg0 = pgCpuSeconds();
@@ -161,8 +171,8 @@ async function accept(s: Setup, url: string | null): Promise<Result> {
   }
 }
 
-async function deliver(s: Setup, url: string | null): Promise<Result> {
-  const base = path.join(work, `${s.label.replace(/\W+/g, '-')}-deliver`);
+async function deliver(s: Setup, url: string | null, round: number): Promise<Result> {
+  const base = path.join(work, `${s.label.replace(/\W+/g, '-')}-deliver-${round}`);
   const seed = await openStores(s, path.join(base, 'node1'), url);
   for (let i = 0; i < MESSAGES; i += 200) {
     await Promise.all(Array.from({ length: Math.min(200, MESSAGES - i) }, (_, k) => seed.queue.enqueue({ mailFrom: 'sender@x.test', recipients: [REMOTE], content: message(i + k) })));
@@ -196,24 +206,40 @@ async function deliver(s: Setup, url: string | null): Promise<Result> {
   }
 }
 
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
 async function main(): Promise<void> {
-  console.log(`cluster: ${MESSAGES} msgs of ${SIZE} bytes; accept over ${SESSIONS} sessions; delivery with ${WORKERS} workers a node; ${os.cpus().length} CPUs; work ${work}`);
+  console.log(`cluster: ${MESSAGES} msgs of ${SIZE} bytes; accept over ${SESSIONS} sessions; delivery with ${WORKERS} workers a node; ${os.cpus().length} CPUs; ${ROUNDS} rounds; work ${work}`);
   pg = await startPostgres();
-  const results: { s: Setup; accept: Result; deliver: Result }[] = [];
-  for (const s of SETUPS) {
-    const url = s.kind === 'postgres' ? await pg.database(`bench_${s.nodes}_${process.pid}`) : null;
-    const a = await accept(s, url);
-    console.log(`cluster: ${s.label}: accept ${a.rate.toFixed(1)} msg/s (${cpuText(a)})`);
-    const durl = s.kind === 'postgres' ? await pg.database(`bench_d${s.nodes}_${process.pid}`) : null;
-    const d = await deliver(s, durl);
-    console.log(`cluster: ${s.label}: delivery ${d.rate.toFixed(1)} msg/s (${cpuText(d)})`);
-    results.push({ s, accept: a, deliver: d });
+  // rounds[r][k]: set-up k in round r; a round runs every set-up one after the other, so its
+  // ratios compare runs minutes apart at most (this shared machine's speed drifts more than that)
+  const rounds: { accept: Result; deliver: Result }[][] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    const round: { accept: Result; deliver: Result }[] = [];
+    for (const s of SETUPS) {
+      const url = s.kind === 'postgres' ? await pg.database(`bench_${s.nodes}_${r}_${process.pid}`) : null;
+      const a = await accept(s, url, r);
+      console.log(`cluster: round ${r}: ${s.label}: accept ${a.rate.toFixed(1)} msg/s (${cpuText(a)})`);
+      const durl = s.kind === 'postgres' ? await pg.database(`bench_d${s.nodes}_${r}_${process.pid}`) : null;
+      const d = await deliver(s, durl, r);
+      console.log(`cluster: round ${r}: ${s.label}: delivery ${d.rate.toFixed(1)} msg/s (${cpuText(d)})`);
+      round.push({ accept: a, deliver: d });
+    }
+    rounds.push(round);
   }
-  const base = results[0];
-  console.log('\ncluster: setup               accept msg/s   vs A    delivery msg/s   vs A');
-  for (const r of results) {
-    console.log(`cluster: ${r.s.label.padEnd(20)} ${r.accept.rate.toFixed(1).padStart(12)} ${(r.accept.rate / base.accept.rate).toFixed(2).padStart(6)}x ${r.deliver.rate.toFixed(1).padStart(16)} ${(r.deliver.rate / base.deliver.rate).toFixed(2).padStart(6)}x`);
-  }
+  const ratios = (k: number, what: 'accept' | 'deliver') => rounds.map((round) => round[k][what].rate / round[0][what].rate);
+  const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+  console.log(`\ncluster: medians of ${ROUNDS} rounds; vs A: the median of the rounds' ratios (each round's in brackets)`);
+  console.log('cluster: setup               accept msg/s   vs A    delivery msg/s   vs A');
+  SETUPS.forEach((s, k) => {
+    const acc = median(rounds.map((round) => round[k].accept.rate));
+    const del = median(rounds.map((round) => round[k].deliver.rate));
+    console.log(`cluster: ${s.label.padEnd(20)} ${acc.toFixed(1).padStart(12)} ${median(ratios(k, 'accept')).toFixed(2).padStart(6)}x ${del.toFixed(1).padStart(16)} ${median(ratios(k, 'deliver')).toFixed(2).padStart(6)}x`
+      + (k ? `   [accept ${list(ratios(k, 'accept'))}; delivery ${list(ratios(k, 'deliver'))}]` : ''));
+  });
   await pg.stop();
   pg = null;
 }
