@@ -4,13 +4,15 @@
  * node.workers 'auto' (so one worker, then two), Postfix with its usual processes — and the
  * ratios: each server's 2-core/1-core rate, and the appliance against Postfix at each width.
  * smtp-source itself is not pinned. Env as bench/smtp-ingest.ts (BENCH_MESSAGES, ...), and
- * BENCH_SCALING_CPUS (default '0;0,1': the CPU lists to run, separated by ';').
+ * BENCH_SCALING_CPUS (default '0;0,1': the CPU lists to run, separated by ';'), BENCH_ROUNDS (3:
+ * rounds of every width; the 2-core/1-core ratio printed is the median of the rounds' own).
  *
  *   npm run bench:scaling
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from '../test/helpers/process.ts';
+import { intEnv } from './run.ts';
 
 interface Result { cpus: string | null; appliance: number | null; postfix: number | null }
 
@@ -35,16 +37,40 @@ function run(cpus: string): Promise<Result> {
 }
 
 const widths = (process.env.BENCH_SCALING_CPUS ?? '0;0,1').split(';');
-const results: Result[] = [];
-for (const cpus of widths) results.push(await run(cpus));
-const fmt = (n: number | null) => (n === null ? '-' : n.toFixed(1));
-console.log('smtp-scaling: CPUs        appliance msg/s  postfix msg/s  appliance/postfix');
-for (const r of results) {
-  const ratio = r.appliance && r.postfix ? `${(r.appliance / r.postfix).toFixed(2)}x` : '-';
-  console.log(`smtp-scaling: ${String(r.cpus).padEnd(12)}${fmt(r.appliance).padStart(16)}${fmt(r.postfix).padStart(15)}  ${ratio}`);
+/** Rounds of every width (each run lasts seconds; this shared machine's speed drifts more than that between runs). */
+const ROUNDS = intEnv('BENCH_ROUNDS', 3);
+const rounds: Result[][] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const round: Result[] = [];
+  for (const cpus of widths) round.push(await run(cpus));
+  rounds.push(round);
 }
-const [one, last] = [results[0], results[results.length - 1]];
-if (results.length > 1 && one.appliance && last.appliance) {
-  const pf = one.postfix && last.postfix ? `, postfix ${(last.postfix / one.postfix).toFixed(2)}x` : '';
-  console.log(`smtp-scaling: ${last.cpus} vs ${one.cpus}: appliance ${(last.appliance / one.appliance).toFixed(2)}x${pf}`);
+const fmt = (n: number | null) => (n === null ? '-' : n.toFixed(1));
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const known = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
+console.log(`smtp-scaling: CPUs        appliance msg/s  postfix msg/s  appliance/postfix   (round by round${ROUNDS > 1 ? ', then the medians' : ''})`);
+const row = (cpus: string, appliance: number | null, postfix: number | null, label = '') => {
+  const ratio = appliance && postfix ? `${(appliance / postfix).toFixed(2)}x` : '-';
+  console.log(`smtp-scaling: ${cpus.padEnd(12)}${fmt(appliance).padStart(16)}${fmt(postfix).padStart(15)}  ${ratio}${label}`);
+};
+rounds.forEach((round, r) => round.forEach((x) => row(String(x.cpus), x.appliance, x.postfix, `   round ${r + 1}`)));
+if (ROUNDS > 1) {
+  widths.forEach((cpus, k) => {
+    const a = known(rounds.map((round) => round[k].appliance));
+    const p = known(rounds.map((round) => round[k].postfix));
+    row(cpus, a.length ? median(a) : null, p.length ? median(p) : null, '   median');
+  });
+}
+// each round's widest against its narrowest, then their median
+const scaling = (which: 'appliance' | 'postfix') => known(rounds.map((round) => {
+  const [one, last] = [round[0][which], round[round.length - 1][which]];
+  return one && last ? last / one : null;
+}));
+if (widths.length > 1 && scaling('appliance').length) {
+  const list = (xs: number[]) => (xs.length > 1 ? ` (rounds: ${xs.map((x) => x.toFixed(2)).join(' ')})` : '');
+  const pf = scaling('postfix').length ? `, postfix ${median(scaling('postfix')).toFixed(2)}x${list(scaling('postfix'))}` : '';
+  console.log(`smtp-scaling: ${widths[widths.length - 1]} vs ${widths[0]}: appliance ${median(scaling('appliance')).toFixed(2)}x${list(scaling('appliance'))}${pf}`);
 }
