@@ -43,13 +43,13 @@ function traceHeaders(ctx: SmtpContext, conn: Connection, tx: Transaction, sessi
 async function checkQuotas(ctx: SmtpContext, tx: Transaction, size: number): Promise<void> {
   const ids = tx.rcptTo.filter((r) => r.local && r.accountId !== undefined).map((r) => r.accountId!);
   if (!ids.length) return;
-  // only accounts with a quota are read: the directory snapshot that resolved RCPT (one second
-  // old at most) says which; one without a quota skips the read (a round trip on the cluster
-  // store), one no longer in it is read
+  // only accounts with a quota are read, as at RCPT: the directory snapshot (a second old at
+  // most) says which; one without a quota costs no read (a round trip on the cluster store), one
+  // missing from the snapshot is read
   const dir = await ctx.directory.get();
   const limited = ids.filter((id) => dir.accountsById.get(id)?.quota !== 0);
   if (!limited.length) return;
-  // one store query for all recipients (one round trip on the cluster store)
+  // one store query for all of them (one round trip on the cluster store)
   const quotas = await ctx.stores.mail.quotas(limited);
   const local = ids.length;
   let over = 0;
