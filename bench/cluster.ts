@@ -24,7 +24,7 @@ import { openEmbeddedStore } from '../appliance/store/embedded/index.ts';
 import { openPostgresStore } from '../appliance/store/postgres/index.ts';
 import { REPO_ROOT, freePorts, processCpuSeconds, spawnAppliance, type ApplianceProcess } from '../test/helpers/process.ts';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres.ts';
-import { installCleanup, intEnv, runBench } from './run.ts';
+import { installCleanup, intEnv, median, runBench } from './run.ts';
 import { workerCount } from '../appliance/workers/count.ts';
 
 const MESSAGES = intEnv('BENCH_MESSAGES', 2000);
@@ -205,11 +205,6 @@ async function deliver(s: Setup, url: string | null, round: number): Promise<Res
     await stopNodes(procs);
   }
 }
-
-const median = (xs: number[]) => {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   console.log(`cluster: ${MESSAGES} msgs of ${SIZE} bytes; accept over ${SESSIONS} sessions; delivery with ${WORKERS} workers a node; ${os.cpus().length} CPUs; ${ROUNDS} rounds; work ${work}`);

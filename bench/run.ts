@@ -73,3 +73,9 @@ export function runBench(name: string, main: () => Promise<void>, cleanup: () =>
     },
   );
 }
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(xs: number[]): number {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}

@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from '../test/helpers/process.ts';
-import { intEnv } from './run.ts';
+import { intEnv, median } from './run.ts';
 
 interface Result { cpus: string | null; appliance: number | null; postfix: number | null }
 
@@ -46,10 +46,6 @@ for (let r = 0; r < ROUNDS; r++) {
   rounds.push(round);
 }
 const fmt = (n: number | null) => (n === null ? '-' : n.toFixed(1));
-const median = (xs: number[]) => {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
 const known = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
 console.log(`smtp-scaling: CPUs        appliance msg/s  postfix msg/s  appliance/postfix   (round by round${ROUNDS > 1 ? ', then the medians' : ''})`);
 const row = (cpus: string, appliance: number | null, postfix: number | null, label = '') => {
