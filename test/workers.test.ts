@@ -21,7 +21,6 @@ import { REPO_ROOT, freePorts, seedStore, spawnAppliance, type ApplianceProcess 
 import { python } from './helpers/python.ts';
 import { runCli } from './helpers/cli.ts';
 import { git, gitOk } from './helpers/git.ts';
-import { smtpSteps } from './helpers/smtp-script.ts';
 
 const USER = 'bob@w.test';
 const PASS = 'pw-workers';
@@ -269,18 +268,36 @@ print(json.dumps({'replies': replies, 'relock': relock}))
 });
 
 t.test('IPs refused by the mail filter on both workers are committed by the lead', async (t) => {
-  // each worker accepts its own connections: an idle node may give one several in a row, so
-  // more clients (up to 30 addresses) come until both workers have refused one
-  const ips: string[] = [];
-  const refusedBy = () => new Set(app.logs().filter((l) => l.msg === 'client IP added to the refused IPs').map((l) => l.pid));
-  for (let n = 5; n < 35 && (ips.length < 4 || refusedBy().size < 2); n++) {
-    const ip = `127.0.0.${n}`;
-    ips.push(ip);
-    const r = await smtpSteps(ports.smtp, [['cmd', 'MAIL FROM:<x@client.test>'], ['cmd', `RCPT TO:<${USER}>`],
-      ['data', `From: x@client.test\r\nTo: ${USER}\r\nSubject: banme ${ip}\r\n\r\nhello\r\n`]], ip);
-    t.match(r[r.length - 1], [550], `the message from ${ip} is refused`);
-  }
-  t.equal(refusedBy().size, 2, 'both workers refused an IP');
+  // each worker accepts its own connections, and an idle node may give one all of them in a
+  // row: each client reconnects (quitting before MAIL) until its connection is on the worker
+  // it is for, two addresses for each worker
+  const workers = (await app.waitForWorkers(2)).map((w) => w.pid);
+  const out = await py(`
+import sys
+port, user = int(sys.argv[1]), sys.argv[2]
+sent, n = [], 5
+for pid in [int(p) for p in sys.argv[3].split(',')]:
+    for _ in range(2):
+        ip = '127.0.0.%d' % n; n += 1
+        for attempt in range(300):
+            s = smtplib.SMTP('127.0.0.1', port, source_address=(ip, 0), timeout=10)
+            if owner(s.sock, port) == pid: break
+            s.quit()
+        else:
+            raise SystemExit('no connection from %s landed on pid %d in 300 tries' % (ip, pid))
+        s.ehlo(); s.mail('x@client.test'); s.rcpt(user)
+        try: code = s.data('From: x@client.test\\r\\nTo: %s\\r\\nSubject: banme %s\\r\\n\\r\\nhello\\r\\n' % (user, ip))[0]
+        except smtplib.SMTPDataError as e: code = e.smtp_code
+        sent.append({'ip': ip, 'pid': pid, 'code': code})
+        try: s.quit()
+        except Exception: pass
+print(json.dumps({'sent': sent}))
+`, [ports.smtp, USER, workers.join(',')]);
+  const sent = out.sent as { ip: string; pid: number; code: number }[];
+  for (const m of sent) t.equal(m.code, 550, `the message from ${m.ip} (on pid ${m.pid}) is refused`);
+  const ips = sent.map((m) => m.ip);
+  const refusedBy = new Set(app.logs().filter((l) => l.msg === 'client IP added to the refused IPs').map((l) => l.pid));
+  t.same([...refusedBy].sort(), [...workers].sort(), 'both workers refused IPs');
   let log = '';
   for (let i = 0; i < 100 && !ips.every((ip) => log.includes(`refuse ${ip}`)); i++) {
     await new Promise((r) => setTimeout(r, 100));
