@@ -58,6 +58,14 @@ def owner(sock, port):
     out = subprocess.run(['ss', '-tnpH', 'state', 'established', '( sport = :%d and dport = :%d )' % (port, local)], capture_output=True, text=True).stdout
     m = re.search(r'pid=(\\d+)', out)
     return int(m.group(1)) if m else None
+def landed(pid, port, connect, close, tries=300):
+    # a connection that worker pid serves: each worker accepts its own connections and an idle
+    # node may give one all of them in a row, so the client reconnects until one lands there
+    for _ in range(tries):
+        c = connect()
+        if owner(c.sock, port) == pid: return c
+        close(c)
+    raise SystemExit('no connection to port %d landed on pid %d in %d tries' % (port, pid, tries))
 `;
 
 t.before(async () => {
@@ -89,14 +97,10 @@ t.test('IMAP IDLE on both workers is woken by one delivery', async (t) => {
 import sys
 imap, smtp = int(sys.argv[1]), int(sys.argv[2])
 sessions = {}
-# each worker accepts its own connections: an idle node may give one several in a row
-for _ in range(40):
-    c = imaplib.IMAP4('127.0.0.1', imap)
+for pid in [int(p) for p in sys.argv[5].split(',')]:
+    c = landed(pid, imap, lambda: imaplib.IMAP4('127.0.0.1', imap), lambda c: c.logout())
     c.login(sys.argv[3], sys.argv[4]); c.select('INBOX')
-    pid = owner(c.sock, imap)
-    if pid in sessions: c.logout()
-    else: sessions[pid] = c
-    if len(sessions) == 2: break
+    sessions[pid] = c
 for c in sessions.values():
     c.send(c._new_tag() + b' IDLE\\r\\n'); assert c.readline().startswith(b'+')
 s = smtplib.SMTP('127.0.0.1', smtp); s.sendmail('a@x.test', [sys.argv[3]], 'Subject: idle\\r\\n\\r\\nwake up\\r\\n'); s.quit()
@@ -108,7 +112,7 @@ for pid, c in sessions.items():
     woken[pid] = c.readline().decode().strip()
     after.append(round((time.monotonic() - sent) * 1000))
 print(json.dumps({'pids': list(sessions), 'woken': list(woken.values()), 'after': after}))
-`, [ports.imap, ports.smtp, USER, PASS]);
+`, [ports.imap, ports.smtp, USER, PASS, app.workers().map((w) => w.pid).join(',')]);
   const workers = app.workers().map((w) => w.pid);
   t.equal((out.pids as number[]).length, 2, 'IDLE sessions on two processes');
   t.ok((out.pids as number[]).every((p) => workers.includes(p)), 'both are workers of this appliance');
@@ -123,18 +127,21 @@ import sys
 port = int(sys.argv[1])
 holder = poplib.POP3('127.0.0.1', port); holder.user(sys.argv[2]); holder.pass_(sys.argv[3])
 hp = owner(holder.sock, port)
-others = []
-# at least 4, and until one lands on the other worker (an idle node may give one several in a row)
-for _ in range(40):
-    p = poplib.POP3('127.0.0.1', port); p.user(sys.argv[2])
+def second(p):
+    p.user(sys.argv[2])
     try: r = p.pass_(sys.argv[3]).decode()
     except poplib.error_proto as e: r = e.args[0].decode()
-    others.append({'pid': owner(p.sock, port), 'reply': r}); p.quit()
-    if len(others) >= 4 and any(o['pid'] != hp for o in others): break
+    seen = {'pid': owner(p.sock, port), 'reply': r}; p.quit()
+    return seen
+connect = lambda: poplib.POP3('127.0.0.1', port)
+# three wherever they land, and one on the other worker
+others = [second(connect()) for _ in range(3)]
+other = [int(w) for w in sys.argv[4].split(',') if int(w) != hp][0]
+others.append(second(landed(other, port, connect, lambda p: p.quit())))
 holder.quit()
 p = poplib.POP3('127.0.0.1', port); p.user(sys.argv[2]); after = p.pass_(sys.argv[3]).decode(); p.quit()
 print(json.dumps({'holder': hp, 'others': others, 'after': after}))
-`, [ports.pop3, USER, PASS]);
+`, [ports.pop3, USER, PASS, app.workers().map((w) => w.pid).join(',')]);
   const others = out.others as { pid: number; reply: string }[];
   t.ok(others.some((o) => o.pid !== out.holder), 'a second login landed on the other worker');
   t.ok(others.every((o) => o.reply.startsWith('-ERR [IN-USE]')), `every second login is refused [IN-USE]: ${others.map((o) => o.reply).join(' | ')}`);
@@ -268,9 +275,8 @@ print(json.dumps({'replies': replies, 'relock': relock}))
 });
 
 t.test('IPs refused by the mail filter on both workers are committed by the lead', async (t) => {
-  // each worker accepts its own connections, and an idle node may give one all of them in a
-  // row: each client reconnects (quitting before MAIL) until its connection is on the worker
-  // it is for, two addresses for each worker
+  // two addresses for each worker, each client reconnecting (quitting before MAIL) until its
+  // connection is on the worker it is for (landed)
   const workers = (await app.waitForWorkers(2)).map((w) => w.pid);
   const out = await py(`
 import sys
@@ -279,12 +285,7 @@ sent, n = [], 5
 for pid in [int(p) for p in sys.argv[3].split(',')]:
     for _ in range(2):
         ip = '127.0.0.%d' % n; n += 1
-        for attempt in range(300):
-            s = smtplib.SMTP('127.0.0.1', port, source_address=(ip, 0), timeout=10)
-            if owner(s.sock, port) == pid: break
-            s.quit()
-        else:
-            raise SystemExit('no connection from %s landed on pid %d in 300 tries' % (ip, pid))
+        s = landed(pid, port, lambda: smtplib.SMTP('127.0.0.1', port, source_address=(ip, 0), timeout=10), lambda s: s.quit())
         s.ehlo(); s.mail('x@client.test'); s.rcpt(user)
         try: code = s.data('From: x@client.test\\r\\nTo: %s\\r\\nSubject: banme %s\\r\\n\\r\\nhello\\r\\n' % (user, ip))[0]
         except smtplib.SMTPDataError as e: code = e.smtp_code
